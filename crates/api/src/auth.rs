@@ -1,0 +1,49 @@
+//! Authentication and the access table, applied to every routed request.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use wabiz_domain::WaError;
+use wabiz_domain::access::{Access, required_access};
+use wabiz_domain::users::{API_USERNAME, Principal, Role};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Looks the route up in the access table, authenticates the caller (bearer
+/// token or API key), checks the role and hands the principal to the handler.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let required = match required_access(req.method().as_str(), req.uri().path()) {
+        Access::Public | Access::Basic => return next.run(req).await,
+        Access::Role(r) => r,
+    };
+    let principal = match principal(&state, req.headers()).await {
+        Ok(p) => p,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if !principal.role.includes(required) {
+        return ApiError::from(WaError::forbidden("User doesn't have permission")).into_response();
+    }
+    req.extensions_mut().insert(principal);
+    next.run(req).await
+}
+
+async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, WaError> {
+    let missing = || WaError::unauthenticated("Missing or invalid authentication credentials");
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| missing())?;
+    // The scheme word is compared case-sensitively; the credential is the text
+    // after the first space.
+    let (scheme, credential) = value.split_once(' ').ok_or_else(missing)?;
+    match scheme {
+        "Bearer" => state.users.authenticate_bearer(credential).await,
+        "Apikey" => match &state.api_key {
+            Some(key) if key.matches(credential) => {
+                Ok(Principal { username: API_USERNAME.to_owned(), role: Role::Api, token_digest: None })
+            }
+            _ => Err(WaError::unauthenticated("Invalid credentials.")),
+        },
+        _ => Err(missing()),
+    }
+}

@@ -1,0 +1,135 @@
+//! Extractors that produce On-Premises errors instead of axum's plain-text
+//! rejections.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde_json::{Map, Value};
+use wabiz_domain::WaError;
+use wabiz_domain::users::Principal;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The client's IP address (the TCP peer; proxies' headers are not trusted).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(ClientIp(ip))
+    }
+}
+
+/// The authenticated caller, put there by the authentication layer.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Auth)
+            .ok_or_else(|| WaError::unauthenticated("Missing or invalid authentication credentials").into())
+    }
+}
+
+/// A JSON object body, decoded the Webapp's way:
+/// - the body is parsed only when `Content-Type` starts with `application/json`;
+///   otherwise it is ignored and every parameter reads as missing;
+/// - an empty body (or `null`) is `{}`;
+/// - undecodable JSON is 400/1025 `Unable to decode the request: <reason>`;
+/// - a body larger than the limit is 400/1009; a JSON value that is not an
+///   object is 400/1025.
+#[derive(Debug, Clone, Default)]
+pub struct JsonBody(pub Map<String, Value>);
+
+impl JsonBody {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+}
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        if !is_json {
+            return Ok(JsonBody::default());
+        }
+        let limit = state.limits.json_body_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| WaError::invalid(format!("Request content exceeds size of {limit} bytes")))?;
+        decode_object(&bytes).map(JsonBody).map_err(ApiError::from)
+    }
+}
+
+/// Decodes a JSON object body (see [`JsonBody`]).
+pub fn decode_object(bytes: &[u8]) -> Result<Map<String, Value>, WaError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| WaError::undecodable("Malformed UTF-8 characters, possibly incorrectly encoded"))?;
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(Value::Null) => Ok(Map::new()),
+        Ok(_) => Err(WaError::undecodable("the request body must be a JSON object")),
+        Err(e) => Err(WaError::undecodable(php_json_error(&e))),
+    }
+}
+
+/// PHP's `json_last_error_msg()` wording, which clients of the original saw.
+fn php_json_error(e: &serde_json::Error) -> &'static str {
+    let msg = e.to_string();
+    if msg.contains("control character") {
+        "Control character error, possibly incorrectly encoded"
+    } else if msg.contains("recursion limit") {
+        "Maximum stack depth exceeded"
+    } else {
+        "Syntax error"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding() {
+        assert!(decode_object(b"").unwrap().is_empty());
+        assert!(decode_object(b"  \n").unwrap().is_empty());
+        assert!(decode_object(b"null").unwrap().is_empty());
+        assert_eq!(decode_object(br#"{"a":1}"#).unwrap()["a"], 1);
+        let details = |b: &[u8]| decode_object(b).unwrap_err().errors[0].details.clone().unwrap().into_owned();
+        assert_eq!(details(br#"{"username":"#), "Unable to decode the request: Syntax error");
+        assert_eq!(details(b"[1]"), "Unable to decode the request: the request body must be a JSON object");
+        assert_eq!(
+            details(b"{\"a\":\"\x01\"}"),
+            "Unable to decode the request: Control character error, possibly incorrectly encoded"
+        );
+        assert_eq!(
+            details(b"{\"a\":\"\xff\"}"),
+            "Unable to decode the request: Malformed UTF-8 characters, possibly incorrectly encoded"
+        );
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(details(deep.as_bytes()), "Unable to decode the request: Maximum stack depth exceeded");
+        assert_eq!(decode_object(b"{").unwrap_err().errors[0].code.code(), 1025);
+    }
+}

@@ -1,0 +1,61 @@
+//! The HTTP edge of wabiz: the On-Premises `/v1` routes, the access rules and
+//! authentication every route goes through, and the response envelope.
+//!
+//! Handlers only extract, call one domain service and shape the answer; no SQL,
+//! no retries, no spawning here.
+//!
+//! Order of processing, as in the Webapp: routing (404/405, even without a
+//! token) → authentication (401) → role (403) → body decoding (400/1025) →
+//! handler.
+
+mod auth;
+mod envelope;
+mod error;
+mod extract;
+mod middleware;
+mod routes;
+mod state;
+
+pub use envelope::Meta;
+pub use error::ApiError;
+pub use state::{AppState, InFlight, Limits};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tower::util::BoxCloneSyncService;
+use tower::{ServiceBuilder, ServiceExt as _};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+
+/// The whole HTTP application as one service, ready to be served.
+pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
+
+/// The router with every route, fallback and the authentication layer.
+pub fn router(state: AppState) -> Router {
+    routes::router(state.clone())
+        // Runs only for matched routes, so unknown paths (404) and unrouted
+        // methods (405) are answered before any credential is looked at.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(state)
+}
+
+/// The complete service: request ids, logging, the error envelope, panic
+/// catching and trailing-slash normalisation around the router.
+pub fn service(state: AppState) -> HttpService {
+    let router = router(state.clone());
+    let svc = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(middleware::HexRequestId))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.in_flight), middleware::log_requests))
+        .layer(axum::middleware::from_fn_with_state(state, error::render_errors))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(NormalizePathLayer::trim_trailing_slash())
+        .service(router);
+    BoxCloneSyncService::new(svc.map_response(axum::response::IntoResponse::into_response))
+}

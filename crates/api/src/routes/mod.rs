@@ -1,0 +1,25 @@
+//! Every route wabiz serves, one module per area.
+
+mod health;
+mod users;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use wabiz_domain::WaError;
+
+pub fn router(_state: AppState) -> Router<AppState> {
+    Router::new().route("/", get(health::root)).route("/v1/health", get(health::health)).merge(users::routes())
+}
+
+/// Unknown path: 404/1006 `URL path not found`, whoever asks.
+pub async fn not_found() -> ApiError {
+    WaError::path_not_found().into()
+}
+
+/// Known path, method not routed: 405/1014 without details.
+pub async fn method_not_allowed() -> ApiError {
+    WaError::method_not_allowed().into()
+}

@@ -1,0 +1,59 @@
+//! What every handler can reach. Cheap to clone (a few `Arc`s).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use wabiz_domain::network::Network;
+use wabiz_domain::ports::Store;
+use wabiz_domain::users::UserService;
+use wabiz_domain::users::apikey::ApiKey;
+
+use crate::envelope::Meta;
+
+/// Size limits of request bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest JSON body accepted (bytes).
+    pub json_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { json_body_bytes: 4 * 1024 * 1024 }
+    }
+}
+
+/// Requests being handled right now (graceful shutdown waits for zero).
+#[derive(Debug, Default)]
+pub struct InFlight(AtomicUsize);
+
+impl InFlight {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn enter(self: &Arc<Self>) -> InFlightGuard {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(Arc::clone(self))
+    }
+}
+
+/// Decrements the count when the request ends, however it ends.
+pub(crate) struct InFlightGuard(Arc<InFlight>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub users: Arc<UserService>,
+    pub network: Arc<dyn Network>,
+    pub store: Arc<dyn Store>,
+    pub meta: Arc<Meta>,
+    pub api_key: Option<Arc<ApiKey>>,
+    pub limits: Limits,
+    pub in_flight: Arc<InFlight>,
+}

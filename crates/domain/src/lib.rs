@@ -1,0 +1,17 @@
+//! The domain of wabiz: everything that is true of the On-Premises API whatever
+//! the transport (HTTP) or the storage engine (SQLite, PostgreSQL).
+//!
+//! Nothing here knows about axum, SQL or sockets. The storage engines and the
+//! simulated network implement the traits in [`ports`] and [`network`]; the HTTP
+//! layer calls the services (for now [`users::UserService`]) and renders
+//! [`error::WaError`] values.
+
+pub mod access;
+pub mod clock;
+pub mod error;
+pub mod network;
+pub mod ports;
+pub mod ratelimit;
+pub mod users;
+
+pub use error::{ErrorCode, ErrorItem, WaError};

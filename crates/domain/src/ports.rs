@@ -1,0 +1,95 @@
+//! The storage port. One trait, [`Store`], made of small per-concern traits;
+//! `wabiz-store` implements it twice (SQLite, PostgreSQL) and one conformance
+//! suite proves the two behave the same.
+
+use async_trait::async_trait;
+
+use crate::error::{ErrorCode, WaError};
+use crate::users::Role;
+
+/// A storage failure. The variants say what the caller can do about it; the
+/// message is for the log only (it may hold SQL or driver text).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or refused the work (retry later).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else the engine reported.
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+impl From<StoreError> for WaError {
+    fn from(e: StoreError) -> Self {
+        // The engine's message may contain SQL or paths: log it, never return it.
+        tracing::error!(error = %e, "storage failure");
+        WaError::new(ErrorCode::DatabaseError, "The database could not complete the request")
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub username: String,
+    /// PHC string (`$argon2id$…`).
+    pub password_hash: String,
+    pub role: Role,
+    /// True while the password is still the factory default (only `admin`).
+    pub password_is_default: bool,
+    pub created_at: i64,
+}
+
+/// An issued bearer token as stored. Only a SHA-256 digest of the token is kept,
+/// so a copy of the database does not hand out live credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub digest: String,
+    pub username: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// Small key/value facts about the installation (signing key, registration state).
+#[async_trait]
+pub trait MetaStore: Send + Sync {
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn put_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+    /// Stores `value` unless the key exists; returns the value that is stored
+    /// afterwards (so concurrent first starts of several nodes agree).
+    async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts a user; `Ok(false)` if the name is taken.
+    async fn insert_user(&self, user: &UserRecord) -> StoreResult<bool>;
+    async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    /// Replaces the password hash; `Ok(false)` if there is no such user.
+    async fn set_password(&self, username: &str, password_hash: &str, is_default: bool) -> StoreResult<bool>;
+    /// Deletes the user and, in the same transaction, all of its tokens;
+    /// `Ok(false)` if there was no such user.
+    async fn delete_user(&self, username: &str) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
+    async fn find_token(&self, digest: &str) -> StoreResult<Option<TokenRecord>>;
+    /// `Ok(false)` if the token was not stored.
+    async fn delete_token(&self, digest: &str) -> StoreResult<bool>;
+    /// Deletes tokens whose `expires_at` is before `before`; returns how many.
+    async fn purge_expired_tokens(&self, before: i64) -> StoreResult<u64>;
+}
+
+/// Everything the server stores.
+#[async_trait]
+pub trait Store: MetaStore + UserStore + TokenStore + Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn engine(&self) -> &'static str;
+    /// A cheap round trip, for health checks.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Flushes and stops background writers; later calls fail with `Unavailable`.
+    async fn close(&self);
+}

@@ -1,0 +1,272 @@
+//! The composition root: opens the store, starts the simulated network and the
+//! services, binds the listener and runs the HTTP server and background tasks
+//! under one shutdown signal. Tests build the same `App` on port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::body::Body;
+use axum::extract::Request;
+use axum_server::tls_rustls::RustlsConfig;
+use hyper::body::Incoming;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt as _;
+use wabiz_api::{AppState, InFlight, Limits, Meta};
+use wabiz_cluster::NodeIdentity;
+use wabiz_domain::clock::{Clock, SystemClock};
+use wabiz_domain::ports::Store;
+use wabiz_domain::users::apikey::ApiKey;
+use wabiz_domain::users::password::PasswordHasher;
+use wabiz_domain::users::{UserService, UserServiceConfig};
+use wabiz_simulator::SimulatedNetwork;
+
+use crate::config::{Config, TlsMode};
+use crate::tls;
+
+/// Things tests may replace.
+pub struct BuildOptions {
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock), hasher: PasswordHasher::default() }
+    }
+}
+
+/// A running node.
+pub struct App {
+    addr: SocketAddr,
+    https: bool,
+    ca_pem: Option<String>,
+    node: NodeIdentity,
+    store: Arc<dyn Store>,
+    handle: axum_server::Handle<SocketAddr>,
+    in_flight: Arc<InFlight>,
+    server: JoinHandle<std::io::Result<()>>,
+    shutdown: CancellationToken,
+    background: Vec<JoinHandle<()>>,
+}
+
+/// How long requests in flight may take to finish once a stop is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How often expired tokens are purged from the store.
+const TOKEN_PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+impl App {
+    /// Starts everything; returns once the listener is bound.
+    pub async fn build(config: Config, opts: BuildOptions) -> Result<App> {
+        // One crypto backend (ring) for every TLS user in the process. A second
+        // call finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create the data dir {}", config.data_dir.display()))?;
+        let node = NodeIdentity::new(config.node_hostname.clone());
+
+        tracing::info!(database = %config.database.describe(), "opening the store");
+        let store = wabiz_store::open(&config.database).await.context("cannot open the database")?;
+
+        let network = Arc::new(
+            SimulatedNetwork::start(Arc::clone(&store), &config.simulator)
+                .await
+                .context("cannot start the simulated network")?,
+        );
+        let users = Arc::new(
+            UserService::start(
+                Arc::clone(&store),
+                Arc::clone(&opts.clock),
+                config.token_key.clone(),
+                UserServiceConfig { hasher: opts.hasher, ..UserServiceConfig::default() },
+            )
+            .await
+            .context("cannot start the user service")?,
+        );
+        let api_key = match ApiKey::from_config(config.api_key.as_deref()) {
+            Ok(k) => k.map(Arc::new),
+            Err(warning) => {
+                tracing::warn!("{warning}");
+                None
+            }
+        };
+
+        let in_flight = Arc::new(InFlight::default());
+        let state = AppState {
+            users: Arc::clone(&users),
+            network,
+            store: Arc::clone(&store),
+            meta: Arc::new(Meta::new(config.meta_version.clone())),
+            api_key,
+            limits: Limits::default(),
+            in_flight: Arc::clone(&in_flight),
+        };
+        let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
+        let make_service =
+            axum::ServiceExt::<Request<Incoming>>::into_make_service_with_connect_info::<SocketAddr>(service);
+
+        let listener = std::net::TcpListener::bind(config.listen)
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+
+        let material = match &config.tls {
+            TlsMode::Off => None,
+            TlsMode::Generated => {
+                let names = tls::default_names(&node.hostname, &config.server_names);
+                Some(tls::load_or_generate(&config.data_dir.join("tls"), &names)?)
+            }
+            TlsMode::Files { cert, key } => Some(tls::load_files(cert, key)?),
+        };
+        let handle = axum_server::Handle::new();
+        let server = match &material {
+            None => {
+                let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+                tokio::spawn(async move { server.serve(make_service).await })
+            }
+            Some(m) => {
+                let rustls =
+                    RustlsConfig::from_pem(m.cert_chain_pem.clone().into_bytes(), m.key_pem.clone().into_bytes())
+                        .await
+                        .context("the TLS certificate or key is not usable")?;
+                let server = axum_server::from_tcp_rustls(listener, rustls)?.handle(handle.clone());
+                tokio::spawn(async move { server.serve(make_service).await })
+            }
+        };
+
+        let shutdown = CancellationToken::new();
+        let background = vec![tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone()))];
+
+        let scheme = if material.is_some() { "https" } else { "http" };
+        tracing::info!(%addr, %scheme, node = %node, network = "simulator", "wabiz is listening");
+        Ok(App {
+            addr,
+            https: material.is_some(),
+            ca_pem: material.and_then(|m| m.ca_pem),
+            node,
+            store,
+            handle,
+            in_flight,
+            server,
+            shutdown,
+            background,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `https://ADDR` or `http://ADDR`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", if self.https { "https" } else { "http" }, self.addr)
+    }
+
+    /// The generated CA certificate (PEM), when the listener uses one.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    pub fn node(&self) -> &NodeIdentity {
+        &self.node
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_stopped(self) -> Result<()> {
+        let stopped = wait_for_signal();
+        tokio::pin!(stopped);
+        let mut app = self;
+        tokio::select! {
+            () = &mut stopped => tracing::info!("stop signal received; shutting down"),
+            res = &mut app.server => {
+                // The server ended on its own: that is an error.
+                let err = match res {
+                    Ok(Ok(())) => anyhow::anyhow!("the HTTP server stopped unexpectedly"),
+                    Ok(Err(e)) => anyhow::Error::new(e).context("the HTTP server failed"),
+                    Err(e) => anyhow::Error::new(e).context("the HTTP server task failed"),
+                };
+                app.stop_background().await;
+                return Err(err);
+            }
+        }
+        app.shutdown().await;
+        Ok(())
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to
+    /// `SHUTDOWN_GRACE`), stops background tasks and closes the store.
+    pub async fn shutdown(mut self) {
+        self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        // Idle keep-alive connections (HTTP/2 especially) would hold the grace
+        // period open until it expires; once no request is in flight, close them.
+        loop {
+            tokio::select! {
+                res = &mut self.server => {
+                    if let Err(e) = res {
+                        tracing::warn!(error = %e, "HTTP server task ended abnormally");
+                    }
+                    break;
+                }
+                () = tokio::time::sleep(Duration::from_millis(20)) => {
+                    if self.in_flight.get() == 0 {
+                        self.handle.shutdown();
+                    }
+                }
+            }
+        }
+        self.stop_background().await;
+        tracing::info!("stopped");
+    }
+
+    async fn stop_background(&mut self) {
+        self.shutdown.cancel();
+        for task in self.background.drain(..) {
+            let _ = task.await;
+        }
+        self.store.close().await;
+    }
+}
+
+async fn purge_tokens(users: Arc<UserService>, shutdown: CancellationToken) {
+    loop {
+        match users.purge_expired_tokens().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "purged expired tokens"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired tokens"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(TOKEN_PURGE_EVERY) => {}
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,255 @@
+//! The command line. Every option is also an environment variable
+//! `WABIZ_<NAME>`; the original containers' `WA_*` variables are read only as
+//! fall-backs (`logging-ops.md` §5), and a wabiz option always wins.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use wabiz_cluster::DeploymentMode;
+use wabiz_simulator::SimulatorOptions;
+use wabiz_store::DatabaseConfig;
+
+/// The `meta.version` reported when `WA_VERSION` is not set.
+pub const DEFAULT_META_VERSION: &str = "v2.53.1";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wabiz",
+    version,
+    about = "A self-hosted server for the WhatsApp Business On-Premises API (/v1)",
+    long_about = "wabiz serves the WhatsApp Business On-Premises API (/v1) from one binary, \
+                  with an embedded database and a simulated WhatsApp network, so that \
+                  integrations written for Meta's On-Premises client run unchanged, offline."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a node. With no options: SQLite and media in ./wabiz-data, HTTPS with a
+    /// self-signed certificate (generated on first start, kept in the data dir), the
+    /// simulated network, listening on 127.0.0.1:9090.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetworkKind {
+    /// The built-in simulated WhatsApp network (offline, deterministic).
+    Simulator,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free port).
+    #[arg(long, env = "WABIZ_LISTEN", value_name = "ADDR:PORT", default_value = "127.0.0.1:9090")]
+    pub listen: SocketAddr,
+
+    /// Folder for the SQLite database, media files and the generated TLS certificate.
+    #[arg(long, env = "WABIZ_DATA_DIR", value_name = "DIR", default_value = "./wabiz-data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB. Default: SQLite
+    /// at DATA_DIR/wabiz.db. PostgreSQL is the store for multi-node deployments.
+    #[arg(long, env = "WABIZ_DATABASE", value_name = "URL", hide_env_values = true)]
+    pub database: Option<String>,
+
+    /// Serve plain HTTP instead of HTTPS (for local use).
+    #[arg(long, env = "WABIZ_INSECURE_HTTP")]
+    pub insecure_http: bool,
+
+    /// Accept http:// webhook URLs (the original API refuses them).
+    #[arg(long, env = "WABIZ_ALLOW_HTTP_WEBHOOKS")]
+    pub allow_http_webhooks: bool,
+
+    /// The WhatsApp network backend.
+    #[arg(long, env = "WABIZ_NETWORK", value_enum, default_value = "simulator")]
+    pub network: NetworkKind,
+
+    /// The simulated business number (digits, country code first).
+    #[arg(long, env = "WABIZ_SIMULATOR_NUMBER", value_name = "DIGITS", default_value = wabiz_simulator::account::DEFAULT_NUMBER)]
+    pub simulator_number: String,
+
+    /// Start with no registered number: /v1/health says "unregistered" until the
+    /// registration flow registers one.
+    #[arg(long, env = "WABIZ_UNREGISTERED")]
+    pub unregistered: bool,
+
+    /// Serve this PEM certificate chain instead of the generated one (needs --tls-key-file).
+    #[arg(long, env = "WABIZ_TLS_CERT_FILE", value_name = "FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert-file.
+    #[arg(long, env = "WABIZ_TLS_KEY_FILE", value_name = "FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
+
+    /// API key accepted as `Authorization: Apikey KEY` by /v1/health, /metrics and
+    /// /v1/stats (12 to 128 characters). Fall-back: WA_API_KEY.
+    #[arg(long, env = "WABIZ_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Log line format.
+    #[arg(long, env = "WABIZ_LOG_FORMAT", value_enum, default_value = "json")]
+    pub log_format: LogFormat,
+}
+
+/// How the listener speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain HTTP (`--insecure-http`).
+    Off,
+    /// A certificate generated on first start and kept in DATA_DIR/tls.
+    Generated,
+    /// Operator-supplied PEM files.
+    Files { cert: PathBuf, key: PathBuf },
+}
+
+/// Everything the server needs, resolved from options and environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub tls: TlsMode,
+    pub allow_http_webhooks: bool,
+    pub simulator: SimulatorOptions,
+    pub api_key: Option<String>,
+    pub meta_version: String,
+    /// `WA_WEB_JWT_CRYPTO_KEY`: a shared token signing key (else one is generated
+    /// and stored in the database, which all nodes of a deployment share).
+    pub token_key: Option<Vec<u8>>,
+    /// Extra names for the generated certificate (`WA_WEB_SERVERNAME`).
+    pub server_names: Vec<String>,
+    /// Host name part of the node id (`WEBAPP_HOSTNAME`; else the machine's).
+    pub node_hostname: Option<String>,
+    pub log_format: LogFormat,
+}
+
+impl ServeArgs {
+    /// Resolves the options. `env` looks up the original containers' variables
+    /// (tests pass a closure over a fixed map instead of the process environment).
+    pub fn resolve(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let database = match &self.database {
+            Some(url) => DatabaseConfig::parse(url)?,
+            None => DatabaseConfig::Sqlite { path: self.data_dir.join("wabiz.db") },
+        };
+        let tls = match (self.insecure_http, self.tls_cert_file, self.tls_key_file) {
+            (true, _, _) => TlsMode::Off,
+            (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
+            _ => TlsMode::Generated,
+        };
+        let simulator = SimulatorOptions { number: self.simulator_number, start_unregistered: self.unregistered };
+        simulator.validate()?;
+        if DeploymentMode::from_wa_app_multiconnect(env("WA_APP_MULTICONNECT").as_deref())?
+            == DeploymentMode::Multiconnect
+        {
+            return Err(
+                "WA_APP_MULTICONNECT=1: multiconnect deployments are not available in this version of wabiz yet; \
+                        unset it (or set 0) to run a single instance"
+                    .into(),
+            );
+        }
+        let NetworkKind::Simulator = self.network;
+        Ok(Config {
+            listen: self.listen,
+            data_dir: self.data_dir,
+            database,
+            tls,
+            allow_http_webhooks: self.allow_http_webhooks,
+            simulator,
+            api_key: self.api_key.or_else(|| env("WA_API_KEY")),
+            meta_version: env("WA_VERSION")
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_META_VERSION.into()),
+            token_key: env("WA_WEB_JWT_CRYPTO_KEY").filter(|k| !k.is_empty()).map(String::into_bytes),
+            server_names: env("WA_WEB_SERVERNAME").into_iter().filter(|n| !n.trim().is_empty()).collect(),
+            node_hostname: env("WEBAPP_HOSTNAME"),
+            log_format: self.log_format,
+        })
+    }
+}
+
+/// Looks a variable up in the process environment.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> ServeArgs {
+        let mut full = vec!["wabiz", "serve"];
+        full.extend_from_slice(args);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Serve(a) => a,
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_default() {
+        let c = parse(&[]).resolve(&|_| None).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9090".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./wabiz-data"));
+        assert_eq!(c.database, DatabaseConfig::Sqlite { path: PathBuf::from("./wabiz-data/wabiz.db") });
+        assert_eq!(c.tls, TlsMode::Generated);
+        assert_eq!(c.meta_version, DEFAULT_META_VERSION);
+        assert!(!c.allow_http_webhooks);
+        assert!(!c.simulator.start_unregistered);
+    }
+
+    #[test]
+    fn options_and_fallbacks() {
+        let c = parse(&[
+            "--listen",
+            "0.0.0.0:8443",
+            "--data-dir",
+            "/tmp/w",
+            "--database",
+            "postgres://u@h/db",
+            "--insecure-http",
+            "--allow-http-webhooks",
+            "--unregistered",
+        ])
+        .resolve(&|k| match k {
+            "WA_API_KEY" => Some("0123456789abcdef".into()),
+            "WA_VERSION" => Some("2.45.1".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.tls, TlsMode::Off);
+        assert!(matches!(c.database, DatabaseConfig::Postgres { .. }));
+        assert_eq!(c.api_key.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(c.meta_version, "2.45.1");
+        assert!(c.allow_http_webhooks && c.simulator.start_unregistered);
+
+        // An option wins over the WA_* fall-back.
+        let c = parse(&["--api-key", "from-the-option"]).resolve(&|_| Some("from-the-env-var".into()));
+        assert!(c.is_err(), "WA_APP_MULTICONNECT is set too by this closure");
+        let c = parse(&["--api-key", "from-the-option"])
+            .resolve(&|k| (k == "WA_API_KEY").then(|| "from-the-env-var".into()))
+            .unwrap();
+        assert_eq!(c.api_key.as_deref(), Some("from-the-option"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Cli::try_parse_from(["wabiz", "serve", "--network", "cloud"]).is_err());
+        assert!(Cli::try_parse_from(["wabiz", "serve", "--listen", "nowhere"]).is_err());
+        assert!(Cli::try_parse_from(["wabiz", "serve", "--tls-cert-file", "c.pem"]).is_err());
+        assert!(parse(&["--database", "mysql://x"]).resolve(&|_| None).is_err());
+        assert!(parse(&["--simulator-number", "+1555"]).resolve(&|_| None).is_err());
+        let e = parse(&[]).resolve(&|k| (k == "WA_APP_MULTICONNECT").then(|| "yes".into())).unwrap_err();
+        assert!(e.contains("WA_APP_MULTICONNECT"));
+    }
+}

@@ -1,0 +1,10 @@
+//! The `wabiz` server: configuration, TLS, logging and the composition of the
+//! other crates into a running node. `main.rs` is a thin shell around [`App`].
+
+pub mod app;
+pub mod config;
+pub mod telemetry;
+pub mod tls;
+
+pub use app::{App, BuildOptions};
+pub use config::{Cli, Command, Config, ServeArgs};

@@ -1,0 +1,38 @@
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use wabiz::config::process_env;
+use wabiz::{App, BuildOptions, Cli, Command, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let log_format = args.log_format;
+            let config = match args.resolve(&process_env) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("wabiz: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let _filter = telemetry::init(log_format);
+            let app = match App::build(config, BuildOptions::default()).await {
+                Ok(app) => app,
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "wabiz could not start");
+                    eprintln!("wabiz: {e:#}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match app.run_until_stopped().await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "wabiz stopped with an error");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

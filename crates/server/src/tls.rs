@@ -1,0 +1,194 @@
+//! The HTTPS listener's certificate. On first start wabiz makes a small local CA
+//! and a server certificate signed by it, and keeps both in DATA_DIR/tls, so
+//! clients can trust the CA once (`GET /v1/certificates/external/ca` will serve
+//! it) and keep trusting the server across restarts.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
+
+/// PEM material for the listener.
+#[derive(Clone)]
+pub struct TlsMaterial {
+    /// The server certificate followed by its chain.
+    pub cert_chain_pem: String,
+    pub key_pem: String,
+    /// The CA that signed it, when wabiz generated it.
+    pub ca_pem: Option<String>,
+}
+
+impl std::fmt::Debug for TlsMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsMaterial").field("has_ca", &self.ca_pem.is_some()).finish_non_exhaustive()
+    }
+}
+
+struct Paths {
+    ca: PathBuf,
+    ca_key: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+fn paths(dir: &Path) -> Paths {
+    Paths {
+        ca: dir.join("ca.pem"),
+        ca_key: dir.join("ca-key.pem"),
+        cert: dir.join("server.pem"),
+        key: dir.join("server-key.pem"),
+    }
+}
+
+/// Loads the generated certificate from `dir`, generating it first if absent.
+/// `names` are the DNS names and IP addresses the certificate must cover.
+pub fn load_or_generate(dir: &Path, names: &[String]) -> Result<TlsMaterial> {
+    let p = paths(dir);
+    if p.cert.exists() && p.key.exists() {
+        let material = TlsMaterial {
+            cert_chain_pem: read(&p.cert)?,
+            key_pem: read(&p.key)?,
+            ca_pem: if p.ca.exists() { Some(read(&p.ca)?) } else { None },
+        };
+        tracing::info!(dir = %dir.display(), "using the TLS certificate kept in the data dir");
+        return Ok(material);
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let generated = generate(names)?;
+    write_secret(&p.ca_key, &generated.ca_key_pem)?;
+    write_public(&p.ca, &generated.ca_pem)?;
+    write_secret(&p.key, &generated.key_pem)?;
+    // Written last: its presence means the set is complete.
+    write_public(&p.cert, &generated.cert_chain_pem)?;
+    tracing::info!(dir = %dir.display(), names = ?names, "generated a self-signed CA and server certificate");
+    Ok(TlsMaterial {
+        cert_chain_pem: generated.cert_chain_pem,
+        key_pem: generated.key_pem,
+        ca_pem: Some(generated.ca_pem),
+    })
+}
+
+/// Loads operator-supplied PEM files.
+pub fn load_files(cert: &Path, key: &Path) -> Result<TlsMaterial> {
+    Ok(TlsMaterial { cert_chain_pem: read(cert)?, key_pem: read(key)?, ca_pem: None })
+}
+
+struct Generated {
+    ca_pem: String,
+    ca_key_pem: String,
+    cert_chain_pem: String,
+    key_pem: String,
+}
+
+fn generate(names: &[String]) -> Result<Generated> {
+    let now = time::OffsetDateTime::now_utc();
+
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "wabiz local CA");
+    dn.push(DnType::OrganizationName, "wabiz");
+    ca_params.distinguished_name = dn;
+    ca_params.not_before = now - time::Duration::days(1);
+    ca_params.not_after = now + time::Duration::days(20 * 365);
+    let ca_key = KeyPair::generate()?;
+    let ca_key_pem = ca_key.serialize_pem();
+    let ca = CertifiedIssuer::self_signed(ca_params, ca_key)?;
+
+    let mut leaf_params = CertificateParams::new(names.to_vec())?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, names.first().map_or("localhost", String::as_str));
+    leaf_params.distinguished_name = dn;
+    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    leaf_params.not_before = now - time::Duration::days(1);
+    leaf_params.not_after = now + time::Duration::days(10 * 365);
+    let leaf_key = KeyPair::generate()?;
+    let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
+
+    Ok(Generated {
+        cert_chain_pem: format!("{}{}", leaf.pem(), ca.pem()),
+        key_pem: leaf_key.serialize_pem(),
+        ca_pem: ca.pem(),
+        ca_key_pem,
+    })
+}
+
+/// The names a generated certificate covers: loopback, the machine's host
+/// name, and any configured server names.
+pub fn default_names(hostname: &str, extra: &[String]) -> Vec<String> {
+    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    for n in std::iter::once(hostname.to_owned()).chain(extra.iter().cloned()) {
+        let n = n.trim().to_owned();
+        if is_host_name(&n) && !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// A DNS name or an IP address, as a certificate's subject alternative name.
+fn is_host_name(n: &str) -> bool {
+    n.parse::<std::net::IpAddr>().is_ok()
+        || (!n.is_empty()
+            && n.len() <= 253
+            && n.split('.').all(|label| {
+                !label.is_empty() && label.len() <= 63 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn write_public(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes a private key readable by the owner only.
+fn write_secret(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_once_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = default_names("testhost", &["api.example.test".into()]);
+        let first = load_or_generate(dir.path(), &names).unwrap();
+        assert!(first.cert_chain_pem.matches("BEGIN CERTIFICATE").count() == 2);
+        assert!(first.key_pem.contains("PRIVATE KEY"));
+        let again = load_or_generate(dir.path(), &names).unwrap();
+        assert_eq!(first.cert_chain_pem, again.cert_chain_pem);
+        assert_eq!(first.ca_pem, again.ca_pem);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join("server-key.pem")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "key readable by others");
+        }
+    }
+
+    #[test]
+    fn names() {
+        let n = default_names("host", &["bad name".into(), "ok.example".into(), "host".into()]);
+        assert_eq!(n, vec!["localhost", "127.0.0.1", "::1", "host", "ok.example"]);
+    }
+}

@@ -1,0 +1,52 @@
+//! `GET /` and `GET /v1/health` (`health-stats.md` §2).
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_reports_a_registered_simulated_number_as_connected() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let user = app.user_token(&admin, "jdoe", "Passw0rd!").await;
+    for token in [&admin, &user] {
+        let (s, b) = json(app.authed(Method::GET, "/v1/health", token).send().await.unwrap()).await;
+        assert_eq!(s, 200);
+        assert_eq!(b["health"], json!({"gateway_status": "connected"}));
+        assert_eq!(b["meta"]["api_status"], "stable");
+    }
+}
+
+#[tokio::test]
+async fn health_follows_the_registration_state_across_restarts() {
+    let app = TestApp::spawn_with(Spawn::default().arg("--unregistered")).await;
+    let admin = app.admin_token().await;
+    let (_, b) = json(app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap()).await;
+    assert_eq!(b["health"]["gateway_status"], "unregistered");
+
+    // Restarted with the flag again: still unregistered, token still valid.
+    let app = app.restart().await;
+    let (_, b) = json(app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap()).await;
+    assert_eq!(b["health"]["gateway_status"], "unregistered");
+}
+
+#[tokio::test]
+async fn health_fails_loudly_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // One request first, so the token is in the authentication cache.
+    assert_eq!(app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap().status(), 200);
+    app.app().store().close().await;
+    let (s, b) = json(app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap()).await;
+    // The token is still cached, so authentication passes and health reports.
+    assert_error(s, &b, 500, 1014, Some("Communication failure: the database does not answer"));
+}
+
+#[tokio::test]
+async fn root_is_a_public_liveness_page() {
+    let app = TestApp::spawn_with(Spawn::https()).await;
+    let (s, b) = json(app.request(Method::GET, "/").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    assert!(b["meta"].is_object());
+}

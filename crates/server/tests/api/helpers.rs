@@ -1,0 +1,252 @@
+//! The integration-test harness: starts the real server (the same `App` the
+//! binary runs) on a random port with a temporary data dir, and talks HTTP or
+//! HTTPS to it with a real client.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use base64::Engine as _;
+use clap::Parser as _;
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+use wabiz::{App, BuildOptions, Cli, Command};
+use wabiz_domain::clock::ShiftedClock;
+use wabiz_domain::users::password::PasswordHasher;
+
+/// The password the harness gives `admin` at first login.
+pub const ADMIN_PASSWORD: &str = "Adm1n-Passw0rd!";
+
+/// The environment variable holding a PostgreSQL URL for tests that need one.
+pub const PG_URL_VAR: &str = "WABIZ_TEST_PG_URL";
+
+/// How to start a test server.
+#[derive(Default, Clone)]
+pub struct Spawn {
+    /// Serve HTTPS with the generated certificate (default: plain HTTP).
+    pub https: bool,
+    /// Extra `wabiz serve` options.
+    pub args: Vec<String>,
+    /// The original containers' variables (`WA_API_KEY`, …) seen by the server.
+    pub env: HashMap<String, String>,
+    /// Use the production Argon2 costs instead of cheap test costs.
+    pub real_password_costs: bool,
+}
+
+impl Spawn {
+    pub fn https() -> Self {
+        Self { https: true, ..Self::default() }
+    }
+
+    pub fn arg(mut self, a: &str) -> Self {
+        self.args.push(a.to_owned());
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.insert(k.to_owned(), v.to_owned());
+        self
+    }
+}
+
+pub struct TestApp {
+    app: Option<App>,
+    pub base_url: String,
+    pub client: Client,
+    pub data_dir: Arc<TempDir>,
+    /// The server's clock; tests move it to cross expiry windows.
+    pub clock: Arc<ShiftedClock>,
+    spawn: Spawn,
+    /// Whether `admin_token` already replaced the factory password (kept across
+    /// restarts, so the harness never causes a failed login of its own).
+    admin_changed: Arc<AtomicBool>,
+}
+
+impl TestApp {
+    /// A plain-HTTP server on SQLite with default options.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Spawn::default()).await
+    }
+
+    pub async fn spawn_with(spawn: Spawn) -> TestApp {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Self::start(spawn, dir, Arc::new(ShiftedClock::new()), Arc::new(AtomicBool::new(false))).await
+    }
+
+    async fn start(
+        spawn: Spawn,
+        dir: Arc<TempDir>,
+        clock: Arc<ShiftedClock>,
+        admin_changed: Arc<AtomicBool>,
+    ) -> TestApp {
+        let data_dir = dir.path().to_str().expect("utf-8 temp path").to_owned();
+        let mut argv: Vec<String> = ["wabiz", "serve", "--listen", "127.0.0.1:0", "--data-dir", &data_dir]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        if !spawn.https {
+            argv.push("--insecure-http".into());
+        }
+        argv.extend(spawn.args.iter().cloned());
+        let Command::Serve(args) = Cli::try_parse_from(&argv).expect("valid test arguments").command;
+        let env = spawn.env.clone();
+        let config = args.resolve(&move |k| env.get(k).cloned()).expect("valid test configuration");
+        let hasher =
+            if spawn.real_password_costs { PasswordHasher::default() } else { PasswordHasher::with_costs(1024, 1, 1) };
+        let app = App::build(config, BuildOptions { clock: clock.clone(), hasher }).await.expect("server starts");
+        let mut builder = Client::builder().redirect(reqwest::redirect::Policy::none());
+        if let Some(ca) = app.ca_pem() {
+            let cert = reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA parses");
+            builder = builder.tls_certs_only([cert]);
+        }
+        TestApp {
+            base_url: app.base_url(),
+            client: builder.build().expect("client"),
+            app: Some(app),
+            data_dir: dir,
+            clock,
+            spawn,
+            admin_changed,
+        }
+    }
+
+    /// Stops the server gracefully and starts it again on the same data dir
+    /// (a new port), as an operator restarting it would.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(app) = self.app.take() {
+            app.shutdown().await;
+        }
+        let (spawn, dir, clock, changed) =
+            (self.spawn.clone(), Arc::clone(&self.data_dir), Arc::clone(&self.clock), Arc::clone(&self.admin_changed));
+        Self::start(spawn, dir, clock, changed).await
+    }
+
+    pub fn app(&self) -> &App {
+        self.app.as_ref().expect("running")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A request with a bearer token.
+    pub fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+
+    /// `POST /v1/users/login` with Basic credentials and an optional JSON body.
+    pub async fn login(&self, user: &str, password: &str, body: Option<Value>) -> Response {
+        let mut rb = self.request(Method::POST, "/v1/users/login").basic_auth(user, Some(password));
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        rb.send().await.expect("login request")
+    }
+
+    /// Logs `admin` in, changing the factory password on first use; returns a token.
+    pub async fn admin_token(&self) -> String {
+        if self.admin_changed.load(Ordering::SeqCst) {
+            let r = self.login("admin", ADMIN_PASSWORD, None).await;
+            assert_eq!(r.status(), StatusCode::OK, "admin login");
+            return token_of(r).await;
+        }
+        let r = self.login("admin", "secret", Some(serde_json::json!({ "new_password": ADMIN_PASSWORD }))).await;
+        assert_eq!(r.status(), StatusCode::OK, "first admin login");
+        self.admin_changed.store(true, Ordering::SeqCst);
+        token_of(r).await
+    }
+
+    /// Creates a `ROLE_USER` user and returns a token for it.
+    pub async fn user_token(&self, admin: &str, username: &str, password: &str) -> String {
+        let r = self
+            .authed(Method::POST, "/v1/users", admin)
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("create user");
+        assert_eq!(r.status(), StatusCode::CREATED, "create {username}");
+        token_of(self.login(username, password, None).await).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Dropping the App aborts nothing by itself; stop the server so the
+        // port and the SQLite files are released before the temp dir goes.
+        if let Some(app) = self.app.take()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            handle.spawn(app.shutdown());
+        }
+    }
+}
+
+/// The token of a successful login response.
+pub async fn token_of(r: Response) -> String {
+    let v: Value = r.json().await.expect("login JSON");
+    v["users"][0]["token"].as_str().expect("token").to_owned()
+}
+
+/// Status and JSON body of a response (`Value::Null` for an empty body).
+pub async fn json(r: Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let bytes = r.bytes().await.expect("body");
+    let v = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+    (status, v)
+}
+
+/// Asserts an On-Premises error response: status, first code, details, meta.
+pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, want_code: u64, want_details: Option<&str>) {
+    assert_eq!(status.as_u16(), want_status, "status; body: {body}");
+    assert!(body["meta"]["version"].is_string(), "meta missing: {body}");
+    assert_eq!(body["meta"]["api_status"], "stable");
+    assert_eq!(body["errors"][0]["code"].as_u64(), Some(want_code), "code; body: {body}");
+    assert!(body["errors"][0]["title"].is_string(), "title missing: {body}");
+    match want_details {
+        Some(d) => assert_eq!(body["errors"][0]["details"].as_str(), Some(d), "details; body: {body}"),
+        None => assert!(body["errors"][0].get("details").is_none(), "unexpected details: {body}"),
+    }
+}
+
+/// `Basic base64(user:pass)`.
+pub fn basic(user: &str, pass: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
+}
+
+/// The PostgreSQL URL for tests, or `None` after saying loudly that the test is skipped.
+pub fn pg_url(test: &str) -> Option<String> {
+    match std::env::var(PG_URL_VAR) {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            eprintln!("SKIPPED: {test}: {PG_URL_VAR} is not set, so this PostgreSQL test did not run");
+            None
+        }
+    }
+}
+
+/// A fresh PostgreSQL schema for one test: returns a database URL whose
+/// connections use it, or `None` (after a loud SKIPPED line) without a server.
+pub async fn pg_schema_url(test: &str) -> Option<String> {
+    let base = pg_url(test)?;
+    let mut raw = [0u8; 6];
+    getrandom_like(&mut raw);
+    let schema = format!("api_{test}_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.expect("connect to PostgreSQL");
+    tokio::spawn(conn);
+    client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}options=-csearch_path%3D{schema}"))
+}
+
+fn getrandom_like(buf: &mut [u8]) {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let tid = format!("{:?}", std::thread::current().id());
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = ((t >> (8 * i)) as u8) ^ tid.as_bytes().get(i).copied().unwrap_or(0);
+    }
+}

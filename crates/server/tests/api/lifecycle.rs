@@ -1,0 +1,205 @@
+//! Starting, stopping and restarting: what survives, on both engines; the
+//! generated certificate; and the real `wabiz` binary.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// Users, passwords and unexpired tokens survive a restart.
+async fn survives_restart(spawn: Spawn) {
+    let app = TestApp::spawn_with(spawn).await;
+    let admin = app.admin_token().await;
+    let user = app.user_token(&admin, "jdoe", "Passw0rd!").await;
+    let logged_out = app.admin_token().await;
+    let r = app.authed(Method::POST, "/v1/users/logout", &logged_out).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    let app = app.restart().await;
+    for token in [&admin, &user] {
+        let r = app.authed(Method::GET, "/v1/users/jdoe", token).send().await.unwrap();
+        assert_eq!(r.status(), 200, "token lost in the restart");
+    }
+    let (s, b) = json(app.authed(Method::GET, "/v1/health", &logged_out).send().await.unwrap()).await;
+    assert_error(s, &b, 401, 1005, Some("Invalid credentials."));
+    // The changed admin password is kept; the factory one stays refused.
+    assert_eq!(app.login("admin", ADMIN_PASSWORD, None).await.status(), 200);
+    assert_eq!(app.login("admin", "secret", None).await.status(), 401);
+    assert_eq!(app.login("jdoe", "Passw0rd!", None).await.status(), 200);
+}
+
+#[tokio::test]
+async fn restart_keeps_users_passwords_and_tokens_on_sqlite() {
+    survives_restart(Spawn::default()).await;
+}
+
+#[tokio::test]
+async fn restart_keeps_users_passwords_and_tokens_on_postgres() {
+    let Some(url) = pg_schema_url("restart").await else { return };
+    survives_restart(Spawn::default().arg("--database").arg(&url)).await;
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgres_database_share_users_and_tokens() {
+    let Some(url) = pg_schema_url("shared").await else { return };
+    let a = TestApp::spawn_with(Spawn::default().arg("--database").arg(&url)).await;
+    let b = TestApp::spawn_with(Spawn::default().arg("--database").arg(&url)).await;
+    let admin = a.admin_token().await;
+    // Server b knows the new password and accepts a's token (one signing key in the database).
+    assert_eq!(b.login("admin", ADMIN_PASSWORD, None).await.status(), 200);
+    assert_eq!(b.authed(Method::GET, "/v1/users/admin", &admin).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn generated_certificate_is_kept_across_restarts() {
+    let app = TestApp::spawn_with(Spawn::https()).await;
+    let ca = app.app().ca_pem().expect("generated CA").to_owned();
+    let cert = std::fs::read_to_string(app.data_dir.path().join("tls/server.pem")).unwrap();
+    let admin = app.admin_token().await;
+    let app = app.restart().await;
+    assert_eq!(app.app().ca_pem(), Some(ca.as_str()));
+    assert_eq!(std::fs::read_to_string(app.data_dir.path().join("tls/server.pem")).unwrap(), cert);
+    let r = app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_on_the_https_listener() {
+    let app = TestApp::spawn_with(Spawn::https()).await;
+    let plain = app.url("/").replacen("https://", "http://", 1);
+    let r = reqwest::Client::new().get(plain).send().await;
+    assert!(r.is_err() || r.unwrap().status() != 200);
+}
+
+// ---------------------------------------------------------------- the binary
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real binary the way the README does (HTTPS, embedded default),
+/// but on a random port and a temporary data dir, and waits for its
+/// "listening" log line.
+fn start_binary(data_dir: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wabiz"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wabiz starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut addr = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("log line");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+        if v["message"] == "wabiz is listening" {
+            addr = v["addr"].as_str().map(str::to_owned);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no listening line");
+    }
+    Server { child, addr: addr.expect("listening address") }
+}
+
+fn https_client(data_dir: &std::path::Path) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ca = std::fs::read(data_dir.join("tls/ca.pem")).expect("CA written to the data dir");
+    reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()]).build().unwrap()
+}
+
+#[tokio::test]
+async fn the_binary_serves_https_and_keeps_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_binary(dir.path());
+    let client = https_client(dir.path());
+    let base = format!("https://{}", server.addr);
+    let login = client
+        .post(format!("{base}/v1/users/login"))
+        .basic_auth("admin", Some("secret"))
+        .json(&json!({"new_password": "Passw0rd!"}))
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = json(login).await;
+    assert_eq!(s, 200, "{b}");
+    let token = b["users"][0]["token"].as_str().unwrap().to_owned();
+
+    // SIGTERM: a graceful stop with exit status 0.
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+
+    // Started again on the same data dir: same certificate, same token.
+    let server = start_binary(dir.path());
+    let client = https_client(dir.path());
+    let (s, b) =
+        json(client.get(format!("https://{}/v1/health", server.addr)).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["health"]["gateway_status"], "connected");
+}
+
+#[test]
+fn help_describes_every_option() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wabiz")).args(["serve", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for opt in [
+        "--listen",
+        "--data-dir",
+        "--database",
+        "--insecure-http",
+        "--allow-http-webhooks",
+        "--network",
+        "--simulator-number",
+        "--unregistered",
+        "--tls-cert-file",
+        "--tls-key-file",
+        "--api-key",
+        "--log-format",
+        "WABIZ_LISTEN",
+        "WABIZ_DATA_DIR",
+        "WABIZ_DATABASE",
+    ] {
+        assert!(help.contains(opt), "{opt} missing from serve --help");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_wabiz")).arg("--help").output().unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains("serve"));
+}
+
+#[test]
+fn bad_options_stop_the_binary_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wabiz"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://root@db/wa", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_wabiz"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("WA_APP_MULTICONNECT", "yes")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WA_APP_MULTICONNECT"));
+}

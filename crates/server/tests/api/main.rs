@@ -1,0 +1,10 @@
+//! One integration-test binary (one link step): every test starts the real
+//! server and talks HTTP(S) to it.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod health;
+mod lifecycle;
+mod users;

@@ -1,0 +1,105 @@
+//! The storage engines of wabiz, both behind [`wabiz_domain::ports::Store`]:
+//!
+//! - [`sqlite::SqliteStore`], the embedded default: one writer thread that
+//!   commits many requests in one transaction (group commit), plus a small pool
+//!   of read-only connections (WAL lets them read while the writer writes);
+//! - [`postgres::PgStore`], for several nodes on one database.
+//!
+//! This crate is the only one that knows SQL.
+
+pub mod migrate;
+pub mod postgres;
+pub mod sqlite;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use wabiz_domain::ports::{Store, StoreError};
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseConfig {
+    /// A SQLite file.
+    Sqlite { path: PathBuf },
+    /// A PostgreSQL connection URL (`postgres://user@host:port/db?...`).
+    Postgres { url: String },
+}
+
+impl DatabaseConfig {
+    /// Parses `sqlite://PATH` (`sqlite:///abs/path` or `sqlite://relative/path`)
+    /// or `postgres://…` / `postgresql://…`.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite:///var/lib/wabiz/wabiz.db".into());
+            }
+            return Ok(DatabaseConfig::Sqlite { path: PathBuf::from(path) });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseConfig::Postgres { url: url.to_owned() });
+        }
+        Err(format!(
+            "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST:PORT/DB",
+            redact_url(url)
+        ))
+    }
+
+    /// The configuration with any password removed, for logs.
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseConfig::Sqlite { path } => format!("sqlite://{}", path.display()),
+            DatabaseConfig::Postgres { url } => redact_url(url),
+        }
+    }
+}
+
+/// Replaces the password of a URL's user-info part with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Opens (and migrates) the configured store.
+pub async fn open(cfg: &DatabaseConfig) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match cfg {
+        DatabaseConfig::Sqlite { path } => Arc::new(sqlite::SqliteStore::open(path).await?),
+        DatabaseConfig::Postgres { url } => Arc::new(postgres::PgStore::connect(url).await?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_urls() {
+        assert_eq!(
+            DatabaseConfig::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseConfig::Sqlite { path: "/tmp/x.db".into() }
+        );
+        assert_eq!(
+            DatabaseConfig::parse("sqlite://data/x.db").unwrap(),
+            DatabaseConfig::Sqlite { path: "data/x.db".into() }
+        );
+        assert!(matches!(DatabaseConfig::parse("postgres://u@h/db").unwrap(), DatabaseConfig::Postgres { .. }));
+        assert!(DatabaseConfig::parse("mysql://u:pw@h/db").unwrap_err().contains("u:***@h"));
+        assert!(DatabaseConfig::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("postgres://h/db?password=x"), "postgres://h/db?password=x");
+    }
+}

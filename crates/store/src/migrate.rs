@@ -1,0 +1,70 @@
+//! Schema migrations: numbered SQL files per engine, embedded in the binary,
+//! applied in order at start and recorded with a checksum in `wabiz_migrations`.
+//! An applied migration must never change; the checksum catches it if it does.
+
+use sha2::{Digest, Sha256};
+
+/// One migration.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+impl Migration {
+    pub fn checksum(&self) -> String {
+        Sha256::digest(self.sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+pub const SQLITE: &[Migration] =
+    &[Migration { version: 1, name: "users_tokens", sql: include_str!("../migrations/sqlite/0001_users_tokens.sql") }];
+
+pub const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "users_tokens",
+    sql: include_str!("../migrations/postgres/0001_users_tokens.sql"),
+}];
+
+/// Compares what the database says was applied with what this binary carries.
+/// Returns the migrations still to apply, or an error if history diverged.
+pub fn pending<'a>(all: &'a [Migration], applied: &[(i64, String)]) -> Result<Vec<&'a Migration>, String> {
+    for (version, checksum) in applied {
+        match all.iter().find(|m| m.version == *version) {
+            None => {
+                return Err(format!(
+                    "the database has migration {version}, which this wabiz does not know: it was written by a newer version"
+                ));
+            }
+            Some(m) if m.checksum() != *checksum => {
+                return Err(format!("migration {version} ({}) changed after it was applied", m.name));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(all.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_have_the_same_versions_in_order() {
+        let v = |ms: &[Migration]| ms.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        assert_eq!(v(SQLITE), v(POSTGRES));
+        for w in SQLITE.windows(2) {
+            assert!(w[0].version < w[1].version);
+        }
+    }
+
+    #[test]
+    fn pending_detects_changes_and_unknown_versions() {
+        let all = SQLITE;
+        assert_eq!(pending(all, &[]).unwrap().len(), all.len());
+        assert!(pending(all, &[(1, all[0].checksum())]).unwrap().is_empty());
+        assert!(pending(all, &[(1, "x".into())]).unwrap_err().contains("changed"));
+        assert!(pending(all, &[(999, "x".into())]).unwrap_err().contains("newer"));
+    }
+}

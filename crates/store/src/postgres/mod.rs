@@ -1,0 +1,222 @@
+//! The PostgreSQL engine, for several nodes on one database.
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+use wabiz_domain::ports::{MetaStore, Store, StoreError, StoreResult, TokenRecord, TokenStore, UserRecord, UserStore};
+use wabiz_domain::users::Role;
+
+use crate::migrate;
+
+/// Connections per node. Each request holds one only for a statement or two.
+const POOL_SIZE: usize = 16;
+
+/// Serialises schema migrations of nodes starting together (an arbitrary
+/// constant: "wabiz" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0077_6162_697a;
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn db_err(e: tokio_postgres::Error) -> StoreError {
+    if e.is_closed() || e.as_db_error().is_none() {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Other(e.to_string())
+    }
+}
+
+impl PgStore {
+    /// Connects, checks the server answers, and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pg: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
+        let mgr = Manager::from_config(pg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(unavailable)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(unavailable)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_err)?;
+        // Transaction-scoped: released at COMMIT or when the connection drops.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(db_err)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS wabiz_migrations (
+                version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await
+        .map_err(db_err)?;
+        let applied: Vec<(i64, String)> = tx
+            .query("SELECT version, checksum FROM wabiz_migrations ORDER BY version", &[])
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let todo = migrate::pending(migrate::POSTGRES, &applied).map_err(StoreError::Other)?;
+        for m in todo {
+            tx.batch_execute(m.sql).await.map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO wabiz_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                &[&m.version, &m.name, &m.checksum()],
+            )
+            .await
+            .map_err(db_err)?;
+            tracing::info!(version = m.version, name = m.name, "applied PostgreSQL migration");
+        }
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+fn user_from_row(r: &tokio_postgres::Row) -> UserRecord {
+    let role: String = r.get(2);
+    UserRecord {
+        username: r.get(0),
+        password_hash: r.get(1),
+        role: Role::parse(&role).unwrap_or(Role::Api),
+        password_is_default: r.get(3),
+        created_at: r.get(4),
+    }
+}
+
+#[async_trait]
+impl MetaStore for PgStore {
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
+        let c = self.client().await?;
+        let st = c.prepare_cached("SELECT value FROM meta WHERE key = $1").await.map_err(db_err)?;
+        Ok(c.query_opt(&st, &[&key]).await.map_err(db_err)?.map(|r| r.get(0)))
+    }
+
+    async fn put_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String> {
+        let c = self.client().await?;
+        c.execute("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", &[&key, &value])
+            .await
+            .map_err(db_err)?;
+        let row = c.query_one("SELECT value FROM meta WHERE key = $1", &[&key]).await.map_err(db_err)?;
+        Ok(row.get(0))
+    }
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn insert_user(&self, u: &UserRecord) -> StoreResult<bool> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "INSERT INTO users (username, password_hash, role, password_is_default, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING",
+                &[&u.username, &u.password_hash, &u.role.as_str(), &u.password_is_default, &u.created_at],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(
+                "SELECT username, password_hash, role, password_is_default, created_at FROM users WHERE username = $1",
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(c.query_opt(&st, &[&username]).await.map_err(db_err)?.as_ref().map(user_from_row))
+    }
+
+    async fn set_password(&self, username: &str, hash: &str, is_default: bool) -> StoreResult<bool> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "UPDATE users SET password_hash = $2, password_is_default = $3 WHERE username = $1",
+                &[&username, &hash, &is_default],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    async fn delete_user(&self, username: &str) -> StoreResult<bool> {
+        let c = self.client().await?;
+        // Tokens go with the user (ON DELETE CASCADE), in the same statement.
+        let n = c.execute("DELETE FROM users WHERE username = $1", &[&username]).await.map_err(db_err)?;
+        Ok(n == 1)
+    }
+}
+
+#[async_trait]
+impl TokenStore for PgStore {
+    async fn insert_token(&self, t: &TokenRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO tokens (digest, username, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&t.digest, &t.username, &t.issued_at, &t.expires_at],
+        )
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn find_token(&self, digest: &str) -> StoreResult<Option<TokenRecord>> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached("SELECT digest, username, issued_at, expires_at FROM tokens WHERE digest = $1")
+            .await
+            .map_err(db_err)?;
+        Ok(c.query_opt(&st, &[&digest]).await.map_err(db_err)?.map(|r| TokenRecord {
+            digest: r.get(0),
+            username: r.get(1),
+            issued_at: r.get(2),
+            expires_at: r.get(3),
+        }))
+    }
+
+    async fn delete_token(&self, digest: &str) -> StoreResult<bool> {
+        let c = self.client().await?;
+        Ok(c.execute("DELETE FROM tokens WHERE digest = $1", &[&digest]).await.map_err(db_err)? == 1)
+    }
+
+    async fn purge_expired_tokens(&self, before: i64) -> StoreResult<u64> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM tokens WHERE expires_at < $1", &[&before]).await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn engine(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute("SELECT 1", &[]).await.map_err(db_err).map(|_| ())
+    }
+
+    async fn close(&self) {
+        self.pool.close();
+    }
+}

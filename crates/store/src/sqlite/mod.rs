@@ -1,0 +1,258 @@
+//! The SQLite engine (embedded default).
+
+mod readers;
+mod writer;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use wabiz_domain::ports::{MetaStore, Store, StoreError, StoreResult, TokenRecord, TokenStore, UserRecord, UserStore};
+use wabiz_domain::users::Role;
+
+use crate::migrate;
+use readers::ReadPool;
+use writer::Writer;
+
+/// Read-only connections kept open. Reads are short; two cores gain nothing
+/// from more.
+const READERS: usize = 4;
+
+/// Settings every connection gets. `synchronous = FULL` makes each commit
+/// durable (fsync of the WAL): a success answer means the data is on disk.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )
+}
+
+pub struct SqliteStore {
+    writer: Writer,
+    readers: ReadPool,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path)).await.map_err(unavailable)?
+    }
+
+    fn open_blocking(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut conn =
+            Connection::open(path).map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+        configure(&conn).map_err(unavailable)?;
+        migrate_sqlite(&mut conn)?;
+        let readers = ReadPool::open(path, READERS).map_err(unavailable)?;
+        let writer = Writer::start(conn).map_err(unavailable)?;
+        Ok(Self { writer, readers })
+    }
+}
+
+fn migrate_sqlite(conn: &mut Connection) -> StoreResult<()> {
+    let other = |e: rusqlite::Error| StoreError::Other(format!("migration: {e}"));
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS wabiz_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(other)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(other)?;
+    let applied: Vec<(i64, String)> = {
+        let mut st = tx.prepare("SELECT version, checksum FROM wabiz_migrations ORDER BY version").map_err(other)?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(other)?.collect::<Result<_, _>>().map_err(other)?
+    };
+    let todo = migrate::pending(migrate::SQLITE, &applied).map_err(StoreError::Other)?;
+    for m in todo {
+        tx.execute_batch(m.sql).map_err(other)?;
+        tx.execute(
+            "INSERT INTO wabiz_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, strftime('%s','now'))",
+            params![m.version, m.name, m.checksum()],
+        )
+        .map_err(other)?;
+        tracing::info!(version = m.version, name = m.name, "applied SQLite migration");
+    }
+    tx.commit().map_err(other)
+}
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    let role: String = r.get(2)?;
+    Ok(UserRecord {
+        username: r.get(0)?,
+        password_hash: r.get(1)?,
+        // An unknown role string can only come from a hand-edited row: grant least.
+        role: Role::parse(&role).unwrap_or(Role::Api),
+        password_is_default: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+#[async_trait]
+impl MetaStore for SqliteStore {
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
+        let key = key.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()
+            })
+            .await
+    }
+
+    async fn put_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.writer
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute([key, value])
+                .map(|_| ())
+            })
+            .await
+    }
+
+    async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.writer
+            .write(move |c| {
+                c.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING")?
+                    .execute([&key, &value])?;
+                c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([&key], |r| r.get(0))
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn insert_user(&self, u: &UserRecord) -> StoreResult<bool> {
+        let u = u.clone();
+        self.writer
+            .write(move |c| {
+                let n = c
+                    .prepare_cached(
+                        "INSERT INTO users (username, password_hash, role, password_is_default, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(username) DO NOTHING",
+                    )?
+                    .execute(params![
+                        u.username,
+                        u.password_hash,
+                        u.role.as_str(),
+                        u.password_is_default,
+                        u.created_at
+                    ])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        let username = username.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT username, password_hash, role, password_is_default, created_at FROM users WHERE username = ?1",
+                )?
+                .query_row([username], user_from_row)
+                .optional()
+            })
+            .await
+    }
+
+    async fn set_password(&self, username: &str, hash: &str, is_default: bool) -> StoreResult<bool> {
+        let (username, hash) = (username.to_owned(), hash.to_owned());
+        self.writer
+            .write(move |c| {
+                let n = c
+                    .prepare_cached(
+                        "UPDATE users SET password_hash = ?2, password_is_default = ?3 WHERE username = ?1",
+                    )?
+                    .execute(params![username, hash, is_default])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn delete_user(&self, username: &str) -> StoreResult<bool> {
+        let username = username.to_owned();
+        self.writer
+            .write(move |c| {
+                // Tokens go with the user (ON DELETE CASCADE).
+                let n = c.prepare_cached("DELETE FROM users WHERE username = ?1")?.execute([username])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl TokenStore for SqliteStore {
+    async fn insert_token(&self, t: &TokenRecord) -> StoreResult<()> {
+        let t = t.clone();
+        self.writer
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO tokens (digest, username, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![t.digest, t.username, t.issued_at, t.expires_at])
+                .map(|_| ())
+            })
+            .await
+    }
+
+    async fn find_token(&self, digest: &str) -> StoreResult<Option<TokenRecord>> {
+        let digest = digest.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT digest, username, issued_at, expires_at FROM tokens WHERE digest = ?1")?
+                    .query_row([digest], |r| {
+                        Ok(TokenRecord {
+                            digest: r.get(0)?,
+                            username: r.get(1)?,
+                            issued_at: r.get(2)?,
+                            expires_at: r.get(3)?,
+                        })
+                    })
+                    .optional()
+            })
+            .await
+    }
+
+    async fn delete_token(&self, digest: &str) -> StoreResult<bool> {
+        let digest = digest.to_owned();
+        self.writer
+            .write(move |c| Ok(c.prepare_cached("DELETE FROM tokens WHERE digest = ?1")?.execute([digest])? == 1))
+            .await
+    }
+
+    async fn purge_expired_tokens(&self, before: i64) -> StoreResult<u64> {
+        self.writer
+            .write(move |c| Ok(c.prepare_cached("DELETE FROM tokens WHERE expires_at < ?1")?.execute([before])? as u64))
+            .await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn engine(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.readers.read(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+
+    async fn close(&self) {
+        self.writer.shutdown().await;
+        self.readers.close();
+    }
+}

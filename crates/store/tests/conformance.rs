@@ -1,0 +1,272 @@
+//! One storage suite, run against both engines: SQLite always, PostgreSQL when
+//! `WABIZ_TEST_PG_URL` is set (each PostgreSQL test gets a schema of its own).
+//! Without the variable the PostgreSQL half says loudly that it was skipped.
+
+use std::sync::Arc;
+
+use tempfile::TempDir;
+use wabiz_domain::ports::{Store, TokenRecord, UserRecord};
+use wabiz_domain::users::Role;
+use wabiz_store::DatabaseConfig;
+
+const PG_URL_VAR: &str = "WABIZ_TEST_PG_URL";
+
+/// A database for one test, on one engine.
+struct TestDb {
+    config: DatabaseConfig,
+    _dir: Option<TempDir>,
+    pg: Option<(String, String)>, // (base URL, schema)
+}
+
+impl TestDb {
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = DatabaseConfig::Sqlite { path: dir.path().join("wabiz.db") };
+        Self { config, _dir: Some(dir), pg: None }
+    }
+
+    async fn postgres(test: &str) -> Option<Self> {
+        let base = match std::env::var(PG_URL_VAR) {
+            Ok(u) if !u.is_empty() => u,
+            _ => {
+                eprintln!("SKIPPED: postgres::{test}: {PG_URL_VAR} is not set, so this PostgreSQL test did not run");
+                return None;
+            }
+        };
+        let mut id = [0u8; 6];
+        getrandom_fill(&mut id);
+        let schema = format!("t_{test}_{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let (client, conn) =
+            tokio_postgres::connect(&base, tokio_postgres::NoTls).await.expect("connect to PostgreSQL");
+        tokio::spawn(conn);
+        client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+        Some(Self { config: DatabaseConfig::Postgres { url }, _dir: None, pg: Some((base, schema)) })
+    }
+
+    async fn open(&self) -> Arc<dyn Store> {
+        wabiz_store::open(&self.config).await.expect("store opens")
+    }
+
+    async fn cleanup(&self) {
+        if let Some((base, schema)) = &self.pg {
+            let (client, conn) = tokio_postgres::connect(base, tokio_postgres::NoTls).await.expect("connect");
+            tokio::spawn(conn);
+            client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("drop schema");
+        }
+    }
+}
+
+fn getrandom_fill(buf: &mut [u8]) {
+    // Uniqueness, not secrecy: the time and the thread are enough.
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let tid = format!("{:?}", std::thread::current().id());
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = ((t >> (8 * i)) as u8) ^ tid.as_bytes().get(i).copied().unwrap_or(0);
+    }
+}
+
+/// Generates each test twice: `sqlite::NAME` and `postgres::NAME`.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::TestDb::sqlite();
+                    super::$name(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else { return };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrations_are_idempotent,
+    meta_values,
+    users_round_trip,
+    deleting_a_user_deletes_its_tokens,
+    tokens_round_trip_and_purge,
+    concurrent_writes_all_land,
+    a_failing_write_does_not_spoil_its_batch,
+    data_survives_reopening,
+    ping_and_close,
+);
+
+fn user(name: &str) -> UserRecord {
+    UserRecord {
+        username: name.into(),
+        password_hash: format!("$argon2id$fake${name}"),
+        role: Role::User,
+        password_is_default: false,
+        created_at: 1_700_000_000,
+    }
+}
+
+fn token(digest: &str, username: &str, expires_at: i64) -> TokenRecord {
+    TokenRecord { digest: digest.into(), username: username.into(), issued_at: 1_700_000_000, expires_at }
+}
+
+async fn migrations_are_idempotent(db: &TestDb) {
+    let s = db.open().await;
+    s.put_meta("k", "v").await.unwrap();
+    s.close().await;
+    // A second open finds the schema in place and applies nothing twice.
+    let s = db.open().await;
+    assert_eq!(s.get_meta("k").await.unwrap().as_deref(), Some("v"));
+    s.close().await;
+}
+
+async fn meta_values(db: &TestDb) {
+    let s = db.open().await;
+    assert_eq!(s.get_meta("missing").await.unwrap(), None);
+    s.put_meta("a", "1").await.unwrap();
+    s.put_meta("a", "2").await.unwrap();
+    assert_eq!(s.get_meta("a").await.unwrap().as_deref(), Some("2"));
+    assert_eq!(s.put_meta_if_absent("b", "first").await.unwrap(), "first");
+    assert_eq!(s.put_meta_if_absent("b", "second").await.unwrap(), "first");
+    assert_eq!(s.get_meta("b").await.unwrap().as_deref(), Some("first"));
+    s.close().await;
+}
+
+async fn users_round_trip(db: &TestDb) {
+    let s = db.open().await;
+    let jdoe = user("jdoe");
+    assert!(s.insert_user(&jdoe).await.unwrap());
+    assert!(!s.insert_user(&UserRecord { password_hash: "other".into(), ..jdoe.clone() }).await.unwrap());
+    assert_eq!(s.get_user("jdoe").await.unwrap(), Some(jdoe.clone()));
+    assert_eq!(s.get_user("JDOE").await.unwrap(), None, "user names are case-sensitive");
+
+    let admin = UserRecord { role: Role::Admin, password_is_default: true, ..user("admin") };
+    assert!(s.insert_user(&admin).await.unwrap());
+    assert_eq!(s.get_user("admin").await.unwrap().unwrap().role, Role::Admin);
+    assert!(s.get_user("admin").await.unwrap().unwrap().password_is_default);
+
+    assert!(s.set_password("admin", "$new", false).await.unwrap());
+    let a = s.get_user("admin").await.unwrap().unwrap();
+    assert_eq!((a.password_hash.as_str(), a.password_is_default), ("$new", false));
+    assert!(!s.set_password("ghost", "$x", false).await.unwrap());
+
+    assert!(s.delete_user("jdoe").await.unwrap());
+    assert!(!s.delete_user("jdoe").await.unwrap());
+    assert_eq!(s.get_user("jdoe").await.unwrap(), None);
+    s.close().await;
+}
+
+async fn deleting_a_user_deletes_its_tokens(db: &TestDb) {
+    let s = db.open().await;
+    s.insert_user(&user("jdoe")).await.unwrap();
+    s.insert_user(&user("mary")).await.unwrap();
+    s.insert_token(&token("t1", "jdoe", i64::MAX)).await.unwrap();
+    s.insert_token(&token("t2", "jdoe", i64::MAX)).await.unwrap();
+    s.insert_token(&token("t3", "mary", i64::MAX)).await.unwrap();
+    assert!(s.delete_user("jdoe").await.unwrap());
+    assert_eq!(s.find_token("t1").await.unwrap(), None);
+    assert_eq!(s.find_token("t2").await.unwrap(), None);
+    assert!(s.find_token("t3").await.unwrap().is_some());
+    s.close().await;
+}
+
+async fn tokens_round_trip_and_purge(db: &TestDb) {
+    let s = db.open().await;
+    s.insert_user(&user("jdoe")).await.unwrap();
+    let t = token("abc", "jdoe", 2_000);
+    s.insert_token(&t).await.unwrap();
+    assert_eq!(s.find_token("abc").await.unwrap(), Some(t));
+    assert!(s.insert_token(&token("abc", "jdoe", 5)).await.is_err(), "digests are unique");
+    s.insert_token(&token("old1", "jdoe", 999)).await.unwrap();
+    s.insert_token(&token("old2", "jdoe", 1_000)).await.unwrap();
+    assert_eq!(s.purge_expired_tokens(1_000).await.unwrap(), 1, "strictly before");
+    assert_eq!(s.find_token("old1").await.unwrap(), None);
+    assert!(s.find_token("old2").await.unwrap().is_some());
+    assert!(s.delete_token("abc").await.unwrap());
+    assert!(!s.delete_token("abc").await.unwrap());
+    assert!(s.insert_token(&token("orphan", "nobody", 5)).await.is_err(), "a token needs its user");
+    s.close().await;
+}
+
+async fn concurrent_writes_all_land(db: &TestDb) {
+    let s = db.open().await;
+    s.insert_user(&user("jdoe")).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..400 {
+        let s = Arc::clone(&s);
+        tasks.push(tokio::spawn(async move { s.insert_token(&token(&format!("d{i}"), "jdoe", 10)).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    for i in 0..400 {
+        assert!(s.find_token(&format!("d{i}")).await.unwrap().is_some(), "token d{i} lost");
+    }
+    assert_eq!(s.purge_expired_tokens(11).await.unwrap(), 400);
+    s.close().await;
+}
+
+async fn a_failing_write_does_not_spoil_its_batch(db: &TestDb) {
+    let s = db.open().await;
+    s.insert_user(&user("jdoe")).await.unwrap();
+    s.insert_token(&token("dup", "jdoe", 10)).await.unwrap();
+    // Many writes at once, so that (on SQLite) they share batches with the
+    // failing ones; each failure must stay its own.
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let s = Arc::clone(&s);
+        tasks.push(tokio::spawn(async move {
+            let digest = if i % 10 == 0 { "dup".to_owned() } else { format!("ok{i}") };
+            (i, s.insert_token(&token(&digest, "jdoe", 10)).await)
+        }));
+    }
+    for t in tasks {
+        let (i, res) = t.await.unwrap();
+        assert_eq!(res.is_err(), i % 10 == 0, "write {i}: {res:?}");
+    }
+    for i in (0..200).filter(|i| i % 10 != 0) {
+        assert!(s.find_token(&format!("ok{i}")).await.unwrap().is_some(), "ok{i} lost");
+    }
+    s.close().await;
+}
+
+async fn data_survives_reopening(db: &TestDb) {
+    let s = db.open().await;
+    s.insert_user(&user("jdoe")).await.unwrap();
+    s.insert_token(&token("keep", "jdoe", 77)).await.unwrap();
+    s.close().await;
+    drop(s);
+    let s = db.open().await;
+    assert_eq!(s.get_user("jdoe").await.unwrap(), Some(user("jdoe")));
+    assert_eq!(s.find_token("keep").await.unwrap().map(|t| t.expires_at), Some(77));
+    s.close().await;
+}
+
+async fn ping_and_close(db: &TestDb) {
+    let s = db.open().await;
+    s.ping().await.unwrap();
+    assert!(matches!(s.engine(), "sqlite" | "postgres"));
+    s.close().await;
+    assert!(s.put_meta("x", "y").await.is_err(), "writes after close must fail, not hang");
+}
+
+/// A migration changed after it was applied must stop the server from starting.
+#[tokio::test]
+async fn sqlite_refuses_a_changed_migration() {
+    let db = TestDb::sqlite();
+    db.open().await.close().await;
+    let DatabaseConfig::Sqlite { path } = &db.config else { unreachable!() };
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute("UPDATE wabiz_migrations SET checksum = 'tampered' WHERE version = 1", []).unwrap();
+    drop(conn);
+    let err = wabiz_store::open(&db.config).await.err().expect("must refuse");
+    assert!(err.to_string().contains("changed after it was applied"), "{err}");
+}
