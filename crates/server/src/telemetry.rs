@@ -1,6 +1,8 @@
 //! Structured logging. The filter sits behind a reload handle so the level can
 //! change while the server runs (`log_level` / `verbose_logging` settings).
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Registry, fmt, reload};
@@ -22,7 +24,9 @@ pub fn init(format: LogFormat) -> Option<FilterHandle> {
         LogFormat::Json => registry
             .with(fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false))
             .try_init(),
-        LogFormat::Text => registry.with(fmt::layer().with_target(false)).try_init(),
+        LogFormat::Text => {
+            registry.with(fmt::layer().with_target(false).with_ansi(std::io::stdout().is_terminal())).try_init()
+        }
     };
     result.ok().map(|()| handle)
 }

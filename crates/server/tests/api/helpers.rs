@@ -250,3 +250,10 @@ fn getrandom_like(buf: &mut [u8]) {
         *b = ((t >> (8 * i)) as u8) ^ tid.as_bytes().get(i).copied().unwrap_or(0);
     }
 }
+
+/// A client for servers the harness did not start (the binary, plain HTTP).
+/// reqwest is built without a bundled crypto backend: install ring first.
+pub fn plain_client() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::new()
+}

@@ -3,7 +3,8 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
@@ -71,7 +72,7 @@ async fn generated_certificate_is_kept_across_restarts() {
 async fn plain_http_is_refused_on_the_https_listener() {
     let app = TestApp::spawn_with(Spawn::https()).await;
     let plain = app.url("/").replacen("https://", "http://", 1);
-    let r = reqwest::Client::new().get(plain).send().await;
+    let r = plain_client().get(plain).send().await;
     assert!(r.is_err() || r.unwrap().status() != 200);
 }
 
@@ -80,6 +81,8 @@ async fn plain_http_is_refused_on_the_https_listener() {
 struct Server {
     child: Child,
     addr: String,
+    /// Every log line the process wrote to stdout so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -93,27 +96,31 @@ impl Drop for Server {
 /// but on a random port and a temporary data dir, and waits for its
 /// "listening" log line.
 fn start_binary(data_dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wabiz"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("wabiz starts");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+    spawn_logged(cmd)
+}
+
+/// Runs `cmd` with its stdout captured and waits for the "listening" line.
+fn spawn_logged(mut cmd: Command) -> Server {
+    let mut child =
+        cmd.env_remove("RUST_LOG").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("wabiz starts");
     let stdout = child.stdout.take().expect("stdout");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut addr = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("log line");
-        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
-        if v["message"] == "wabiz is listening" {
-            addr = v["addr"].as_str().map(str::to_owned);
-            break;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = Arc::clone(&log);
+    // Keeps reading for the life of the process, so nothing it logs is lost.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+            if v["message"] == "wabiz is listening" {
+                let _ = tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
+            }
+            sink.lock().unwrap().push(line);
         }
-        assert!(Instant::now() < deadline, "no listening line");
-    }
-    Server { child, addr: addr.expect("listening address") }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("a 'wabiz is listening' log line");
+    Server { child, addr, log }
 }
 
 fn https_client(data_dir: &std::path::Path) -> reqwest::Client {
@@ -153,6 +160,30 @@ async fn the_binary_serves_https_and_keeps_its_state() {
         json(client.get(format!("https://{}/v1/health", server.addr)).bearer_auth(&token).send().await.unwrap()).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["health"]["gateway_status"], "connected");
+}
+
+#[tokio::test]
+async fn every_option_can_come_from_a_wabiz_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
+    cmd.arg("serve")
+        .env("WABIZ_LISTEN", "127.0.0.1:0")
+        .env("WABIZ_DATA_DIR", dir.path())
+        .env("WABIZ_INSECURE_HTTP", "true")
+        .env("WABIZ_UNREGISTERED", "true")
+        .env("WABIZ_API_KEY", "env-api-key-0123")
+        .env("WABIZ_LOG_FORMAT", "json");
+    let server = spawn_logged(cmd);
+    let r = plain_client()
+        .get(format!("http://{}/v1/health", server.addr))
+        .header("Authorization", "Apikey env-api-key-0123")
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = json(r).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["health"]["gateway_status"], "unregistered");
+    assert!(dir.path().join("wabiz.db").exists(), "the database is in WABIZ_DATA_DIR");
 }
 
 #[test]
