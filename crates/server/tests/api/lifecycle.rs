@@ -153,6 +153,8 @@ async fn the_binary_serves_https_and_keeps_its_state() {
     let status = server.child.wait().unwrap();
     assert!(status.success(), "exit status {status}");
 
+    let first_log = server.log.lock().unwrap().clone();
+
     // Started again on the same data dir: same certificate, same token.
     let server = start_binary(dir.path());
     let client = https_client(dir.path());
@@ -160,6 +162,37 @@ async fn the_binary_serves_https_and_keeps_its_state() {
         json(client.get(format!("https://{}/v1/health", server.addr)).bearer_auth(&token).send().await.unwrap()).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["health"]["gateway_status"], "connected");
+
+    // A user created just before a SIGKILL is still there afterwards: a 201
+    // means the write was on disk.
+    let r = client
+        .post(format!("https://{}/v1/users", server.addr))
+        .bearer_auth(&token)
+        .json(&json!({"username": "jdoe", "password": "S3cret-Passw0rd"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let mut server = server;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let second_log = server.log.lock().unwrap().clone();
+    let server = start_binary(dir.path());
+    let client = https_client(dir.path());
+    let r = client
+        .post(format!("https://{}/v1/users/login", server.addr))
+        .basic_auth("jdoe", Some("S3cret-Passw0rd"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "user lost in the crash");
+
+    // Nothing secret was logged at the default level.
+    let log = [first_log, second_log, server.log.lock().unwrap().clone()].concat().join("\n");
+    assert!(log.contains("wabiz is listening") && log.contains("user created"), "the log was captured");
+    for secret in ["Passw0rd!", "S3cret-Passw0rd", token.as_str(), "\"secret\""] {
+        assert!(!log.contains(secret), "{secret} appears in the log");
+    }
 }
 
 #[tokio::test]
