@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -64,34 +65,68 @@ impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match JsonValue::from_request(req, state).await?.0 {
+            Value::Object(m) => Ok(JsonBody(m)),
+            Value::Null => Ok(JsonBody::default()),
+            _ => Err(WaError::undecodable("the request body must be a JSON object").into()),
+        }
+    }
+}
+
+/// Any JSON body, decoded with the same rules as [`JsonBody`] (an empty or
+/// unlabelled body is `null`), for the routes whose bodies are arrays or that
+/// answer a non-object with their own error.
+#[derive(Debug, Clone)]
+pub struct JsonValue(pub Value);
+
+impl FromRequest<AppState> for JsonValue {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
         if !is_json {
-            return Ok(JsonBody::default());
+            return Ok(JsonValue(Value::Null));
         }
         let limit = state.limits.json_body_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
             .map_err(|_| WaError::invalid(format!("Request content exceeds size of {limit} bytes")))?;
-        decode_object(&bytes).map(JsonBody).map_err(ApiError::from)
+        decode_value(&bytes).map(JsonValue).map_err(ApiError::from)
     }
 }
 
-/// Decodes a JSON object body (see [`JsonBody`]).
-pub fn decode_object(bytes: &[u8]) -> Result<Map<String, Value>, WaError> {
+/// Reads a raw body of at most `limit` bytes; `too_large` is the error for a
+/// bigger one (refused from `Content-Length` before reading when possible).
+pub async fn read_raw_body(req: Request, limit: usize, too_large: impl Fn() -> WaError) -> Result<Bytes, WaError> {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| too_large())
+}
+
+/// Decodes a JSON body; an empty one is `null`.
+pub fn decode_value(bytes: &[u8]) -> Result<Value, WaError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
+        return Ok(Value::Null);
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| WaError::undecodable("Malformed UTF-8 characters, possibly incorrectly encoded"))?;
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(Value::Null) => Ok(Map::new()),
-        Ok(_) => Err(WaError::undecodable("the request body must be a JSON object")),
-        Err(e) => Err(WaError::undecodable(php_json_error(&e))),
+    serde_json::from_str::<Value>(text).map_err(|e| WaError::undecodable(php_json_error(&e)))
+}
+
+/// Decodes a JSON object body (see [`JsonBody`]).
+#[cfg(test)]
+pub fn decode_object(bytes: &[u8]) -> Result<Map<String, Value>, WaError> {
+    match decode_value(bytes)? {
+        Value::Object(m) => Ok(m),
+        Value::Null => Ok(Map::new()),
+        _ => Err(WaError::undecodable("the request body must be a JSON object")),
     }
 }
 

@@ -18,7 +18,7 @@ mod state;
 
 pub use envelope::Meta;
 pub use error::ApiError;
-pub use state::{AppState, InFlight, Limits};
+pub use state::{AppState, InFlight, Limits, PublicLinks};
 
 use axum::Router;
 use axum::extract::Request;
@@ -36,7 +36,7 @@ pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// The router with every route, fallback and the authentication layer.
 pub fn router(state: AppState) -> Router {
-    routes::router(state.clone())
+    routes::router()
         // Runs only for matched routes, so unknown paths (404) and unrouted
         // methods (405) are answered before any credential is looked at.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use wabiz_domain::certificates::ListenerCertificates;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
+use wabiz_domain::settings::SettingsService;
 use wabiz_domain::users::UserService;
 use wabiz_domain::users::apikey::ApiKey;
 
@@ -56,4 +58,18 @@ pub struct AppState {
     pub api_key: Option<Arc<ApiKey>>,
     pub limits: Limits,
     pub in_flight: Arc<InFlight>,
+    pub settings: Arc<SettingsService>,
+    pub certificates: Arc<dyn ListenerCertificates>,
+    pub links: PublicLinks,
+    /// `--strict-restart-semantics`: report restart-required changes in a header.
+    pub strict_restart: bool,
+}
+
+/// How public links (profile photo) are built.
+#[derive(Debug, Clone)]
+pub struct PublicLinks {
+    /// `--public-base-url`, without a trailing slash.
+    pub base_url: Option<String>,
+    /// The listener's scheme, used with the request's `Host` when no base is set.
+    pub scheme: &'static str,
 }

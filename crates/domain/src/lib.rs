@@ -7,11 +7,13 @@
 //! [`error::WaError`] values.
 
 pub mod access;
+pub mod certificates;
 pub mod clock;
 pub mod error;
 pub mod network;
 pub mod ports;
 pub mod ratelimit;
+pub mod settings;
 pub mod users;
 
 pub use error::{ErrorCode, ErrorItem, WaError};

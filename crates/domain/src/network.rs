@@ -31,4 +31,17 @@ pub trait Network: Send + Sync + 'static {
 
     /// The current state of the link to the (simulated) WhatsApp servers.
     fn gateway_status(&self) -> GatewayStatus;
+
+    /// The registered business number (`wa_id`), if any.
+    fn registered_number(&self) -> Option<String>;
+
+    /// Takes over a registration already written to the store under
+    /// [`ACCOUNT_NUMBER_META`] (a restored backup).
+    fn adopt_registration(&self, number: &str);
 }
+
+/// Meta key of the registered number (empty while unregistered).
+pub const ACCOUNT_NUMBER_META: &str = "account.number";
+/// Meta key saying how the number was registered: `startup` (the simulator's
+/// configured number), `verify` (the registration flow) or `restore` (a backup).
+pub const ACCOUNT_SOURCE_META: &str = "account.registered_by";

@@ -83,9 +83,44 @@ pub trait TokenStore: Send + Sync {
     async fn purge_expired_tokens(&self, before: i64) -> StoreResult<u64>;
 }
 
+/// One change of [`SettingsStore::write_settings`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingWrite {
+    /// Stores a settings document (JSON text) under `name`.
+    Put {
+        name: String,
+        value: String,
+    },
+    Delete {
+        name: String,
+    },
+    /// Stores binary data (the profile photo) under `name`.
+    PutBlob {
+        name: String,
+        data: Vec<u8>,
+    },
+    DeleteBlob {
+        name: String,
+    },
+    /// Sets a meta value (registration state restored from a backup).
+    PutMeta {
+        key: String,
+        value: String,
+    },
+}
+
+/// Settings documents and blobs. Writes are applied together or not at all
+/// (a restore replaces several documents at once).
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    async fn get_setting(&self, name: &str) -> StoreResult<Option<String>>;
+    async fn get_blob(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    async fn write_settings(&self, writes: Vec<SettingWrite>, now: i64) -> StoreResult<()>;
+}
+
 /// Everything the server stores.
 #[async_trait]
-pub trait Store: MetaStore + UserStore + TokenStore + Send + Sync + 'static {
+pub trait Store: MetaStore + UserStore + TokenStore + SettingsStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn engine(&self) -> &'static str;
     /// A cheap round trip, for health checks.

@@ -14,27 +14,33 @@ use hyper::body::Incoming;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
-use wabiz_api::{AppState, InFlight, Limits, Meta};
+use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks};
 use wabiz_cluster::NodeIdentity;
 use wabiz_domain::clock::{Clock, SystemClock};
+use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
+use wabiz_domain::settings::{SettingsConfig, SettingsService};
 use wabiz_domain::users::apikey::ApiKey;
 use wabiz_domain::users::password::PasswordHasher;
 use wabiz_domain::users::{UserService, UserServiceConfig};
 use wabiz_simulator::SimulatedNetwork;
 
 use crate::config::{Config, TlsMode};
-use crate::tls;
+use crate::telemetry::{self, FilterHandle};
+use crate::tls::{self, TlsManager};
 
 /// Things tests may replace.
 pub struct BuildOptions {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
+    /// The process's log filter, which the log settings drive (`None` in
+    /// tests that run several servers in one process).
+    pub log_filter: Option<FilterHandle>,
 }
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock), hasher: PasswordHasher::default() }
+        Self { clock: Arc::new(SystemClock), hasher: PasswordHasher::default(), log_filter: None }
     }
 }
 
@@ -82,10 +88,24 @@ impl App {
                 Arc::clone(&store),
                 Arc::clone(&opts.clock),
                 config.token_key.clone(),
-                UserServiceConfig { hasher: opts.hasher, ..UserServiceConfig::default() },
+                UserServiceConfig { hasher: opts.hasher.clone(), ..UserServiceConfig::default() },
             )
             .await
             .context("cannot start the user service")?,
+        );
+        let settings = Arc::new(
+            SettingsService::start(
+                Arc::clone(&store),
+                Arc::clone(&network) as Arc<dyn Network>,
+                Arc::clone(&opts.clock),
+                SettingsConfig {
+                    allow_http_webhooks: config.allow_http_webhooks,
+                    strict_restart: config.strict_restart,
+                    hasher: opts.hasher.clone(),
+                },
+            )
+            .await
+            .context("cannot load the settings")?,
         );
         let api_key = match ApiKey::from_config(config.api_key.as_deref()) {
             Ok(k) => k.map(Arc::new),
@@ -94,6 +114,35 @@ impl App {
                 None
             }
         };
+
+        let material = match &config.tls {
+            TlsMode::Off => None,
+            TlsMode::Files { cert, key } => Some(tls::load_files(cert, key)?),
+            TlsMode::Generated => match tls::stored_upload(store.as_ref()).await? {
+                // An uploaded certificate replaces the generated one.
+                Some(uploaded) => Some(uploaded),
+                None => {
+                    let names = tls::default_names(&node.hostname, &config.server_names);
+                    Some(tls::load_or_generate(&config.data_dir.join("tls"), &names)?)
+                }
+            },
+        };
+        let rustls = match &material {
+            None => None,
+            Some(m) => Some(
+                RustlsConfig::from_pem(m.cert_chain_pem.clone().into_bytes(), m.key_pem.clone().into_bytes())
+                    .await
+                    .context("the TLS certificate or key is not usable")?,
+            ),
+        };
+        let listener_ca = match (&config.tls, &material) {
+            (TlsMode::Files { .. }, Some(m)) => tls::ca_of_chain(&m.cert_chain_pem),
+            (_, Some(m)) => m.ca_pem.clone(),
+            // Plain HTTP: an earlier upload's CA, if any.
+            (_, None) => tls::stored_upload(store.as_ref()).await?.and_then(|m| m.ca_pem),
+        };
+        let certificates =
+            Arc::new(TlsManager::new(rustls.clone(), listener_ca, Arc::clone(&store), Arc::clone(&opts.clock)));
 
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
@@ -104,6 +153,13 @@ impl App {
             api_key,
             limits: Limits::default(),
             in_flight: Arc::clone(&in_flight),
+            settings: Arc::clone(&settings),
+            certificates,
+            links: PublicLinks {
+                base_url: config.public_base_url.clone(),
+                scheme: if rustls.is_some() { "https" } else { "http" },
+            },
+            strict_restart: config.strict_restart,
         };
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
         let make_service =
@@ -114,38 +170,34 @@ impl App {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
 
-        let material = match &config.tls {
-            TlsMode::Off => None,
-            TlsMode::Generated => {
-                let names = tls::default_names(&node.hostname, &config.server_names);
-                Some(tls::load_or_generate(&config.data_dir.join("tls"), &names)?)
-            }
-            TlsMode::Files { cert, key } => Some(tls::load_files(cert, key)?),
-        };
         let handle = axum_server::Handle::new();
-        let server = match &material {
+        let server = match rustls.clone() {
             None => {
                 let server = axum_server::from_tcp(listener)?.handle(handle.clone());
                 tokio::spawn(async move { server.serve(make_service).await })
             }
-            Some(m) => {
-                let rustls =
-                    RustlsConfig::from_pem(m.cert_chain_pem.clone().into_bytes(), m.key_pem.clone().into_bytes())
-                        .await
-                        .context("the TLS certificate or key is not usable")?;
-                let server = axum_server::from_tcp_rustls(listener, rustls)?.handle(handle.clone());
+            Some(cfg) => {
+                let server = axum_server::from_tcp_rustls(listener, cfg)?.handle(handle.clone());
                 tokio::spawn(async move { server.serve(make_service).await })
             }
         };
 
         let shutdown = CancellationToken::new();
-        let background = vec![tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone()))];
+        let mut background = vec![tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone()))];
+        if let Some(handle) = opts.log_filter {
+            background.extend(telemetry::follow_settings(
+                handle,
+                settings.subscribe(),
+                config.log_trace,
+                shutdown.clone(),
+            ));
+        }
 
-        let scheme = if material.is_some() { "https" } else { "http" };
+        let scheme = if rustls.is_some() { "https" } else { "http" };
         tracing::info!(%addr, %scheme, node = %node, network = "simulator", "wabiz is listening");
         Ok(App {
             addr,
-            https: material.is_some(),
+            https: rustls.is_some(),
             ca_pem: material.and_then(|m| m.ca_pem),
             node,
             store,

@@ -101,6 +101,21 @@ pub struct ServeArgs {
     /// Log line format.
     #[arg(long, env = "WABIZ_LOG_FORMAT", value_enum, default_value = "json")]
     pub log_format: LogFormat,
+
+    /// Log at TRACE instead of DEBUG while the `verbose_logging` setting is on.
+    #[arg(long, env = "WABIZ_LOG_TRACE")]
+    pub log_trace: bool,
+
+    /// Restart-required settings (callback_persist, log_level, …) keep the value
+    /// the node started with until it restarts, as the original did; by default
+    /// they apply at once.
+    #[arg(long, env = "WABIZ_STRICT_RESTART_SEMANTICS")]
+    pub strict_restart_semantics: bool,
+
+    /// Base of public links (profile photo), e.g. https://wa.example.com.
+    /// Default: the scheme and host of the request.
+    #[arg(long, env = "WABIZ_PUBLIC_BASE_URL", value_name = "URL")]
+    pub public_base_url: Option<String>,
 }
 
 /// How the listener speaks.
@@ -133,6 +148,9 @@ pub struct Config {
     /// Host name part of the node id (`WEBAPP_HOSTNAME`; else the machine's).
     pub node_hostname: Option<String>,
     pub log_format: LogFormat,
+    pub log_trace: bool,
+    pub strict_restart: bool,
+    pub public_base_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -175,6 +193,15 @@ impl ServeArgs {
             server_names: env("WA_WEB_SERVERNAME").into_iter().filter(|n| !n.trim().is_empty()).collect(),
             node_hostname: env("WEBAPP_HOSTNAME"),
             log_format: self.log_format,
+            log_trace: self.log_trace,
+            strict_restart: self.strict_restart_semantics,
+            public_base_url: match self.public_base_url {
+                None => None,
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+                    Some(u.trim_end_matches('/').to_owned())
+                }
+                Some(u) => return Err(format!("--public-base-url must start with http:// or https://, not '{u}'")),
+            },
         })
     }
 }

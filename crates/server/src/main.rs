@@ -17,8 +17,8 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let _filter = telemetry::init(log_format);
-            let app = match App::build(config, BuildOptions::default()).await {
+            let log_filter = telemetry::init(log_format);
+            let app = match App::build(config, BuildOptions { log_filter, ..BuildOptions::default() }).await {
                 Ok(app) => app,
                 Err(e) => {
                     tracing::error!(error = format!("{e:#}"), "wabiz could not start");

@@ -192,3 +192,91 @@ mod tests {
         assert_eq!(n, vec!["localhost", "127.0.0.1", "::1", "host", "ok.example"]);
     }
 }
+
+// ------------------------------------------------------------------ uploads
+
+use std::sync::{Arc, RwLock};
+
+use axum_server::tls_rustls::RustlsConfig;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use wabiz_domain::WaError;
+use wabiz_domain::certificates::{
+    EXTERNAL_CERTIFICATE_DOC, ExternalBundle, ListenerCertificates, parse_external_bundle,
+};
+use wabiz_domain::clock::Clock;
+use wabiz_domain::ports::{SettingWrite, Store};
+
+/// The listener's certificate at run time: serves `GET …/external/ca` and
+/// installs uploads (`POST /v1/certificates/external`) without a restart.
+pub struct TlsManager {
+    /// `None` under `--insecure-http`: uploads are kept (and used once HTTPS is
+    /// on) but there is no listener to reload.
+    rustls: Option<RustlsConfig>,
+    ca: RwLock<Option<String>>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl TlsManager {
+    pub fn new(rustls: Option<RustlsConfig>, ca: Option<String>, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { rustls, ca: RwLock::new(ca), store, clock }
+    }
+}
+
+/// The uploaded bundle kept in the store, if any.
+pub async fn stored_upload(store: &dyn Store) -> Result<Option<TlsMaterial>> {
+    let Some(text) = store.get_setting(EXTERNAL_CERTIFICATE_DOC).await? else { return Ok(None) };
+    let b: ExternalBundle = serde_json::from_str(&text).context("the stored uploaded certificate does not parse")?;
+    Ok(Some(TlsMaterial { cert_chain_pem: b.chain_pem, key_pem: b.key_pem, ca_pem: Some(b.ca_pem) }))
+}
+
+/// The CA certificates of an operator's `--tls-cert-file`: all but the first.
+pub fn ca_of_chain(chain_pem: &str) -> Option<String> {
+    let marker = "-----BEGIN CERTIFICATE-----";
+    let second = chain_pem.match_indices(marker).nth(1)?.0;
+    Some(chain_pem[second..].to_owned())
+}
+
+/// Checks that the key is usable and belongs to the server certificate.
+fn check_key_pair(bundle: &ExternalBundle) -> Result<(), WaError> {
+    let key = PrivateKeyDer::from_pem_slice(bundle.key_pem.as_bytes())
+        .map_err(|_| WaError::invalid("The private key cannot be read"))?;
+    let chain = CertificateDer::pem_slice_iter(bundle.chain_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| WaError::invalid("Invalid certificate"))?;
+    match rustls::sign::CertifiedKey::from_der(chain, key, &rustls::crypto::ring::default_provider()) {
+        Ok(_) => Ok(()),
+        Err(rustls::Error::InconsistentKeys(_)) => {
+            Err(WaError::invalid("The private key does not match the server certificate"))
+        }
+        Err(e) => Err(WaError::invalid(format!("The private key cannot be used: {e}"))),
+    }
+}
+
+#[async_trait::async_trait]
+impl ListenerCertificates for TlsManager {
+    async fn install(&self, bundle_pem: &str) -> Result<(), WaError> {
+        let bundle = parse_external_bundle(bundle_pem)?;
+        check_key_pair(&bundle)?;
+        let doc = serde_json::to_string(&bundle).map_err(|e| WaError::internal(e.to_string()))?;
+        self.store
+            .write_settings(
+                vec![SettingWrite::Put { name: EXTERNAL_CERTIFICATE_DOC.into(), value: doc }],
+                self.clock.now_unix(),
+            )
+            .await?;
+        if let Some(cfg) = &self.rustls {
+            cfg.reload_from_pem(bundle.chain_pem.clone().into_bytes(), bundle.key_pem.clone().into_bytes())
+                .await
+                .map_err(|e| WaError::invalid(format!("The certificate cannot be served: {e}")))?;
+        }
+        *self.ca.write().unwrap_or_else(|e| e.into_inner()) = Some(bundle.ca_pem);
+        tracing::info!("installed an uploaded HTTPS certificate");
+        Ok(())
+    }
+
+    fn ca_pem(&self) -> Option<String> {
+        self.ca.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}

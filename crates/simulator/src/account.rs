@@ -9,9 +9,7 @@ use wabiz_domain::ports::{Store, StoreError};
 /// (555-01xx numbers are reserved for fiction).
 pub const DEFAULT_NUMBER: &str = "16315550100";
 
-/// Meta keys of the account state.
-const NUMBER_KEY: &str = "account.number";
-const SOURCE_KEY: &str = "account.registered_by";
+use wabiz_domain::network::{ACCOUNT_NUMBER_META as NUMBER_KEY, ACCOUNT_SOURCE_META as SOURCE_KEY};
 
 #[derive(Debug, Clone)]
 pub struct SimulatorOptions {
@@ -52,7 +50,8 @@ pub struct SimulatedNetwork {
 impl SimulatedNetwork {
     /// Starts the simulator and settles the registration state:
     /// - `--unregistered`: the number starts unregistered (any earlier state is dropped);
-    /// - a number registered through the registration flow stays registered;
+    /// - a number registered through the registration flow (or restored from a
+    ///   backup) stays registered;
     /// - otherwise the number of `--simulator-number` is registered.
     pub async fn start(store: Arc<dyn Store>, opts: &SimulatorOptions) -> Result<Self, StoreError> {
         let state = if opts.start_unregistered {
@@ -62,7 +61,7 @@ impl SimulatedNetwork {
         } else {
             let source = store.get_meta(SOURCE_KEY).await?.unwrap_or_default();
             let stored = store.get_meta(NUMBER_KEY).await?.unwrap_or_default();
-            if source == "verify" && !stored.is_empty() {
+            if (source == "verify" || source == "restore") && !stored.is_empty() {
                 AccountState::Registered { number: stored }
             } else {
                 store.put_meta(NUMBER_KEY, &opts.number).await?;
@@ -78,14 +77,6 @@ impl SimulatedNetwork {
         }
         Ok(Self { state: RwLock::new(state) })
     }
-
-    /// The registered number, if any.
-    pub fn registered_number(&self) -> Option<String> {
-        match &*self.state.read().unwrap_or_else(|e| e.into_inner()) {
-            AccountState::Registered { number } => Some(number.clone()),
-            AccountState::Unregistered => None,
-        }
-    }
 }
 
 impl Network for SimulatedNetwork {
@@ -98,6 +89,18 @@ impl Network for SimulatedNetwork {
             AccountState::Registered { .. } => GatewayStatus::Connected,
             AccountState::Unregistered => GatewayStatus::Unregistered,
         }
+    }
+
+    fn registered_number(&self) -> Option<String> {
+        match &*self.state.read().unwrap_or_else(|e| e.into_inner()) {
+            AccountState::Registered { number } => Some(number.clone()),
+            AccountState::Unregistered => None,
+        }
+    }
+
+    fn adopt_registration(&self, number: &str) {
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = AccountState::Registered { number: number.to_owned() };
+        tracing::info!(number = %number, "simulated network: registration restored");
     }
 }
 

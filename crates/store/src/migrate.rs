@@ -18,14 +18,17 @@ impl Migration {
     }
 }
 
-pub const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "users_tokens", sql: include_str!("../migrations/sqlite/0001_users_tokens.sql") }];
+/// The SQLite schema, in order. Add a file to both lists at once.
+pub const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "users_tokens", sql: include_str!("../migrations/sqlite/0001_users_tokens.sql") },
+    Migration { version: 2, name: "settings", sql: include_str!("../migrations/sqlite/0002_settings.sql") },
+];
 
-pub const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "users_tokens",
-    sql: include_str!("../migrations/postgres/0001_users_tokens.sql"),
-}];
+/// The PostgreSQL schema, in order.
+pub const POSTGRES: &[Migration] = &[
+    Migration { version: 1, name: "users_tokens", sql: include_str!("../migrations/postgres/0001_users_tokens.sql") },
+    Migration { version: 2, name: "settings", sql: include_str!("../migrations/postgres/0002_settings.sql") },
+];
 
 /// Compares what the database says was applied with what this binary carries.
 /// Returns the migrations still to apply, or an error if history diverged.
@@ -63,7 +66,10 @@ mod tests {
     fn pending_detects_changes_and_unknown_versions() {
         let all = SQLITE;
         assert_eq!(pending(all, &[]).unwrap().len(), all.len());
-        assert!(pending(all, &[(1, all[0].checksum())]).unwrap().is_empty());
+        let rest: Vec<i64> = pending(all, &[(1, all[0].checksum())]).unwrap().iter().map(|m| m.version).collect();
+        assert_eq!(rest, all[1..].iter().map(|m| m.version).collect::<Vec<_>>());
+        let everything: Vec<(i64, String)> = all.iter().map(|m| (m.version, m.checksum())).collect();
+        assert!(pending(all, &everything).unwrap().is_empty());
         assert!(pending(all, &[(1, "x".into())]).unwrap_err().contains("changed"));
         assert!(pending(all, &[(999, "x".into())]).unwrap_err().contains("newer"));
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tempfile::TempDir;
-use wabiz_domain::ports::{Store, TokenRecord, UserRecord};
+use wabiz_domain::ports::{SettingWrite, Store, TokenRecord, UserRecord};
 use wabiz_domain::users::Role;
 use wabiz_store::DatabaseConfig;
 
@@ -102,6 +102,7 @@ conformance!(
     a_failing_write_does_not_spoil_its_batch,
     data_survives_reopening,
     ping_and_close,
+    settings_documents_and_blobs,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -269,4 +270,46 @@ async fn sqlite_refuses_a_changed_migration() {
     drop(conn);
     let err = wabiz_store::open(&db.config).await.err().expect("must refuse");
     assert!(err.to_string().contains("changed after it was applied"), "{err}");
+}
+
+async fn settings_documents_and_blobs(db: &TestDb) {
+    let s = db.open().await;
+    assert_eq!(s.get_setting("application").await.unwrap(), None);
+    assert_eq!(s.get_blob("photo").await.unwrap(), None);
+    let photo: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    s.write_settings(
+        vec![
+            SettingWrite::Put { name: "application".into(), value: r#"{"a":1}"#.into() },
+            SettingWrite::Put { name: "about".into(), value: r#""hi""#.into() },
+            SettingWrite::PutBlob { name: "photo".into(), data: photo.clone() },
+            SettingWrite::PutMeta { key: "account.number".into(), value: "15550001".into() },
+        ],
+        1_700_000_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.get_setting("application").await.unwrap().as_deref(), Some(r#"{"a":1}"#));
+    assert_eq!(s.get_blob("photo").await.unwrap(), Some(photo));
+    assert_eq!(s.get_meta("account.number").await.unwrap().as_deref(), Some("15550001"));
+
+    // Replace one, delete the others, in one go.
+    s.write_settings(
+        vec![
+            SettingWrite::Put { name: "application".into(), value: r#"{"a":2}"#.into() },
+            SettingWrite::Delete { name: "about".into() },
+            SettingWrite::DeleteBlob { name: "photo".into() },
+            SettingWrite::Delete { name: "never-there".into() },
+        ],
+        1_700_000_001,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.get_setting("application").await.unwrap().as_deref(), Some(r#"{"a":2}"#));
+    assert_eq!(s.get_setting("about").await.unwrap(), None);
+    assert_eq!(s.get_blob("photo").await.unwrap(), None);
+    s.close().await;
+
+    let s = db.open().await;
+    assert_eq!(s.get_setting("application").await.unwrap().as_deref(), Some(r#"{"a":2}"#), "kept across reopen");
+    s.close().await;
 }

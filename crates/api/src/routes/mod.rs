@@ -1,6 +1,9 @@
 //! Every route wabiz serves, one module per area.
 
+mod certificates;
 mod health;
+mod public;
+mod settings;
 mod users;
 
 use axum::Router;
@@ -10,8 +13,14 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use wabiz_domain::WaError;
 
-pub fn router(_state: AppState) -> Router<AppState> {
-    Router::new().route("/", get(health::root)).route("/v1/health", get(health::health)).merge(users::routes())
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(health::root))
+        .route("/v1/health", get(health::health))
+        .route("/pps/{file}", get(public::photo))
+        .merge(users::routes())
+        .merge(settings::routes())
+        .merge(certificates::routes())
 }
 
 /// Unknown path: 404/1006 `URL path not found`, whoever asks.

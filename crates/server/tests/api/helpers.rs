@@ -94,7 +94,9 @@ impl TestApp {
         let config = args.resolve(&move |k| env.get(k).cloned()).expect("valid test configuration");
         let hasher =
             if spawn.real_password_costs { PasswordHasher::default() } else { PasswordHasher::with_costs(1024, 1, 1) };
-        let app = App::build(config, BuildOptions { clock: clock.clone(), hasher }).await.expect("server starts");
+        let app = App::build(config, BuildOptions { clock: clock.clone(), hasher, log_filter: None })
+            .await
+            .expect("server starts");
         let mut builder = Client::builder().redirect(reqwest::redirect::Policy::none());
         if let Some(ca) = app.ca_pem() {
             let cert = reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA parses");
@@ -229,18 +231,36 @@ pub fn pg_url(test: &str) -> Option<String> {
     }
 }
 
-/// A fresh PostgreSQL schema for one test: returns a database URL whose
-/// connections use it, or `None` (after a loud SKIPPED line) without a server.
-pub async fn pg_schema_url(test: &str) -> Option<String> {
+/// A PostgreSQL schema of one test's own.
+pub struct PgSchema {
+    /// A database URL whose connections use the schema.
+    pub url: String,
+    base: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// Drops the schema (call at the end of a passing test; a failing one
+    /// leaves it behind for inspection).
+    pub async fn drop_schema(self) {
+        let (client, conn) = tokio_postgres::connect(&self.base, tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(conn);
+        client.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name)).await.expect("drop schema");
+    }
+}
+
+/// A fresh PostgreSQL schema for one test, or `None` (after a loud SKIPPED
+/// line) when no server is configured.
+pub async fn pg_schema(test: &str) -> Option<PgSchema> {
     let base = pg_url(test)?;
     let mut raw = [0u8; 6];
     getrandom_like(&mut raw);
-    let schema = format!("api_{test}_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let name = format!("api_{test}_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.expect("connect to PostgreSQL");
     tokio::spawn(conn);
-    client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+    client.batch_execute(&format!("CREATE SCHEMA {name}")).await.expect("create schema");
     let sep = if base.contains('?') { '&' } else { '?' };
-    Some(format!("{base}{sep}options=-csearch_path%3D{schema}"))
+    Some(PgSchema { url: format!("{base}{sep}options=-csearch_path%3D{name}"), base, name })
 }
 
 fn getrandom_like(buf: &mut [u8]) {

@@ -40,19 +40,22 @@ async fn restart_keeps_users_passwords_and_tokens_on_sqlite() {
 
 #[tokio::test]
 async fn restart_keeps_users_passwords_and_tokens_on_postgres() {
-    let Some(url) = pg_schema_url("restart").await else { return };
-    survives_restart(Spawn::default().arg("--database").arg(&url)).await;
+    let Some(schema) = pg_schema("restart").await else { return };
+    survives_restart(Spawn::default().arg("--database").arg(&schema.url)).await;
+    schema.drop_schema().await;
 }
 
 #[tokio::test]
 async fn two_servers_on_one_postgres_database_share_users_and_tokens() {
-    let Some(url) = pg_schema_url("shared").await else { return };
-    let a = TestApp::spawn_with(Spawn::default().arg("--database").arg(&url)).await;
-    let b = TestApp::spawn_with(Spawn::default().arg("--database").arg(&url)).await;
+    let Some(schema) = pg_schema("shared").await else { return };
+    let a = TestApp::spawn_with(Spawn::default().arg("--database").arg(&schema.url)).await;
+    let b = TestApp::spawn_with(Spawn::default().arg("--database").arg(&schema.url)).await;
     let admin = a.admin_token().await;
     // Server b knows the new password and accepts a's token (one signing key in the database).
     assert_eq!(b.login("admin", ADMIN_PASSWORD, None).await.status(), 200);
     assert_eq!(b.authed(Method::GET, "/v1/users/admin", &admin).send().await.unwrap().status(), 200);
+    drop((a, b));
+    schema.drop_schema().await;
 }
 
 #[tokio::test]
