@@ -69,7 +69,7 @@ fn mentions_encrypted_key(text: &str) -> bool {
 
 fn parse_x509(der: &[u8]) -> Result<X509Certificate<'_>, WaError> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         _ => Err(invalid_certificate()),
     }
 }

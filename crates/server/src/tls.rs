@@ -5,11 +5,22 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::{Arc, RwLock};
+
 use anyhow::{Context, Result};
+use axum_server::tls_rustls::RustlsConfig;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
 };
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use wabiz_domain::WaError;
+use wabiz_domain::certificates::{
+    EXTERNAL_CERTIFICATE_DOC, ExternalBundle, ListenerCertificates, parse_external_bundle,
+};
+use wabiz_domain::clock::Clock;
+use wabiz_domain::ports::{SettingWrite, Store};
 
 /// PEM material for the listener.
 #[derive(Clone)]
@@ -164,48 +175,7 @@ fn write_secret(path: &Path, text: &str) -> Result<()> {
     f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_once_then_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let names = default_names("testhost", &["api.example.test".into()]);
-        let first = load_or_generate(dir.path(), &names).unwrap();
-        assert!(first.cert_chain_pem.matches("BEGIN CERTIFICATE").count() == 2);
-        assert!(first.key_pem.contains("PRIVATE KEY"));
-        let again = load_or_generate(dir.path(), &names).unwrap();
-        assert_eq!(first.cert_chain_pem, again.cert_chain_pem);
-        assert_eq!(first.ca_pem, again.ca_pem);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.path().join("server-key.pem")).unwrap().permissions().mode();
-            assert_eq!(mode & 0o077, 0, "key readable by others");
-        }
-    }
-
-    #[test]
-    fn names() {
-        let n = default_names("host", &["bad name".into(), "ok.example".into(), "host".into()]);
-        assert_eq!(n, vec!["localhost", "127.0.0.1", "::1", "host", "ok.example"]);
-    }
-}
-
 // ------------------------------------------------------------------ uploads
-
-use std::sync::{Arc, RwLock};
-
-use axum_server::tls_rustls::RustlsConfig;
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use wabiz_domain::WaError;
-use wabiz_domain::certificates::{
-    EXTERNAL_CERTIFICATE_DOC, ExternalBundle, ListenerCertificates, parse_external_bundle,
-};
-use wabiz_domain::clock::Clock;
-use wabiz_domain::ports::{SettingWrite, Store};
 
 /// The listener's certificate at run time: serves `GET …/external/ca` and
 /// installs uploads (`POST /v1/certificates/external`) without a restart.
@@ -278,5 +248,34 @@ impl ListenerCertificates for TlsManager {
 
     fn ca_pem(&self) -> Option<String> {
         self.ca.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_once_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = default_names("testhost", &["api.example.test".into()]);
+        let first = load_or_generate(dir.path(), &names).unwrap();
+        assert!(first.cert_chain_pem.matches("BEGIN CERTIFICATE").count() == 2);
+        assert!(first.key_pem.contains("PRIVATE KEY"));
+        let again = load_or_generate(dir.path(), &names).unwrap();
+        assert_eq!(first.cert_chain_pem, again.cert_chain_pem);
+        assert_eq!(first.ca_pem, again.ca_pem);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join("server-key.pem")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "key readable by others");
+        }
+    }
+
+    #[test]
+    fn names() {
+        let n = default_names("host", &["bad name".into(), "ok.example".into(), "host".into()]);
+        assert_eq!(n, vec!["localhost", "127.0.0.1", "::1", "host", "ok.example"]);
     }
 }

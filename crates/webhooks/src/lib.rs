@@ -1,6 +1,5 @@
-//! Webhook delivery. For now this holds the two rules the rest of the server
-//! already needs and the delivery engine will be built on: the retry schedule
-//! of the application settings and which webhook URLs are acceptable.
+//! Webhook delivery. For now this holds the retry schedule of the application
+//! settings, which the delivery engine is built on. (Which webhook URLs are
+//! acceptable is a settings rule: `wabiz_domain::settings::application`.)
 
 pub mod backoff;
-pub mod url_policy;

@@ -303,42 +303,13 @@ impl ApplicationSettings {
         let mut p = Problems::new();
 
         for (key, v) in body {
+            if let Some(slot) = plain_boolean(&mut next, key) {
+                if let Some(b) = boolean(&mut p, key, v) {
+                    *slot = b;
+                }
+                continue;
+            }
             match key.as_str() {
-                "axolotl_context_striping_disabled" => {
-                    if let Some(b) = boolean(&mut p, key, v) {
-                        next.axolotl_context_striping_disabled = b;
-                    }
-                }
-                "callback_persist" => {
-                    if let Some(b) = boolean(&mut p, key, v) {
-                        next.callback_persist = b;
-                    }
-                }
-                "notify_user_change_number" => {
-                    if let Some(b) = boolean(&mut p, key, v) {
-                        next.notify_user_change_number = b;
-                    }
-                }
-                "show_security_notifications" => {
-                    if let Some(b) = boolean(&mut p, key, v) {
-                        next.show_security_notifications = b;
-                    }
-                }
-                "skip_referral_media_download" => {
-                    if let Some(b) = boolean(&mut p, key, v) {
-                        next.skip_referral_media_download = b;
-                    }
-                }
-                "verbose_logging" => {
-                    if let Some(b) = boolean(&mut p, key, v) {
-                        next.verbose_logging = b;
-                    }
-                }
-                "webhook_payload_conversation_pricingmodel_disabled" => {
-                    if let Some(b) = boolean(&mut p, key, v) {
-                        next.webhook_payload_conversation_pricingmodel_disabled = b;
-                    }
-                }
                 "pass_through" => {
                     // It can no longer be turned on (since v2.35).
                     match boolean(&mut p, key, v) {
@@ -522,9 +493,25 @@ impl ApplicationSettings {
     }
 }
 
+/// The top-level booleans that a PATCH simply sets.
+fn plain_boolean<'a>(s: &'a mut ApplicationSettings, key: &str) -> Option<&'a mut bool> {
+    Some(match key {
+        "axolotl_context_striping_disabled" => &mut s.axolotl_context_striping_disabled,
+        "callback_persist" => &mut s.callback_persist,
+        "notify_user_change_number" => &mut s.notify_user_change_number,
+        "show_security_notifications" => &mut s.show_security_notifications,
+        "skip_referral_media_download" => &mut s.skip_referral_media_download,
+        "verbose_logging" => &mut s.verbose_logging,
+        "webhook_payload_conversation_pricingmodel_disabled" => {
+            &mut s.webhook_payload_conversation_pricingmodel_disabled
+        }
+        _ => return None,
+    })
+}
+
 fn media_kinds(p: &mut Problems, list: &Value) -> Option<Vec<MediaKind>> {
     let Value::Array(items) = list else {
-        invalid(p, "auto_download", list);
+        invalid(p, "media.auto_download", list);
         return None;
     };
     let mut kinds = Vec::with_capacity(items.len());
@@ -535,7 +522,7 @@ fn media_kinds(p: &mut Problems, list: &Value) -> Option<Vec<MediaKind>> {
             Some(k) if !kinds.contains(&k) => kinds.push(k),
             Some(_) => {}
             None => {
-                invalid(p, "auto_download", item);
+                invalid(p, "media.auto_download", item);
                 ok = false;
             }
         }

@@ -59,8 +59,8 @@ pub struct SettingsConfig {
 /// The result of a change of the application settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PatchOutcome {
-    /// Restart-required keys whose stored value now differs from the value the
-    /// node runs on (only ever non-empty under `--strict-restart-semantics`).
+    /// Restart-required keys this change modified that the node will only use
+    /// after a restart (only ever non-empty under `--strict-restart-semantics`).
     pub pending_restart: Vec<&'static str>,
 }
 
@@ -176,9 +176,13 @@ impl SettingsService {
         if self.cfg.strict_restart { stored.with_restart_fields_of(&self.boot) } else { stored.clone() }
     }
 
-    fn publish(&self, stored: &ApplicationSettings) -> PatchOutcome {
+    /// Makes `stored` the stored settings' new value known to subscribers and
+    /// reports which restart-required keys changed (against `previous`) but wait.
+    fn publish(&self, previous: &ApplicationSettings, stored: &ApplicationSettings) -> PatchOutcome {
         let effective = self.effective_for(stored);
-        let pending_restart = stored.restart_required_differences(&effective);
+        let changed = previous.restart_required_differences(stored);
+        let pending_restart =
+            stored.restart_required_differences(&effective).into_iter().filter(|k| changed.contains(k)).collect();
         self.effective.send_if_modified(|cur| {
             if **cur == effective {
                 false
@@ -218,8 +222,8 @@ impl SettingsService {
         let mut stored = self.stored.lock().await;
         let next = stored.patched(body, PatchRules { allow_http_webhooks: self.cfg.allow_http_webhooks })?;
         self.save_application(&next).await?;
-        *stored = next;
-        Ok(self.publish(&stored))
+        let previous = std::mem::replace(&mut *stored, next);
+        Ok(self.publish(&previous, &stored))
     }
 
     /// `DELETE /v1/settings/application`: back to the defaults.
@@ -227,8 +231,8 @@ impl SettingsService {
         let mut stored = self.stored.lock().await;
         let next = ApplicationSettings::default();
         self.save_application(&next).await?;
-        *stored = next;
-        Ok(self.publish(&stored))
+        let previous = std::mem::replace(&mut *stored, next);
+        Ok(self.publish(&previous, &stored))
     }
 
     // ---------------------------------------------------- media providers
@@ -493,8 +497,8 @@ impl SettingsService {
         });
         self.write(writes).await?;
 
-        *stored = document.application;
-        self.publish(&stored);
+        let previous = std::mem::replace(&mut *stored, document.application);
+        self.publish(&previous, &stored);
         self.webhook_ca.send_replace(document.webhook_ca_pem.map(Arc::from));
         self.network.adopt_registration(&wa_id);
         tracing::info!(wa_id = %wa_id, "settings restored from a backup");

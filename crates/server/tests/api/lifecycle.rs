@@ -270,3 +270,97 @@ fn bad_options_stop_the_binary_with_a_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("WA_APP_MULTICONNECT"));
 }
+
+/// Waits (with a deadline) until a log line satisfies `pred`.
+fn wait_for_log(server: &Server, what: &str, pred: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|v| pred(&v));
+        if found {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "no log line: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn logged_user_created(server: &Server, user: &str) -> bool {
+    server
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .any(|v| v["message"] == "user created" && v["user"] == user)
+}
+
+/// Drives the log settings of a running binary and reports which of three
+/// users' "user created" INFO lines were written: one created at the default
+/// level, one after `log_level: warning`, one after `verbose_logging: true`.
+async fn log_level_scenario(extra: &[&str]) -> (bool, bool, bool, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
+    cmd.args(["serve", "--insecure-http", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path()).args(extra);
+    let server = spawn_logged(cmd);
+    let base = format!("http://{}", server.addr);
+    let client = plain_client();
+    let login = client
+        .post(format!("{base}/v1/users/login"))
+        .basic_auth("admin", Some("secret"))
+        .json(&json!({"new_password": "Passw0rd!"}))
+        .send()
+        .await
+        .unwrap();
+    let token = json(login).await.1["users"][0]["token"].as_str().unwrap().to_owned();
+    let create = |name: &'static str| {
+        client
+            .post(format!("{base}/v1/users"))
+            .bearer_auth(&token)
+            .json(&json!({"username": name, "password": "Passw0rd!"}))
+            .send()
+    };
+    let patch = |body: serde_json::Value| {
+        client.patch(format!("{base}/v1/settings/application")).bearer_auth(&token).json(&body).send()
+    };
+    assert_eq!(create("first").await.unwrap().status(), 201);
+    wait_for_log(&server, "first user", |v| v["message"] == "user created" && v["user"] == "first");
+
+    assert_eq!(patch(json!({"log_level": "warning"})).await.unwrap().status(), 200);
+    assert_eq!(create("second").await.unwrap().status(), 201);
+
+    // Verbose wins over the level: DEBUG lines (one per request) appear.
+    assert_eq!(patch(json!({"verbose_logging": true})).await.unwrap().status(), 200);
+    assert_eq!(create("third").await.unwrap().status(), 201);
+    // Back to INFO: a marker line proves every earlier line has been read.
+    assert_eq!(patch(json!({"verbose_logging": false, "log_level": "info"})).await.unwrap().status(), 200);
+    assert_eq!(create("fourth").await.unwrap().status(), 201);
+    wait_for_log(&server, "fourth user", |v| v["message"] == "user created" && v["user"] == "fourth");
+    let debug_seen = server.log.lock().unwrap().iter().any(|l| l.contains("\"level\":\"DEBUG\""));
+    (
+        logged_user_created(&server, "first"),
+        logged_user_created(&server, "second"),
+        logged_user_created(&server, "third"),
+        debug_seen,
+    )
+}
+
+#[tokio::test]
+async fn log_settings_apply_at_once() {
+    let (first, second, third, debug) = log_level_scenario(&[]).await;
+    assert!(first, "INFO at the default level");
+    assert!(!second, "log_level: warning must silence INFO at once");
+    assert!(third && debug, "verbose_logging must bring INFO and DEBUG back at once");
+}
+
+#[tokio::test]
+async fn log_settings_wait_for_a_restart_in_strict_mode() {
+    let (first, second, third, debug) = log_level_scenario(&["--strict-restart-semantics"]).await;
+    assert!(first && second && third, "the level the node started with stays in force");
+    assert!(!debug, "verbose_logging waits for a restart");
+}

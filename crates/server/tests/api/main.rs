@@ -4,7 +4,10 @@
 mod helpers;
 
 mod auth;
+mod certificates;
+mod clients;
 mod errors;
 mod health;
 mod lifecycle;
+mod settings;
 mod users;
