@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use wabiz_domain::account::AccountService;
 use wabiz_domain::certificates::ListenerCertificates;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
@@ -59,6 +60,7 @@ pub struct AppState {
     pub limits: Limits,
     pub in_flight: Arc<InFlight>,
     pub settings: Arc<SettingsService>,
+    pub account: Arc<AccountService>,
     pub certificates: Arc<dyn ListenerCertificates>,
     pub links: PublicLinks,
     /// `--strict-restart-semantics`: report restart-required changes in a header.

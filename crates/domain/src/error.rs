@@ -223,6 +223,24 @@ impl WaError {
         Self::new(ErrorCode::ParameterValueNotValid, format!("Parameter '{name}' has invalid value '{value}'"))
     }
 
+    /// 1008 `Atleast one of the following parameters must be present: 'a', 'b'` (sic).
+    pub fn missing_parameter_of(names: &[&str]) -> Self {
+        let list = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+        Self::new(
+            ErrorCode::RequiredParameterMissing,
+            format!("Atleast one of the following parameters must be present: {list}"),
+        )
+    }
+
+    /// 1010 `Exactly one of the following parameters must be present: 'a', 'b'`.
+    pub fn exactly_one_of(names: &[&str]) -> Self {
+        let list = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+        Self::new(
+            ErrorCode::ParameterNotRequired,
+            format!("Exactly one of the following parameters must be present: {list}"),
+        )
+    }
+
     /// 1009 with free-form details.
     pub fn invalid(details: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::ParameterValueNotValid, details)

@@ -7,8 +7,10 @@
 //! [`error::WaError`] values.
 
 pub mod access;
+pub mod account;
 pub mod certificates;
 pub mod clock;
+pub mod contacts;
 pub mod error;
 pub mod network;
 pub mod ports;

@@ -1,6 +1,8 @@
 //! The port to "WhatsApp's servers". The simulated network implements it today;
 //! a Cloud API relay may later.
 
+use crate::error::WaError;
+
 /// The link between the Coreapp and WhatsApp's servers, as `/v1/health` reports it
 /// (`health-stats.md` §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +26,27 @@ impl GatewayStatus {
     }
 }
 
+/// What a registration-code request led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRequest {
+    /// The number is already registered here: nothing to do (201).
+    AlreadyRegistered,
+    /// A code was sent (202).
+    CodeSent,
+}
+
+/// A pending registration, as the simulator's control API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRegistration {
+    pub number: String,
+    pub method: String,
+    pub code: String,
+    pub attempts_left: u32,
+    pub expires_at: i64,
+}
+
 /// What the rest of the server needs to know about the network backend.
+#[async_trait::async_trait]
 pub trait Network: Send + Sync + 'static {
     /// The backend's name, for logs and support (`simulator`).
     fn name(&self) -> &'static str;
@@ -38,6 +60,21 @@ pub trait Network: Send + Sync + 'static {
     /// Takes over a registration already written to the store under
     /// [`ACCOUNT_NUMBER_META`] (a restored backup).
     fn adopt_registration(&self, number: &str);
+
+    /// Asks for a registration code for `number` (`cc` + national number),
+    /// sent by `method` (`sms` or `voice`). `wipe` drops local state first.
+    async fn request_code(&self, number: &str, method: &str, wipe: bool) -> Result<CodeRequest, WaError>;
+
+    /// Completes a registration with the code received; returns the number.
+    async fn verify_code(&self, code: &str) -> Result<String, WaError>;
+
+    /// The pending registration, for backends that can show it (the simulator).
+    fn pending_registration(&self) -> Option<PendingRegistration>;
+
+    /// Whether registration is closed (Meta's sunset of the On-Premises API).
+    fn registration_sunset(&self) -> bool {
+        false
+    }
 }
 
 /// Meta key of the registered number (empty while unregistered).

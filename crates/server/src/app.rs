@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks};
 use wabiz_cluster::NodeIdentity;
+use wabiz_domain::account::AccountService;
 use wabiz_domain::clock::{Clock, SystemClock};
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
@@ -79,7 +80,7 @@ impl App {
         let store = wabiz_store::open(&config.database).await.context("cannot open the database")?;
 
         let network = Arc::new(
-            SimulatedNetwork::start(Arc::clone(&store), &config.simulator)
+            SimulatedNetwork::start(Arc::clone(&store), Arc::clone(&opts.clock), &config.simulator)
                 .await
                 .context("cannot start the simulated network")?,
         );
@@ -147,12 +148,17 @@ impl App {
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             users: Arc::clone(&users),
-            network,
+            network: Arc::clone(&network) as Arc<dyn Network>,
             store: Arc::clone(&store),
             meta: Arc::new(Meta::new(config.meta_version.clone())),
             api_key,
             limits: Limits::default(),
             in_flight: Arc::clone(&in_flight),
+            account: Arc::new(AccountService::new(
+                Arc::clone(&network) as Arc<dyn Network>,
+                Arc::clone(&settings),
+                Arc::clone(&store),
+            )),
             settings: Arc::clone(&settings),
             certificates,
             links: PublicLinks {

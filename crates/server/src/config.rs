@@ -85,6 +85,15 @@ pub struct ServeArgs {
     #[arg(long, env = "WABIZ_UNREGISTERED")]
     pub unregistered: bool,
 
+    /// The only registration code the simulator accepts (6 digits). Default: a
+    /// random code per request, shown in the log and at GET /simulator/registration.
+    #[arg(long, env = "WABIZ_SIMULATOR_REGISTRATION_CODE", value_name = "CODE")]
+    pub simulator_registration_code: Option<String>,
+
+    /// Registration and set-shards answer Meta's sunset error (403/1005).
+    #[arg(long, env = "WABIZ_SIMULATOR_SUNSET")]
+    pub simulator_sunset: bool,
+
     /// Serve this PEM certificate chain instead of the generated one (needs --tls-key-file).
     #[arg(long, env = "WABIZ_TLS_CERT_FILE", value_name = "FILE", requires = "tls_key_file")]
     pub tls_cert_file: Option<PathBuf>,
@@ -166,7 +175,12 @@ impl ServeArgs {
             (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
             _ => TlsMode::Generated,
         };
-        let simulator = SimulatorOptions { number: self.simulator_number, start_unregistered: self.unregistered };
+        let simulator = SimulatorOptions {
+            number: self.simulator_number,
+            start_unregistered: self.unregistered,
+            registration_code: self.simulator_registration_code,
+            sunset: self.simulator_sunset,
+        };
         simulator.validate()?;
         if DeploymentMode::from_wa_app_multiconnect(env("WA_APP_MULTICONNECT").as_deref())?
             == DeploymentMode::Multiconnect

@@ -1,8 +1,10 @@
 //! The business number and whether it is registered (`registration.md` §5).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
-use wabiz_domain::network::{GatewayStatus, Network};
+use wabiz_domain::WaError;
+use wabiz_domain::clock::Clock;
+use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
 use wabiz_domain::ports::{Store, StoreError};
 
 /// The default business number: a fictional North American number
@@ -17,13 +19,22 @@ pub struct SimulatorOptions {
     pub number: String,
     /// `--unregistered`: start without a registered number.
     pub start_unregistered: bool,
+    /// `--simulator-registration-code`: the only code accepted (else a random
+    /// 6-digit code per request).
+    pub registration_code: Option<String>,
+    /// `--simulator-sunset`: registration answers Meta's sunset error.
+    pub sunset: bool,
 }
 
 impl Default for SimulatorOptions {
     fn default() -> Self {
-        Self { number: DEFAULT_NUMBER.into(), start_unregistered: false }
+        Self { number: DEFAULT_NUMBER.into(), start_unregistered: false, registration_code: None, sunset: false }
     }
 }
+
+/// How long a requested code stays valid, and how many wrong tries it takes.
+const CODE_LIFETIME_SECS: i64 = 600;
+const CODE_ATTEMPTS: u32 = 5;
 
 impl SimulatorOptions {
     /// Checks the options before anything starts.
@@ -31,6 +42,11 @@ impl SimulatorOptions {
         let n = &self.number;
         if !(5..=15).contains(&n.len()) || !n.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("--simulator-number must be 5 to 15 digits (country code first, no '+'), not '{n}'"));
+        }
+        if let Some(code) = &self.registration_code
+            && (code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!("--simulator-registration-code must be 6 digits, not '{code}'"));
         }
         Ok(())
     }
@@ -45,29 +61,42 @@ enum AccountState {
 /// The simulated network.
 pub struct SimulatedNetwork {
     state: RwLock<AccountState>,
+    pending: Mutex<Option<PendingRegistration>>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    opts: SimulatorOptions,
+}
+
+fn random_code() -> String {
+    let n = getrandom::u32().unwrap_or(0) % 1_000_000;
+    format!("{n:06}")
 }
 
 impl SimulatedNetwork {
     /// Starts the simulator and settles the registration state:
-    /// - `--unregistered`: the number starts unregistered (any earlier state is dropped);
     /// - a number registered through the registration flow (or restored from a
     ///   backup) stays registered;
+    /// - otherwise, with `--unregistered` no number is registered;
     /// - otherwise the number of `--simulator-number` is registered.
-    pub async fn start(store: Arc<dyn Store>, opts: &SimulatorOptions) -> Result<Self, StoreError> {
-        let state = if opts.start_unregistered {
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        opts: &SimulatorOptions,
+    ) -> Result<Self, StoreError> {
+        // A number registered through the registration flow, or restored from
+        // a backup, stays registered whatever the flags say.
+        let source = store.get_meta(SOURCE_KEY).await?.unwrap_or_default();
+        let stored = store.get_meta(NUMBER_KEY).await?.unwrap_or_default();
+        let state = if (source == "verify" || source == "restore") && !stored.is_empty() {
+            AccountState::Registered { number: stored }
+        } else if opts.start_unregistered {
             store.put_meta(NUMBER_KEY, "").await?;
             store.put_meta(SOURCE_KEY, "").await?;
             AccountState::Unregistered
         } else {
-            let source = store.get_meta(SOURCE_KEY).await?.unwrap_or_default();
-            let stored = store.get_meta(NUMBER_KEY).await?.unwrap_or_default();
-            if (source == "verify" || source == "restore") && !stored.is_empty() {
-                AccountState::Registered { number: stored }
-            } else {
-                store.put_meta(NUMBER_KEY, &opts.number).await?;
-                store.put_meta(SOURCE_KEY, "startup").await?;
-                AccountState::Registered { number: opts.number.clone() }
-            }
+            store.put_meta(NUMBER_KEY, &opts.number).await?;
+            store.put_meta(SOURCE_KEY, "startup").await?;
+            AccountState::Registered { number: opts.number.clone() }
         };
         match &state {
             AccountState::Registered { number } => {
@@ -75,10 +104,19 @@ impl SimulatedNetwork {
             }
             AccountState::Unregistered => tracing::info!("simulated network: no number registered yet"),
         }
-        Ok(Self { state: RwLock::new(state) })
+        Ok(Self { state: RwLock::new(state), pending: Mutex::new(None), store, clock, opts: opts.clone() })
+    }
+
+    fn set_state(&self, state: AccountState) {
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = state;
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<PendingRegistration>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
+#[async_trait::async_trait]
 impl Network for SimulatedNetwork {
     fn name(&self) -> &'static str {
         "simulator"
@@ -99,9 +137,75 @@ impl Network for SimulatedNetwork {
     }
 
     fn adopt_registration(&self, number: &str) {
-        *self.state.write().unwrap_or_else(|e| e.into_inner()) = AccountState::Registered { number: number.to_owned() };
+        self.set_state(AccountState::Registered { number: number.to_owned() });
         tracing::info!(number = %number, "simulated network: registration restored");
     }
+
+    async fn request_code(&self, number: &str, method: &str, wipe: bool) -> Result<CodeRequest, WaError> {
+        if self.opts.sunset {
+            return Err(sunset_error());
+        }
+        if wipe {
+            self.store.put_meta(NUMBER_KEY, "").await?;
+            self.store.put_meta(SOURCE_KEY, "").await?;
+            self.set_state(AccountState::Unregistered);
+        } else if self.registered_number().as_deref() == Some(number) {
+            return Ok(CodeRequest::AlreadyRegistered);
+        }
+        let code = self.opts.registration_code.clone().unwrap_or_else(random_code);
+        // The simulated SMS: the log and the control API are where it arrives.
+        tracing::info!(number = %number, method = %method, code = %code, "simulated network: registration code sent");
+        *self.pending() = Some(PendingRegistration {
+            number: number.to_owned(),
+            method: method.to_owned(),
+            code,
+            attempts_left: CODE_ATTEMPTS,
+            expires_at: self.clock.now_unix() + CODE_LIFETIME_SECS,
+        });
+        Ok(CodeRequest::CodeSent)
+    }
+
+    async fn verify_code(&self, code: &str) -> Result<String, WaError> {
+        let number = {
+            let mut pending = self.pending();
+            let now = self.clock.now_unix();
+            if pending.as_ref().is_some_and(|p| p.expires_at < now) {
+                *pending = None;
+            }
+            let Some(p) = pending.as_mut() else {
+                return Err(WaError::invalid("No registration code was requested"));
+            };
+            if p.code != code {
+                p.attempts_left = p.attempts_left.saturating_sub(1);
+                if p.attempts_left == 0 {
+                    *pending = None;
+                }
+                return Err(WaError::invalid("Invalid registration code"));
+            }
+            let number = p.number.clone();
+            *pending = None;
+            number
+        };
+        self.store.put_meta(NUMBER_KEY, &number).await?;
+        self.store.put_meta(SOURCE_KEY, "verify").await?;
+        self.set_state(AccountState::Registered { number: number.clone() });
+        tracing::info!(number = %number, "simulated network: number registered");
+        Ok(number)
+    }
+
+    fn pending_registration(&self) -> Option<PendingRegistration> {
+        let pending = self.pending();
+        pending.as_ref().filter(|p| p.expires_at >= self.clock.now_unix()).cloned()
+    }
+
+    fn registration_sunset(&self) -> bool {
+        self.opts.sunset
+    }
+}
+
+/// Meta's answer to registration after the On-Premises sunset.
+pub fn sunset_error() -> WaError {
+    WaError::forbidden("Unknown error: biz_link_on_prem_reg_blocked")
 }
 
 #[cfg(test)]
@@ -112,7 +216,7 @@ mod tests {
     fn number_validation() {
         assert!(SimulatorOptions::default().validate().is_ok());
         for bad in ["+16315550100", "1234", "1234567890123456", "16315x50100"] {
-            let o = SimulatorOptions { number: bad.into(), start_unregistered: false };
+            let o = SimulatorOptions { number: bad.into(), ..Default::default() };
             assert!(o.validate().is_err(), "{bad}");
         }
     }
@@ -123,20 +227,37 @@ mod tests {
         let store =
             wabiz_store::open(&wabiz_store::DatabaseConfig::Sqlite { path: dir.path().join("db") }).await.unwrap();
 
-        let net = SimulatedNetwork::start(store.clone(), &SimulatorOptions::default()).await.unwrap();
+        let net = SimulatedNetwork::start(
+            store.clone(),
+            Arc::new(wabiz_domain::clock::SystemClock),
+            &SimulatorOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(net.gateway_status(), GatewayStatus::Connected);
         assert_eq!(net.registered_number().as_deref(), Some(DEFAULT_NUMBER));
 
         let opts = SimulatorOptions { start_unregistered: true, ..Default::default() };
-        let net = SimulatedNetwork::start(store.clone(), &opts).await.unwrap();
+        let net =
+            SimulatedNetwork::start(store.clone(), Arc::new(wabiz_domain::clock::SystemClock), &opts).await.unwrap();
         assert_eq!(net.gateway_status(), GatewayStatus::Unregistered);
         assert_eq!(store.get_meta(NUMBER_KEY).await.unwrap().as_deref(), Some(""));
 
         // A number registered through the registration flow survives restarts.
         store.put_meta(NUMBER_KEY, "4915112345678").await.unwrap();
         store.put_meta(SOURCE_KEY, "verify").await.unwrap();
-        let net = SimulatedNetwork::start(store.clone(), &SimulatorOptions::default()).await.unwrap();
+        let net = SimulatedNetwork::start(
+            store.clone(),
+            Arc::new(wabiz_domain::clock::SystemClock),
+            &SimulatorOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(net.registered_number().as_deref(), Some("4915112345678"));
+        let opts = SimulatorOptions { start_unregistered: true, ..Default::default() };
+        let net =
+            SimulatedNetwork::start(store.clone(), Arc::new(wabiz_domain::clock::SystemClock), &opts).await.unwrap();
+        assert_eq!(net.registered_number().as_deref(), Some("4915112345678"), "--unregistered keeps a verified number");
         store.close().await;
     }
 }

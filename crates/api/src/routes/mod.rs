@@ -1,9 +1,12 @@
 //! Every route wabiz serves, one module per area.
 
+mod account;
 mod certificates;
+mod contacts;
 mod health;
 mod public;
 mod settings;
+mod simulator;
 mod users;
 
 use axum::Router;
@@ -21,6 +24,9 @@ pub fn router() -> Router<AppState> {
         .merge(users::routes())
         .merge(settings::routes())
         .merge(certificates::routes())
+        .merge(account::routes())
+        .merge(contacts::routes())
+        .merge(simulator::routes())
 }
 
 /// Unknown path: 404/1006 `URL path not found`, whoever asks.

@@ -176,6 +176,8 @@ async fn the_binary_serves_https_and_keeps_its_state() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+    // The reader thread must have seen the line before the process dies.
+    wait_for_log(&server, "user created", |v| v["message"] == "user created" && v["user"] == "jdoe");
     let mut server = server;
     server.child.kill().unwrap();
     server.child.wait().unwrap();

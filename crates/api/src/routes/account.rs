@@ -1,0 +1,48 @@
+//! `/v1/account*`: registration and shards (`registration.md` §1–§3). The
+//! access table limits them to the admin.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use serde_json::json;
+use wabiz_domain::account::RegistrationAnswer;
+
+use crate::envelope::reply;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/account", post(request_code))
+        .route("/v1/account/verify", post(verify))
+        .route("/v1/account/shards", post(set_shards).get(get_shards))
+}
+
+/// 202 with the verified name when a code was sent; 201 with `meta` only when
+/// the number is already registered here.
+async fn request_code(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    Ok(match state.account.request_code(&body.0).await? {
+        RegistrationAnswer::AlreadyRegistered => reply(StatusCode::CREATED, &state.meta, json!({})),
+        RegistrationAnswer::CodeSent { vname } => {
+            reply(StatusCode::ACCEPTED, &state.meta, json!({ "account": [ { "vname": vname } ] }))
+        }
+    })
+}
+
+async fn verify(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    state.account.verify(&body.0).await?;
+    Ok(reply(StatusCode::CREATED, &state.meta, json!({})))
+}
+
+async fn set_shards(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    state.account.set_shards(&body.0).await?;
+    Ok(reply(StatusCode::CREATED, &state.meta, json!({})))
+}
+
+async fn get_shards(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let shards = state.account.shards().await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "account": { "shards": shards } })))
+}

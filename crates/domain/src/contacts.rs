@@ -1,0 +1,172 @@
+//! Contact checks (`POST /v1/contacts`, `contacts.md`) and phone-number
+//! normalisation, which sending reuses.
+//!
+//! wabiz answers with the v2.43+ semantics: every well-formed number is
+//! `valid` and its `wa_id` is its international digits; the check reveals
+//! nothing about WhatsApp membership.
+
+use std::str::FromStr;
+
+use phonenumber::Mode;
+use serde_json::{Map, Value, json};
+
+use crate::error::{ErrorCode, WaError};
+
+/// Most numbers accepted in one check (no documented maximum).
+pub const MAX_CONTACTS: usize = 10_000;
+
+/// The calling code of an international number given as digits (`"16315550100"` → 1).
+pub fn country_code_of(wa_id: &str) -> Option<u16> {
+    phonenumber::parse(None, format!("+{wa_id}")).ok().map(|n| n.code().value())
+}
+
+fn e164_digits(n: &phonenumber::PhoneNumber) -> String {
+    phonenumber::format(n).mode(Mode::E164).to_string().trim_start_matches('+').to_owned()
+}
+
+/// The `wa_id` of a phone number written any common way, or `None` when it
+/// cannot be one. A number written without its country code is read in the
+/// business's country (`business_cc`).
+pub fn normalize(input: &str, business_cc: Option<u16>) -> Option<String> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() || trimmed.chars().any(|c| c.is_alphabetic()) {
+        return None;
+    }
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let international = trimmed.starts_with('+') || digits.starts_with("00");
+    let digits = if !trimmed.starts_with('+') && digits.starts_with("00") { digits[2..].to_owned() } else { digits };
+    if !(5..=15).contains(&digits.len()) {
+        return None;
+    }
+    if international {
+        return Some(digits);
+    }
+    // Written nationally in the business's country? (libphonenumber knows the
+    // trunk prefixes and lengths.)
+    if let Some(cc) = business_cc {
+        let regions = phonenumber::metadata::DATABASE.by_code(&cc).unwrap_or_default();
+        for meta in regions {
+            if let Ok(region) = phonenumber::country::Id::from_str(meta.id())
+                && let Ok(n) = phonenumber::parse(Some(region), &digits)
+                && n.code().value() == cc
+                && phonenumber::is_valid(&n)
+            {
+                return Some(e164_digits(&n));
+            }
+        }
+    }
+    // A complete international number without its '+'.
+    if let Ok(n) = phonenumber::parse(None, format!("+{digits}"))
+        && phonenumber::is_valid(&n)
+    {
+        return Some(e164_digits(&n));
+    }
+    // Neither is certain: a number that already starts with the business's
+    // code is taken as international, anything else gets the code prepended.
+    match business_cc.map(|c| c.to_string()) {
+        Some(cc) if !digits.starts_with(&cc) && digits.len() + cc.len() <= 15 => Some(format!("{cc}{digits}")),
+        _ => Some(digits),
+    }
+}
+
+/// The checked request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRequest {
+    pub contacts: Vec<String>,
+    pub wait: bool,
+    pub force_check: bool,
+}
+
+/// Validates a `POST /v1/contacts` body (the Webapp's checks and wording).
+pub fn parse_check(body: &Map<String, Value>) -> Result<CheckRequest, WaError> {
+    let contacts = match body.get("contacts") {
+        None | Some(Value::Null) => return Err(WaError::missing_parameter("contacts")),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(WaError::invalid("Contacts field has to be an array")),
+    };
+    if contacts.is_empty() {
+        return Err(WaError::invalid("Contacts field must have atleast one entry"));
+    }
+    if contacts.len() > MAX_CONTACTS {
+        return Err(WaError::invalid(format!("At most {MAX_CONTACTS} contacts can be checked in one call")));
+    }
+    let wait = match body.get("blocking") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(b)) if b == "wait" => true,
+        Some(Value::String(b)) if b == "no_wait" => false,
+        Some(other) => {
+            return Err(WaError::invalid_value(
+                "blocking",
+                &other.as_str().map_or_else(|| other.to_string(), str::to_owned),
+            ));
+        }
+    };
+    let force_check = match body.get("force_check") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return Err(WaError::invalid_value("force_check", &other.to_string())),
+    };
+    let contacts = contacts
+        .iter()
+        .map(|c| match c {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(WaError::new(
+                ErrorCode::ParameterValueNotValid,
+                format!("Parameter 'contacts' has invalid value '{other}'"),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CheckRequest { contacts, wait, force_check })
+}
+
+/// The answer for each number, in order: `valid` with its `wa_id`, or
+/// `invalid` for what cannot be a phone number.
+pub fn check(req: &CheckRequest, business_cc: Option<u16>) -> Vec<Value> {
+    req.contacts
+        .iter()
+        .map(|input| match normalize(input, business_cc) {
+            Some(wa_id) => json!({ "input": input, "status": "valid", "wa_id": wa_id }),
+            None => json!({ "input": input, "status": "invalid" }),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation() {
+        let us = Some(1);
+        assert_eq!(normalize("+1 (516) 283-7151", us).as_deref(), Some("15162837151"));
+        assert_eq!(normalize("16315551000", us).as_deref(), Some("16315551000"));
+        assert_eq!(normalize("+1 631 555 1001", us).as_deref(), Some("16315551001"));
+        assert_eq!(normalize("6315551002", us).as_deref(), Some("16315551002"));
+        assert_eq!(normalize("+1 (631) 555-1004", us).as_deref(), Some("16315551004"));
+        assert_eq!(normalize("1-631-555-1005", us).as_deref(), Some("16315551005"));
+        assert_eq!(normalize("5511987654321", us).as_deref(), Some("5511987654321"), "a Brazilian mobile");
+        assert_eq!(normalize("004915112345678", us).as_deref(), Some("4915112345678"));
+        assert_eq!(normalize("015112345678", Some(49)).as_deref(), Some("4915112345678"), "German national form");
+        for bad in ["", "abc", "+1 631 CALL-NOW", "123", "+1234567890123456"] {
+            assert_eq!(normalize(bad, us), None, "{bad}");
+        }
+        assert_eq!(country_code_of("16315550100"), Some(1));
+        assert_eq!(country_code_of("4915112345678"), Some(49));
+    }
+
+    #[test]
+    fn request_validation() {
+        let body = |v: Value| v.as_object().cloned().unwrap();
+        let details = |r: Result<CheckRequest, WaError>| r.unwrap_err().errors[0].details.clone().unwrap().into_owned();
+        assert_eq!(details(parse_check(&body(json!({})))), "Missing mandatory parameter 'contacts'");
+        assert_eq!(details(parse_check(&body(json!({"contacts": "1631"})))), "Contacts field has to be an array");
+        assert_eq!(details(parse_check(&body(json!({"contacts": []})))), "Contacts field must have atleast one entry");
+        assert_eq!(
+            details(parse_check(&body(json!({"contacts": ["1"], "blocking": "maybe"})))),
+            "Parameter 'blocking' has invalid value 'maybe'"
+        );
+        assert!(parse_check(&body(json!({"contacts": ["1"], "force_check": "yes"}))).is_err());
+        let ok = parse_check(&body(json!({"contacts": ["1", "2"], "blocking": "wait", "force_check": true}))).unwrap();
+        assert!(ok.wait && ok.force_check && ok.contacts.len() == 2);
+    }
+}

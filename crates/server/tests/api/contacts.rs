@@ -1,0 +1,98 @@
+//! `POST /v1/contacts` (`contacts.md`), with the v2.43+ answers.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn check(app: &TestApp, token: &str, body: Value) -> (reqwest::StatusCode, Value) {
+    json(app.authed(Method::POST, "/v1/contacts", token).json(&body).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn a_number_in_any_format_is_valid_with_its_wa_id() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (s, b) = check(&app, &admin, json!({"blocking": "wait", "contacts": ["+1 (516) 283-7151"]})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["contacts"], json!([{"input": "+1 (516) 283-7151", "status": "valid", "wa_id": "15162837151"}]));
+    assert!(b["meta"].is_object());
+}
+
+#[tokio::test]
+async fn order_and_inputs_are_preserved_and_national_numbers_get_the_business_country() {
+    let app = TestApp::spawn().await;
+    let user = {
+        let admin = app.admin_token().await;
+        app.user_token(&admin, "agent", "Passw0rd!").await
+    };
+    let inputs =
+        ["16315551000", "+1 631 555 1001", "6315551002", "+1 (631) 555-1004", "1-631-555-1005", "5511987654321"];
+    let (s, b) = check(&app, &user, json!({"contacts": inputs})).await;
+    assert_eq!(s, 200, "{b}");
+    let got: Vec<(String, String, String)> = b["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let f = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+            (f("input"), f("status"), f("wa_id"))
+        })
+        .collect();
+    let want = [
+        ("16315551000", "16315551000"),
+        ("+1 631 555 1001", "16315551001"),
+        ("6315551002", "16315551002"),
+        ("+1 (631) 555-1004", "16315551004"),
+        ("1-631-555-1005", "16315551005"),
+        ("5511987654321", "5511987654321"),
+    ];
+    assert_eq!(got.len(), want.len());
+    for ((input, status, wa_id), (want_input, want_wa_id)) in got.iter().zip(want) {
+        assert_eq!((input.as_str(), status.as_str(), wa_id.as_str()), (want_input, "valid", want_wa_id));
+    }
+}
+
+#[tokio::test]
+async fn what_cannot_be_a_number_is_invalid_without_wa_id() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (s, b) = check(&app, &admin, json!({"contacts": ["hello", "123", "+44 20 7946 0958"]})).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["contacts"][0], json!({"input": "hello", "status": "invalid"}));
+    assert_eq!(b["contacts"][1], json!({"input": "123", "status": "invalid"}));
+    assert_eq!(b["contacts"][2]["wa_id"], "442079460958");
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_webapp_errors() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let cases = [
+        (json!({}), 1008, "Missing mandatory parameter 'contacts'"),
+        (json!({"contacts": "16315551000"}), 1009, "Contacts field has to be an array"),
+        (json!({"contacts": []}), 1009, "Contacts field must have atleast one entry"),
+        (json!({"blocking": "maybe", "contacts": ["1"]}), 1009, "Parameter 'blocking' has invalid value 'maybe'"),
+        (json!({"contacts": ["1"], "force_check": "yes"}), 1009, "Parameter 'force_check' has invalid value '\"yes\"'"),
+        (json!({"contacts": [5]}), 1009, "Parameter 'contacts' has invalid value '5'"),
+    ];
+    for (body, code, details) in cases {
+        let (s, b) = check(&app, &admin, body.clone()).await;
+        assert_error(s, &b, 400, code, Some(details));
+    }
+    // Not JSON: the parameters read as missing.
+    let r = app.authed(Method::POST, "/v1/contacts", &admin).body(r#"{"contacts":["1"]}"#).send().await.unwrap();
+    let (s, b) = json(r).await;
+    assert_error(s, &b, 400, 1008, Some("Missing mandatory parameter 'contacts'"));
+}
+
+#[tokio::test]
+async fn contacts_need_a_token_and_a_registered_number() {
+    let app = TestApp::spawn_with(Spawn::default().arg("--unregistered")).await;
+    let r = app.request(Method::POST, "/v1/contacts").json(&json!({"contacts": ["1"]})).send().await.unwrap();
+    let (s, b) = json(r).await;
+    assert_error(s, &b, 401, 1005, Some("Missing or invalid authentication credentials"));
+    let admin = app.admin_token().await;
+    let (s, b) = check(&app, &admin, json!({"contacts": ["16315551000"]})).await;
+    assert_error(s, &b, 500, 1011, Some("Service not ready"));
+}
