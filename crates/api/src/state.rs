@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wabiz_domain::account::AccountService;
 use wabiz_domain::certificates::ListenerCertificates;
+use wabiz_domain::media::MediaService;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
 use wabiz_domain::settings::SettingsService;
@@ -61,6 +62,7 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     pub settings: Arc<SettingsService>,
     pub account: Arc<AccountService>,
+    pub media: Arc<MediaService>,
     pub certificates: Arc<dyn ListenerCertificates>,
     pub links: PublicLinks,
     /// `--strict-restart-semantics`: report restart-required changes in a header.

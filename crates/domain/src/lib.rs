@@ -12,6 +12,8 @@ pub mod certificates;
 pub mod clock;
 pub mod contacts;
 pub mod error;
+pub mod media;
+pub mod messages;
 pub mod network;
 pub mod ports;
 pub mod ratelimit;

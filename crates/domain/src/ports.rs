@@ -118,9 +118,31 @@ pub trait SettingsStore: Send + Sync {
     async fn write_settings(&self, writes: Vec<SettingWrite>, now: i64) -> StoreResult<()>;
 }
 
+/// A media file's metadata (the bytes are in [`crate::media::MediaFiles`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRecord {
+    pub id: String,
+    pub mime_type: String,
+    pub size: u64,
+    pub sha256: String,
+    /// `upload` or `inbound`.
+    pub origin: String,
+    pub filename: Option<String>,
+    pub created_at: i64,
+}
+
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// `Ok(false)` if the id exists already.
+    async fn insert_media(&self, media: &MediaRecord) -> StoreResult<bool>;
+    async fn get_media(&self, id: &str) -> StoreResult<Option<MediaRecord>>;
+    /// `Ok(false)` if there was no such media.
+    async fn delete_media(&self, id: &str) -> StoreResult<bool>;
+}
+
 /// Everything the server stores.
 #[async_trait]
-pub trait Store: MetaStore + UserStore + TokenStore + SettingsStore + Send + Sync + 'static {
+pub trait Store: MetaStore + UserStore + TokenStore + SettingsStore + MediaStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn engine(&self) -> &'static str;
     /// A cheap round trip, for health checks.

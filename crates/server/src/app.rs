@@ -18,6 +18,7 @@ use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks};
 use wabiz_cluster::NodeIdentity;
 use wabiz_domain::account::AccountService;
 use wabiz_domain::clock::{Clock, SystemClock};
+use wabiz_domain::media::MediaService;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
 use wabiz_domain::settings::{SettingsConfig, SettingsService};
@@ -25,6 +26,7 @@ use wabiz_domain::users::apikey::ApiKey;
 use wabiz_domain::users::password::PasswordHasher;
 use wabiz_domain::users::{UserService, UserServiceConfig};
 use wabiz_simulator::SimulatedNetwork;
+use wabiz_store::files::DiskMediaFiles;
 
 use crate::config::{Config, TlsMode};
 use crate::telemetry::{self, FilterHandle};
@@ -158,6 +160,15 @@ impl App {
                 Arc::clone(&network) as Arc<dyn Network>,
                 Arc::clone(&settings),
                 Arc::clone(&store),
+            )),
+            media: Arc::new(MediaService::new(
+                Arc::clone(&store),
+                Arc::new(
+                    DiskMediaFiles::new(&config.data_dir.join("media"))
+                        .with_context(|| format!("cannot create {}", config.data_dir.join("media").display()))?,
+                ),
+                Arc::clone(&opts.clock),
+                config.media_max_upload_bytes,
             )),
             settings: Arc::clone(&settings),
             certificates,

@@ -121,6 +121,10 @@ pub struct ServeArgs {
     #[arg(long, env = "WABIZ_STRICT_RESTART_SEMANTICS")]
     pub strict_restart_semantics: bool,
 
+    /// Largest media upload accepted, in bytes (the original's limit is 100 MB).
+    #[arg(long, env = "WABIZ_MEDIA_MAX_UPLOAD_BYTES", value_name = "BYTES", default_value_t = wabiz_domain::media::DEFAULT_MAX_UPLOAD)]
+    pub media_max_upload_bytes: u64,
+
     /// Base of public links (profile photo), e.g. https://wa.example.com.
     /// Default: the scheme and host of the request.
     #[arg(long, env = "WABIZ_PUBLIC_BASE_URL", value_name = "URL")]
@@ -160,6 +164,7 @@ pub struct Config {
     pub log_trace: bool,
     pub strict_restart: bool,
     pub public_base_url: Option<String>,
+    pub media_max_upload_bytes: u64,
 }
 
 impl ServeArgs {
@@ -208,6 +213,7 @@ impl ServeArgs {
             node_hostname: env("WEBAPP_HOSTNAME"),
             log_format: self.log_format,
             log_trace: self.log_trace,
+            media_max_upload_bytes: self.media_max_upload_bytes,
             strict_restart: self.strict_restart_semantics,
             public_base_url: match self.public_base_url {
                 None => None,

@@ -7,6 +7,7 @@
 //!
 //! This crate is the only one that knows SQL.
 
+pub mod files;
 pub mod migrate;
 pub mod postgres;
 pub mod sqlite;

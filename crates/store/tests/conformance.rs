@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tempfile::TempDir;
-use wabiz_domain::ports::{SettingWrite, Store, TokenRecord, UserRecord};
+use wabiz_domain::ports::{MediaRecord, SettingWrite, Store, TokenRecord, UserRecord};
 use wabiz_domain::users::Role;
 use wabiz_store::DatabaseConfig;
 
@@ -103,6 +103,7 @@ conformance!(
     data_survives_reopening,
     ping_and_close,
     settings_documents_and_blobs,
+    media_records,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -311,5 +312,29 @@ async fn settings_documents_and_blobs(db: &TestDb) {
 
     let s = db.open().await;
     assert_eq!(s.get_setting("application").await.unwrap().as_deref(), Some(r#"{"a":2}"#), "kept across reopen");
+    s.close().await;
+}
+
+async fn media_records(db: &TestDb) {
+    let s = db.open().await;
+    let m = MediaRecord {
+        id: "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68".into(),
+        mime_type: "image/jpeg".into(),
+        size: 5_000_000_000,
+        sha256: "ab".repeat(32),
+        origin: "upload".into(),
+        filename: None,
+        created_at: 1_700_000_000,
+    };
+    assert!(s.insert_media(&m).await.unwrap());
+    assert!(!s.insert_media(&m).await.unwrap(), "ids are unique");
+    assert_eq!(s.get_media(&m.id).await.unwrap(), Some(m.clone()));
+    let doc =
+        MediaRecord { id: "other".into(), filename: Some("invoice.pdf".into()), origin: "inbound".into(), ..m.clone() };
+    assert!(s.insert_media(&doc).await.unwrap());
+    assert_eq!(s.get_media("other").await.unwrap().and_then(|d| d.filename).as_deref(), Some("invoice.pdf"));
+    assert!(s.delete_media(&m.id).await.unwrap());
+    assert!(!s.delete_media(&m.id).await.unwrap());
+    assert_eq!(s.get_media(&m.id).await.unwrap(), None);
     s.close().await;
 }

@@ -4,6 +4,7 @@ mod account;
 mod certificates;
 mod contacts;
 mod health;
+mod media;
 mod public;
 mod settings;
 mod simulator;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(certificates::routes())
         .merge(account::routes())
         .merge(contacts::routes())
+        .merge(media::routes())
         .merge(simulator::routes())
 }
 

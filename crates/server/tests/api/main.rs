@@ -10,6 +10,7 @@ mod contacts;
 mod errors;
 mod health;
 mod lifecycle;
+mod media;
 mod registration;
 mod settings;
 mod users;

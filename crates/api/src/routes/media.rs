@@ -1,0 +1,65 @@
+//! `/v1/media`: upload, download and delete (`media.md` §1–§3).
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http_body_util::BodyExt as _;
+use serde_json::json;
+use tokio_util::io::ReaderStream;
+use wabiz_domain::{ErrorCode, WaError};
+
+use crate::envelope::reply;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/media", post(upload)).route("/v1/media/{id}", get(download).delete(delete))
+}
+
+/// The raw body is the file. It is streamed to disk as it arrives, so a
+/// 100 MB upload costs a buffer, not 100 MB of memory.
+async fn upload(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let headers = req.headers();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let mut upload = state.media.begin_upload(content_type.as_deref(), declared).await?;
+    let mut body = req.into_body();
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Some(data) = frame.data_ref() {
+                    upload.push(data).await?;
+                }
+            }
+            Err(_) => {
+                upload.abort().await;
+                return Err(WaError::new(ErrorCode::InvalidRequest, "The request body could not be read").into());
+            }
+        }
+    }
+    let id = state.media.finish_upload(upload).await?;
+    Ok(reply(StatusCode::CREATED, &state.meta, json!({ "media": [ { "id": id } ] })))
+}
+
+async fn download(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (record, file, len) = state.media.open(&id).await?;
+    let body = Body::from_stream(ReaderStream::new(file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, record.mime_type),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename={}", record.id)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    state.media.delete(&id).await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({})))
+}

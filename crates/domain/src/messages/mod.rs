@@ -1,0 +1,3 @@
+//! Outbound and inbound messages (`messages.md`).
+
+pub mod validate;
