@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use wabiz_domain::account::AccountService;
 use wabiz_domain::certificates::ListenerCertificates;
 use wabiz_domain::media::MediaService;
+use wabiz_domain::messages::MessageService;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
 use wabiz_domain::settings::SettingsService;
@@ -63,6 +64,7 @@ pub struct AppState {
     pub settings: Arc<SettingsService>,
     pub account: Arc<AccountService>,
     pub media: Arc<MediaService>,
+    pub messages: Arc<MessageService>,
     pub certificates: Arc<dyn ListenerCertificates>,
     pub links: PublicLinks,
     /// `--strict-restart-semantics`: report restart-required changes in a header.

@@ -140,9 +140,37 @@ pub trait MediaStore: Send + Sync {
     async fn delete_media(&self, id: &str) -> StoreResult<bool>;
 }
 
+/// A message as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: String,
+    /// `outbound` or `inbound`.
+    pub direction: String,
+    /// `individual` or `group`.
+    pub recipient_type: String,
+    /// The customer's `wa_id` (or the group id).
+    pub peer: String,
+    pub kind: String,
+    /// The type object (JSON text) as sent or received.
+    pub content: String,
+    /// Outbound: `accepted`, `sent`, `delivered`, `read`, `failed`; inbound: `received`, `read`.
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores a new message; when this returns `Ok`, it is on disk.
+    async fn insert_message(&self, message: &MessageRecord) -> StoreResult<()>;
+    async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>>;
+}
+
 /// Everything the server stores.
 #[async_trait]
-pub trait Store: MetaStore + UserStore + TokenStore + SettingsStore + MediaStore + Send + Sync + 'static {
+pub trait Store:
+    MetaStore + UserStore + TokenStore + SettingsStore + MediaStore + MessageStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn engine(&self) -> &'static str;
     /// A cheap round trip, for health checks.

@@ -19,6 +19,8 @@ use wabiz_cluster::NodeIdentity;
 use wabiz_domain::account::AccountService;
 use wabiz_domain::clock::{Clock, SystemClock};
 use wabiz_domain::media::MediaService;
+use wabiz_domain::messages::MessageService;
+use wabiz_domain::messages::validate::Rules;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
 use wabiz_domain::settings::{SettingsConfig, SettingsService};
@@ -169,6 +171,12 @@ impl App {
                 ),
                 Arc::clone(&opts.clock),
                 config.media_max_upload_bytes,
+            )),
+            messages: Arc::new(MessageService::new(
+                Arc::clone(&store),
+                Arc::clone(&network) as Arc<dyn Network>,
+                Arc::clone(&opts.clock),
+                Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
             )),
             settings: Arc::clone(&settings),
             certificates,

@@ -121,6 +121,15 @@ pub struct ServeArgs {
     #[arg(long, env = "WABIZ_STRICT_RESTART_SEMANTICS")]
     pub strict_restart_semantics: bool,
 
+    /// Accept outbound `type: "reaction"` messages (the original did not).
+    #[arg(long, env = "WABIZ_ENABLE_REACTIONS")]
+    pub enable_reactions: bool,
+
+    /// Turn the groups API off: group sends answer 400/1009 (as later builds, which
+    /// removed groups).
+    #[arg(long, env = "WABIZ_DISABLE_GROUPS")]
+    pub disable_groups: bool,
+
     /// Largest media upload accepted, in bytes (the original's limit is 100 MB).
     #[arg(long, env = "WABIZ_MEDIA_MAX_UPLOAD_BYTES", value_name = "BYTES", default_value_t = wabiz_domain::media::DEFAULT_MAX_UPLOAD)]
     pub media_max_upload_bytes: u64,
@@ -165,6 +174,8 @@ pub struct Config {
     pub strict_restart: bool,
     pub public_base_url: Option<String>,
     pub media_max_upload_bytes: u64,
+    pub enable_reactions: bool,
+    pub disable_groups: bool,
 }
 
 impl ServeArgs {
@@ -214,6 +225,8 @@ impl ServeArgs {
             log_format: self.log_format,
             log_trace: self.log_trace,
             media_max_upload_bytes: self.media_max_upload_bytes,
+            enable_reactions: self.enable_reactions,
+            disable_groups: self.disable_groups,
             strict_restart: self.strict_restart_semantics,
             public_base_url: match self.public_base_url {
                 None => None,

@@ -23,6 +23,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 1, name: "users_tokens", sql: include_str!("../migrations/sqlite/0001_users_tokens.sql") },
     Migration { version: 2, name: "settings", sql: include_str!("../migrations/sqlite/0002_settings.sql") },
     Migration { version: 3, name: "media", sql: include_str!("../migrations/sqlite/0003_media.sql") },
+    Migration { version: 4, name: "messages", sql: include_str!("../migrations/sqlite/0004_messages.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -30,6 +31,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 1, name: "users_tokens", sql: include_str!("../migrations/postgres/0001_users_tokens.sql") },
     Migration { version: 2, name: "settings", sql: include_str!("../migrations/postgres/0002_settings.sql") },
     Migration { version: 3, name: "media", sql: include_str!("../migrations/postgres/0003_media.sql") },
+    Migration { version: 4, name: "messages", sql: include_str!("../migrations/postgres/0004_messages.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

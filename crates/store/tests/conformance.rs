@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tempfile::TempDir;
-use wabiz_domain::ports::{MediaRecord, SettingWrite, Store, TokenRecord, UserRecord};
+use wabiz_domain::ports::{MediaRecord, MessageRecord, SettingWrite, Store, TokenRecord, UserRecord};
 use wabiz_domain::users::Role;
 use wabiz_store::DatabaseConfig;
 
@@ -104,6 +104,7 @@ conformance!(
     ping_and_close,
     settings_documents_and_blobs,
     media_records,
+    message_records,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -336,5 +337,28 @@ async fn media_records(db: &TestDb) {
     assert!(s.delete_media(&m.id).await.unwrap());
     assert!(!s.delete_media(&m.id).await.unwrap());
     assert_eq!(s.get_media(&m.id).await.unwrap(), None);
+    s.close().await;
+}
+
+async fn message_records(db: &TestDb) {
+    let s = db.open().await;
+    let m = MessageRecord {
+        id: "gBEGkYiEB1VXAglK1ZEqA1YKPrU".into(),
+        direction: "outbound".into(),
+        recipient_type: "individual".into(),
+        peer: "16315551234".into(),
+        kind: "text".into(),
+        content: r#"{"body":"hi"}"#.into(),
+        status: "accepted".into(),
+        created_at: 1_700_000_000,
+        updated_at: 1_700_000_000,
+    };
+    s.insert_message(&m).await.unwrap();
+    assert!(s.insert_message(&m).await.is_err(), "ids are unique");
+    assert_eq!(s.get_message(&m.id).await.unwrap(), Some(m.clone()));
+    assert_eq!(s.get_message("nope").await.unwrap(), None);
+    s.close().await;
+    let s = db.open().await;
+    assert_eq!(s.get_message(&m.id).await.unwrap(), Some(m), "kept across reopening");
     s.close().await;
 }

@@ -5,6 +5,7 @@ mod certificates;
 mod contacts;
 mod health;
 mod media;
+mod messages;
 mod public;
 mod settings;
 mod simulator;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::routes())
         .merge(contacts::routes())
         .merge(media::routes())
+        .merge(messages::routes())
         .merge(simulator::routes())
 }
 

@@ -2,17 +2,20 @@
 //! only, same envelope). Documented in the README.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use wabiz_domain::WaError;
+
 use crate::envelope::reply;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/simulator/registration", get(registration))
+    Router::new().route("/simulator/registration", get(registration)).route("/simulator/messages/{id}", get(message))
 }
 
 /// The registration state and the code the simulated "SMS" carried.
@@ -34,4 +37,30 @@ async fn registration(State(state): State<AppState>) -> Response {
         }
     });
     reply(StatusCode::OK, &state.meta, body)
+}
+
+/// A stored message as the server keeps it: direction, peer, type, content,
+/// status and times.
+async fn message(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let Some(m) = state.messages.get(&id).await? else {
+        return Err(WaError::not_found(format!("Message {id} not found")).into());
+    };
+    let content: Value = serde_json::from_str(&m.content).unwrap_or(Value::Null);
+    Ok(reply(
+        StatusCode::OK,
+        &state.meta,
+        json!({
+            "message": {
+                "id": m.id,
+                "direction": m.direction,
+                "recipient_type": m.recipient_type,
+                "peer": m.peer,
+                "type": m.kind,
+                "content": content,
+                "status": m.status,
+                "created_at": m.created_at,
+                "updated_at": m.updated_at,
+            }
+        }),
+    ))
 }

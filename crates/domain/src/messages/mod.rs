@@ -1,3 +1,6 @@
 //! Outbound and inbound messages (`messages.md`).
 
+pub mod service;
 pub mod validate;
+
+pub use service::{MessageService, Sent};

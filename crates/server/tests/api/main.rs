@@ -11,6 +11,7 @@ mod errors;
 mod health;
 mod lifecycle;
 mod media;
+mod messages;
 mod registration;
 mod settings;
 mod users;

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use wabiz_domain::ports::{
-    MediaRecord, MediaStore, MetaStore, SettingWrite, SettingsStore, Store, StoreError, StoreResult, TokenRecord,
-    TokenStore, UserRecord, UserStore,
+    MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore, Store, StoreError,
+    StoreResult, TokenRecord, TokenStore, UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
 
@@ -295,6 +295,59 @@ impl MediaStore for PgStore {
     async fn delete_media(&self, id: &str) -> StoreResult<bool> {
         let c = self.client().await?;
         Ok(c.execute("DELETE FROM media WHERE id = $1", &[&id]).await.map_err(db_err)? == 1)
+    }
+}
+
+#[async_trait]
+impl MessageStore for PgStore {
+    async fn insert_message(&self, m: &MessageRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(
+                "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .await
+            .map_err(db_err)?;
+        c.execute(
+            &st,
+            &[
+                &m.id,
+                &m.direction,
+                &m.recipient_type,
+                &m.peer,
+                &m.kind,
+                &m.content,
+                &m.status,
+                &m.created_at,
+                &m.updated_at,
+            ],
+        )
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(
+                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at
+                 FROM messages WHERE id = $1",
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(c.query_opt(&st, &[&id]).await.map_err(db_err)?.map(|r| MessageRecord {
+            id: r.get(0),
+            direction: r.get(1),
+            recipient_type: r.get(2),
+            peer: r.get(3),
+            kind: r.get(4),
+            content: r.get(5),
+            status: r.get(6),
+            created_at: r.get(7),
+            updated_at: r.get(8),
+        }))
     }
 }
 

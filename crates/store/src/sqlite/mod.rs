@@ -8,8 +8,8 @@ use std::path::Path;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use wabiz_domain::ports::{
-    MediaRecord, MediaStore, MetaStore, SettingWrite, SettingsStore, Store, StoreError, StoreResult, TokenRecord,
-    TokenStore, UserRecord, UserStore,
+    MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore, Store, StoreError,
+    StoreResult, TokenRecord, TokenStore, UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
 
@@ -350,6 +350,51 @@ impl MediaStore for SqliteStore {
     async fn delete_media(&self, id: &str) -> StoreResult<bool> {
         let id = id.to_owned();
         self.writer.write(move |c| Ok(c.prepare_cached("DELETE FROM media WHERE id = ?1")?.execute([id])? == 1)).await
+    }
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn insert_message(&self, m: &MessageRecord) -> StoreResult<()> {
+        let m = m.clone();
+        self.writer
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    m.id, m.direction, m.recipient_type, m.peer, m.kind, m.content, m.status, m.created_at, m.updated_at
+                ])
+                .map(|_| ())
+            })
+            .await
+    }
+
+    async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
+        let id = id.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at
+                     FROM messages WHERE id = ?1",
+                )?
+                .query_row([id], |r| {
+                    Ok(MessageRecord {
+                        id: r.get(0)?,
+                        direction: r.get(1)?,
+                        recipient_type: r.get(2)?,
+                        peer: r.get(3)?,
+                        kind: r.get(4)?,
+                        content: r.get(5)?,
+                        status: r.get(6)?,
+                        created_at: r.get(7)?,
+                        updated_at: r.get(8)?,
+                    })
+                })
+                .optional()
+            })
+            .await
     }
 }
 

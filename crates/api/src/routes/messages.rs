@@ -1,0 +1,41 @@
+//! `/v1/messages`: send, and mark as read (`messages.md`).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{post, put};
+use serde_json::json;
+
+use crate::envelope::reply;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/messages", post(send)).route("/v1/messages/{id}", put(mark_read).get(no_op).delete(no_op))
+}
+
+/// 201 with the new id; `contacts` when the recipient was not written as its `wa_id`.
+async fn send(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let sent = state.messages.send(&body.0).await?;
+    let mut payload = json!({ "messages": [ { "id": sent.id } ] });
+    if let Some((input, wa_id)) = sent.contact {
+        payload["contacts"] = json!([ { "input": input, "wa_id": wa_id } ]);
+    }
+    Ok(reply(StatusCode::CREATED, &state.meta, payload))
+}
+
+async fn mark_read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    state.messages.mark_read(&id, &body.0).await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({})))
+}
+
+/// Routed in the Webapp, where they did nothing and answered 200.
+async fn no_op(State(state): State<AppState>) -> Response {
+    reply(StatusCode::OK, &state.meta, json!({}))
+}

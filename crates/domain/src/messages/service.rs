@@ -1,0 +1,172 @@
+//! Sending (`POST /v1/messages`): validation, the checks that need the
+//! server's state (registration, the recipient, media ids), then one durable
+//! write. A 201 means the message is on disk.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+
+use super::validate::{MediaRef, MessageType, OutboundMessage, RecipientType, Rules, validate};
+use crate::clock::Clock;
+use crate::contacts::{country_code_of, normalize};
+use crate::error::{ErrorCode, WaError};
+use crate::network::Network;
+use crate::ports::{MessageRecord, Store};
+
+/// What a send answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub id: String,
+    /// `(input, wa_id)` when the recipient was written otherwise than its `wa_id`.
+    pub contact: Option<(String, String)>,
+}
+
+pub struct MessageService {
+    store: Arc<dyn Store>,
+    network: Arc<dyn Network>,
+    clock: Arc<dyn Clock>,
+    rules: Rules,
+}
+
+/// A new outbound message id: `gB` and 25 random base64url characters, the
+/// shape of the original's ids (clients must not parse them).
+pub fn new_outbound_id() -> String {
+    let mut raw = [0u8; 19];
+    let _ = getrandom::fill(&mut raw);
+    let mut id = String::with_capacity(27);
+    id.push_str("gB");
+    id.push_str(&URL_SAFE_NO_PAD.encode(raw)[..25]);
+    id
+}
+
+/// The MIME types and size limit a media type accepts when sent (`media.md` §1).
+fn media_limits(kind: MessageType) -> Option<(&'static [&'static str], u64)> {
+    const MB: u64 = 1024 * 1024;
+    Some(match kind {
+        MessageType::Image => (&["image/jpeg", "image/png"], 5 * MB),
+        MessageType::Audio => (&["audio/aac", "audio/mp4", "audio/amr", "audio/mpeg", "audio/ogg"], 16 * MB),
+        MessageType::Video => (&["video/mp4", "video/3gpp"], 16 * MB),
+        MessageType::Sticker => (&["image/webp"], 500 * 1024),
+        // Any type of document.
+        MessageType::Document => (&[], 100 * MB),
+        _ => return None,
+    })
+}
+
+fn base_mime(mime: &str) -> String {
+    mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+impl MessageService {
+    pub fn new(store: Arc<dyn Store>, network: Arc<dyn Network>, clock: Arc<dyn Clock>, rules: Rules) -> Self {
+        Self { store, network, clock, rules }
+    }
+
+    /// `POST /v1/messages`.
+    pub async fn send(&self, body: &Map<String, Value>) -> Result<Sent, WaError> {
+        let msg = validate(body, self.rules)?;
+        let Some(own) = self.network.registered_number() else {
+            return Err(WaError::new(ErrorCode::ServiceNotReady, "Service not ready"));
+        };
+        let (peer, contact) = match msg.recipient_type {
+            RecipientType::Individual => {
+                let wa_id =
+                    normalize(&msg.to, country_code_of(&own)).ok_or_else(|| WaError::invalid_value("to", &msg.to))?;
+                if wa_id == own {
+                    return Err(WaError::new(ErrorCode::BadUser, "Cannot send a message to your own number"));
+                }
+                let contact = (wa_id != msg.to).then(|| (msg.to.clone(), wa_id.clone()));
+                (wa_id, contact)
+            }
+            // Groups arrive with the groups work: until then no group id is known.
+            RecipientType::Group => return Err(WaError::new(ErrorCode::GroupUnknown, "Group is unknown")),
+        };
+        self.check_media(&msg).await?;
+
+        let now = self.clock.now_unix();
+        let record = MessageRecord {
+            id: new_outbound_id(),
+            direction: "outbound".into(),
+            recipient_type: "individual".into(),
+            peer,
+            kind: msg.kind.as_str().into(),
+            content: msg.content.to_string(),
+            status: "accepted".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_message(&record).await?;
+        Ok(Sent { id: record.id, contact })
+    }
+
+    /// Media given by id must exist; for media messages its type and size must
+    /// suit the message type (`media.md` §1: the limits apply when sending).
+    async fn check_media(&self, msg: &OutboundMessage) -> Result<(), WaError> {
+        for media in &msg.media {
+            let MediaRef::Id(id) = media else { continue };
+            let Some(record) = self.store.get_media(id).await? else {
+                return Err(WaError::not_found(format!("Media id {id} not found")));
+            };
+            let Some((types, limit)) = media_limits(msg.kind) else { continue };
+            let mime = base_mime(&record.mime_type);
+            let kind = msg.kind.as_str();
+            if !types.is_empty() && !types.contains(&mime.as_str()) {
+                return Err(WaError::invalid(format!("Unsupported media type '{mime}' for type '{kind}'")));
+            }
+            if record.size > limit {
+                return Err(WaError::invalid(format!("Media size exceeds limit for type '{kind}'")));
+            }
+        }
+        Ok(())
+    }
+
+    /// `PUT /v1/messages/{id}`: marks an inbound message read (idempotent).
+    pub async fn mark_read(&self, id: &str, body: &Map<String, Value>) -> Result<(), WaError> {
+        match body.get("status") {
+            None | Some(Value::Null) => return Err(WaError::missing_parameter("status")),
+            Some(Value::String(s)) if s == "read" => {}
+            Some(other) => {
+                return Err(WaError::invalid_value(
+                    "status",
+                    &other.as_str().map_or_else(|| other.to_string(), str::to_owned),
+                ));
+            }
+        }
+        let Some(message) = self.store.get_message(id).await? else {
+            return Err(WaError::not_found(format!("Message {id} not found")));
+        };
+        if message.direction != "inbound" {
+            return Err(WaError::invalid("Only received messages can be marked as read"));
+        }
+        // Inbound messages (and their read state) arrive with the simulated customers.
+        Ok(())
+    }
+
+    /// A stored message (the simulator's control API shows them).
+    pub async fn get(&self, id: &str) -> Result<Option<MessageRecord>, WaError> {
+        Ok(self.store.get_message(id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbound_ids_look_like_the_originals() {
+        let id = new_outbound_id();
+        assert_eq!(id.len(), 27);
+        assert!(id.starts_with("gB"));
+        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_ne!(id, new_outbound_id());
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(base_mime("audio/ogg; codecs=opus"), "audio/ogg");
+        assert!(media_limits(MessageType::Text).is_none());
+        assert_eq!(media_limits(MessageType::Image).map(|l| l.1), Some(5 * 1024 * 1024));
+    }
+}
