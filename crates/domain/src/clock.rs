@@ -10,6 +10,9 @@ use time::OffsetDateTime;
 pub trait Clock: Send + Sync + 'static {
     fn now_unix(&self) -> i64;
 
+    /// Milliseconds since the Unix epoch (receipt delays are in milliseconds).
+    fn now_millis(&self) -> i64;
+
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(self.now_unix()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
@@ -22,6 +25,10 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now_unix(&self) -> i64 {
         OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    fn now_millis(&self) -> i64 {
+        i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
     }
 }
 
@@ -46,6 +53,10 @@ impl ShiftedClock {
 impl Clock for ShiftedClock {
     fn now_unix(&self) -> i64 {
         SystemClock.now_unix() + self.offset_secs.load(Ordering::SeqCst)
+    }
+
+    fn now_millis(&self) -> i64 {
+        SystemClock.now_millis() + self.offset_secs.load(Ordering::SeqCst) * 1000
     }
 }
 

@@ -75,6 +75,15 @@ pub trait Network: Send + Sync + 'static {
     fn registration_sunset(&self) -> bool {
         false
     }
+
+    /// When the network first acts on an outbound message accepted at `now_ms`
+    /// (stored with the message, so the work survives a restart).
+    fn first_step_at(&self, now_ms: i64) -> Option<i64> {
+        Some(now_ms)
+    }
+
+    /// Tells the network that messages were accepted (wakes its worker).
+    fn outbound_accepted(&self) {}
 }
 
 /// Meta key of the registered number (empty while unregistered).

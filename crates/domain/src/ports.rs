@@ -157,6 +157,37 @@ pub struct MessageRecord {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the network next moves it on (Unix milliseconds); `None` when done.
+    pub next_event_at: Option<i64>,
+}
+
+/// An outbound message whose next step is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueMessage {
+    pub id: String,
+    pub peer: String,
+    pub status: String,
+}
+
+/// A status change of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub id: String,
+    pub status: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// JSON array of error objects (for `failed`).
+    pub errors: Option<String>,
+    /// When the next step is due (Unix milliseconds), if any.
+    pub next_event_at: Option<i64>,
+}
+
+/// One entry of a message's status history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRecord {
+    pub status: String,
+    pub at: i64,
+    pub errors: Option<String>,
 }
 
 #[async_trait]
@@ -164,6 +195,14 @@ pub trait MessageStore: Send + Sync {
     /// Stores a new message; when this returns `Ok`, it is on disk.
     async fn insert_message(&self, message: &MessageRecord) -> StoreResult<()>;
     async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>>;
+    /// Outbound messages whose next step is due at `now_ms`, oldest first.
+    async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>>;
+    /// The earliest pending step, if any (Unix milliseconds).
+    async fn next_message_event(&self) -> StoreResult<Option<i64>>;
+    /// Applies status changes in one transaction, each with its history entry.
+    async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()>;
+    /// A message's status history, in order.
+    async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>>;
 }
 
 /// Everything the server stores.

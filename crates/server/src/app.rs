@@ -208,7 +208,10 @@ impl App {
         };
 
         let shutdown = CancellationToken::new();
-        let mut background = vec![tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone()))];
+        let mut background = vec![
+            tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
+            tokio::spawn(network.receipt_worker().run(shutdown.clone())),
+        ];
         if let Some(handle) = opts.log_filter {
             background.extend(telemetry::follow_settings(
                 handle,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wabiz_cluster::DeploymentMode;
-use wabiz_simulator::SimulatorOptions;
+use wabiz_simulator::{Delays, SimulatorOptions};
 use wabiz_store::DatabaseConfig;
 
 /// The `meta.version` reported when `WA_VERSION` is not set.
@@ -93,6 +93,18 @@ pub struct ServeArgs {
     /// Registration and set-shards answer Meta's sunset error (403/1005).
     #[arg(long, env = "WABIZ_SIMULATOR_SUNSET")]
     pub simulator_sunset: bool,
+
+    /// Simulated network: milliseconds from acceptance to the `sent` receipt.
+    #[arg(long, env = "WABIZ_SIMULATOR_SENT_DELAY_MS", value_name = "MS", default_value_t = 100)]
+    pub simulator_sent_delay_ms: u64,
+
+    /// Milliseconds from `sent` to `delivered`.
+    #[arg(long, env = "WABIZ_SIMULATOR_DELIVERED_DELAY_MS", value_name = "MS", default_value_t = 500)]
+    pub simulator_delivered_delay_ms: u64,
+
+    /// Milliseconds from `delivered` to `read`.
+    #[arg(long, env = "WABIZ_SIMULATOR_READ_DELAY_MS", value_name = "MS", default_value_t = 2000)]
+    pub simulator_read_delay_ms: u64,
 
     /// Serve this PEM certificate chain instead of the generated one (needs --tls-key-file).
     #[arg(long, env = "WABIZ_TLS_CERT_FILE", value_name = "FILE", requires = "tls_key_file")]
@@ -196,6 +208,11 @@ impl ServeArgs {
             start_unregistered: self.unregistered,
             registration_code: self.simulator_registration_code,
             sunset: self.simulator_sunset,
+            delays: Delays {
+                sent_ms: self.simulator_sent_delay_ms,
+                delivered_ms: self.simulator_delivered_delay_ms,
+                read_ms: self.simulator_read_delay_ms,
+            },
         };
         simulator.validate()?;
         if DeploymentMode::from_wa_app_multiconnect(env("WA_APP_MULTICONNECT").as_deref())?

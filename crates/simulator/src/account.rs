@@ -2,6 +2,9 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
+use tokio::sync::Notify;
+
+use crate::receipts::{Delays, ReceiptWorker};
 use wabiz_domain::WaError;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
@@ -24,11 +27,19 @@ pub struct SimulatorOptions {
     pub registration_code: Option<String>,
     /// `--simulator-sunset`: registration answers Meta's sunset error.
     pub sunset: bool,
+    /// Receipt delays.
+    pub delays: Delays,
 }
 
 impl Default for SimulatorOptions {
     fn default() -> Self {
-        Self { number: DEFAULT_NUMBER.into(), start_unregistered: false, registration_code: None, sunset: false }
+        Self {
+            number: DEFAULT_NUMBER.into(),
+            start_unregistered: false,
+            registration_code: None,
+            sunset: false,
+            delays: Delays::default(),
+        }
     }
 }
 
@@ -65,6 +76,8 @@ pub struct SimulatedNetwork {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     opts: SimulatorOptions,
+    /// Wakes the receipt worker when messages are accepted.
+    wake: Arc<Notify>,
 }
 
 fn random_code() -> String {
@@ -104,7 +117,24 @@ impl SimulatedNetwork {
             }
             AccountState::Unregistered => tracing::info!("simulated network: no number registered yet"),
         }
-        Ok(Self { state: RwLock::new(state), pending: Mutex::new(None), store, clock, opts: opts.clone() })
+        Ok(Self {
+            state: RwLock::new(state),
+            pending: Mutex::new(None),
+            store,
+            clock,
+            opts: opts.clone(),
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    /// The worker that moves accepted messages on; the server runs it.
+    pub fn receipt_worker(&self) -> ReceiptWorker {
+        ReceiptWorker {
+            store: Arc::clone(&self.store),
+            clock: Arc::clone(&self.clock),
+            delays: self.opts.delays,
+            wake: Arc::clone(&self.wake),
+        }
     }
 
     fn set_state(&self, state: AccountState) {
@@ -200,6 +230,14 @@ impl Network for SimulatedNetwork {
 
     fn registration_sunset(&self) -> bool {
         self.opts.sunset
+    }
+
+    fn first_step_at(&self, now_ms: i64) -> Option<i64> {
+        Some(now_ms.saturating_add(i64::try_from(self.opts.delays.sent_ms).unwrap_or(i64::MAX)))
+    }
+
+    fn outbound_accepted(&self) {
+        self.wake.notify_one();
     }
 }
 

@@ -24,6 +24,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 2, name: "settings", sql: include_str!("../migrations/sqlite/0002_settings.sql") },
     Migration { version: 3, name: "media", sql: include_str!("../migrations/sqlite/0003_media.sql") },
     Migration { version: 4, name: "messages", sql: include_str!("../migrations/sqlite/0004_messages.sql") },
+    Migration { version: 5, name: "receipts", sql: include_str!("../migrations/sqlite/0005_receipts.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -32,6 +33,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 2, name: "settings", sql: include_str!("../migrations/postgres/0002_settings.sql") },
     Migration { version: 3, name: "media", sql: include_str!("../migrations/postgres/0003_media.sql") },
     Migration { version: 4, name: "messages", sql: include_str!("../migrations/postgres/0004_messages.sql") },
+    Migration { version: 5, name: "receipts", sql: include_str!("../migrations/postgres/0005_receipts.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

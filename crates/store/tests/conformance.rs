@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use tempfile::TempDir;
-use wabiz_domain::ports::{MediaRecord, MessageRecord, SettingWrite, Store, TokenRecord, UserRecord};
+use wabiz_domain::ports::{
+    MediaRecord, MessageRecord, SettingWrite, StatusRecord, Store, TokenRecord, Transition, UserRecord,
+};
 use wabiz_domain::users::Role;
 use wabiz_store::DatabaseConfig;
 
@@ -105,6 +107,7 @@ conformance!(
     settings_documents_and_blobs,
     media_records,
     message_records,
+    message_transitions,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -352,6 +355,7 @@ async fn message_records(db: &TestDb) {
         status: "accepted".into(),
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
+        next_event_at: Some(1_700_000_000_500),
     };
     s.insert_message(&m).await.unwrap();
     assert!(s.insert_message(&m).await.is_err(), "ids are unique");
@@ -360,5 +364,57 @@ async fn message_records(db: &TestDb) {
     s.close().await;
     let s = db.open().await;
     assert_eq!(s.get_message(&m.id).await.unwrap(), Some(m), "kept across reopening");
+    s.close().await;
+}
+
+async fn message_transitions(db: &TestDb) {
+    let s = db.open().await;
+    let msg = |id: &str, due: Option<i64>| MessageRecord {
+        id: id.into(),
+        direction: "outbound".into(),
+        recipient_type: "individual".into(),
+        peer: "16315551234".into(),
+        kind: "text".into(),
+        content: "{}".into(),
+        status: "accepted".into(),
+        created_at: 1,
+        updated_at: 1,
+        next_event_at: due,
+    };
+    s.insert_message(&msg("a", Some(3_000))).await.unwrap();
+    s.insert_message(&msg("b", Some(1_000))).await.unwrap();
+    s.insert_message(&msg("c", None)).await.unwrap();
+    assert_eq!(s.next_message_event().await.unwrap(), Some(1_000));
+    let due: Vec<String> = s.due_messages(2_000, 10).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(due, ["b"]);
+    let due: Vec<String> = s.due_messages(5_000, 10).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(due, ["b", "a"], "oldest first");
+    assert_eq!(s.due_messages(5_000, 1).await.unwrap().len(), 1, "limit");
+
+    let t = |id: &str, status: &str, at: i64, next: Option<i64>| Transition {
+        id: id.into(),
+        status: status.into(),
+        at,
+        errors: None,
+        next_event_at: next,
+    };
+    s.apply_transitions(vec![t("b", "sent", 10, Some(4_000)), t("a", "sent", 10, Some(9_000))]).await.unwrap();
+    s.apply_transitions(vec![t("b", "delivered", 11, Some(6_000))]).await.unwrap();
+    // A repeated transition (a retried batch) does not duplicate the history.
+    s.apply_transitions(vec![t("b", "delivered", 11, Some(6_000))]).await.unwrap();
+    let failed = Transition { errors: Some(r#"[{"code":1013}]"#.into()), ..t("b", "failed", 12, None) };
+    s.apply_transitions(vec![failed]).await.unwrap();
+    let history = s.message_statuses("b").await.unwrap();
+    assert_eq!(
+        history,
+        vec![
+            StatusRecord { status: "sent".into(), at: 10, errors: None },
+            StatusRecord { status: "delivered".into(), at: 11, errors: None },
+            StatusRecord { status: "failed".into(), at: 12, errors: Some(r#"[{"code":1013}]"#.into()) },
+        ]
+    );
+    let b = s.get_message("b").await.unwrap().unwrap();
+    assert_eq!((b.status.as_str(), b.next_event_at, b.updated_at), ("failed", None, 12));
+    assert_eq!(s.next_message_event().await.unwrap(), Some(9_000));
     s.close().await;
 }

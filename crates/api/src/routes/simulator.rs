@@ -40,12 +40,26 @@ async fn registration(State(state): State<AppState>) -> Response {
 }
 
 /// A stored message as the server keeps it: direction, peer, type, content,
-/// status and times.
+/// status, times, its status history, and when the network moves it on next
+/// (`next_event_at`, Unix milliseconds; `null` once it has nothing left to do).
 async fn message(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let Some(m) = state.messages.get(&id).await? else {
         return Err(WaError::not_found(format!("Message {id} not found")).into());
     };
     let content: Value = serde_json::from_str(&m.content).unwrap_or(Value::Null);
+    let statuses: Vec<Value> = state
+        .messages
+        .statuses(&id)
+        .await?
+        .into_iter()
+        .map(|st| {
+            let mut v = json!({ "status": st.status, "timestamp": st.at.to_string() });
+            if let Some(errors) = st.errors.and_then(|e| serde_json::from_str::<Value>(&e).ok()) {
+                v["errors"] = errors;
+            }
+            v
+        })
+        .collect();
     Ok(reply(
         StatusCode::OK,
         &state.meta,
@@ -60,6 +74,8 @@ async fn message(State(state): State<AppState>, Path(id): Path<String>) -> Resul
                 "status": m.status,
                 "created_at": m.created_at,
                 "updated_at": m.updated_at,
+                "next_event_at": m.next_event_at,
+                "statuses": statuses,
             }
         }),
     ))

@@ -96,8 +96,10 @@ impl MessageService {
             status: "accepted".into(),
             created_at: now,
             updated_at: now,
+            next_event_at: self.network.first_step_at(self.clock.now_millis()),
         };
         self.store.insert_message(&record).await?;
+        self.network.outbound_accepted();
         Ok(Sent { id: record.id, contact })
     }
 
@@ -142,6 +144,11 @@ impl MessageService {
         }
         // Inbound messages (and their read state) arrive with the simulated customers.
         Ok(())
+    }
+
+    /// A message's status history.
+    pub async fn statuses(&self, id: &str) -> Result<Vec<crate::ports::StatusRecord>, WaError> {
+        Ok(self.store.message_statuses(id).await?)
     }
 
     /// A stored message (the simulator's control API shows them).

@@ -12,6 +12,7 @@ mod health;
 mod lifecycle;
 mod media;
 mod messages;
+mod receipts;
 mod registration;
 mod settings;
 mod users;

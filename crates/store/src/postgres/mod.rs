@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use wabiz_domain::ports::{
-    MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore, Store, StoreError,
-    StoreResult, TokenRecord, TokenStore, UserRecord, UserStore,
+    DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore,
+    StatusRecord, Store, StoreError, StoreResult, TokenRecord, TokenStore, Transition, UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
 
@@ -304,8 +304,8 @@ impl MessageStore for PgStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .await
             .map_err(db_err)?;
@@ -321,6 +321,7 @@ impl MessageStore for PgStore {
                 &m.status,
                 &m.created_at,
                 &m.updated_at,
+                &m.next_event_at,
             ],
         )
         .await
@@ -332,7 +333,7 @@ impl MessageStore for PgStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at
+                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at
                  FROM messages WHERE id = $1",
             )
             .await
@@ -347,7 +348,64 @@ impl MessageStore for PgStore {
             status: r.get(6),
             created_at: r.get(7),
             updated_at: r.get(8),
+            next_event_at: r.get(9),
         }))
+    }
+
+    async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                "SELECT id, peer, status FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
+                 ORDER BY next_event_at LIMIT $2",
+                &[&now_ms, &limit],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(|r| DueMessage { id: r.get(0), peer: r.get(1), status: r.get(2) }).collect())
+    }
+
+    async fn next_message_event(&self) -> StoreResult<Option<i64>> {
+        let c = self.client().await?;
+        let row = c
+            .query_one("SELECT MIN(next_event_at) FROM messages WHERE next_event_at IS NOT NULL", &[])
+            .await
+            .map_err(db_err)?;
+        Ok(row.get(0))
+    }
+
+    async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(db_err)?;
+        for t in &transitions {
+            tx.execute(
+                "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4 WHERE id = $1",
+                &[&t.id, &t.status, &t.at, &t.next_event_at],
+            )
+            .await
+            .map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO message_statuses (message_id, status, at, errors) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (message_id, status) DO NOTHING",
+                &[&t.id, &t.status, &t.at, &t.errors],
+            )
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT status, at, errors FROM message_statuses WHERE message_id = $1 ORDER BY at, CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END",
+                &[&id],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(|r| StatusRecord { status: r.get(0), at: r.get(1), errors: r.get(2) }).collect())
     }
 }
 

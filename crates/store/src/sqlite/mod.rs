@@ -8,8 +8,8 @@ use std::path::Path;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use wabiz_domain::ports::{
-    MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore, Store, StoreError,
-    StoreResult, TokenRecord, TokenStore, UserRecord, UserStore,
+    DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore,
+    StatusRecord, Store, StoreError, StoreResult, TokenRecord, TokenStore, Transition, UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
 
@@ -360,11 +360,20 @@ impl MessageStore for SqliteStore {
         self.writer
             .write(move |c| {
                 c.prepare_cached(
-                    "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )?
                 .execute(params![
-                    m.id, m.direction, m.recipient_type, m.peer, m.kind, m.content, m.status, m.created_at, m.updated_at
+                    m.id,
+                    m.direction,
+                    m.recipient_type,
+                    m.peer,
+                    m.kind,
+                    m.content,
+                    m.status,
+                    m.created_at,
+                    m.updated_at,
+                    m.next_event_at
                 ])
                 .map(|_| ())
             })
@@ -376,7 +385,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 c.prepare_cached(
-                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at
+                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at
                      FROM messages WHERE id = ?1",
                 )?
                 .query_row([id], |r| {
@@ -390,9 +399,66 @@ impl MessageStore for SqliteStore {
                         status: r.get(6)?,
                         created_at: r.get(7)?,
                         updated_at: r.get(8)?,
+                        next_event_at: r.get(9)?,
                     })
                 })
                 .optional()
+            })
+            .await
+    }
+
+    async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .read(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT id, peer, status FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
+                     ORDER BY next_event_at LIMIT ?2",
+                )?;
+                let rows = st.query_map(params![now_ms, limit], |r| {
+                    Ok(DueMessage { id: r.get(0)?, peer: r.get(1)?, status: r.get(2)? })
+                })?;
+                rows.collect()
+            })
+            .await
+    }
+
+    async fn next_message_event(&self) -> StoreResult<Option<i64>> {
+        self.readers
+            .read(|c| {
+                c.prepare_cached("SELECT MIN(next_event_at) FROM messages WHERE next_event_at IS NOT NULL")?
+                    .query_row([], |r| r.get(0))
+            })
+            .await
+    }
+
+    async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()> {
+        self.writer
+            .write(move |c| {
+                for t in &transitions {
+                    c.prepare_cached(
+                        "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![t.id, t.status, t.at, t.next_event_at])?;
+                    c.prepare_cached(
+                        "INSERT INTO message_statuses (message_id, status, at, errors) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(message_id, status) DO NOTHING",
+                    )?
+                    .execute(params![t.id, t.status, t.at, t.errors])?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>> {
+        let id = id.to_owned();
+        self.readers
+            .read(move |c| {
+                let mut st =
+                    c.prepare_cached("SELECT status, at, errors FROM message_statuses WHERE message_id = ?1 ORDER BY at, CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END")?;
+                let rows = st.query_map([id], |r| Ok(StatusRecord { status: r.get(0)?, at: r.get(1)?, errors: r.get(2)? }))?;
+                rows.collect()
             })
             .await
     }

@@ -1,0 +1,147 @@
+//! Receipts on the simulated network: every accepted message moves on by the
+//! rules of its customer (the magic numbers), after the configured delays, and
+//! resumes after a restart. Observed through the simulator's message view;
+//! webhook delivery of the same statuses is the webhook engine's.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn fast() -> Spawn {
+    Spawn::default()
+        .arg("--simulator-sent-delay-ms")
+        .arg("0")
+        .arg("--simulator-delivered-delay-ms")
+        .arg("0")
+        .arg("--simulator-read-delay-ms")
+        .arg("0")
+}
+
+async fn send_text(app: &TestApp, token: &str, to: &str) -> String {
+    let r =
+        app.authed(Method::POST, "/v1/messages", token).json(&json!({"to": to, "text": {"body": "hi"}})).send().await;
+    let (s, b) = json(r.unwrap()).await;
+    assert_eq!(s, 201, "{b}");
+    b["messages"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn view(app: &TestApp, admin: &str, id: &str) -> Value {
+    let (s, b) = json(app.authed(Method::GET, &format!("/simulator/messages/{id}"), admin).send().await.unwrap()).await;
+    assert_eq!(s, 200, "{b}");
+    b["message"].clone()
+}
+
+/// Polls the message until it has nothing left to do (or the deadline passes).
+async fn settle(app: &TestApp, admin: &str, id: &str, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let m = view(app, admin, id).await;
+        if m["next_event_at"].is_null() {
+            return m;
+        }
+        assert!(Instant::now() < deadline, "message {id} did not settle: {m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn statuses(m: &Value) -> Vec<String> {
+    m["statuses"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn an_ordinary_customer_receives_and_reads() {
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    let id = send_text(&app, &admin, "16315551234").await;
+    let m = settle(&app, &admin, &id, Duration::from_secs(10)).await;
+    assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
+    assert_eq!(m["status"], "read");
+    let times: Vec<i64> =
+        m["statuses"].as_array().unwrap().iter().map(|s| s["timestamp"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+}
+
+#[tokio::test]
+async fn magic_numbers_behave_as_documented() {
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+
+    let m = settle(&app, &admin, &send_text(&app, &admin, "15550000001").await, Duration::from_secs(10)).await;
+    assert_eq!(statuses(&m), ["failed"], "not on WhatsApp: never sent");
+    assert_eq!(m["statuses"][0]["errors"][0]["code"], 1013);
+
+    let m = settle(&app, &admin, &send_text(&app, &admin, "15550000002").await, Duration::from_secs(10)).await;
+    assert_eq!(statuses(&m), ["sent", "failed"]);
+    assert_eq!(m["statuses"][1]["errors"][0]["code"], 1026);
+
+    let m = settle(&app, &admin, &send_text(&app, &admin, "15550000003").await, Duration::from_secs(10)).await;
+    assert_eq!(statuses(&m), ["sent", "delivered"], "delivered, and nothing left to do: never read");
+    assert_eq!(m["status"], "delivered");
+}
+
+#[tokio::test]
+async fn a_slow_customer_is_delivered_late() {
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    let id = send_text(&app, &admin, "15550000004").await;
+    // Sent at once; delivery waits at least 5 s.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let m = loop {
+        let m = view(&app, &admin, &id).await;
+        if m["status"] == "sent" {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let wait_ms = m["next_event_at"].as_i64().unwrap() - m["updated_at"].as_i64().unwrap() * 1000;
+    assert!(wait_ms >= 4_000, "delivery scheduled {wait_ms} ms after sending");
+    // Moving the server's clock past the delay delivers it.
+    app.clock.advance(6);
+    let m = settle(&app, &admin, &id, Duration::from_secs(10)).await;
+    assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
+}
+
+#[tokio::test]
+async fn pending_receipts_resume_after_a_restart() {
+    let slow = Spawn::default()
+        .arg("--simulator-sent-delay-ms")
+        .arg("0")
+        .arg("--simulator-delivered-delay-ms")
+        .arg("60000")
+        .arg("--simulator-read-delay-ms")
+        .arg("0");
+    let app = TestApp::spawn_with(slow).await;
+    let admin = app.admin_token().await;
+    let ids = [send_text(&app, &admin, "16315551234").await, send_text(&app, &admin, "16315551235").await];
+    for id in &ids {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while view(&app, &admin, id).await["status"] != "sent" {
+            assert!(Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let app = app.restart().await;
+    app.clock.advance(61);
+    for id in &ids {
+        let m = settle(&app, &admin, id, Duration::from_secs(10)).await;
+        assert_eq!(statuses(&m), ["sent", "delivered", "read"], "{id}");
+    }
+}
+
+#[tokio::test]
+async fn many_messages_all_settle() {
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        ids.push(send_text(&app, &admin, &format!("1631555{:04}", 2000 + i)).await);
+    }
+    for id in &ids {
+        let m = settle(&app, &admin, id, Duration::from_secs(20)).await;
+        assert_eq!(m["status"], "read", "{id}");
+    }
+}

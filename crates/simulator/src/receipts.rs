@@ -1,0 +1,191 @@
+//! Receipts: the simulated network moves every accepted outbound message on —
+//! `sent`, `delivered`, `read`, or `failed` — after configurable delays, by the
+//! rules of the simulated customers (the magic numbers below).
+//!
+//! The next step of each message is stored with it (`next_event_at`), so the
+//! work survives a crash or restart: the worker simply picks up what is due.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use wabiz_domain::clock::Clock;
+use wabiz_domain::error::{ErrorCode, ErrorItem};
+use wabiz_domain::ports::{DueMessage, Store, Transition};
+
+/// Delays between the steps, in milliseconds (all zero for load tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delays {
+    /// Accepted → `sent`.
+    pub sent_ms: u64,
+    /// `sent` → `delivered`.
+    pub delivered_ms: u64,
+    /// `delivered` → `read`.
+    pub read_ms: u64,
+}
+
+impl Default for Delays {
+    fn default() -> Self {
+        Self { sent_ms: 100, delivered_ms: 500, read_ms: 2000 }
+    }
+}
+
+/// How a simulated customer behaves, chosen by its `wa_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Customer {
+    /// Every number not listed below: sent, delivered, read.
+    Ordinary,
+    /// `15550000001`: not a WhatsApp user; the message fails with 1013, never sent.
+    NotOnWhatsApp,
+    /// `15550000002`: sent, then fails with 1026 (receiver incapable).
+    Incapable,
+    /// `15550000003`: sent and delivered, never read.
+    NeverReads,
+    /// `15550000004`: delivered only after ten times the delivery delay (at least 5 s).
+    Slow,
+}
+
+/// The magic numbers, as documented in the README.
+pub const MAGIC_NUMBERS: &[(&str, Customer)] = &[
+    ("15550000001", Customer::NotOnWhatsApp),
+    ("15550000002", Customer::Incapable),
+    ("15550000003", Customer::NeverReads),
+    ("15550000004", Customer::Slow),
+];
+
+pub fn customer(wa_id: &str) -> Customer {
+    MAGIC_NUMBERS.iter().find(|(n, _)| *n == wa_id).map_or(Customer::Ordinary, |(_, c)| *c)
+}
+
+fn errors_json(code: ErrorCode, details: &'static str) -> Option<String> {
+    serde_json::to_string(&[ErrorItem::new(code, details)]).ok()
+}
+
+/// The next step of a due message at `now_ms`, or `None` when it has none.
+pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transition> {
+    let who = customer(&due.peer);
+    let after = |ms: u64| Some(now_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)));
+    let delivered_delay = match who {
+        Customer::Slow => delays.delivered_ms.saturating_mul(10).max(5_000),
+        _ => delays.delivered_ms,
+    };
+    let (status, errors, next) = match (due.status.as_str(), who) {
+        ("accepted", Customer::NotOnWhatsApp) => {
+            ("failed", errors_json(ErrorCode::UserNotValid, "Recipient is not a valid WhatsApp user"), None)
+        }
+        ("accepted", _) => ("sent", None, after(delivered_delay)),
+        ("sent", Customer::Incapable) => (
+            "failed",
+            errors_json(ErrorCode::ReceiverIncapable, "Receiver is incapable of receiving this message"),
+            None,
+        ),
+        ("sent", Customer::NeverReads) => ("delivered", None, None),
+        ("sent", _) => ("delivered", None, after(delays.read_ms)),
+        ("delivered", _) => ("read", None, None),
+        _ => return None,
+    };
+    Some(Transition { id: due.id.clone(), status: status.into(), at: now_ms / 1000, errors, next_event_at: next })
+}
+
+/// Applies due steps until shut down.
+pub struct ReceiptWorker {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub delays: Delays,
+    pub wake: Arc<Notify>,
+}
+
+/// Most steps applied in one transaction.
+const BATCH: usize = 512;
+/// Longest sleep without looking (a bound on latency if a wake-up is missed).
+const MAX_IDLE: Duration = Duration::from_secs(1);
+
+impl ReceiptWorker {
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            let now = self.clock.now_millis();
+            match self.store.due_messages(now, BATCH).await {
+                Ok(due) if !due.is_empty() => {
+                    let steps: Vec<Transition> = due.iter().filter_map(|d| next_step(d, now, self.delays)).collect();
+                    let stuck: Vec<Transition> = due
+                        .iter()
+                        .filter(|d| next_step(d, now, self.delays).is_none())
+                        .map(|d| Transition {
+                            id: d.id.clone(),
+                            status: d.status.clone(),
+                            at: now / 1000,
+                            errors: None,
+                            next_event_at: None,
+                        })
+                        .collect();
+                    match self.store.apply_transitions(steps.into_iter().chain(stuck).collect()).await {
+                        Ok(()) => continue,
+                        Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "simulated network: could not read due messages"),
+            }
+            let wait = match self.store.next_message_event().await {
+                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)).min(MAX_IDLE),
+                _ => MAX_IDLE,
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due(peer: &str, status: &str) -> DueMessage {
+        DueMessage { id: "m".into(), peer: peer.into(), status: status.into() }
+    }
+
+    fn walk(peer: &str, delays: Delays) -> Vec<(String, Option<i64>)> {
+        let mut status = "accepted".to_owned();
+        let mut now = 1_000_000;
+        let mut out = Vec::new();
+        while let Some(t) = next_step(&due(peer, &status), now, delays) {
+            out.push((t.status.clone(), t.next_event_at.map(|n| n - now)));
+            status = t.status;
+            match t.next_event_at {
+                Some(n) => now = n,
+                None => break,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn customers_follow_their_rules() {
+        let d = Delays { sent_ms: 10, delivered_ms: 20, read_ms: 30 };
+        let s = |v: &[(&str, Option<i64>)]| v.iter().map(|(a, b)| ((*a).to_owned(), *b)).collect::<Vec<_>>();
+        assert_eq!(walk("16315551234", d), s(&[("sent", Some(20)), ("delivered", Some(30)), ("read", None)]));
+        assert_eq!(walk("15550000001", d), s(&[("failed", None)]));
+        assert_eq!(walk("15550000002", d), s(&[("sent", Some(20)), ("failed", None)]));
+        assert_eq!(walk("15550000003", d), s(&[("sent", Some(20)), ("delivered", None)]));
+        assert_eq!(walk("15550000004", d), s(&[("sent", Some(5_000)), ("delivered", Some(30)), ("read", None)]));
+        let zero = Delays { sent_ms: 0, delivered_ms: 0, read_ms: 0 };
+        assert_eq!(walk("16315551234", zero).len(), 3);
+        assert!(next_step(&due("1", "read"), 0, d).is_none());
+    }
+
+    #[test]
+    fn failures_carry_their_error() {
+        let t = next_step(&due("15550000001", "accepted"), 5_000, Delays::default()).unwrap();
+        assert_eq!(t.at, 5);
+        let errors: serde_json::Value = serde_json::from_str(t.errors.as_deref().unwrap()).unwrap();
+        assert_eq!(errors[0]["code"], 1013);
+        assert_eq!(errors[0]["title"], "User is not valid");
+    }
+}
