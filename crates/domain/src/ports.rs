@@ -159,6 +159,8 @@ pub struct MessageRecord {
     pub updated_at: i64,
     /// When the network next moves it on (Unix milliseconds); `None` when done.
     pub next_event_at: Option<i64>,
+    /// Why it will fail (JSON error objects), decided at acceptance.
+    pub failure: Option<String>,
 }
 
 /// An outbound message whose next step is due.
@@ -167,6 +169,7 @@ pub struct DueMessage {
     pub id: String,
     pub peer: String,
     pub status: String,
+    pub failure: Option<String>,
 }
 
 /// A status change of a message.
@@ -205,10 +208,31 @@ pub trait MessageStore: Send + Sync {
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>>;
 }
 
+/// A registered template as stored (`components` is JSON text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRecord {
+    pub namespace: String,
+    pub name: String,
+    pub language: String,
+    pub components: String,
+    pub created_at: i64,
+}
+
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
+    /// Adds or replaces (by namespace, name and language).
+    async fn put_template(&self, template: &TemplateRecord) -> StoreResult<()>;
+    async fn list_templates(&self) -> StoreResult<Vec<TemplateRecord>>;
+    /// Every language of one template.
+    async fn find_templates(&self, namespace: &str, name: &str) -> StoreResult<Vec<TemplateRecord>>;
+    /// Deletes one language (or all, with `None`); returns how many were deleted.
+    async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> StoreResult<u64>;
+}
+
 /// Everything the server stores.
 #[async_trait]
 pub trait Store:
-    MetaStore + UserStore + TokenStore + SettingsStore + MediaStore + MessageStore + Send + Sync + 'static
+    MetaStore + UserStore + TokenStore + SettingsStore + MediaStore + MessageStore + TemplateStore + Send + Sync + 'static
 {
     /// `sqlite` or `postgres`.
     fn engine(&self) -> &'static str;

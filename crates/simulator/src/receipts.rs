@@ -71,6 +71,8 @@ pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transi
         _ => delays.delivered_ms,
     };
     let (status, errors, next) = match (due.status.as_str(), who) {
+        // A failure decided at acceptance (a template that does not fit) comes first.
+        ("accepted", _) if due.failure.is_some() => ("failed", due.failure.clone(), None),
         ("accepted", Customer::NotOnWhatsApp) => {
             ("failed", errors_json(ErrorCode::UserNotValid, "Recipient is not a valid WhatsApp user"), None)
         }
@@ -148,7 +150,7 @@ mod tests {
     use super::*;
 
     fn due(peer: &str, status: &str) -> DueMessage {
-        DueMessage { id: "m".into(), peer: peer.into(), status: status.into() }
+        DueMessage { id: "m".into(), peer: peer.into(), status: status.into(), failure: None }
     }
 
     fn walk(peer: &str, delays: Delays) -> Vec<(String, Option<i64>)> {
@@ -178,6 +180,12 @@ mod tests {
         let zero = Delays { sent_ms: 0, delivered_ms: 0, read_ms: 0 };
         assert_eq!(walk("16315551234", zero).len(), 3);
         assert!(next_step(&due("1", "read"), 0, d).is_none());
+        let doomed = DueMessage { failure: Some("[{\"code\":2001}]".into()), ..due("16315551234", "accepted") };
+        let t = next_step(&doomed, 0, d).unwrap();
+        assert_eq!(
+            (t.status.as_str(), t.errors.as_deref(), t.next_event_at),
+            ("failed", Some("[{\"code\":2001}]"), None)
+        );
     }
 
     #[test]

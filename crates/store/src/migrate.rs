@@ -25,6 +25,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 3, name: "media", sql: include_str!("../migrations/sqlite/0003_media.sql") },
     Migration { version: 4, name: "messages", sql: include_str!("../migrations/sqlite/0004_messages.sql") },
     Migration { version: 5, name: "receipts", sql: include_str!("../migrations/sqlite/0005_receipts.sql") },
+    Migration { version: 6, name: "templates", sql: include_str!("../migrations/sqlite/0006_templates.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -34,6 +35,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 3, name: "media", sql: include_str!("../migrations/postgres/0003_media.sql") },
     Migration { version: 4, name: "messages", sql: include_str!("../migrations/postgres/0004_messages.sql") },
     Migration { version: 5, name: "receipts", sql: include_str!("../migrations/postgres/0005_receipts.sql") },
+    Migration { version: 6, name: "templates", sql: include_str!("../migrations/postgres/0006_templates.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

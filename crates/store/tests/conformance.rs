@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tempfile::TempDir;
 use wabiz_domain::ports::{
-    MediaRecord, MessageRecord, SettingWrite, StatusRecord, Store, TokenRecord, Transition, UserRecord,
+    MediaRecord, MessageRecord, SettingWrite, StatusRecord, Store, TemplateRecord, TokenRecord, Transition, UserRecord,
 };
 use wabiz_domain::users::Role;
 use wabiz_store::DatabaseConfig;
@@ -108,6 +108,7 @@ conformance!(
     media_records,
     message_records,
     message_transitions,
+    template_registry,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -356,6 +357,7 @@ async fn message_records(db: &TestDb) {
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
         next_event_at: Some(1_700_000_000_500),
+        failure: Some(r#"[{"code":2001}]"#.into()),
     };
     s.insert_message(&m).await.unwrap();
     assert!(s.insert_message(&m).await.is_err(), "ids are unique");
@@ -380,6 +382,7 @@ async fn message_transitions(db: &TestDb) {
         created_at: 1,
         updated_at: 1,
         next_event_at: due,
+        failure: None,
     };
     s.insert_message(&msg("a", Some(3_000))).await.unwrap();
     s.insert_message(&msg("b", Some(1_000))).await.unwrap();
@@ -416,5 +419,32 @@ async fn message_transitions(db: &TestDb) {
     let b = s.get_message("b").await.unwrap().unwrap();
     assert_eq!((b.status.as_str(), b.next_event_at, b.updated_at), ("failed", None, 12));
     assert_eq!(s.next_message_event().await.unwrap(), Some(9_000));
+    s.close().await;
+}
+
+async fn template_registry(db: &TestDb) {
+    let s = db.open().await;
+    let t = |lang: &str, components: &str| TemplateRecord {
+        namespace: "ns".into(),
+        name: "order_update".into(),
+        language: lang.into(),
+        components: components.into(),
+        created_at: 1,
+    };
+    s.put_template(&t("en_US", "[1]")).await.unwrap();
+    s.put_template(&t("pt_BR", "[2]")).await.unwrap();
+    s.put_template(&t("en_US", "[3]")).await.unwrap();
+    let found = s.find_templates("ns", "order_update").await.unwrap();
+    assert_eq!(
+        found.iter().map(|t| (t.language.as_str(), t.components.as_str())).collect::<Vec<_>>(),
+        [("en_US", "[3]"), ("pt_BR", "[2]")]
+    );
+    assert!(s.find_templates("other", "order_update").await.unwrap().is_empty());
+    assert_eq!(s.list_templates().await.unwrap().len(), 2);
+    assert_eq!(s.delete_templates("ns", "order_update", Some("pt_BR")).await.unwrap(), 1);
+    assert_eq!(s.delete_templates("ns", "order_update", Some("pt_BR")).await.unwrap(), 0);
+    s.put_template(&t("de", "[4]")).await.unwrap();
+    assert_eq!(s.delete_templates("ns", "order_update", None).await.unwrap(), 2);
+    assert!(s.list_templates().await.unwrap().is_empty());
     s.close().await;
 }

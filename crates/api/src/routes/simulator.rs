@@ -2,7 +2,7 @@
 //! only, same envelope). Documented in the README.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -12,10 +12,14 @@ use wabiz_domain::WaError;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
+use crate::extract::JsonBody;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/simulator/registration", get(registration)).route("/simulator/messages/{id}", get(message))
+    Router::new()
+        .route("/simulator/registration", get(registration))
+        .route("/simulator/messages/{id}", get(message))
+        .route("/simulator/templates", get(list_templates).post(add_template).delete(delete_templates))
 }
 
 /// The registration state and the code the simulated "SMS" carried.
@@ -79,4 +83,35 @@ async fn message(State(state): State<AppState>, Path(id): Path<String>) -> Resul
             }
         }),
     ))
+}
+
+fn template_json(t: &wabiz_domain::messages::templates::Template) -> Value {
+    json!({ "namespace": t.namespace, "name": t.name, "language": t.language, "components": t.components })
+}
+
+async fn list_templates(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let list: Vec<Value> = state.messages.templates().await?.iter().map(template_json).collect();
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "templates": list })))
+}
+
+/// Adds (or replaces, by namespace, name and language) an approved template.
+async fn add_template(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let t = state.messages.register_template(&body.0).await?;
+    Ok(reply(StatusCode::CREATED, &state.meta, json!({ "templates": [ template_json(&t) ] })))
+}
+
+#[derive(serde::Deserialize)]
+struct TemplateKey {
+    namespace: Option<String>,
+    name: Option<String>,
+    language: Option<String>,
+}
+
+/// `?namespace=…&name=…[&language=…]`: one language, or all of them.
+async fn delete_templates(State(state): State<AppState>, Query(key): Query<TemplateKey>) -> Result<Response, ApiError> {
+    let (Some(namespace), Some(name)) = (key.namespace, key.name) else {
+        return Err(WaError::missing_parameter("namespace' and 'name").into());
+    };
+    let deleted = state.messages.delete_templates(&namespace, &name, key.language.as_deref()).await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "deleted": deleted })))
 }

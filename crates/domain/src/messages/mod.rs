@@ -1,6 +1,7 @@
 //! Outbound and inbound messages (`messages.md`).
 
 pub mod service;
+pub mod templates;
 pub mod validate;
 
 pub use service::{MessageService, Sent};

@@ -8,12 +8,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
-use super::validate::{MediaRef, MessageType, OutboundMessage, RecipientType, Rules, validate};
+use super::templates::{self, Template};
+use super::validate::{MediaRef, MessageType, OutboundMessage, RecipientType, Rules, TemplateCall, validate};
 use crate::clock::Clock;
 use crate::contacts::{country_code_of, normalize};
 use crate::error::{ErrorCode, WaError};
 use crate::network::Network;
-use crate::ports::{MessageRecord, Store};
+use crate::ports::{MessageRecord, Store, TemplateRecord};
 
 /// What a send answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +85,10 @@ impl MessageService {
             RecipientType::Group => return Err(WaError::new(ErrorCode::GroupUnknown, "Group is unknown")),
         };
         self.check_media(&msg).await?;
+        let failure = match &msg.template {
+            Some(call) => self.template_failure(call).await?,
+            None => None,
+        };
 
         let now = self.clock.now_unix();
         let record = MessageRecord {
@@ -97,6 +102,7 @@ impl MessageService {
             created_at: now,
             updated_at: now,
             next_event_at: self.network.first_step_at(self.clock.now_millis()),
+            failure,
         };
         self.store.insert_message(&record).await?;
         self.network.outbound_accepted();
@@ -144,6 +150,60 @@ impl MessageService {
         }
         // Inbound messages (and their read state) arrive with the simulated customers.
         Ok(())
+    }
+
+    /// How a template send will fail, if it does not fit the registry (the
+    /// failure is reported by status, after the 201).
+    async fn template_failure(&self, call: &TemplateCall) -> Result<Option<String>, WaError> {
+        let defs: Vec<Template> = self
+            .store
+            .find_templates(&call.namespace, &call.name)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let components = serde_json::from_str(&r.components).ok()?;
+                Some(Template { namespace: r.namespace, name: r.name, language: r.language, components })
+            })
+            .collect();
+        Ok(templates::check(call, &defs).and_then(|e| serde_json::to_string(&[e]).ok()))
+    }
+
+    /// `POST /simulator/templates`: adds or replaces an approved template.
+    pub async fn register_template(&self, body: &Map<String, Value>) -> Result<Template, WaError> {
+        let t = Template::parse(body)?;
+        let record = TemplateRecord {
+            namespace: t.namespace.clone(),
+            name: t.name.clone(),
+            language: t.language.clone(),
+            components: t.components.to_string(),
+            created_at: self.clock.now_unix(),
+        };
+        self.store.put_template(&record).await?;
+        Ok(t)
+    }
+
+    /// `GET /simulator/templates`.
+    pub async fn templates(&self) -> Result<Vec<Template>, WaError> {
+        Ok(self
+            .store
+            .list_templates()
+            .await?
+            .into_iter()
+            .map(|r| Template {
+                components: serde_json::from_str(&r.components).unwrap_or(Value::Null),
+                namespace: r.namespace,
+                name: r.name,
+                language: r.language,
+            })
+            .collect())
+    }
+
+    /// `DELETE /simulator/templates`: one language, or every language of a name.
+    pub async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> Result<u64, WaError> {
+        match self.store.delete_templates(namespace, name, language).await? {
+            0 => Err(WaError::not_found("Template not found")),
+            n => Ok(n),
+        }
     }
 
     /// A message's status history.

@@ -15,4 +15,5 @@ mod messages;
 mod receipts;
 mod registration;
 mod settings;
+mod templates;
 mod users;

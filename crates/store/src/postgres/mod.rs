@@ -5,7 +5,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use wabiz_domain::ports::{
     DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore,
-    StatusRecord, Store, StoreError, StoreResult, TokenRecord, TokenStore, Transition, UserRecord, UserStore,
+    StatusRecord, Store, StoreError, StoreResult, TemplateRecord, TemplateStore, TokenRecord, TokenStore, Transition,
+    UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
 
@@ -304,8 +305,8 @@ impl MessageStore for PgStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .await
             .map_err(db_err)?;
@@ -322,6 +323,7 @@ impl MessageStore for PgStore {
                 &m.created_at,
                 &m.updated_at,
                 &m.next_event_at,
+                &m.failure,
             ],
         )
         .await
@@ -333,7 +335,7 @@ impl MessageStore for PgStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at
+                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure
                  FROM messages WHERE id = $1",
             )
             .await
@@ -349,6 +351,7 @@ impl MessageStore for PgStore {
             created_at: r.get(7),
             updated_at: r.get(8),
             next_event_at: r.get(9),
+            failure: r.get(10),
         }))
     }
 
@@ -357,13 +360,16 @@ impl MessageStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT id, peer, status FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
+                "SELECT id, peer, status, failure FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
                  ORDER BY next_event_at LIMIT $2",
                 &[&now_ms, &limit],
             )
             .await
             .map_err(db_err)?;
-        Ok(rows.iter().map(|r| DueMessage { id: r.get(0), peer: r.get(1), status: r.get(2) }).collect())
+        Ok(rows
+            .iter()
+            .map(|r| DueMessage { id: r.get(0), peer: r.get(1), status: r.get(2), failure: r.get(3) })
+            .collect())
     }
 
     async fn next_message_event(&self) -> StoreResult<Option<i64>> {
@@ -406,6 +412,66 @@ impl MessageStore for PgStore {
             .await
             .map_err(db_err)?;
         Ok(rows.iter().map(|r| StatusRecord { status: r.get(0), at: r.get(1), errors: r.get(2) }).collect())
+    }
+}
+
+fn template_from_row(r: &tokio_postgres::Row) -> TemplateRecord {
+    TemplateRecord {
+        namespace: r.get(0),
+        name: r.get(1),
+        language: r.get(2),
+        components: r.get(3),
+        created_at: r.get(4),
+    }
+}
+
+#[async_trait]
+impl TemplateStore for PgStore {
+    async fn put_template(&self, t: &TemplateRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO templates (namespace, name, language, components, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (namespace, name, language) DO UPDATE SET components = excluded.components",
+            &[&t.namespace, &t.name, &t.language, &t.components, &t.created_at],
+        )
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_templates(&self) -> StoreResult<Vec<TemplateRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT namespace, name, language, components, created_at FROM templates ORDER BY namespace, name, language",
+                &[],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(template_from_row).collect())
+    }
+
+    async fn find_templates(&self, namespace: &str, name: &str) -> StoreResult<Vec<TemplateRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT namespace, name, language, components, created_at FROM templates
+                 WHERE namespace = $1 AND name = $2 ORDER BY language",
+                &[&namespace, &name],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(template_from_row).collect())
+    }
+
+    async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> StoreResult<u64> {
+        let c = self.client().await?;
+        c.execute(
+            "DELETE FROM templates WHERE namespace = $1 AND name = $2 AND ($3::TEXT IS NULL OR language = $3)",
+            &[&namespace, &name, &language],
+        )
+        .await
+        .map_err(db_err)
     }
 }
 

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use wabiz_domain::ports::{
     DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore,
-    StatusRecord, Store, StoreError, StoreResult, TokenRecord, TokenStore, Transition, UserRecord, UserStore,
+    StatusRecord, Store, StoreError, StoreResult, TemplateRecord, TemplateStore, TokenRecord, TokenStore, Transition,
+    UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
 
@@ -360,8 +361,8 @@ impl MessageStore for SqliteStore {
         self.writer
             .write(move |c| {
                 c.prepare_cached(
-                    "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?
                 .execute(params![
                     m.id,
@@ -373,7 +374,8 @@ impl MessageStore for SqliteStore {
                     m.status,
                     m.created_at,
                     m.updated_at,
-                    m.next_event_at
+                    m.next_event_at,
+                    m.failure
                 ])
                 .map(|_| ())
             })
@@ -385,7 +387,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 c.prepare_cached(
-                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at
+                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure
                      FROM messages WHERE id = ?1",
                 )?
                 .query_row([id], |r| {
@@ -400,6 +402,7 @@ impl MessageStore for SqliteStore {
                         created_at: r.get(7)?,
                         updated_at: r.get(8)?,
                         next_event_at: r.get(9)?,
+                        failure: r.get(10)?,
                     })
                 })
                 .optional()
@@ -412,11 +415,11 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT id, peer, status FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
+                    "SELECT id, peer, status, failure FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
                      ORDER BY next_event_at LIMIT ?2",
                 )?;
                 let rows = st.query_map(params![now_ms, limit], |r| {
-                    Ok(DueMessage { id: r.get(0)?, peer: r.get(1)?, status: r.get(2)? })
+                    Ok(DueMessage { id: r.get(0)?, peer: r.get(1)?, status: r.get(2)?, failure: r.get(3)? })
                 })?;
                 rows.collect()
             })
@@ -459,6 +462,73 @@ impl MessageStore for SqliteStore {
                     c.prepare_cached("SELECT status, at, errors FROM message_statuses WHERE message_id = ?1 ORDER BY at, CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END")?;
                 let rows = st.query_map([id], |r| Ok(StatusRecord { status: r.get(0)?, at: r.get(1)?, errors: r.get(2)? }))?;
                 rows.collect()
+            })
+            .await
+    }
+}
+
+fn template_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRecord> {
+    Ok(TemplateRecord {
+        namespace: r.get(0)?,
+        name: r.get(1)?,
+        language: r.get(2)?,
+        components: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+#[async_trait]
+impl TemplateStore for SqliteStore {
+    async fn put_template(&self, t: &TemplateRecord) -> StoreResult<()> {
+        let t = t.clone();
+        self.writer
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO templates (namespace, name, language, components, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(namespace, name, language) DO UPDATE SET components = excluded.components",
+                )?
+                .execute(params![t.namespace, t.name, t.language, t.components, t.created_at])
+                .map(|_| ())
+            })
+            .await
+    }
+
+    async fn list_templates(&self) -> StoreResult<Vec<TemplateRecord>> {
+        self.readers
+            .read(|c| {
+                let mut st = c.prepare_cached(
+                    "SELECT namespace, name, language, components, created_at FROM templates ORDER BY namespace, name, language",
+                )?;
+                let rows = st.query_map([], template_from_row)?;
+                rows.collect()
+            })
+            .await
+    }
+
+    async fn find_templates(&self, namespace: &str, name: &str) -> StoreResult<Vec<TemplateRecord>> {
+        let (namespace, name) = (namespace.to_owned(), name.to_owned());
+        self.readers
+            .read(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT namespace, name, language, components, created_at FROM templates
+                     WHERE namespace = ?1 AND name = ?2 ORDER BY language",
+                )?;
+                let rows = st.query_map([namespace, name], template_from_row)?;
+                rows.collect()
+            })
+            .await
+    }
+
+    async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> StoreResult<u64> {
+        let (namespace, name, language) = (namespace.to_owned(), name.to_owned(), language.map(str::to_owned));
+        self.writer
+            .write(move |c| {
+                let n = c
+                    .prepare_cached(
+                        "DELETE FROM templates WHERE namespace = ?1 AND name = ?2 AND (?3 IS NULL OR language = ?3)",
+                    )?
+                    .execute(params![namespace, name, language])?;
+                Ok(n as u64)
             })
             .await
     }

@@ -1,0 +1,251 @@
+//! The approved-template registry of the simulated network
+//! (`/simulator/templates`) and the check of template and hsm sends against it.
+//!
+//! Templates are written the way the Business Management API creates them:
+//! `HEADER` (format `TEXT`, `IMAGE`, `VIDEO`, `DOCUMENT` or `LOCATION`), `BODY`,
+//! `FOOTER`, `BUTTONS`, with `{{1}}`-style placeholders. A send that does not
+//! fit is still accepted (201); it then fails by status with the 2000-range
+//! code (`errors.md` §3).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::validate::TemplateCall;
+use crate::error::{ErrorCode, ErrorItem, Problems, WaError};
+
+/// A registered template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub namespace: String,
+    pub name: String,
+    pub language: String,
+    /// As given (`HEADER`, `BODY`, …), kept for listing.
+    pub components: Value,
+}
+
+const HEADER_FORMATS: [&str; 5] = ["TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"];
+
+/// The highest `{{n}}` in a text (placeholders are numbered from 1).
+fn placeholders(text: &str) -> usize {
+    let mut max = 0;
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                if let Ok(n) = after[..end].trim().parse::<usize>() {
+                    max = max.max(n);
+                }
+                rest = &after[end + 2..];
+            }
+            None => break,
+        }
+    }
+    max
+}
+
+fn component<'a>(components: &'a Value, kind: &str) -> Option<&'a Map<String, Value>> {
+    components
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_object)
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+}
+
+impl Template {
+    /// Reads a registry POST body: `namespace`, `name`, `language` (code) and
+    /// `components` with one `BODY`.
+    pub fn parse(body: &Map<String, Value>) -> Result<Template, WaError> {
+        let mut p = Problems::new();
+        let mut text = |key: &str| match body.get(key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            None | Some(Value::Null) => {
+                p.push(WaError::missing_parameter(key));
+                String::new()
+            }
+            Some(other) => {
+                p.push(WaError::invalid_value(key, &other.to_string()));
+                String::new()
+            }
+        };
+        let (namespace, name, language) = (text("namespace"), text("name"), text("language"));
+        let components = body.get("components").cloned().unwrap_or(Value::Null);
+        match &components {
+            Value::Array(items) => {
+                let mut bodies = 0;
+                for c in items {
+                    let kind = c.get("type").and_then(Value::as_str).unwrap_or_default();
+                    match kind {
+                        "BODY" => {
+                            bodies += 1;
+                            if c.get("text").and_then(Value::as_str).is_none_or(str::is_empty) {
+                                p.push(WaError::missing_parameter("components.BODY.text"));
+                            }
+                        }
+                        "HEADER" => {
+                            let format = c.get("format").and_then(Value::as_str).unwrap_or("TEXT");
+                            if !HEADER_FORMATS.contains(&format) {
+                                p.push(WaError::invalid_value("components.HEADER.format", format));
+                            }
+                        }
+                        "FOOTER" | "BUTTONS" => {}
+                        other => p.push(WaError::invalid_value("components.type", other)),
+                    }
+                }
+                if bodies != 1 {
+                    p.push(WaError::invalid("A template needs exactly one BODY component"));
+                }
+            }
+            Value::Null => p.push(WaError::missing_parameter("components")),
+            other => p.push(WaError::invalid_value("components", &other.to_string())),
+        }
+        p.into_result()?;
+        Ok(Template { namespace, name, language, components })
+    }
+
+    fn header_format(&self) -> Option<&str> {
+        component(&self.components, "HEADER").map(|h| h.get("format").and_then(Value::as_str).unwrap_or("TEXT"))
+    }
+
+    fn text_of(&self, kind: &str) -> &str {
+        component(&self.components, kind).and_then(|c| c.get("text")).and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+fn failure(code: ErrorCode, details: String) -> ErrorItem {
+    ErrorItem::new(code, details)
+}
+
+/// Checks a send against the templates registered under its namespace and
+/// name (all languages). `None` means it fits.
+pub fn check(call: &TemplateCall, same_name: &[Template]) -> Option<ErrorItem> {
+    let Some(t) = same_name.iter().find(|t| t.language == call.language) else {
+        let details = if same_name.is_empty() {
+            format!("Template '{}' does not exist in namespace '{}'", call.name, call.namespace)
+        } else {
+            format!("Template '{}' does not exist in language '{}'", call.name, call.language)
+        };
+        return Some(failure(ErrorCode::TemplateMissing, details));
+    };
+    let given = |component: &str| call.parameters.iter().filter(|(c, _)| c == component).collect::<Vec<_>>();
+
+    // Header: media templates need one media parameter of their format.
+    let header = given("header");
+    match t.header_format() {
+        Some(format @ ("IMAGE" | "VIDEO" | "DOCUMENT")) => {
+            let want = format.to_ascii_lowercase();
+            match header.as_slice() {
+                [] => {
+                    return Some(failure(
+                        ErrorCode::TemplateRequiredComponentMissing,
+                        format!("The template's {want} header needs a header parameter"),
+                    ));
+                }
+                [(_, kind)] if *kind == want => {}
+                _ => {
+                    return Some(failure(
+                        ErrorCode::TemplateParameterFormatMismatch,
+                        format!("The template's header takes one {want} parameter"),
+                    ));
+                }
+            }
+        }
+        _ => {
+            let expected = placeholders(t.text_of("HEADER"));
+            if header.len() != expected {
+                return Some(failure(
+                    ErrorCode::TemplateParamCountMismatch,
+                    format!("Header: {expected} parameters expected, {} given", header.len()),
+                ));
+            }
+            if let Some((_, kind)) = header.iter().find(|(_, k)| matches!(k.as_str(), "image" | "video" | "document")) {
+                return Some(failure(
+                    ErrorCode::TemplateParameterFormatMismatch,
+                    format!("The template's header is text, not {kind}"),
+                ));
+            }
+        }
+    }
+    let body = given("body");
+    let expected = placeholders(t.text_of("BODY"));
+    if body.len() != expected {
+        return Some(failure(
+            ErrorCode::TemplateParamCountMismatch,
+            format!("Body: {expected} parameters expected, {} given", body.len()),
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn template(components: Value) -> Template {
+        Template::parse(
+            json!({"namespace": "ns", "name": "order_update", "language": "en_US", "components": components})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn call(language: &str, parameters: &[(&str, &str)]) -> TemplateCall {
+        TemplateCall {
+            namespace: "ns".into(),
+            name: "order_update".into(),
+            language: language.into(),
+            policy: "deterministic".into(),
+            parameters: parameters.iter().map(|(c, k)| ((*c).into(), (*k).into())).collect(),
+            buttons: vec![],
+        }
+    }
+
+    #[test]
+    fn placeholder_counting() {
+        assert_eq!(placeholders("Hi {{1}}, order {{2}} ships {{3}}"), 3);
+        assert_eq!(placeholders("no params"), 0);
+        assert_eq!(placeholders("{{2}} then {{1}}"), 2);
+        assert_eq!(placeholders("{{ 1 }} and {{x}} and {{"), 1);
+    }
+
+    #[test]
+    fn registry_entries_are_checked() {
+        let bad = |v: Value| Template::parse(v.as_object().unwrap()).is_err();
+        assert!(bad(json!({"name": "t", "language": "en", "components": [{"type": "BODY", "text": "x"}]})));
+        assert!(bad(json!({"namespace": "n", "name": "t", "language": "en", "components": []})));
+        assert!(bad(json!({"namespace": "n", "name": "t", "language": "en", "components": [{"type": "BODY"}]})));
+        assert!(bad(json!({"namespace": "n", "name": "t", "language": "en",
+            "components": [{"type": "HEADER", "format": "GIF"}, {"type": "BODY", "text": "x"}]})));
+        assert!(bad(
+            json!({"namespace": "n", "name": "t", "language": "en", "components": [{"type": "BODY", "text": "x"}, {"type": "BODY", "text": "y"}]})
+        ));
+    }
+
+    #[test]
+    fn sends_are_checked_against_the_registry() {
+        let t =
+            template(json!([{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Hi {{1}}, total {{2}}"}]));
+        let code = |c: &TemplateCall, reg: &[Template]| check(c, reg).map(|e| e.code.code());
+        let ok = call("en_US", &[("header", "image"), ("body", "text"), ("body", "currency")]);
+        assert_eq!(code(&ok, std::slice::from_ref(&t)), None);
+        assert_eq!(code(&ok, &[]), Some(2001), "unknown template");
+        assert_eq!(code(&call("pt_BR", &[]), std::slice::from_ref(&t)), Some(2001), "unknown language");
+        assert_eq!(
+            code(&call("en_US", &[("header", "image"), ("body", "text")]), std::slice::from_ref(&t)),
+            Some(2000)
+        );
+        assert_eq!(code(&call("en_US", &[("body", "text"), ("body", "text")]), std::slice::from_ref(&t)), Some(2009));
+        assert_eq!(
+            code(&call("en_US", &[("header", "video"), ("body", "text"), ("body", "text")]), std::slice::from_ref(&t)),
+            Some(2012)
+        );
+        let text_header = template(
+            json!([{"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"}, {"type": "BODY", "text": "Hello"}]),
+        );
+        assert_eq!(code(&call("en_US", &[("header", "text")]), std::slice::from_ref(&text_header)), None);
+        assert_eq!(code(&call("en_US", &[]), std::slice::from_ref(&text_header)), Some(2000));
+        assert_eq!(code(&call("en_US", &[("header", "image")]), std::slice::from_ref(&text_header)), Some(2000 + 12));
+    }
+}

@@ -1,0 +1,164 @@
+//! The simulator's approved-template registry and template sends checked
+//! against it (201, then `failed` with the 2000-range code when they do not fit).
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn fast() -> Spawn {
+    Spawn::default()
+        .arg("--simulator-sent-delay-ms")
+        .arg("0")
+        .arg("--simulator-delivered-delay-ms")
+        .arg("0")
+        .arg("--simulator-read-delay-ms")
+        .arg("0")
+}
+
+fn order_update() -> Value {
+    json!({
+        "namespace": "business_a_namespace",
+        "name": "order_update",
+        "language": "en_US",
+        "components": [
+            {"type": "HEADER", "format": "IMAGE"},
+            {"type": "BODY", "text": "Hi {{1}}, your order of {{2}} ships on {{3}}."},
+            {"type": "FOOTER", "text": "Reply STOP to opt out"},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Track"}]}
+        ]
+    })
+}
+
+async fn register(app: &TestApp, admin: &str, template: Value) -> (reqwest::StatusCode, Value) {
+    json(app.authed(Method::POST, "/simulator/templates", admin).json(&template).send().await.unwrap()).await
+}
+
+fn template_send(language: &str, header: Option<Value>, body_params: usize) -> Value {
+    let mut components = Vec::new();
+    if let Some(h) = header {
+        components.push(json!({"type": "header", "parameters": [h]}));
+    }
+    let params: Vec<Value> = (0..body_params).map(|i| json!({"type": "text", "text": format!("p{i}")})).collect();
+    components.push(json!({"type": "body", "parameters": params}));
+    json!({"to": "16315551234", "type": "template", "template": {
+        "namespace": "business_a_namespace", "name": "order_update",
+        "language": {"policy": "deterministic", "code": language}, "components": components}})
+}
+
+fn image() -> Value {
+    json!({"type": "image", "image": {"link": "https://example.com/h.jpg"}})
+}
+
+/// Sends, expects 201, and waits until the message has nothing left to do.
+async fn outcome(app: &TestApp, admin: &str, body: Value) -> Value {
+    let (s, b) = json(app.authed(Method::POST, "/v1/messages", admin).json(&body).send().await.unwrap()).await;
+    assert_eq!(s, 201, "template sends are accepted even when they will fail: {b}");
+    let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, m) =
+            json(app.authed(Method::GET, &format!("/simulator/messages/{id}"), admin).send().await.unwrap()).await;
+        if m["message"]["next_event_at"].is_null() {
+            return m["message"].clone();
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn statuses(m: &Value) -> Vec<&str> {
+    m["statuses"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn the_registry_is_managed_by_the_admin() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let user = app.user_token(&admin, "agent", "Passw0rd!").await;
+    let (s, b) = register(&app, &admin, order_update()).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["templates"][0]["name"], "order_update");
+    let mut pt = order_update();
+    pt["language"] = json!("pt_BR");
+    assert_eq!(register(&app, &admin, pt).await.0, 201);
+    // Same key again: replaced, not duplicated.
+    assert_eq!(register(&app, &admin, order_update()).await.0, 201);
+    let (s, b) = json(app.authed(Method::GET, "/simulator/templates", &admin).send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["templates"].as_array().map(Vec::len), Some(2), "{b}");
+    assert_eq!(b["templates"][0]["components"], order_update()["components"]);
+
+    let (s, b) =
+        register(&app, &admin, json!({"name": "x", "language": "en", "components": [{"type": "BODY", "text": "x"}]}))
+            .await;
+    assert_error(s, &b, 400, 1008, Some("Missing mandatory parameter 'namespace'"));
+    let (s, b) = register(
+        &app,
+        &admin,
+        json!({"namespace": "n", "name": "x", "language": "en", "components": [{"type": "CAROUSEL"}]}),
+    )
+    .await;
+    assert_eq!((s.as_u16(), b["errors"][0]["code"].as_u64()), (400, Some(1009)), "{b}");
+
+    let (s, b) = register(&app, &user, order_update()).await;
+    assert_error(s, &b, 403, 1005, Some("User doesn't have permission"));
+    let (s, _) = json(app.request(Method::GET, "/simulator/templates").send().await.unwrap()).await;
+    assert_eq!(s, 401);
+
+    let delete = |q: &str| app.authed(Method::DELETE, &format!("/simulator/templates?{q}"), &admin).send();
+    let (s, b) = json(delete("namespace=business_a_namespace&name=order_update&language=pt_BR").await.unwrap()).await;
+    assert_eq!((s.as_u16(), b["deleted"].as_u64()), (200, Some(1)), "{b}");
+    let (s, b) = json(delete("namespace=business_a_namespace&name=order_update&language=pt_BR").await.unwrap()).await;
+    assert_error(s, &b, 404, 1006, Some("Template not found"));
+    let (s, b) = json(delete("namespace=business_a_namespace&name=order_update").await.unwrap()).await;
+    assert_eq!((s.as_u16(), b["deleted"].as_u64()), (200, Some(1)), "{b}");
+}
+
+#[tokio::test]
+async fn a_fitting_template_is_delivered_and_misfits_fail_by_status() {
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    assert_eq!(register(&app, &admin, order_update()).await.0, 201);
+
+    let m = outcome(&app, &admin, template_send("en_US", Some(image()), 3)).await;
+    assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
+
+    let cases = [
+        (template_send("pt_BR", Some(image()), 3), 2001),
+        (template_send("en_US", Some(image()), 2), 2000),
+        (template_send("en_US", None, 3), 2009),
+        (
+            template_send("en_US", Some(json!({"type": "video", "video": {"link": "https://example.com/v.mp4"}})), 3),
+            2012,
+        ),
+    ];
+    for (body, code) in cases {
+        let m = outcome(&app, &admin, body.clone()).await;
+        assert_eq!(statuses(&m), ["failed"], "{body}");
+        assert_eq!(m["statuses"][0]["errors"][0]["code"], code, "{body}");
+    }
+    let mut unknown = template_send("en_US", Some(image()), 3);
+    unknown["template"]["name"] = json!("no_such_template");
+    let m = outcome(&app, &admin, unknown).await;
+    assert_eq!(m["statuses"][0]["errors"][0]["code"], 2001);
+}
+
+#[tokio::test]
+async fn hsm_sends_use_the_same_registry() {
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    let hello = json!({"namespace": "business_a_namespace", "name": "hello_world", "language": "en",
+        "components": [{"type": "BODY", "text": "Your code is {{1}}"}]});
+    assert_eq!(register(&app, &admin, hello).await.0, 201);
+    let hsm = |params: Vec<Value>| {
+        json!({"to": "16315551234", "type": "hsm", "hsm": {"namespace": "business_a_namespace",
+        "element_name": "hello_world", "language": {"policy": "deterministic", "code": "en"}, "localizable_params": params}})
+    };
+    let m = outcome(&app, &admin, hsm(vec![json!({"default": "1234"})])).await;
+    assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
+    let m = outcome(&app, &admin, hsm(vec![])).await;
+    assert_eq!(m["statuses"][0]["errors"][0]["code"], 2000);
+}
