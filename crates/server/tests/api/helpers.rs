@@ -39,6 +39,14 @@ impl Spawn {
         Self { https: true, ..Self::default() }
     }
 
+    /// The simulated network with zero receipt delays (sent, delivered and
+    /// read follow at once).
+    pub fn instant_receipts() -> Self {
+        ["--simulator-sent-delay-ms", "--simulator-delivered-delay-ms", "--simulator-read-delay-ms"]
+            .iter()
+            .fold(Self::default(), |s, flag| s.arg(flag).arg("0"))
+    }
+
     pub fn arg(mut self, a: &str) -> Self {
         self.args.push(a.to_owned());
         self

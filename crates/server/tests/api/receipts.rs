@@ -10,16 +10,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn fast() -> Spawn {
-    Spawn::default()
-        .arg("--simulator-sent-delay-ms")
-        .arg("0")
-        .arg("--simulator-delivered-delay-ms")
-        .arg("0")
-        .arg("--simulator-read-delay-ms")
-        .arg("0")
-}
-
 async fn send_text(app: &TestApp, token: &str, to: &str) -> String {
     let r =
         app.authed(Method::POST, "/v1/messages", token).json(&json!({"to": to, "text": {"body": "hi"}})).send().await;
@@ -53,7 +43,7 @@ fn statuses(m: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn an_ordinary_customer_receives_and_reads() {
-    let app = TestApp::spawn_with(fast()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
     let id = send_text(&app, &admin, "16315551234").await;
     let m = settle(&app, &admin, &id, Duration::from_secs(10)).await;
@@ -66,7 +56,7 @@ async fn an_ordinary_customer_receives_and_reads() {
 
 #[tokio::test]
 async fn magic_numbers_behave_as_documented() {
-    let app = TestApp::spawn_with(fast()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
 
     let m = settle(&app, &admin, &send_text(&app, &admin, "15550000001").await, Duration::from_secs(10)).await;
@@ -84,7 +74,7 @@ async fn magic_numbers_behave_as_documented() {
 
 #[tokio::test]
 async fn a_slow_customer_is_delivered_late() {
-    let app = TestApp::spawn_with(fast()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
     let id = send_text(&app, &admin, "15550000004").await;
     // Sent at once; delivery waits at least 5 s.
@@ -134,7 +124,7 @@ async fn pending_receipts_resume_after_a_restart() {
 
 #[tokio::test]
 async fn many_messages_all_settle() {
-    let app = TestApp::spawn_with(fast()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
     let mut ids = Vec::new();
     for i in 0..200 {

@@ -8,16 +8,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn fast() -> Spawn {
-    Spawn::default()
-        .arg("--simulator-sent-delay-ms")
-        .arg("0")
-        .arg("--simulator-delivered-delay-ms")
-        .arg("0")
-        .arg("--simulator-read-delay-ms")
-        .arg("0")
-}
-
 fn order_update() -> Value {
     json!({
         "namespace": "business_a_namespace",
@@ -119,7 +109,7 @@ async fn the_registry_is_managed_by_the_admin() {
 
 #[tokio::test]
 async fn a_fitting_template_is_delivered_and_misfits_fail_by_status() {
-    let app = TestApp::spawn_with(fast()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
     assert_eq!(register(&app, &admin, order_update()).await.0, 201);
 
@@ -148,7 +138,7 @@ async fn a_fitting_template_is_delivered_and_misfits_fail_by_status() {
 
 #[tokio::test]
 async fn hsm_sends_use_the_same_registry() {
-    let app = TestApp::spawn_with(fast()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
     let hello = json!({"namespace": "business_a_namespace", "name": "hello_world", "language": "en",
         "components": [{"type": "BODY", "text": "Your code is {{1}}"}]});
