@@ -23,6 +23,8 @@ pub trait MediaFiles: Send + Sync {
     async fn open(&self, id: &str) -> io::Result<Option<(tokio::fs::File, u64)>>;
     /// Removes a stored file (a missing one is not an error).
     async fn remove(&self, id: &str) -> io::Result<()>;
+    /// Where the file of an id lives (the callbacks' deprecated `file` field).
+    fn location(&self, id: &str) -> Option<String>;
 }
 
 /// A file being written.
@@ -155,6 +157,42 @@ impl MediaService {
                 Err(e.into())
             }
         }
+    }
+
+    /// Stores bytes that did not come through an upload (media received from a
+    /// customer): file first, then the record.
+    pub async fn store_bytes(
+        &self,
+        bytes: &[u8],
+        mime_type: &str,
+        origin: &str,
+        filename: Option<String>,
+    ) -> Result<MediaRecord, WaError> {
+        let id = new_media_id();
+        let mut writer = self.files.create(&id).await.map_err(|e| not_writable(&e))?;
+        if let Err(e) = writer.write(bytes).await {
+            writer.abort().await;
+            return Err(not_writable(&e));
+        }
+        writer.commit().await.map_err(|e| not_writable(&e))?;
+        let record = MediaRecord {
+            id,
+            mime_type: mime_type.to_owned(),
+            size: bytes.len() as u64,
+            sha256: Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect(),
+            origin: origin.to_owned(),
+            filename,
+            created_at: self.clock.now_unix(),
+        };
+        if !self.store.insert_media(&record).await? {
+            return Err(WaError::new(ErrorCode::ResourceAlreadyExists, "Possible id conflict. Try again"));
+        }
+        Ok(record)
+    }
+
+    /// Where a media file lives on disk, for the callbacks' `file` field.
+    pub fn location(&self, id: &str) -> Option<String> {
+        self.files.location(id)
     }
 
     /// The record and the open file of a media id.

@@ -206,6 +206,11 @@ pub trait MessageStore: Send + Sync {
     async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()>;
     /// A message's status history, in order.
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>>;
+    /// When the customer last wrote (Unix seconds), for the 24-hour window.
+    async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>>;
+    /// Marks an inbound message and the earlier unread ones of the same chat as
+    /// read; returns how many changed.
+    async fn mark_inbound_read(&self, id: &str, at: i64) -> StoreResult<u64>;
 }
 
 /// A registered template as stored (`components` is JSON text).

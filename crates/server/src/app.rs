@@ -149,6 +149,15 @@ impl App {
         let certificates =
             Arc::new(TlsManager::new(rustls.clone(), listener_ca, Arc::clone(&store), Arc::clone(&opts.clock)));
 
+        let media_dir = config.data_dir.join("media");
+        let media = Arc::new(MediaService::new(
+            Arc::clone(&store),
+            Arc::new(
+                DiskMediaFiles::new(&media_dir).with_context(|| format!("cannot create {}", media_dir.display()))?,
+            ),
+            Arc::clone(&opts.clock),
+            config.media_max_upload_bytes,
+        ));
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             users: Arc::clone(&users),
@@ -163,20 +172,14 @@ impl App {
                 Arc::clone(&settings),
                 Arc::clone(&store),
             )),
-            media: Arc::new(MediaService::new(
-                Arc::clone(&store),
-                Arc::new(
-                    DiskMediaFiles::new(&config.data_dir.join("media"))
-                        .with_context(|| format!("cannot create {}", config.data_dir.join("media").display()))?,
-                ),
-                Arc::clone(&opts.clock),
-                config.media_max_upload_bytes,
-            )),
+            media: Arc::clone(&media),
             messages: Arc::new(MessageService::new(
                 Arc::clone(&store),
                 Arc::clone(&network) as Arc<dyn Network>,
+                Arc::clone(&media),
                 Arc::clone(&opts.clock),
                 Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
+                config.open_window,
             )),
             settings: Arc::clone(&settings),
             certificates,

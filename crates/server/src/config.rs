@@ -94,6 +94,11 @@ pub struct ServeArgs {
     #[arg(long, env = "WABIZ_SIMULATOR_SUNSET")]
     pub simulator_sunset: bool,
 
+    /// Simulated network: every customer counts as inside the 24-hour
+    /// customer-service window (free-form messages never fail with 470).
+    #[arg(long, env = "WABIZ_SIMULATOR_OPEN_WINDOW")]
+    pub simulator_open_window: bool,
+
     /// Simulated network: milliseconds from acceptance to the `sent` receipt.
     #[arg(long, env = "WABIZ_SIMULATOR_SENT_DELAY_MS", value_name = "MS", default_value_t = 100)]
     pub simulator_sent_delay_ms: u64,
@@ -188,6 +193,7 @@ pub struct Config {
     pub media_max_upload_bytes: u64,
     pub enable_reactions: bool,
     pub disable_groups: bool,
+    pub open_window: bool,
 }
 
 impl ServeArgs {
@@ -244,6 +250,7 @@ impl ServeArgs {
             media_max_upload_bytes: self.media_max_upload_bytes,
             enable_reactions: self.enable_reactions,
             disable_groups: self.disable_groups,
+            open_window: self.simulator_open_window,
             strict_restart: self.strict_restart_semantics,
             public_base_url: match self.public_base_url {
                 None => None,

@@ -93,6 +93,12 @@ impl MediaFiles for DiskMediaFiles {
             _ => Ok(()),
         }
     }
+
+    fn location(&self, id: &str) -> Option<String> {
+        let path = self.path(id).ok()?;
+        let absolute = std::path::absolute(&path).unwrap_or(path);
+        Some(absolute.to_string_lossy().into_owned())
+    }
 }
 
 #[cfg(test)]

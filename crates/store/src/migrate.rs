@@ -26,6 +26,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 4, name: "messages", sql: include_str!("../migrations/sqlite/0004_messages.sql") },
     Migration { version: 5, name: "receipts", sql: include_str!("../migrations/sqlite/0005_receipts.sql") },
     Migration { version: 6, name: "templates", sql: include_str!("../migrations/sqlite/0006_templates.sql") },
+    Migration { version: 7, name: "message_order", sql: include_str!("../migrations/sqlite/0007_message_order.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -36,6 +37,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 4, name: "messages", sql: include_str!("../migrations/postgres/0004_messages.sql") },
     Migration { version: 5, name: "receipts", sql: include_str!("../migrations/postgres/0005_receipts.sql") },
     Migration { version: 6, name: "templates", sql: include_str!("../migrations/postgres/0006_templates.sql") },
+    Migration { version: 7, name: "message_order", sql: include_str!("../migrations/postgres/0007_message_order.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

@@ -109,6 +109,7 @@ conformance!(
     message_records,
     message_transitions,
     template_registry,
+    inbound_window_and_read,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -446,5 +447,39 @@ async fn template_registry(db: &TestDb) {
     s.put_template(&t("de", "[4]")).await.unwrap();
     assert_eq!(s.delete_templates("ns", "order_update", None).await.unwrap(), 2);
     assert!(s.list_templates().await.unwrap().is_empty());
+    s.close().await;
+}
+
+async fn inbound_window_and_read(db: &TestDb) {
+    let s = db.open().await;
+    let msg = |id: &str, direction: &str, peer: &str, at: i64| MessageRecord {
+        id: id.into(),
+        direction: direction.into(),
+        recipient_type: "individual".into(),
+        peer: peer.into(),
+        kind: "text".into(),
+        content: "{}".into(),
+        status: if direction == "inbound" { "received" } else { "accepted" }.into(),
+        created_at: at,
+        updated_at: at,
+        next_event_at: None,
+        failure: None,
+    };
+    assert_eq!(s.last_inbound_at("1555").await.unwrap(), None);
+    s.insert_message(&msg("in1", "inbound", "1555", 100)).await.unwrap();
+    s.insert_message(&msg("in2", "inbound", "1555", 300)).await.unwrap();
+    // Same second as in2, but later: it stays unread.
+    s.insert_message(&msg("in3", "inbound", "1555", 300)).await.unwrap();
+    s.insert_message(&msg("out", "outbound", "1555", 400)).await.unwrap();
+    s.insert_message(&msg("other", "inbound", "1666", 50)).await.unwrap();
+    assert_eq!(s.last_inbound_at("1555").await.unwrap(), Some(300), "outbound messages do not count");
+    // Reading in2 reads in1 too, not in3, not another chat.
+    assert_eq!(s.mark_inbound_read("in2", 500).await.unwrap(), 2);
+    assert_eq!(s.mark_inbound_read("in2", 501).await.unwrap(), 0, "idempotent");
+    let status = |m: Option<MessageRecord>| m.unwrap().status;
+    assert_eq!(status(s.get_message("in1").await.unwrap()), "read");
+    assert_eq!(status(s.get_message("in3").await.unwrap()), "received");
+    assert_eq!(status(s.get_message("other").await.unwrap()), "received");
+    assert_eq!(status(s.get_message("out").await.unwrap()), "accepted");
     s.close().await;
 }

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/simulator/registration", get(registration))
         .route("/simulator/messages/{id}", get(message))
         .route("/simulator/templates", get(list_templates).post(add_template).delete(delete_templates))
+        .route("/simulator/inbound", axum::routing::post(inbound))
 }
 
 /// The registration state and the code the simulated "SMS" carried.
@@ -114,4 +115,10 @@ async fn delete_templates(State(state): State<AppState>, Query(key): Query<Templ
     };
     let deleted = state.messages.delete_templates(&namespace, &name, key.language.as_deref()).await?;
     Ok(reply(StatusCode::OK, &state.meta, json!({ "deleted": deleted })))
+}
+
+/// A simulated customer writes to the business; answers the new message's id.
+async fn inbound(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let id = state.messages.receive(&body.0).await?;
+    Ok(reply(StatusCode::CREATED, &state.meta, json!({ "messages": [ { "id": id } ] })))
 }

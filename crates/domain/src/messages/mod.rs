@@ -1,5 +1,6 @@
 //! Outbound and inbound messages (`messages.md`).
 
+pub mod inbound;
 pub mod service;
 pub mod templates;
 pub mod validate;

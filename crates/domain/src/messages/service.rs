@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
+use super::inbound;
 use super::templates::{self, Template};
 use super::validate::{MediaRef, MessageType, OutboundMessage, RecipientType, Rules, TemplateCall, validate};
 use crate::clock::Clock;
 use crate::contacts::{country_code_of, normalize};
-use crate::error::{ErrorCode, WaError};
+use crate::error::{ErrorCode, ErrorItem, WaError};
+use crate::media::MediaService;
 use crate::network::Network;
 use crate::ports::{MessageRecord, Store, TemplateRecord};
 
@@ -27,9 +29,15 @@ pub struct Sent {
 pub struct MessageService {
     store: Arc<dyn Store>,
     network: Arc<dyn Network>,
+    media: Arc<MediaService>,
     clock: Arc<dyn Clock>,
     rules: Rules,
+    /// `--simulator-open-window`: every customer counts as inside the 24-hour window.
+    open_window: bool,
 }
+
+/// The customer-service window (`messages.md` §11).
+const WINDOW_SECS: i64 = 24 * 3600;
 
 /// A new outbound message id: `gB` and 25 random base64url characters, the
 /// shape of the original's ids (clients must not parse them).
@@ -61,8 +69,15 @@ fn base_mime(mime: &str) -> String {
 }
 
 impl MessageService {
-    pub fn new(store: Arc<dyn Store>, network: Arc<dyn Network>, clock: Arc<dyn Clock>, rules: Rules) -> Self {
-        Self { store, network, clock, rules }
+    pub fn new(
+        store: Arc<dyn Store>,
+        network: Arc<dyn Network>,
+        media: Arc<MediaService>,
+        clock: Arc<dyn Clock>,
+        rules: Rules,
+        open_window: bool,
+    ) -> Self {
+        Self { store, network, media, clock, rules, open_window }
     }
 
     /// `POST /v1/messages`.
@@ -87,6 +102,7 @@ impl MessageService {
         self.check_media(&msg).await?;
         let failure = match &msg.template {
             Some(call) => self.template_failure(call).await?,
+            None if msg.kind.is_free_form() => self.window_failure(&peer).await?,
             None => None,
         };
 
@@ -148,8 +164,76 @@ impl MessageService {
         if message.direction != "inbound" {
             return Err(WaError::invalid("Only received messages can be marked as read"));
         }
-        // Inbound messages (and their read state) arrive with the simulated customers.
+        // Reading a message reads the earlier ones of the chat too; again is fine.
+        self.store.mark_inbound_read(id, self.clock.now_unix()).await?;
         Ok(())
+    }
+
+    /// A free-form message fails with 470 unless the customer wrote within the
+    /// last 24 hours (reported by status, after the 201).
+    async fn window_failure(&self, peer: &str) -> Result<Option<String>, WaError> {
+        if self.open_window {
+            return Ok(None);
+        }
+        let now = self.clock.now_unix();
+        let open = self.store.last_inbound_at(peer).await?.is_some_and(|at| now - at <= WINDOW_SECS);
+        if open {
+            return Ok(None);
+        }
+        let item = ErrorItem::new(
+            ErrorCode::ReEngagementMessage,
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number",
+        );
+        Ok(serde_json::to_string(&[item]).ok())
+    }
+
+    /// `POST /simulator/inbound`: a simulated customer writes to the business.
+    /// Media is stored first; the message is stored in its callback shape.
+    pub async fn receive(&self, body: &Map<String, Value>) -> Result<String, WaError> {
+        let req = inbound::parse(body)?;
+        let Some(own) = self.network.registered_number() else {
+            return Err(WaError::new(ErrorCode::ServiceNotReady, "Service not ready"));
+        };
+        let wa_id =
+            normalize(&req.from, country_code_of(&own)).ok_or_else(|| WaError::invalid_value("from", &req.from))?;
+        if wa_id == own {
+            return Err(WaError::new(ErrorCode::BadUser, "A customer cannot have the business's own number"));
+        }
+        let object = match &req.media {
+            None => req.object.clone(),
+            Some(m) => {
+                let record = self.media.store_bytes(&m.bytes, &m.mime_type, "inbound", m.filename.clone()).await?;
+                let mut o = json!({ "id": record.id, "mime_type": record.mime_type, "sha256": record.sha256 });
+                if let Some(file) = self.media.location(&record.id) {
+                    o["file"] = json!(file);
+                }
+                if let Some(c) = &m.caption {
+                    o["caption"] = json!(c);
+                }
+                if let Some(f) = &m.filename {
+                    o["filename"] = json!(f);
+                }
+                o
+            }
+        };
+        let id = inbound::new_inbound_id();
+        let now = self.clock.now_unix();
+        let content = inbound::callback(&id, &wa_id, now, &req, object);
+        let record = MessageRecord {
+            id: id.clone(),
+            direction: "inbound".into(),
+            recipient_type: "individual".into(),
+            peer: wa_id,
+            kind: req.kind.clone(),
+            content: content.to_string(),
+            status: "received".into(),
+            created_at: now,
+            updated_at: now,
+            next_event_at: None,
+            failure: None,
+        };
+        self.store.insert_message(&record).await?;
+        Ok(id)
     }
 
     /// How a template send will fail, if it does not fit the registry (the

@@ -9,6 +9,7 @@ mod clients;
 mod contacts;
 mod errors;
 mod health;
+mod inbound;
 mod lifecycle;
 mod media;
 mod messages;

@@ -1,6 +1,7 @@
 //! Receipts on the simulated network: every accepted message moves on by the
 //! rules of its customer (the magic numbers), after the configured delays, and
-//! resumes after a restart. Observed through the simulator's message view;
+//! resumes after a restart. (These servers keep every customer inside the
+//! 24-hour window; `inbound.rs` tests the window itself.) Observed through the simulator's message view;
 //! webhook delivery of the same statuses is the webhook engine's.
 
 use std::time::{Duration, Instant};
@@ -43,7 +44,7 @@ fn statuses(m: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn an_ordinary_customer_receives_and_reads() {
-    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
     let id = send_text(&app, &admin, "16315551234").await;
     let m = settle(&app, &admin, &id, Duration::from_secs(10)).await;
@@ -56,7 +57,7 @@ async fn an_ordinary_customer_receives_and_reads() {
 
 #[tokio::test]
 async fn magic_numbers_behave_as_documented() {
-    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
 
     let m = settle(&app, &admin, &send_text(&app, &admin, "15550000001").await, Duration::from_secs(10)).await;
@@ -74,7 +75,7 @@ async fn magic_numbers_behave_as_documented() {
 
 #[tokio::test]
 async fn a_slow_customer_is_delivered_late() {
-    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
     let id = send_text(&app, &admin, "15550000004").await;
     // Sent at once; delivery waits at least 5 s.
@@ -103,7 +104,8 @@ async fn pending_receipts_resume_after_a_restart() {
         .arg("--simulator-delivered-delay-ms")
         .arg("60000")
         .arg("--simulator-read-delay-ms")
-        .arg("0");
+        .arg("0")
+        .arg("--simulator-open-window");
     let app = TestApp::spawn_with(slow).await;
     let admin = app.admin_token().await;
     let ids = [send_text(&app, &admin, "16315551234").await, send_text(&app, &admin, "16315551235").await];
@@ -124,7 +126,7 @@ async fn pending_receipts_resume_after_a_restart() {
 
 #[tokio::test]
 async fn many_messages_all_settle() {
-    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
     let mut ids = Vec::new();
     for i in 0..200 {

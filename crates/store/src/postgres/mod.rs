@@ -402,6 +402,28 @@ impl MessageStore for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>> {
+        let c = self.client().await?;
+        let row = c
+            .query_one("SELECT MAX(created_at) FROM messages WHERE peer = $1 AND direction = 'inbound'", &[&peer])
+            .await
+            .map_err(db_err)?;
+        Ok(row.get(0))
+    }
+
+    async fn mark_inbound_read(&self, id: &str, at: i64) -> StoreResult<u64> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE messages SET status = 'read', updated_at = $2
+             WHERE direction = 'inbound' AND status = 'received'
+               AND peer = (SELECT peer FROM messages WHERE id = $1)
+               AND seq <= (SELECT seq FROM messages WHERE id = $1)",
+            &[&id, &at],
+        )
+        .await
+        .map_err(db_err)
+    }
+
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>> {
         let c = self.client().await?;
         let rows = c

@@ -454,6 +454,33 @@ impl MessageStore for SqliteStore {
             .await
     }
 
+    async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>> {
+        let peer = peer.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT MAX(created_at) FROM messages WHERE peer = ?1 AND direction = 'inbound'")?
+                    .query_row([peer], |r| r.get(0))
+            })
+            .await
+    }
+
+    async fn mark_inbound_read(&self, id: &str, at: i64) -> StoreResult<u64> {
+        let id = id.to_owned();
+        self.writer
+            .write(move |c| {
+                let n = c
+                    .prepare_cached(
+                        "UPDATE messages SET status = 'read', updated_at = ?2
+                         WHERE direction = 'inbound' AND status = 'received'
+                           AND peer = (SELECT peer FROM messages WHERE id = ?1)
+                           AND rowid <= (SELECT rowid FROM messages WHERE id = ?1)",
+                    )?
+                    .execute(params![id, at])?;
+                Ok(n as u64)
+            })
+            .await
+    }
+
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>> {
         let id = id.to_owned();
         self.readers
