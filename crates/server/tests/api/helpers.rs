@@ -285,3 +285,25 @@ pub fn plain_client() -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     Client::new()
 }
+
+/// The simulator's view of a stored message (`GET /simulator/messages/{id}`).
+pub async fn message_view(app: &TestApp, admin: &str, id: &str) -> Value {
+    let r = app.authed(reqwest::Method::GET, &format!("/simulator/messages/{id}"), admin).send().await.expect("view");
+    let (s, b) = json(r).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    b["message"].clone()
+}
+
+/// Polls a message until the network has nothing left to do with it (with a
+/// deadline), and returns its view.
+pub async fn settled_message(app: &TestApp, admin: &str, id: &str, within: std::time::Duration) -> Value {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let m = message_view(app, admin, id).await;
+        if m["next_event_at"].is_null() {
+            return m;
+        }
+        assert!(std::time::Instant::now() < deadline, "message {id} did not settle: {m}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -1,7 +1,7 @@
 //! Simulated customers writing in (`POST /simulator/inbound`), the 24-hour
 //! customer-service window, and marking received messages read.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
@@ -9,26 +9,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
+const TEN_SECONDS: Duration = Duration::from_secs(10);
+
 async fn inbound(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
     json(app.authed(Method::POST, "/simulator/inbound", token).json(&body).send().await.unwrap()).await
-}
-
-async fn view(app: &TestApp, admin: &str, id: &str) -> Value {
-    let (s, b) = json(app.authed(Method::GET, &format!("/simulator/messages/{id}"), admin).send().await.unwrap()).await;
-    assert_eq!(s, 200, "{b}");
-    b["message"].clone()
-}
-
-async fn settled(app: &TestApp, admin: &str, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let m = view(app, admin, id).await;
-        if m["next_event_at"].is_null() {
-            return m;
-        }
-        assert!(Instant::now() < deadline, "{m}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn send(app: &TestApp, token: &str, body: Value) -> String {
@@ -55,7 +39,7 @@ async fn a_customer_message_is_stored_in_the_callback_shape() {
     assert_eq!(s, 201, "{b}");
     let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("AB") && id.len() == 28, "{id}");
-    let m = view(&app, &admin, &id).await;
+    let m = message_view(&app, &admin, &id).await;
     assert_eq!(
         (m["direction"].as_str(), m["status"].as_str(), m["peer"].as_str()),
         (Some("inbound"), Some("received"), Some("16315551234"))
@@ -85,7 +69,7 @@ async fn customer_media_can_be_downloaded() {
     )
     .await;
     assert_eq!(s, 201, "{b}");
-    let m = view(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
+    let m = message_view(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
     let doc = &m["content"]["messages"][0]["document"];
     assert_eq!(
         (doc["mime_type"].as_str(), doc["filename"].as_str(), doc["caption"].as_str()),
@@ -109,7 +93,7 @@ async fn customer_media_can_be_downloaded() {
     ] {
         let (s, b) = inbound(&app, &admin, json!({"from": "16315551234", "type": kind, kind: {}})).await;
         assert_eq!(s, 201, "{kind}: {b}");
-        let m = view(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
+        let m = message_view(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
         let media = &m["content"]["messages"][0][kind];
         assert_eq!(media["mime_type"], mime);
         let r = app
@@ -135,7 +119,7 @@ async fn every_inbound_type_is_accepted_and_bad_ones_are_not() {
     for body in ok {
         let (s, b) = inbound(&app, &admin, body.clone()).await;
         assert_eq!(s, 201, "{body} -> {b}");
-        let m = view(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
+        let m = message_view(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
         let kind = body["type"].as_str().unwrap();
         assert_eq!(m["content"]["messages"][0][kind], body[kind], "{kind}");
         if let Some(ctx) = body.get("context") {
@@ -164,7 +148,7 @@ async fn free_form_messages_need_the_customer_service_window() {
     let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
     // Never wrote: outside the window. 201, then failed 470 without `sent`.
-    let m = settled(&app, &admin, &send(&app, &admin, text_to("16315551234")).await).await;
+    let m = settled_message(&app, &admin, &send(&app, &admin, text_to("16315551234")).await, TEN_SECONDS).await;
     let statuses: Vec<&str> = m["statuses"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["failed"]);
     assert_eq!(m["statuses"][0]["errors"][0]["code"], 470);
@@ -172,14 +156,17 @@ async fn free_form_messages_need_the_customer_service_window() {
 
     // The customer writes: free-form messages go through for 24 hours.
     inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "hi"}})).await;
-    let m = settled(&app, &admin, &send(&app, &admin, text_to("16315551234")).await).await;
+    let m = settled_message(&app, &admin, &send(&app, &admin, text_to("16315551234")).await, TEN_SECONDS).await;
     assert_eq!(m["status"], "read", "{m}");
     let location = json!({"to": "16315551234", "type": "location", "location": {"latitude": 1.0, "longitude": 2.0}});
-    assert_eq!(settled(&app, &admin, &send(&app, &admin, location.clone()).await).await["status"], "read");
+    assert_eq!(
+        settled_message(&app, &admin, &send(&app, &admin, location.clone()).await, TEN_SECONDS).await["status"],
+        "read"
+    );
 
     // 25 hours later the window is closed again; a template still goes through.
     app.clock.advance(25 * 3600);
-    let m = settled(&app, &admin, &send(&app, &admin, location).await).await;
+    let m = settled_message(&app, &admin, &send(&app, &admin, location).await, TEN_SECONDS).await;
     assert_eq!(m["statuses"][0]["errors"][0]["code"], 470, "{m}");
     let register = json!({"namespace": "ns", "name": "hello", "language": "en", "components": [{"type": "BODY", "text": "Hello"}]});
     let (s, _) =
@@ -187,14 +174,14 @@ async fn free_form_messages_need_the_customer_service_window() {
     assert_eq!(s, 201);
     let template = json!({"to": "16315551234", "type": "template", "template": {"namespace": "ns", "name": "hello",
         "language": {"policy": "deterministic", "code": "en"}}});
-    assert_eq!(settled(&app, &admin, &send(&app, &admin, template).await).await["status"], "read");
+    assert_eq!(settled_message(&app, &admin, &send(&app, &admin, template).await, TEN_SECONDS).await["status"], "read");
 }
 
 #[tokio::test]
 async fn the_open_window_flag_lets_everything_through() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
-    let m = settled(&app, &admin, &send(&app, &admin, text_to("16315551234")).await).await;
+    let m = settled_message(&app, &admin, &send(&app, &admin, text_to("16315551234")).await, TEN_SECONDS).await;
     assert_eq!(m["status"], "read");
 }
 
@@ -215,9 +202,9 @@ async fn received_messages_are_marked_read_with_the_earlier_ones() {
     let (s, b) = json(put(&ids[1]).await.unwrap()).await;
     assert_eq!((s.as_u16(), b["meta"].is_object(), b.get("errors").is_none()), (200, true, true), "{b}");
     let status = |m: Value| m["status"].as_str().unwrap().to_owned();
-    assert_eq!(status(view(&app, &admin, &ids[0]).await), "read");
-    assert_eq!(status(view(&app, &admin, &ids[1]).await), "read");
-    assert_eq!(status(view(&app, &admin, &ids[2]).await), "received");
+    assert_eq!(status(message_view(&app, &admin, &ids[0]).await), "read");
+    assert_eq!(status(message_view(&app, &admin, &ids[1]).await), "read");
+    assert_eq!(status(message_view(&app, &admin, &ids[2]).await), "received");
     let (s, _) = json(put(&ids[1]).await.unwrap()).await;
     assert_eq!(s, 200, "marking again is fine");
 }

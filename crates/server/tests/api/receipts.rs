@@ -19,25 +19,6 @@ async fn send_text(app: &TestApp, token: &str, to: &str) -> String {
     b["messages"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn view(app: &TestApp, admin: &str, id: &str) -> Value {
-    let (s, b) = json(app.authed(Method::GET, &format!("/simulator/messages/{id}"), admin).send().await.unwrap()).await;
-    assert_eq!(s, 200, "{b}");
-    b["message"].clone()
-}
-
-/// Polls the message until it has nothing left to do (or the deadline passes).
-async fn settle(app: &TestApp, admin: &str, id: &str, within: Duration) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let m = view(app, admin, id).await;
-        if m["next_event_at"].is_null() {
-            return m;
-        }
-        assert!(Instant::now() < deadline, "message {id} did not settle: {m}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 fn statuses(m: &Value) -> Vec<String> {
     m["statuses"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_owned()).collect()
 }
@@ -47,7 +28,7 @@ async fn an_ordinary_customer_receives_and_reads() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
     let id = send_text(&app, &admin, "16315551234").await;
-    let m = settle(&app, &admin, &id, Duration::from_secs(10)).await;
+    let m = settled_message(&app, &admin, &id, Duration::from_secs(10)).await;
     assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
     assert_eq!(m["status"], "read");
     let times: Vec<i64> =
@@ -60,15 +41,15 @@ async fn magic_numbers_behave_as_documented() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
 
-    let m = settle(&app, &admin, &send_text(&app, &admin, "15550000001").await, Duration::from_secs(10)).await;
+    let m = settled_message(&app, &admin, &send_text(&app, &admin, "15550000001").await, Duration::from_secs(10)).await;
     assert_eq!(statuses(&m), ["failed"], "not on WhatsApp: never sent");
     assert_eq!(m["statuses"][0]["errors"][0]["code"], 1013);
 
-    let m = settle(&app, &admin, &send_text(&app, &admin, "15550000002").await, Duration::from_secs(10)).await;
+    let m = settled_message(&app, &admin, &send_text(&app, &admin, "15550000002").await, Duration::from_secs(10)).await;
     assert_eq!(statuses(&m), ["sent", "failed"]);
     assert_eq!(m["statuses"][1]["errors"][0]["code"], 1026);
 
-    let m = settle(&app, &admin, &send_text(&app, &admin, "15550000003").await, Duration::from_secs(10)).await;
+    let m = settled_message(&app, &admin, &send_text(&app, &admin, "15550000003").await, Duration::from_secs(10)).await;
     assert_eq!(statuses(&m), ["sent", "delivered"], "delivered, and nothing left to do: never read");
     assert_eq!(m["status"], "delivered");
 }
@@ -81,7 +62,7 @@ async fn a_slow_customer_is_delivered_late() {
     // Sent at once; delivery waits at least 5 s.
     let deadline = Instant::now() + Duration::from_secs(5);
     let m = loop {
-        let m = view(&app, &admin, &id).await;
+        let m = message_view(&app, &admin, &id).await;
         if m["status"] == "sent" {
             break m;
         }
@@ -92,7 +73,7 @@ async fn a_slow_customer_is_delivered_late() {
     assert!(wait_ms >= 4_000, "delivery scheduled {wait_ms} ms after sending");
     // Moving the server's clock past the delay delivers it.
     app.clock.advance(6);
-    let m = settle(&app, &admin, &id, Duration::from_secs(10)).await;
+    let m = settled_message(&app, &admin, &id, Duration::from_secs(10)).await;
     assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
 }
 
@@ -111,7 +92,7 @@ async fn pending_receipts_resume_after_a_restart() {
     let ids = [send_text(&app, &admin, "16315551234").await, send_text(&app, &admin, "16315551235").await];
     for id in &ids {
         let deadline = Instant::now() + Duration::from_secs(5);
-        while view(&app, &admin, id).await["status"] != "sent" {
+        while message_view(&app, &admin, id).await["status"] != "sent" {
             assert!(Instant::now() < deadline);
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -119,7 +100,7 @@ async fn pending_receipts_resume_after_a_restart() {
     let app = app.restart().await;
     app.clock.advance(61);
     for id in &ids {
-        let m = settle(&app, &admin, id, Duration::from_secs(10)).await;
+        let m = settled_message(&app, &admin, id, Duration::from_secs(10)).await;
         assert_eq!(statuses(&m), ["sent", "delivered", "read"], "{id}");
     }
 }
@@ -133,7 +114,7 @@ async fn many_messages_all_settle() {
         ids.push(send_text(&app, &admin, &format!("1631555{:04}", 2000 + i)).await);
     }
     for id in &ids {
-        let m = settle(&app, &admin, id, Duration::from_secs(20)).await;
+        let m = settled_message(&app, &admin, id, Duration::from_secs(20)).await;
         assert_eq!(m["status"], "read", "{id}");
     }
 }

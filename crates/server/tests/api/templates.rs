@@ -1,7 +1,7 @@
 //! The simulator's approved-template registry and template sends checked
 //! against it (201, then `failed` with the 2000-range code when they do not fit).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -47,16 +47,7 @@ async fn outcome(app: &TestApp, admin: &str, body: Value) -> Value {
     let (s, b) = json(app.authed(Method::POST, "/v1/messages", admin).json(&body).send().await.unwrap()).await;
     assert_eq!(s, 201, "template sends are accepted even when they will fail: {b}");
     let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, m) =
-            json(app.authed(Method::GET, &format!("/simulator/messages/{id}"), admin).send().await.unwrap()).await;
-        if m["message"]["next_event_at"].is_null() {
-            return m["message"].clone();
-        }
-        assert!(Instant::now() < deadline, "{m}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    settled_message(app, admin, &id, Duration::from_secs(10)).await
 }
 
 fn statuses(m: &Value) -> Vec<&str> {
