@@ -170,6 +170,9 @@ pub struct DueMessage {
     pub peer: String,
     pub status: String,
     pub failure: Option<String>,
+    pub kind: String,
+    /// The type object as sent (JSON text).
+    pub content: String,
 }
 
 /// A status change of a message.
@@ -206,6 +209,8 @@ pub trait MessageStore: Send + Sync {
     async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()>;
     /// A message's status history, in order.
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>>;
+    /// The last `limit` messages exchanged with `peer`, oldest first.
+    async fn conversation(&self, peer: &str, limit: usize) -> StoreResult<Vec<MessageRecord>>;
     /// When the customer last wrote (Unix seconds), for the 24-hour window.
     async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>>;
     /// Marks an inbound message and the earlier unread ones of the same chat as

@@ -128,12 +128,14 @@ impl SimulatedNetwork {
     }
 
     /// The worker that moves accepted messages on; the server runs it.
-    pub fn receipt_worker(&self) -> ReceiptWorker {
+    pub fn receipt_worker(self: &Arc<Self>) -> ReceiptWorker {
+        let me = Arc::clone(self);
         ReceiptWorker {
             store: Arc::clone(&self.store),
             clock: Arc::clone(&self.clock),
             delays: self.opts.delays,
             wake: Arc::clone(&self.wake),
+            business: Arc::new(move || me.registered_number()),
         }
     }
 

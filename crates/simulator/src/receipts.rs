@@ -8,11 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::json;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::error::{ErrorCode, ErrorItem};
-use wabiz_domain::ports::{DueMessage, Store, Transition};
+use wabiz_domain::messages::inbound::{InboundRequest, callback, new_inbound_id};
+use wabiz_domain::ports::{DueMessage, MessageRecord, Store, Transition};
 
 /// Delays between the steps, in milliseconds (all zero for load tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,10 @@ pub enum Customer {
     NeverReads,
     /// `15550000004`: delivered only after ten times the delivery delay (at least 5 s).
     Slow,
+    /// `15550000005`: reads, then replies with the text it received (`Echo: …`).
+    Echo,
+    /// `15550000006`: reads, then replies with a canned text.
+    AutoReply,
 }
 
 /// The magic numbers, as documented in the README.
@@ -52,7 +58,51 @@ pub const MAGIC_NUMBERS: &[(&str, Customer)] = &[
     ("15550000002", Customer::Incapable),
     ("15550000003", Customer::NeverReads),
     ("15550000004", Customer::Slow),
+    ("15550000005", Customer::Echo),
+    ("15550000006", Customer::AutoReply),
 ];
+
+/// What the auto-replying customer says.
+pub const AUTO_REPLY: &str = "Thanks for your message! This is an automatic reply from a simulated customer.";
+
+/// The reply a customer sends once it has read `due` (answering customers
+/// only): a text quoting the message, from the customer to `business`.
+pub fn reply_to(due: &DueMessage, business: &str, now_ms: i64) -> Option<MessageRecord> {
+    let (text, name) = match customer(&due.peer) {
+        Customer::Echo => {
+            let body = serde_json::from_str::<serde_json::Value>(&due.content)
+                .ok()
+                .and_then(|c| c.get("body").and_then(serde_json::Value::as_str).map(str::to_owned));
+            (format!("Echo: {}", body.unwrap_or_else(|| format!("[{}]", due.kind))), "Echo Customer")
+        }
+        Customer::AutoReply => (AUTO_REPLY.to_owned(), "Auto-reply Customer"),
+        _ => return None,
+    };
+    let req = InboundRequest {
+        from: due.peer.clone(),
+        kind: "text".into(),
+        object: json!({ "body": text }),
+        media: None,
+        profile_name: Some(name.into()),
+        context: Some(json!({ "from": business, "id": due.id })),
+    };
+    let id = new_inbound_id();
+    let at = now_ms / 1000;
+    let content = callback(&id, &due.peer, at, &req, req.object.clone());
+    Some(MessageRecord {
+        id,
+        direction: "inbound".into(),
+        recipient_type: "individual".into(),
+        peer: due.peer.clone(),
+        kind: "text".into(),
+        content: content.to_string(),
+        status: "received".into(),
+        created_at: at,
+        updated_at: at,
+        next_event_at: None,
+        failure: None,
+    })
+}
 
 pub fn customer(wa_id: &str) -> Customer {
     MAGIC_NUMBERS.iter().find(|(n, _)| *n == wa_id).map_or(Customer::Ordinary, |(_, c)| *c)
@@ -96,6 +146,8 @@ pub struct ReceiptWorker {
     pub clock: Arc<dyn Clock>,
     pub delays: Delays,
     pub wake: Arc<Notify>,
+    /// The registered business number (replies quote messages it sent).
+    pub business: Arc<dyn Fn() -> Option<String> + Send + Sync>,
 }
 
 /// Most steps applied in one transaction.
@@ -124,8 +176,22 @@ impl ReceiptWorker {
                             next_event_at: None,
                         })
                         .collect();
+                    let business = (self.business)().unwrap_or_default();
+                    let replies: Vec<MessageRecord> = due
+                        .iter()
+                        .zip(due.iter().map(|d| next_step(d, now, self.delays)))
+                        .filter(|(_, step)| step.as_ref().is_some_and(|t| t.status == "read"))
+                        .filter_map(|(d, _)| reply_to(d, &business, now))
+                        .collect();
                     match self.store.apply_transitions(steps.into_iter().chain(stuck).collect()).await {
-                        Ok(()) => continue,
+                        Ok(()) => {
+                            for reply in replies {
+                                if let Err(e) = self.store.insert_message(&reply).await {
+                                    tracing::warn!(error = %e, "simulated network: could not store a customer's reply");
+                                }
+                            }
+                            continue;
+                        }
                         Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
                     }
                 }
@@ -150,7 +216,14 @@ mod tests {
     use super::*;
 
     fn due(peer: &str, status: &str) -> DueMessage {
-        DueMessage { id: "m".into(), peer: peer.into(), status: status.into(), failure: None }
+        DueMessage {
+            id: "m".into(),
+            peer: peer.into(),
+            status: status.into(),
+            failure: None,
+            kind: "text".into(),
+            content: r#"{"body":"hello"}"#.into(),
+        }
     }
 
     fn walk(peer: &str, delays: Delays) -> Vec<(String, Option<i64>)> {
@@ -186,6 +259,21 @@ mod tests {
             (t.status.as_str(), t.errors.as_deref(), t.next_event_at),
             ("failed", Some("[{\"code\":2001}]"), None)
         );
+    }
+
+    #[test]
+    fn answering_customers_reply_once_read() {
+        let d = Delays::default();
+        let read = |peer: &str| next_step(&due(peer, "delivered"), 0, d).unwrap();
+        assert_eq!(read("15550000005").status, "read");
+        let echo = reply_to(&due("15550000005", "delivered"), "16315550100", 9_000).unwrap();
+        let cb: serde_json::Value = serde_json::from_str(&echo.content).unwrap();
+        assert_eq!(cb["messages"][0]["text"]["body"], "Echo: hello");
+        assert_eq!(cb["messages"][0]["context"], json!({"from": "16315550100", "id": "m"}));
+        assert_eq!((echo.direction.as_str(), echo.peer.as_str(), echo.created_at), ("inbound", "15550000005", 9));
+        let auto = reply_to(&due("15550000006", "delivered"), "1", 0).unwrap();
+        assert!(auto.content.contains(AUTO_REPLY));
+        assert!(reply_to(&due("16315551234", "delivered"), "1", 0).is_none());
     }
 
     #[test]

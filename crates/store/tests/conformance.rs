@@ -473,6 +473,9 @@ async fn inbound_window_and_read(db: &TestDb) {
     s.insert_message(&msg("out", "outbound", "1555", 400)).await.unwrap();
     s.insert_message(&msg("other", "inbound", "1666", 50)).await.unwrap();
     assert_eq!(s.last_inbound_at("1555").await.unwrap(), Some(300), "outbound messages do not count");
+    let ids = |v: Vec<MessageRecord>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.conversation("1555", 10).await.unwrap()), ["in1", "in2", "in3", "out"], "insertion order");
+    assert_eq!(ids(s.conversation("1555", 2).await.unwrap()), ["in3", "out"], "the last ones");
     // Reading in2 reads in1 too, not in3, not another chat.
     assert_eq!(s.mark_inbound_read("in2", 500).await.unwrap(), 2);
     assert_eq!(s.mark_inbound_read("in2", 501).await.unwrap(), 0, "idempotent");

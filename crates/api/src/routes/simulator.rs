@@ -9,6 +9,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use wabiz_domain::WaError;
+use wabiz_domain::ports::MessageRecord;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
@@ -21,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/simulator/messages/{id}", get(message))
         .route("/simulator/templates", get(list_templates).post(add_template).delete(delete_templates))
         .route("/simulator/inbound", axum::routing::post(inbound))
+        .route("/simulator/conversations/{wa_id}", get(conversation))
 }
 
 /// The registration state and the code the simulated "SMS" carried.
@@ -51,7 +53,6 @@ async fn message(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     let Some(m) = state.messages.get(&id).await? else {
         return Err(WaError::not_found(format!("Message {id} not found")).into());
     };
-    let content: Value = serde_json::from_str(&m.content).unwrap_or(Value::Null);
     let statuses: Vec<Value> = state
         .messages
         .statuses(&id)
@@ -65,25 +66,31 @@ async fn message(State(state): State<AppState>, Path(id): Path<String>) -> Resul
             v
         })
         .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &state.meta,
-        json!({
-            "message": {
-                "id": m.id,
-                "direction": m.direction,
-                "recipient_type": m.recipient_type,
-                "peer": m.peer,
-                "type": m.kind,
-                "content": content,
-                "status": m.status,
-                "created_at": m.created_at,
-                "updated_at": m.updated_at,
-                "next_event_at": m.next_event_at,
-                "statuses": statuses,
-            }
-        }),
-    ))
+    let mut view = message_json(&m);
+    view["statuses"] = json!(statuses);
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "message": view })))
+}
+
+/// A stored message as the simulator's views show it.
+fn message_json(m: &MessageRecord) -> Value {
+    json!({
+        "id": m.id,
+        "direction": m.direction,
+        "recipient_type": m.recipient_type,
+        "peer": m.peer,
+        "type": m.kind,
+        "content": serde_json::from_str::<Value>(&m.content).unwrap_or(Value::Null),
+        "status": m.status,
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+        "next_event_at": m.next_event_at,
+    })
+}
+
+/// The last 100 messages exchanged with a customer, oldest first.
+async fn conversation(State(state): State<AppState>, Path(wa_id): Path<String>) -> Result<Response, ApiError> {
+    let messages: Vec<Value> = state.messages.conversation(&wa_id, 100).await?.iter().map(message_json).collect();
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "messages": messages })))
 }
 
 fn template_json(t: &wabiz_domain::messages::templates::Template) -> Value {

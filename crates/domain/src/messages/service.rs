@@ -290,6 +290,11 @@ impl MessageService {
         }
     }
 
+    /// The last `limit` messages exchanged with a customer, oldest first.
+    pub async fn conversation(&self, wa_id: &str, limit: usize) -> Result<Vec<MessageRecord>, WaError> {
+        Ok(self.store.conversation(wa_id, limit).await?)
+    }
+
     /// A message's status history.
     pub async fn statuses(&self, id: &str) -> Result<Vec<crate::ports::StatusRecord>, WaError> {
         Ok(self.store.message_statuses(id).await?)

@@ -216,3 +216,66 @@ async fn inbound_needs_a_registered_number() {
     let (s, b) = inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "x"}})).await;
     assert_error(s, &b, 500, 1011, Some("Service not ready"));
 }
+
+/// Polls a conversation until it holds `count` messages (with a deadline).
+async fn conversation_of(app: &TestApp, admin: &str, wa_id: &str, count: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + TEN_SECONDS;
+    loop {
+        let r = app.authed(Method::GET, &format!("/simulator/conversations/{wa_id}"), admin).send().await.unwrap();
+        let (s, b) = json(r).await;
+        assert_eq!(s, 200, "{b}");
+        let messages = b["messages"].as_array().cloned().unwrap_or_default();
+        if messages.len() >= count {
+            return messages;
+        }
+        assert!(std::time::Instant::now() < deadline, "conversation with {wa_id}: {b}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn answering_customers_reply_once_they_read() {
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    let admin = app.admin_token().await;
+    let register = json!({"namespace": "ns", "name": "hello", "language": "en", "components": [{"type": "BODY", "text": "Hello"}]});
+    assert_eq!(
+        app.authed(Method::POST, "/simulator/templates", &admin).json(&register).send().await.unwrap().status(),
+        201
+    );
+    let template = json!({"to": "15550000005", "type": "template", "template": {"namespace": "ns", "name": "hello",
+        "language": {"policy": "deterministic", "code": "en"}}});
+
+    // The echo customer reads the template and answers, which opens the window...
+    let first = send(&app, &admin, template).await;
+    let talk = conversation_of(&app, &admin, "15550000005", 2).await;
+    assert_eq!(talk[0]["id"], first.as_str());
+    let reply = &talk[1]["content"]["messages"][0];
+    assert_eq!(talk[1]["direction"], "inbound");
+    assert_eq!(reply["text"]["body"], "Echo: [template]");
+    assert_eq!(reply["context"], json!({"from": "16315550100", "id": first}));
+    assert_eq!(talk[1]["content"]["contacts"][0]["profile"]["name"], "Echo Customer");
+
+    // ...so a text goes through, and comes back.
+    let second = send(&app, &admin, text_to("15550000005")).await;
+    let talk = conversation_of(&app, &admin, "15550000005", 4).await;
+    assert_eq!(talk[2]["id"], second.as_str());
+    assert_eq!(talk[2]["status"], "read");
+    assert_eq!(talk[3]["content"]["messages"][0]["text"]["body"], "Echo: hello");
+
+    // The auto-replying customer, after writing first.
+    inbound(&app, &admin, json!({"from": "15550000006", "type": "text", "text": {"body": "hi"}})).await;
+    send(&app, &admin, text_to("15550000006")).await;
+    let talk = conversation_of(&app, &admin, "15550000006", 3).await;
+    let body = talk[2]["content"]["messages"][0]["text"]["body"].as_str().unwrap();
+    assert!(body.starts_with("Thanks for your message!"), "{body}");
+
+    // Ordinary customers never answer.
+    inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "hi"}})).await;
+    let id = send(&app, &admin, text_to("16315551234")).await;
+    assert_eq!(settled_message(&app, &admin, &id, TEN_SECONDS).await["status"], "read");
+    // Barrier: a later echo reply means the worker finished the iteration that
+    // read the ordinary customer's message, replies included.
+    send(&app, &admin, text_to("15550000005")).await;
+    conversation_of(&app, &admin, "15550000005", 6).await;
+    assert_eq!(conversation_of(&app, &admin, "16315551234", 2).await.len(), 2, "no reply from an ordinary customer");
+}

@@ -299,6 +299,22 @@ impl MediaStore for PgStore {
     }
 }
 
+fn message_from_row(r: &tokio_postgres::Row) -> MessageRecord {
+    MessageRecord {
+        id: r.get(0),
+        direction: r.get(1),
+        recipient_type: r.get(2),
+        peer: r.get(3),
+        kind: r.get(4),
+        content: r.get(5),
+        status: r.get(6),
+        created_at: r.get(7),
+        updated_at: r.get(8),
+        next_event_at: r.get(9),
+        failure: r.get(10),
+    }
+}
+
 #[async_trait]
 impl MessageStore for PgStore {
     async fn insert_message(&self, m: &MessageRecord) -> StoreResult<()> {
@@ -340,19 +356,7 @@ impl MessageStore for PgStore {
             )
             .await
             .map_err(db_err)?;
-        Ok(c.query_opt(&st, &[&id]).await.map_err(db_err)?.map(|r| MessageRecord {
-            id: r.get(0),
-            direction: r.get(1),
-            recipient_type: r.get(2),
-            peer: r.get(3),
-            kind: r.get(4),
-            content: r.get(5),
-            status: r.get(6),
-            created_at: r.get(7),
-            updated_at: r.get(8),
-            next_event_at: r.get(9),
-            failure: r.get(10),
-        }))
+        Ok(c.query_opt(&st, &[&id]).await.map_err(db_err)?.as_ref().map(message_from_row))
     }
 
     async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>> {
@@ -360,7 +364,7 @@ impl MessageStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT id, peer, status, failure FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
+                "SELECT id, peer, status, failure, type, content FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
                  ORDER BY next_event_at LIMIT $2",
                 &[&now_ms, &limit],
             )
@@ -368,7 +372,14 @@ impl MessageStore for PgStore {
             .map_err(db_err)?;
         Ok(rows
             .iter()
-            .map(|r| DueMessage { id: r.get(0), peer: r.get(1), status: r.get(2), failure: r.get(3) })
+            .map(|r| DueMessage {
+                id: r.get(0),
+                peer: r.get(1),
+                status: r.get(2),
+                failure: r.get(3),
+                kind: r.get(4),
+                content: r.get(5),
+            })
             .collect())
     }
 
@@ -400,6 +411,20 @@ impl MessageStore for PgStore {
             .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn conversation(&self, peer: &str, limit: usize) -> StoreResult<Vec<MessageRecord>> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, seq FROM messages WHERE peer = $1 ORDER BY seq DESC LIMIT $2) AS recent
+                 ORDER BY seq",
+                &[&peer, &limit],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(message_from_row).collect())
     }
 
     async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>> {

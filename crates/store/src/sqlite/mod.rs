@@ -354,6 +354,22 @@ impl MediaStore for SqliteStore {
     }
 }
 
+fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
+    Ok(MessageRecord {
+        id: r.get(0)?,
+        direction: r.get(1)?,
+        recipient_type: r.get(2)?,
+        peer: r.get(3)?,
+        kind: r.get(4)?,
+        content: r.get(5)?,
+        status: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        next_event_at: r.get(9)?,
+        failure: r.get(10)?,
+    })
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn insert_message(&self, m: &MessageRecord) -> StoreResult<()> {
@@ -390,21 +406,7 @@ impl MessageStore for SqliteStore {
                     "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure
                      FROM messages WHERE id = ?1",
                 )?
-                .query_row([id], |r| {
-                    Ok(MessageRecord {
-                        id: r.get(0)?,
-                        direction: r.get(1)?,
-                        recipient_type: r.get(2)?,
-                        peer: r.get(3)?,
-                        kind: r.get(4)?,
-                        content: r.get(5)?,
-                        status: r.get(6)?,
-                        created_at: r.get(7)?,
-                        updated_at: r.get(8)?,
-                        next_event_at: r.get(9)?,
-                        failure: r.get(10)?,
-                    })
-                })
+                .query_row([id], message_from_row)
                 .optional()
             })
             .await
@@ -415,11 +417,18 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT id, peer, status, failure FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
+                    "SELECT id, peer, status, failure, type, content FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
                      ORDER BY next_event_at LIMIT ?2",
                 )?;
                 let rows = st.query_map(params![now_ms, limit], |r| {
-                    Ok(DueMessage { id: r.get(0)?, peer: r.get(1)?, status: r.get(2)?, failure: r.get(3)? })
+                    Ok(DueMessage {
+                        id: r.get(0)?,
+                        peer: r.get(1)?,
+                        status: r.get(2)?,
+                        failure: r.get(3)?,
+                        kind: r.get(4)?,
+                        content: r.get(5)?,
+                    })
                 })?;
                 rows.collect()
             })
@@ -450,6 +459,21 @@ impl MessageStore for SqliteStore {
                     .execute(params![t.id, t.status, t.at, t.errors])?;
                 }
                 Ok(())
+            })
+            .await
+    }
+
+    async fn conversation(&self, peer: &str, limit: usize) -> StoreResult<Vec<MessageRecord>> {
+        let peer = peer.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .read(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
+                     ORDER BY o",
+                )?;
+                let rows = st.query_map(params![peer, limit], message_from_row)?;
+                rows.collect()
             })
             .await
     }
