@@ -26,8 +26,9 @@ pub const INBOUND_TYPES: [&str; 11] = [
 
 const MEDIA_TYPES: [&str; 6] = ["image", "document", "audio", "voice", "video", "sticker"];
 
-/// Largest media a simulated customer may send through the control API.
-pub const MAX_INBOUND_MEDIA: usize = 16 * 1024 * 1024;
+/// Largest media a simulated customer may send through the control API. The
+/// bytes travel base64-encoded in a JSON body, whose limit is 4 MiB.
+pub const MAX_INBOUND_MEDIA: usize = 3 * 1024 * 1024;
 
 /// Media carried by an inbound message, to be stored before the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +153,7 @@ pub fn parse(body: &Map<String, Value>) -> Result<InboundRequest, WaError> {
                 Some(b64) => match STANDARD.decode(b64.trim()) {
                     Ok(bytes) if !bytes.is_empty() && bytes.len() <= MAX_INBOUND_MEDIA => bytes,
                     Ok(_) => {
-                        p.push(WaError::invalid(format!("Parameter '{m}.data' must hold 1 byte to 16 MiB")));
+                        p.push(WaError::invalid(format!("Parameter '{m}.data' must hold 1 byte to 3 MiB")));
                         Vec::new()
                     }
                     Err(_) => {
