@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wabiz_domain::account::AccountService;
 use wabiz_domain::certificates::ListenerCertificates;
+use wabiz_domain::contacts::ContactsService;
 use wabiz_domain::media::MediaService;
 use wabiz_domain::messages::MessageService;
 use wabiz_domain::network::Network;
@@ -65,6 +66,7 @@ pub struct AppState {
     pub account: Arc<AccountService>,
     pub media: Arc<MediaService>,
     pub messages: Arc<MessageService>,
+    pub contacts: Arc<ContactsService>,
     pub certificates: Arc<dyn ListenerCertificates>,
     pub links: PublicLinks,
     /// `--strict-restart-semantics`: report restart-required changes in a header.

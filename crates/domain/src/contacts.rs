@@ -6,11 +6,16 @@
 //! nothing about WhatsApp membership.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use phonenumber::Mode;
 use serde_json::{Map, Value, json};
 
+use crate::clock::Clock;
 use crate::error::{ErrorCode, WaError};
+use crate::network::Network;
+use crate::ports::Store;
+use crate::settings::SettingsService;
 
 /// Most numbers accepted in one check (no documented maximum).
 pub const MAX_CONTACTS: usize = 10_000;
@@ -129,6 +134,114 @@ pub fn check(req: &CheckRequest, business_cc: Option<u16>) -> Vec<Value> {
             None => json!({ "input": input, "status": "invalid" }),
         })
         .collect()
+}
+
+/// How long a legacy check result is reused (Meta: 7 days).
+pub const CACHE_SECS: i64 = 7 * 24 * 3600;
+
+/// Contact checks, in the v2.43+ mode (default) or the legacy one
+/// (`--contacts-legacy-validation`: real answers, a 7-day cache, `force_check`,
+/// `processing` for unchecked numbers in `no_wait` calls).
+pub struct ContactsService {
+    store: Arc<dyn Store>,
+    network: Arc<dyn Network>,
+    settings: Arc<SettingsService>,
+    clock: Arc<dyn Clock>,
+    legacy: bool,
+}
+
+impl ContactsService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        network: Arc<dyn Network>,
+        settings: Arc<SettingsService>,
+        clock: Arc<dyn Clock>,
+        legacy: bool,
+    ) -> Self {
+        Self { store, network, settings, clock, legacy }
+    }
+
+    pub fn legacy(&self) -> bool {
+        self.legacy
+    }
+
+    /// A fresh cached result for `wa_id`, if any.
+    async fn cached(&self, wa_id: &str) -> Result<Option<String>, WaError> {
+        let now = self.clock.now_unix();
+        Ok(self.store.get_contact(wa_id).await?.filter(|(_, at)| now - at <= CACHE_SECS).map(|(status, _)| status))
+    }
+
+    /// `POST /v1/contacts`.
+    pub async fn check(&self, body: &Map<String, Value>) -> Result<Vec<Value>, WaError> {
+        let req = parse_check(body)?;
+        let Some(own) = self.network.registered_number() else {
+            return Err(WaError::new(ErrorCode::ServiceNotReady, "Service not ready"));
+        };
+        let cc = country_code_of(&own);
+        if !self.legacy {
+            return Ok(check(&req, cc));
+        }
+        let mut answers = Vec::with_capacity(req.contacts.len());
+        let mut fresh: Vec<(String, String)> = Vec::new();
+        let mut later: Vec<String> = Vec::new();
+        for input in &req.contacts {
+            let Some(wa_id) = normalize(input, cc) else {
+                answers.push(json!({ "input": input, "status": "invalid" }));
+                continue;
+            };
+            let known = if req.force_check { None } else { self.cached(&wa_id).await? };
+            let status = match known {
+                Some(status) => status,
+                None if req.wait => {
+                    let status = if self.network.is_whatsapp_user(&wa_id) { "valid" } else { "invalid" };
+                    fresh.push((wa_id.clone(), status.to_owned()));
+                    status.to_owned()
+                }
+                None => {
+                    later.push(wa_id.clone());
+                    "processing".to_owned()
+                }
+            };
+            answers.push(match status.as_str() {
+                "valid" => json!({ "input": input, "status": "valid", "wa_id": wa_id }),
+                other => json!({ "input": input, "status": other }),
+            });
+        }
+        // Background results are delivered by webhook: without a URL there is
+        // nowhere to deliver them.
+        if !later.is_empty() && self.settings.current().webhooks.url.is_none() {
+            return Err(WaError::new(ErrorCode::WebhooksUrlNotConfigured, "Webhooks URL is not configured"));
+        }
+        if !fresh.is_empty() {
+            self.store.put_contacts(fresh, self.clock.now_unix()).await?;
+        }
+        if !later.is_empty() {
+            let results = later
+                .into_iter()
+                .map(|w| {
+                    let status = if self.network.is_whatsapp_user(&w) { "valid" } else { "invalid" };
+                    (w, status.to_owned())
+                })
+                .collect();
+            // The check itself is instant on the simulated network; it is stored
+            // now and answered from the cache from the next call on.
+            self.store.put_contacts(results, self.clock.now_unix()).await?;
+        }
+        Ok(answers)
+    }
+
+    /// Legacy mode's rule for sends (pre-v2.39): the recipient must have been
+    /// checked `valid`, unless it wrote to the business first.
+    pub async fn send_gate(&self, wa_id: &str) -> Result<(), WaError> {
+        if !self.legacy || self.store.last_inbound_at(wa_id).await?.is_some() {
+            return Ok(());
+        }
+        match self.cached(wa_id).await?.as_deref() {
+            Some("valid") => Ok(()),
+            Some(_) => Err(WaError::new(ErrorCode::UserNotValid, "User is not valid")),
+            None => Err(WaError::not_found("unknown contact")),
+        }
+    }
 }
 
 #[cfg(test)]

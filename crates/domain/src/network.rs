@@ -84,6 +84,11 @@ pub trait Network: Send + Sync + 'static {
 
     /// Tells the network that messages were accepted (wakes its worker).
     fn outbound_accepted(&self) {}
+
+    /// Whether a `wa_id` belongs to a WhatsApp user (legacy contact checks).
+    fn is_whatsapp_user(&self, _wa_id: &str) -> bool {
+        true
+    }
 }
 
 /// Meta key of the registered number (empty while unregistered).

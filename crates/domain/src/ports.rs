@@ -239,10 +239,28 @@ pub trait TemplateStore: Send + Sync {
     async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> StoreResult<u64>;
 }
 
+/// Cached contact-check results (legacy validation mode).
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// `(status, checked_at)` of a `wa_id`, if checked.
+    async fn get_contact(&self, wa_id: &str) -> StoreResult<Option<(String, i64)>>;
+    async fn put_contacts(&self, results: Vec<(String, String)>, checked_at: i64) -> StoreResult<()>;
+}
+
 /// Everything the server stores.
 #[async_trait]
 pub trait Store:
-    MetaStore + UserStore + TokenStore + SettingsStore + MediaStore + MessageStore + TemplateStore + Send + Sync + 'static
+    MetaStore
+    + UserStore
+    + TokenStore
+    + SettingsStore
+    + MediaStore
+    + MessageStore
+    + TemplateStore
+    + ContactStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite` or `postgres`.
     fn engine(&self) -> &'static str;

@@ -18,6 +18,7 @@ use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks};
 use wabiz_cluster::NodeIdentity;
 use wabiz_domain::account::AccountService;
 use wabiz_domain::clock::{Clock, SystemClock};
+use wabiz_domain::contacts::ContactsService;
 use wabiz_domain::media::MediaService;
 use wabiz_domain::messages::MessageService;
 use wabiz_domain::messages::validate::Rules;
@@ -158,6 +159,13 @@ impl App {
             Arc::clone(&opts.clock),
             config.media_max_upload_bytes,
         ));
+        let contacts = Arc::new(ContactsService::new(
+            Arc::clone(&store),
+            Arc::clone(&network) as Arc<dyn Network>,
+            Arc::clone(&settings),
+            Arc::clone(&opts.clock),
+            config.contacts_legacy,
+        ));
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             users: Arc::clone(&users),
@@ -173,14 +181,18 @@ impl App {
                 Arc::clone(&store),
             )),
             media: Arc::clone(&media),
-            messages: Arc::new(MessageService::new(
-                Arc::clone(&store),
-                Arc::clone(&network) as Arc<dyn Network>,
-                Arc::clone(&media),
-                Arc::clone(&opts.clock),
-                Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
-                config.open_window,
-            )),
+            messages: Arc::new(
+                MessageService::new(
+                    Arc::clone(&store),
+                    Arc::clone(&network) as Arc<dyn Network>,
+                    Arc::clone(&media),
+                    Arc::clone(&opts.clock),
+                    Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
+                    config.open_window,
+                )
+                .with_contacts(Arc::clone(&contacts)),
+            ),
+            contacts,
             settings: Arc::clone(&settings),
             certificates,
             links: PublicLinks {

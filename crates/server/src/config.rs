@@ -138,6 +138,13 @@ pub struct ServeArgs {
     #[arg(long, env = "WABIZ_STRICT_RESTART_SEMANTICS")]
     pub strict_restart_semantics: bool,
 
+    /// Contact checks give real valid/invalid answers, cached 7 days (bypassed by
+    /// `force_check`), unchecked numbers are `processing` in `no_wait` calls, and a
+    /// send to a number never checked valid fails with 404/1006 `unknown contact`
+    /// (the pre-v2.39 rules).
+    #[arg(long, env = "WABIZ_CONTACTS_LEGACY_VALIDATION")]
+    pub contacts_legacy_validation: bool,
+
     /// Accept outbound `type: "reaction"` messages (the original did not).
     #[arg(long, env = "WABIZ_ENABLE_REACTIONS")]
     pub enable_reactions: bool,
@@ -194,6 +201,7 @@ pub struct Config {
     pub enable_reactions: bool,
     pub disable_groups: bool,
     pub open_window: bool,
+    pub contacts_legacy: bool,
 }
 
 impl ServeArgs {
@@ -251,6 +259,7 @@ impl ServeArgs {
             enable_reactions: self.enable_reactions,
             disable_groups: self.disable_groups,
             open_window: self.simulator_open_window,
+            contacts_legacy: self.contacts_legacy_validation,
             strict_restart: self.strict_restart_semantics,
             public_base_url: match self.public_base_url {
                 None => None,

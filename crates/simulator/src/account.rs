@@ -241,6 +241,10 @@ impl Network for SimulatedNetwork {
     fn outbound_accepted(&self) {
         self.wake.notify_one();
     }
+
+    fn is_whatsapp_user(&self, wa_id: &str) -> bool {
+        crate::receipts::customer(wa_id) != crate::receipts::Customer::NotOnWhatsApp
+    }
 }
 
 /// Meta's answer to registration after the On-Premises sunset.

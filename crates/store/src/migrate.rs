@@ -27,6 +27,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 5, name: "receipts", sql: include_str!("../migrations/sqlite/0005_receipts.sql") },
     Migration { version: 6, name: "templates", sql: include_str!("../migrations/sqlite/0006_templates.sql") },
     Migration { version: 7, name: "message_order", sql: include_str!("../migrations/sqlite/0007_message_order.sql") },
+    Migration { version: 8, name: "contacts", sql: include_str!("../migrations/sqlite/0008_contacts.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -38,6 +39,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 5, name: "receipts", sql: include_str!("../migrations/postgres/0005_receipts.sql") },
     Migration { version: 6, name: "templates", sql: include_str!("../migrations/postgres/0006_templates.sql") },
     Migration { version: 7, name: "message_order", sql: include_str!("../migrations/postgres/0007_message_order.sql") },
+    Migration { version: 8, name: "contacts", sql: include_str!("../migrations/postgres/0008_contacts.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

@@ -110,6 +110,7 @@ conformance!(
     message_transitions,
     template_registry,
     inbound_window_and_read,
+    contact_cache,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -484,5 +485,18 @@ async fn inbound_window_and_read(db: &TestDb) {
     assert_eq!(status(s.get_message("in3").await.unwrap()), "received");
     assert_eq!(status(s.get_message("other").await.unwrap()), "received");
     assert_eq!(status(s.get_message("out").await.unwrap()), "accepted");
+    s.close().await;
+}
+
+async fn contact_cache(db: &TestDb) {
+    let s = db.open().await;
+    assert_eq!(s.get_contact("15550000001").await.unwrap(), None);
+    s.put_contacts(vec![("15550000001".into(), "invalid".into()), ("16315551234".into(), "valid".into())], 100)
+        .await
+        .unwrap();
+    assert_eq!(s.get_contact("15550000001").await.unwrap(), Some(("invalid".into(), 100)));
+    s.put_contacts(vec![("15550000001".into(), "valid".into())], 200).await.unwrap();
+    assert_eq!(s.get_contact("15550000001").await.unwrap(), Some(("valid".into(), 200)));
+    assert_eq!(s.get_contact("16315551234").await.unwrap(), Some(("valid".into(), 100)));
     s.close().await;
 }

@@ -1,4 +1,5 @@
-//! `POST /v1/contacts`: contact checks (`contacts.md`), with v2.43+ semantics.
+//! `POST /v1/contacts`: contact checks (`contacts.md`): v2.43+ answers by default,
+//! the legacy ones with `--contacts-legacy-validation`.
 
 use axum::Router;
 use axum::extract::State;
@@ -6,8 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use serde_json::json;
-use wabiz_domain::contacts::{check, country_code_of, parse_check};
-use wabiz_domain::{ErrorCode, WaError};
 
 use crate::envelope::reply;
 use crate::error::ApiError;
@@ -21,10 +20,6 @@ pub fn routes() -> Router<AppState> {
 /// Numbers written without a country code are read in the business number's
 /// country, so a check needs a registered number.
 async fn check_contacts(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
-    let req = parse_check(&body.0)?;
-    let Some(number) = state.network.registered_number() else {
-        return Err(WaError::new(ErrorCode::ServiceNotReady, "Service not ready").into());
-    };
-    let results = check(&req, country_code_of(&number));
+    let results = state.contacts.check(&body.0).await?;
     Ok(reply(StatusCode::OK, &state.meta, json!({ "contacts": results })))
 }

@@ -12,7 +12,7 @@ use super::inbound;
 use super::templates::{self, Template};
 use super::validate::{MediaRef, MessageType, OutboundMessage, RecipientType, Rules, TemplateCall, validate};
 use crate::clock::Clock;
-use crate::contacts::{country_code_of, normalize};
+use crate::contacts::{ContactsService, country_code_of, normalize};
 use crate::error::{ErrorCode, ErrorItem, WaError};
 use crate::media::MediaService;
 use crate::network::Network;
@@ -34,6 +34,8 @@ pub struct MessageService {
     rules: Rules,
     /// `--simulator-open-window`: every customer counts as inside the 24-hour window.
     open_window: bool,
+    /// The legacy "unknown contact" rule (`--contacts-legacy-validation`).
+    contacts: Option<Arc<ContactsService>>,
 }
 
 /// The customer-service window (`messages.md` §11).
@@ -77,7 +79,13 @@ impl MessageService {
         rules: Rules,
         open_window: bool,
     ) -> Self {
-        Self { store, network, media, clock, rules, open_window }
+        Self { store, network, media, clock, rules, open_window, contacts: None }
+    }
+
+    /// Applies the legacy contact rule to sends.
+    pub fn with_contacts(mut self, contacts: Arc<ContactsService>) -> Self {
+        self.contacts = Some(contacts);
+        self
     }
 
     /// `POST /v1/messages`.
@@ -99,6 +107,9 @@ impl MessageService {
             // Groups arrive with the groups work: until then no group id is known.
             RecipientType::Group => return Err(WaError::new(ErrorCode::GroupUnknown, "Group is unknown")),
         };
+        if let Some(contacts) = &self.contacts {
+            contacts.send_gate(&peer).await?;
+        }
         self.check_media(&msg).await?;
         let failure = match &msg.template {
             Some(call) => self.template_failure(call).await?,

@@ -96,3 +96,86 @@ async fn contacts_need_a_token_and_a_registered_number() {
     let (s, b) = check(&app, &admin, json!({"contacts": ["16315551000"]})).await;
     assert_error(s, &b, 500, 1011, Some("Service not ready"));
 }
+
+fn legacy() -> Spawn {
+    Spawn::default().arg("--contacts-legacy-validation")
+}
+
+#[tokio::test]
+async fn legacy_mode_answers_for_real_and_caches() {
+    let app = TestApp::spawn_with(legacy()).await;
+    let admin = app.admin_token().await;
+    let (s, b) =
+        check(&app, &admin, json!({"blocking": "wait", "contacts": ["+1 631 555 1234", "15550000001", "nope"]})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["contacts"],
+        json!([
+            {"input": "+1 631 555 1234", "status": "valid", "wa_id": "16315551234"},
+            {"input": "15550000001", "status": "invalid"},
+            {"input": "nope", "status": "invalid"}
+        ])
+    );
+    // Cached: a no_wait call answers at once, without `processing`.
+    let (s, b) = check(&app, &admin, json!({"contacts": ["16315551234"]})).await;
+    assert_eq!((s.as_u16(), b["contacts"][0]["status"].as_str()), (200, Some("valid")), "{b}");
+    // force_check asks again (and may wait for it).
+    let (_, b) =
+        check(&app, &admin, json!({"blocking": "wait", "force_check": true, "contacts": ["15550000001"]})).await;
+    assert_eq!(b["contacts"][0]["status"], "invalid");
+}
+
+#[tokio::test]
+async fn legacy_no_wait_checks_need_a_webhook_and_answer_processing() {
+    let app = TestApp::spawn_with(legacy()).await;
+    let admin = app.admin_token().await;
+    let (s, b) = check(&app, &admin, json!({"contacts": ["16315551234"]})).await;
+    assert_error(s, &b, 412, 1022, Some("Webhooks URL is not configured"));
+
+    let patch = json!({"webhooks": {"url": "https://hooks.example.com/wa"}});
+    let r = app.authed(Method::PATCH, "/v1/settings/application", &admin).json(&patch).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (s, b) = check(&app, &admin, json!({"contacts": ["16315551234"]})).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["contacts"][0], json!({"input": "16315551234", "status": "processing"}));
+    // The background check landed in the cache: the next call knows.
+    let (_, b) = check(&app, &admin, json!({"contacts": ["16315551234"]})).await;
+    assert_eq!(b["contacts"][0]["status"], "valid");
+    // Results are kept 7 days.
+    // Just past 7 days (the token, valid 7 days + 600 s skew, still works).
+    app.clock.advance(7 * 24 * 3600 + 300);
+    let (_, b) = check(&app, &admin, json!({"contacts": ["16315551234"]})).await;
+    assert_eq!(b["contacts"][0]["status"], "processing", "an expired result is checked again");
+}
+
+#[tokio::test]
+async fn legacy_sends_need_a_valid_check_unless_the_customer_wrote() {
+    let app = TestApp::spawn_with(legacy()).await;
+    let admin = app.admin_token().await;
+    let send = |to: &str| {
+        app.authed(Method::POST, "/v1/messages", &admin).json(&json!({"to": to, "text": {"body": "hi"}})).send()
+    };
+    let (s, b) = json(send("16315551234").await.unwrap()).await;
+    assert_error(s, &b, 404, 1006, Some("unknown contact"));
+    check(&app, &admin, json!({"blocking": "wait", "contacts": ["16315551234", "15550000001"]})).await;
+    assert_eq!(send("16315551234").await.unwrap().status(), 201);
+    let (s, b) = json(send("15550000001").await.unwrap()).await;
+    assert_error(s, &b, 400, 1013, Some("User is not valid"));
+    // A customer who wrote first needs no check.
+    let r = app
+        .authed(Method::POST, "/simulator/inbound", &admin)
+        .json(&json!({"from": "16315559999", "type": "text", "text": {"body": "hello"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(send("16315559999").await.unwrap().status(), 201);
+}
+
+#[tokio::test]
+async fn without_legacy_mode_the_not_on_whatsapp_number_is_valid_too() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, b) = check(&app, &admin, json!({"blocking": "wait", "contacts": ["15550000001"]})).await;
+    assert_eq!(b["contacts"][0], json!({"input": "15550000001", "status": "valid", "wa_id": "15550000001"}));
+}

@@ -8,9 +8,9 @@ use std::path::Path;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use wabiz_domain::ports::{
-    DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite, SettingsStore,
-    StatusRecord, Store, StoreError, StoreResult, TemplateRecord, TemplateStore, TokenRecord, TokenStore, Transition,
-    UserRecord, UserStore,
+    ContactStore, DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite,
+    SettingsStore, StatusRecord, Store, StoreError, StoreResult, TemplateRecord, TemplateStore, TokenRecord,
+    TokenStore, Transition, UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
 
@@ -580,6 +580,35 @@ impl TemplateStore for SqliteStore {
                     )?
                     .execute(params![namespace, name, language])?;
                 Ok(n as u64)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl ContactStore for SqliteStore {
+    async fn get_contact(&self, wa_id: &str) -> StoreResult<Option<(String, i64)>> {
+        let wa_id = wa_id.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT status, checked_at FROM contacts WHERE wa_id = ?1")?
+                    .query_row([wa_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .await
+    }
+
+    async fn put_contacts(&self, results: Vec<(String, String)>, checked_at: i64) -> StoreResult<()> {
+        self.writer
+            .write(move |c| {
+                for (wa_id, status) in &results {
+                    c.prepare_cached(
+                        "INSERT INTO contacts (wa_id, status, checked_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT(wa_id) DO UPDATE SET status = excluded.status, checked_at = excluded.checked_at",
+                    )?
+                    .execute(params![wa_id, status, checked_at])?;
+                }
+                Ok(())
             })
             .await
     }
