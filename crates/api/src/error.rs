@@ -105,7 +105,10 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
     if res.status().is_server_error() {
         tracing::error!(status = res.status().as_u16(), error = %err, "request failed");
     } else {
-        tracing::debug!(status = res.status().as_u16(), error = %err, "request refused");
+        // Codes only: the details of a refusal may echo what was sent (a PIN,
+        // a password), which must not reach the log.
+        let codes: Vec<u16> = err.errors.iter().map(|e| e.code.code()).collect();
+        tracing::debug!(status = res.status().as_u16(), codes = ?codes, "request refused");
     }
     let body = serde_json::json!({ "meta": state.meta.to_value(), "errors": err.errors });
     let bytes = serde_json::to_vec(&body).unwrap_or_default();

@@ -24,7 +24,8 @@ fn under(path: &str, prefix: &str) -> bool {
 /// The access rule for `method` (upper case) on `path` (already normalised:
 /// no trailing slash).
 pub fn required_access(method: &str, path: &str) -> Access {
-    let is = |m: &str| method == m;
+    // HEAD is answered by the GET handler, so it must follow GET's rule.
+    let is = |m: &str| method == m || (m == "GET" && method == "HEAD");
     // wabiz additions that precede the Webapp's catch-all.
     if is("GET") && path == "/" {
         return Access::Public;
@@ -97,6 +98,10 @@ mod tests {
             ("DELETE", "/v1/messages", Role(crate::users::Role::User)),
             ("POST", "/v1/usersx", Role(crate::users::Role::User)),
             ("POST", "/v1/users/login/x", Role(crate::users::Role::Admin)),
+            ("HEAD", "/v1/certificates/webhooks/ca", Role(crate::users::Role::Admin)),
+            ("HEAD", "/pps/abc.jpg", Public),
+            ("HEAD", "/v1/health", Role(crate::users::Role::Api)),
+            ("HEAD", "/", Public),
         ];
         for (m, p, want) in cases {
             assert_eq!(required_access(m, p), want, "{m} {p}");

@@ -175,10 +175,12 @@ pub struct DueMessage {
     pub content: String,
 }
 
-/// A status change of a message.
+/// A status change of a message. It applies only if the message is still in
+/// `from_status` (two workers on one database cannot move it backwards).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
     pub id: String,
+    pub from_status: String,
     pub status: String,
     /// Unix seconds.
     pub at: i64,
@@ -186,6 +188,8 @@ pub struct Transition {
     pub errors: Option<String>,
     /// When the next step is due (Unix milliseconds), if any.
     pub next_event_at: Option<i64>,
+    /// A message the customer sends back, stored with the step (same transaction).
+    pub reply: Option<MessageRecord>,
 }
 
 /// One entry of a message's status history.
@@ -205,7 +209,8 @@ pub trait MessageStore: Send + Sync {
     async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>>;
     /// The earliest pending step, if any (Unix milliseconds).
     async fn next_message_event(&self) -> StoreResult<Option<i64>>;
-    /// Applies status changes in one transaction, each with its history entry.
+    /// Applies status changes in one transaction, each with its history entry
+    /// and its reply; a change whose `from_status` no longer holds is skipped.
     async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()>;
     /// A message's status history, in order.
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>>;

@@ -50,6 +50,15 @@ impl SlidingWindow {
         q.len()
     }
 
+    /// Takes back the latest event of `ip` (an attempt counted in advance
+    /// that turned out not to be a failure).
+    pub fn undo(&self, ip: IpAddr) {
+        let mut map = self.lock();
+        if let Some(q) = map.get_mut(&ip) {
+            q.pop_back();
+        }
+    }
+
     fn prune(q: &mut VecDeque<i64>, horizon: i64) {
         while q.front().is_some_and(|t| *t <= horizon) {
             q.pop_front();
@@ -79,6 +88,19 @@ mod tests {
         assert_eq!(w.count(ip, 1000 + 7200), 0);
         let other: IpAddr = [127, 0, 0, 2].into();
         assert_eq!(w.count(other, 1000), 0);
+    }
+
+    #[test]
+    fn undo_takes_back_the_latest_event() {
+        let w = SlidingWindow::new(3600, 100);
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        for i in 0..3 {
+            w.record(ip, 10 + i);
+        }
+        w.undo(ip);
+        assert_eq!(w.count(ip, 20), 2);
+        w.undo([10, 0, 0, 9].into());
+        assert_eq!(w.count(ip, 20), 2, "another address changes nothing");
     }
 
     #[test]

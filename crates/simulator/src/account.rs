@@ -8,7 +8,7 @@ use crate::receipts::{Delays, ReceiptWorker};
 use wabiz_domain::WaError;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
-use wabiz_domain::ports::{Store, StoreError};
+use wabiz_domain::ports::{SettingWrite, Store, StoreError};
 
 /// The default business number: a fictional North American number
 /// (555-01xx numbers are reserved for fiction).
@@ -178,8 +178,15 @@ impl Network for SimulatedNetwork {
             return Err(sunset_error());
         }
         if wipe {
-            self.store.put_meta(NUMBER_KEY, "").await?;
-            self.store.put_meta(SOURCE_KEY, "").await?;
+            self.store
+                .write_settings(
+                    vec![
+                        SettingWrite::PutMeta { key: NUMBER_KEY.into(), value: String::new() },
+                        SettingWrite::PutMeta { key: SOURCE_KEY.into(), value: String::new() },
+                    ],
+                    self.clock.now_unix(),
+                )
+                .await?;
             self.set_state(AccountState::Unregistered);
         } else if self.registered_number().as_deref() == Some(number) {
             return Ok(CodeRequest::AlreadyRegistered);
@@ -218,8 +225,16 @@ impl Network for SimulatedNetwork {
             *pending = None;
             number
         };
-        self.store.put_meta(NUMBER_KEY, &number).await?;
-        self.store.put_meta(SOURCE_KEY, "verify").await?;
+        // Both keys in one transaction: a crash between them must not lose the registration.
+        self.store
+            .write_settings(
+                vec![
+                    SettingWrite::PutMeta { key: NUMBER_KEY.into(), value: number.clone() },
+                    SettingWrite::PutMeta { key: SOURCE_KEY.into(), value: "verify".into() },
+                ],
+                self.clock.now_unix(),
+            )
+            .await?;
         self.set_state(AccountState::Registered { number: number.clone() });
         tracing::info!(number = %number, "simulated network: number registered");
         Ok(number)

@@ -137,7 +137,15 @@ pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transi
         ("delivered", _) => ("read", None, None),
         _ => return None,
     };
-    Some(Transition { id: due.id.clone(), status: status.into(), at: now_ms / 1000, errors, next_event_at: next })
+    Some(Transition {
+        id: due.id.clone(),
+        from_status: due.status.clone(),
+        status: status.into(),
+        at: now_ms / 1000,
+        errors,
+        next_event_at: next,
+        reply: None,
+    })
 }
 
 /// Applies due steps until shut down.
@@ -164,34 +172,31 @@ impl ReceiptWorker {
             let now = self.clock.now_millis();
             match self.store.due_messages(now, BATCH).await {
                 Ok(due) if !due.is_empty() => {
-                    let steps: Vec<Transition> = due.iter().filter_map(|d| next_step(d, now, self.delays)).collect();
-                    let stuck: Vec<Transition> = due
+                    let business = (self.business)().unwrap_or_default();
+                    let steps: Vec<Transition> = due
                         .iter()
-                        .filter(|d| next_step(d, now, self.delays).is_none())
-                        .map(|d| Transition {
-                            id: d.id.clone(),
-                            status: d.status.clone(),
-                            at: now / 1000,
-                            errors: None,
-                            next_event_at: None,
+                        .map(|d| match next_step(d, now, self.delays) {
+                            Some(mut t) => {
+                                // A reply is stored with the step that triggers it.
+                                if t.status == "read" {
+                                    t.reply = reply_to(d, &business, now);
+                                }
+                                t
+                            }
+                            // Nothing left to do: just stop scheduling it.
+                            None => Transition {
+                                id: d.id.clone(),
+                                from_status: d.status.clone(),
+                                status: d.status.clone(),
+                                at: now / 1000,
+                                errors: None,
+                                next_event_at: None,
+                                reply: None,
+                            },
                         })
                         .collect();
-                    let business = (self.business)().unwrap_or_default();
-                    let replies: Vec<MessageRecord> = due
-                        .iter()
-                        .zip(due.iter().map(|d| next_step(d, now, self.delays)))
-                        .filter(|(_, step)| step.as_ref().is_some_and(|t| t.status == "read"))
-                        .filter_map(|(d, _)| reply_to(d, &business, now))
-                        .collect();
-                    match self.store.apply_transitions(steps.into_iter().chain(stuck).collect()).await {
-                        Ok(()) => {
-                            for reply in replies {
-                                if let Err(e) = self.store.insert_message(&reply).await {
-                                    tracing::warn!(error = %e, "simulated network: could not store a customer's reply");
-                                }
-                            }
-                            continue;
-                        }
+                    match self.store.apply_transitions(steps).await {
+                        Ok(()) => continue,
                         Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
                     }
                 }

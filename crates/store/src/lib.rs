@@ -54,19 +54,35 @@ impl DatabaseConfig {
     }
 }
 
-/// Replaces the password of a URL's user-info part with `***`.
+/// Hides the password of a database URL, wherever it is: in the user-info
+/// part (`user:pass@`, the password may itself hold `/` or `@`) or in a
+/// `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
     };
-    match authority.rsplit_once('@') {
+    // The user-info ends at the last '@' before the query.
+    let authority_and_path = match before_query.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => before_query.to_owned(),
         },
-        None => url.to_owned(),
+        None => before_query.to_owned(),
+    };
+    let query = query.map(|q| {
+        q.split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    match query {
+        Some(q) => format!("{scheme}://{authority_and_path}?{q}"),
+        None => format!("{scheme}://{authority_and_path}"),
     }
 }
 
@@ -101,6 +117,11 @@ mod tests {
     fn redaction() {
         assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("postgres://h/db?password=x"), "postgres://h/db?password=x");
+        assert_eq!(redact_url("postgres://h/db?password=x"), "postgres://h/db?password=***");
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=x&sslmode=disable"),
+            "postgres://h/db?user=u&password=***&sslmode=disable"
+        );
+        assert_eq!(redact_url("postgres://u:pa/ss@h/db"), "postgres://u:***@h/db");
     }
 }

@@ -396,18 +396,40 @@ async fn message_transitions(db: &TestDb) {
     assert_eq!(due, ["b", "a"], "oldest first");
     assert_eq!(s.due_messages(5_000, 1).await.unwrap().len(), 1, "limit");
 
-    let t = |id: &str, status: &str, at: i64, next: Option<i64>| Transition {
+    let t = |id: &str, from: &str, status: &str, at: i64, next: Option<i64>| Transition {
         id: id.into(),
+        from_status: from.into(),
         status: status.into(),
         at,
         errors: None,
         next_event_at: next,
+        reply: None,
     };
-    s.apply_transitions(vec![t("b", "sent", 10, Some(4_000)), t("a", "sent", 10, Some(9_000))]).await.unwrap();
-    s.apply_transitions(vec![t("b", "delivered", 11, Some(6_000))]).await.unwrap();
-    // A repeated transition (a retried batch) does not duplicate the history.
-    s.apply_transitions(vec![t("b", "delivered", 11, Some(6_000))]).await.unwrap();
-    let failed = Transition { errors: Some(r#"[{"code":1013}]"#.into()), ..t("b", "failed", 12, None) };
+    s.apply_transitions(vec![t("b", "accepted", "sent", 10, Some(4_000)), t("a", "accepted", "sent", 10, Some(9_000))])
+        .await
+        .unwrap();
+    s.apply_transitions(vec![t("b", "sent", "delivered", 11, Some(6_000))]).await.unwrap();
+    // Stale steps (another worker already moved the message on) change nothing.
+    s.apply_transitions(vec![t("b", "accepted", "sent", 13, Some(99_000))]).await.unwrap();
+    s.apply_transitions(vec![t("b", "sent", "delivered", 14, Some(99_000))]).await.unwrap();
+    let reply = MessageRecord {
+        id: "reply-1".into(),
+        direction: "inbound".into(),
+        recipient_type: "individual".into(),
+        peer: "16315551234".into(),
+        kind: "text".into(),
+        content: "{}".into(),
+        status: "received".into(),
+        created_at: 12,
+        updated_at: 12,
+        next_event_at: None,
+        failure: None,
+    };
+    let failed = Transition {
+        errors: Some(r#"[{"code":1013}]"#.into()),
+        reply: Some(reply.clone()),
+        ..t("b", "delivered", "failed", 12, None)
+    };
     s.apply_transitions(vec![failed]).await.unwrap();
     let history = s.message_statuses("b").await.unwrap();
     assert_eq!(
@@ -421,6 +443,15 @@ async fn message_transitions(db: &TestDb) {
     let b = s.get_message("b").await.unwrap().unwrap();
     assert_eq!((b.status.as_str(), b.next_event_at, b.updated_at), ("failed", None, 12));
     assert_eq!(s.next_message_event().await.unwrap(), Some(9_000));
+    assert_eq!(s.get_message("reply-1").await.unwrap(), Some(reply.clone()), "the reply came with its step");
+    // A stale step's reply is not stored.
+    let stale = Transition {
+        reply: Some(MessageRecord { id: "reply-2".into(), ..reply }),
+        ..t("b", "delivered", "read", 20, None)
+    };
+    s.apply_transitions(vec![stale]).await.unwrap();
+    assert_eq!(s.get_message("reply-2").await.unwrap(), None);
+    assert_eq!(s.get_message("b").await.unwrap().unwrap().status, "failed");
     s.close().await;
 }
 

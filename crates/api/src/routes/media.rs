@@ -48,9 +48,15 @@ async fn upload(State(state): State<AppState>, req: Request) -> Result<Response,
 async fn download(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let (record, file, len) = state.media.open(&id).await?;
     let body = Body::from_stream(ReaderStream::new(file));
+    // A stored type that cannot be a header value never turns a download into a 500.
+    let mime = if axum::http::HeaderValue::from_str(&record.mime_type).is_ok() {
+        record.mime_type
+    } else {
+        "application/octet-stream".to_owned()
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, record.mime_type),
+            (header::CONTENT_TYPE, mime),
             (header::CONTENT_LENGTH, len.to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename={}", record.id)),
         ],

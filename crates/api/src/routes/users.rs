@@ -50,11 +50,21 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// the forced password change (1024), then `new_password`, then a token.
 async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, req: Request) -> Result<Response, ApiError> {
     let user = state.users.authenticate_basic(ip, basic_credentials(req.headers())).await?;
-    let body = JsonBody::from_request(req, &state).await?;
+    let body = match JsonBody::from_request(req, &state).await {
+        Ok(b) => b,
+        Err(e) => {
+            // A 400, not a failed login.
+            state.users.login_attempt_not_failed(ip);
+            return Err(e);
+        }
+    };
     let new_password = match body.get("new_password") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => return Err(WaError::invalid_value("new_password", &other.to_string()).into()),
+        Some(other) => {
+            state.users.login_attempt_not_failed(ip);
+            return Err(WaError::invalid_value("new_password", &other.to_string()).into());
+        }
     };
     let issued = state.users.finish_login(ip, user, new_password).await?;
     Ok(reply(

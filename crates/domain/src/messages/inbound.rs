@@ -78,6 +78,16 @@ pub fn sample_media(kind: &str) -> (String, Vec<u8>) {
     }
 }
 
+/// `type/subtype`, optionally with parameters, in printable ASCII (it becomes
+/// a `Content-Type` header on download).
+pub fn is_mime_type(s: &str) -> bool {
+    let essence = s.split(';').next().unwrap_or_default().trim();
+    let ok_part = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+    s.len() <= 255
+        && s.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && essence.split_once('/').is_some_and(|(t, st)| ok_part(t) && ok_part(st))
+}
+
 fn opt_string(p: &mut Problems, o: &Map<String, Value>, key: &str, path: &str) -> Option<String> {
     match o.get(key) {
         None | Some(Value::Null) => None,
@@ -147,7 +157,14 @@ pub fn parse(body: &Map<String, Value>) -> Result<InboundRequest, WaError> {
         }
         (m, Value::Object(o)) if MEDIA_TYPES.contains(&m) => {
             let (default_mime, sample) = sample_media(m);
-            let mime_type = opt_string(&mut p, o, "mime_type", &format!("{m}.mime_type")).unwrap_or(default_mime);
+            let mime_type = match opt_string(&mut p, o, "mime_type", &format!("{m}.mime_type")) {
+                None => default_mime,
+                Some(mt) if is_mime_type(&mt) => mt,
+                Some(mt) => {
+                    p.push(WaError::invalid_value(&format!("{m}.mime_type"), &mt));
+                    String::new()
+                }
+            };
             let bytes = match opt_string(&mut p, o, "data", &format!("{m}.data")) {
                 None => sample,
                 Some(b64) => match STANDARD.decode(b64.trim()) {
@@ -258,6 +275,12 @@ mod tests {
             parse(&body(json!({"from": "1", "type": "interactive", "interactive": {"type": "nfm_reply"}}))).is_err()
         );
         assert!(parse(&body(json!({"from": "1", "type": "contacts", "contacts": []}))).is_err());
+        assert!(
+            parse(&body(json!({"from": "1", "type": "image", "image": {"mime_type": "image/jpeg\nX-Evil: 1"}})))
+                .is_err()
+        );
+        assert!(parse(&body(json!({"from": "1", "type": "image", "image": {"mime_type": "jpeg"}}))).is_err());
+        assert!(is_mime_type("audio/ogg; codecs=opus") && is_mime_type("application/vnd.ms-excel"));
     }
 
     #[test]

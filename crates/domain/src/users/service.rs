@@ -119,6 +119,8 @@ pub struct UserService {
     /// Verified against when the user does not exist, so that a wrong user name
     /// costs as much time as a wrong password.
     dummy_hash: String,
+    /// Bounds concurrent Argon2 runs (one per core).
+    hash_slots: tokio::sync::Semaphore,
 }
 
 /// The meta key under which the token signing key is kept when none is configured.
@@ -156,6 +158,7 @@ impl UserService {
             clock,
             cfg,
             dummy_hash,
+            hash_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         };
         svc.ensure_admin().await?;
         Ok(svc)
@@ -191,24 +194,39 @@ impl UserService {
         credentials: Option<(String, String)>,
     ) -> Result<UserRecord, LoginFailure> {
         let now = self.clock.now_unix();
-        if self.login_failures.count(ip, now) >= self.cfg.login_failures_per_hour {
+        // The attempt counts as a failure before the (slow) password check, so
+        // parallel attempts cannot slip past the limit; success takes it back.
+        if self.login_failures.record(ip, now) > self.cfg.login_failures_per_hour {
+            self.login_failures.undo(ip);
             return Err(WaError::too_many_requests("Rate limiting exceeded on bad login attempts").into());
         }
         let Some((username, password)) = credentials else {
-            self.login_failures.record(ip, now);
             return Err(LoginFailure::Challenge);
         };
         let user = self.store.get_user(&username).await?;
         let hash = user.as_ref().map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
         let hasher = self.cfg.hasher.clone();
-        let matches = blocking(move || Ok(hasher.verify(&password, &hash))).await?;
+        let matches = self.hashing(move || Ok(hasher.verify(&password, &hash))).await?;
         match user {
             Some(user) if matches => Ok(user),
-            _ => {
-                self.login_failures.record(ip, now);
-                Err(LoginFailure::Challenge)
-            }
+            _ => Err(LoginFailure::Challenge),
         }
+    }
+
+    /// Takes back the failure counted in advance by [`Self::authenticate_basic`]
+    /// when the login did not end in a 401 (a body that does not decode).
+    pub fn login_attempt_not_failed(&self, ip: IpAddr) {
+        self.login_failures.undo(ip);
+    }
+
+    /// Runs Argon2 work on the blocking pool, a bounded number at a time: each
+    /// run takes 19 MiB, so unbounded parallel logins would exhaust memory.
+    async fn hashing<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, String> + Send + 'static,
+    ) -> Result<T, WaError> {
+        let _slot = self.hash_slots.acquire().await.map_err(|_| WaError::internal("Password hashing is shut down"))?;
+        blocking(f).await
     }
 
     /// Step 3–5 of login, after the body was decoded: the forced first password
@@ -221,9 +239,10 @@ impl UserService {
     ) -> Result<IssuedToken, LoginFailure> {
         let new_password = new_password.filter(|p| !p.is_empty());
         if user.username == ADMIN_USERNAME && user.password_is_default && new_password.is_none() {
-            self.login_failures.record(ip, self.clock.now_unix());
+            // A 401: the attempt counted in advance stays counted.
             return Err(WaError::new(ErrorCode::PasswordChangeRequired, "Password must be changed").into());
         }
+        self.login_failures.undo(ip);
         if let Some(pw) = new_password {
             policy::check_password_complexity(&pw)?;
             let hash = self.hash(pw).await?;
@@ -394,7 +413,7 @@ impl UserService {
 
     async fn hash(&self, password: String) -> Result<String, WaError> {
         let hasher = self.cfg.hasher.clone();
-        blocking(move || hasher.hash(&password)).await
+        self.hashing(move || hasher.hash(&password)).await
     }
 }
 

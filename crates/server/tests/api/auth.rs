@@ -154,3 +154,35 @@ async fn every_user_route_needs_a_token() {
     let r = app.request(Method::GET, "/").send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn parallel_bad_logins_cannot_pass_the_limit() {
+    let app = TestApp::spawn().await;
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let attempt =
+                app.request(Method::POST, "/v1/users/login").basic_auth("admin", Some(format!("wrong-{i}"))).send();
+            tokio::spawn(attempt)
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap().unwrap().status().as_u16());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, limited), (30, 30), "exactly 30 attempts may be checked: {statuses:?}");
+}
+
+#[tokio::test]
+async fn head_follows_the_rule_of_get() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let user = app.user_token(&admin, "jdoe", "Passw0rd!").await;
+    let r = app.authed(Method::HEAD, "/v1/certificates/webhooks/ca", &user).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a user may not probe admin resources with HEAD");
+    let r = app.request(Method::HEAD, "/").send().await.unwrap();
+    assert_eq!(r.status(), 200, "public pages stay public");
+    let r = app.request(Method::HEAD, "/v1/health").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}

@@ -299,6 +299,29 @@ impl MediaStore for PgStore {
     }
 }
 
+async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &MessageRecord) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            &m.id,
+            &m.direction,
+            &m.recipient_type,
+            &m.peer,
+            &m.kind,
+            &m.content,
+            &m.status,
+            &m.created_at,
+            &m.updated_at,
+            &m.next_event_at,
+            &m.failure,
+        ],
+    )
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 fn message_from_row(r: &tokio_postgres::Row) -> MessageRecord {
     MessageRecord {
         id: r.get(0),
@@ -319,32 +342,7 @@ fn message_from_row(r: &tokio_postgres::Row) -> MessageRecord {
 impl MessageStore for PgStore {
     async fn insert_message(&self, m: &MessageRecord) -> StoreResult<()> {
         let c = self.client().await?;
-        let st = c
-            .prepare_cached(
-                "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .await
-            .map_err(db_err)?;
-        c.execute(
-            &st,
-            &[
-                &m.id,
-                &m.direction,
-                &m.recipient_type,
-                &m.peer,
-                &m.kind,
-                &m.content,
-                &m.status,
-                &m.created_at,
-                &m.updated_at,
-                &m.next_event_at,
-                &m.failure,
-            ],
-        )
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        insert_message_row(&c, m).await
     }
 
     async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
@@ -396,12 +394,19 @@ impl MessageStore for PgStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
         for t in &transitions {
-            tx.execute(
-                "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4 WHERE id = $1",
-                &[&t.id, &t.status, &t.at, &t.next_event_at],
-            )
-            .await
-            .map_err(db_err)?;
+            let changed = tx
+                .execute(
+                    "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4 WHERE id = $1 AND status = $5",
+                    &[&t.id, &t.status, &t.at, &t.next_event_at, &t.from_status],
+                )
+                .await
+                .map_err(db_err)?;
+            if changed == 0 {
+                continue;
+            }
+            if let Some(m) = &t.reply {
+                insert_message_row(&tx, m).await?;
+            }
             tx.execute(
                 "INSERT INTO message_statuses (message_id, status, at, errors) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (message_id, status) DO NOTHING",

@@ -354,6 +354,27 @@ impl MediaStore for SqliteStore {
     }
 }
 
+fn insert_message_row(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        m.id,
+        m.direction,
+        m.recipient_type,
+        m.peer,
+        m.kind,
+        m.content,
+        m.status,
+        m.created_at,
+        m.updated_at,
+        m.next_event_at,
+        m.failure
+    ])
+    .map(|_| ())
+}
+
 fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
         id: r.get(0)?,
@@ -374,28 +395,7 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
 impl MessageStore for SqliteStore {
     async fn insert_message(&self, m: &MessageRecord) -> StoreResult<()> {
         let m = m.clone();
-        self.writer
-            .write(move |c| {
-                c.prepare_cached(
-                    "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )?
-                .execute(params![
-                    m.id,
-                    m.direction,
-                    m.recipient_type,
-                    m.peer,
-                    m.kind,
-                    m.content,
-                    m.status,
-                    m.created_at,
-                    m.updated_at,
-                    m.next_event_at,
-                    m.failure
-                ])
-                .map(|_| ())
-            })
-            .await
+        self.writer.write(move |c| insert_message_row(c, &m)).await
     }
 
     async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
@@ -448,15 +448,22 @@ impl MessageStore for SqliteStore {
         self.writer
             .write(move |c| {
                 for t in &transitions {
-                    c.prepare_cached(
-                        "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4 WHERE id = ?1",
-                    )?
-                    .execute(params![t.id, t.status, t.at, t.next_event_at])?;
+                    let changed = c
+                        .prepare_cached(
+                            "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4 WHERE id = ?1 AND status = ?5",
+                        )?
+                        .execute(params![t.id, t.status, t.at, t.next_event_at, t.from_status])?;
+                    if changed == 0 {
+                        continue;
+                    }
                     c.prepare_cached(
                         "INSERT INTO message_statuses (message_id, status, at, errors) VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT(message_id, status) DO NOTHING",
                     )?
                     .execute(params![t.id, t.status, t.at, t.errors])?;
+                    if let Some(m) = &t.reply {
+                        insert_message_row(c, m)?;
+                    }
                 }
                 Ok(())
             })

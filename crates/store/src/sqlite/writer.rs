@@ -158,7 +158,13 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>) {
     // One job alone needs no savepoint: on failure the whole transaction rolls back.
     let single = batch.len() == 1;
     let mut any_kept = false;
+    // Some errors (I/O, disk full) make SQLite abandon the whole transaction;
+    // what follows would then run outside it. Stop, and fail the batch.
+    let mut aborted = false;
     for job in batch.iter_mut() {
+        if aborted {
+            break;
+        }
         if single {
             any_kept = job.run(conn);
             continue;
@@ -176,9 +182,15 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>) {
         if let Err(e) = end {
             tracing::error!(error = %e, "SQLite: savepoint release failed");
         }
+        if conn.is_autocommit() {
+            tracing::error!("SQLite: the transaction was aborted by the database; the whole batch fails");
+            aborted = true;
+        }
         any_kept |= ok;
     }
-    let commit = if any_kept {
+    let commit = if aborted {
+        Err("the transaction was aborted by the database".to_owned())
+    } else if any_kept {
         exec(conn, "COMMIT").map_err(|e| e.to_string())
     } else {
         exec(conn, "ROLLBACK").map_err(|e| e.to_string())
@@ -189,5 +201,61 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>) {
     }
     for job in batch.drain(..) {
         job.complete(commit.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waits (with a deadline) until `n` jobs wait in the writer's queue.
+    async fn wait_until_queued(writer: &Writer, n: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while writer.tx.max_capacity() - writer.tx.capacity() != n {
+            assert!(std::time::Instant::now() < deadline, "queue never reached {n}");
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// A job that ends the transaction behind the writer's back must not let
+    /// the jobs after it run outside a transaction, nor be reported as saved.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_aborted_transaction_fails_the_whole_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let writer = std::sync::Arc::new(Writer::start(conn).unwrap());
+        // Hold the writer with a blocked job so the next two share one batch.
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        let w = std::sync::Arc::clone(&writer);
+        let first = tokio::spawn(async move {
+            w.write(move |_| {
+                let _ = started.send(());
+                Ok(hold.recv().ok())
+            })
+            .await
+        });
+        // The writer thread is inside the first job now.
+        tokio::task::spawn_blocking(move || running.recv()).await.unwrap().unwrap();
+        let w = std::sync::Arc::clone(&writer);
+        let saboteur = tokio::spawn(async move {
+            w.write(|c| {
+                c.execute_batch("ROLLBACK")?;
+                Err::<(), _>(rusqlite::Error::InvalidQuery)
+            })
+            .await
+        });
+        wait_until_queued(&writer, 1).await;
+        let w = std::sync::Arc::clone(&writer);
+        let after =
+            tokio::spawn(async move { w.write(|c| c.execute("INSERT INTO t VALUES (1)", []).map(|_| ())).await });
+        wait_until_queued(&writer, 2).await;
+        release.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        assert!(saboteur.await.unwrap().is_err());
+        assert!(after.await.unwrap().is_err(), "a job after the abort must not be reported as saved");
+        let count: i64 = writer.write(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))).await.unwrap();
+        assert_eq!(count, 0, "nothing ran outside the transaction");
     }
 }
