@@ -21,13 +21,7 @@ impl MakeRequestId for HexRequestId {
     fn make_request_id<B>(&mut self, _req: &axum::http::Request<B>) -> Option<RequestId> {
         let mut raw = [0u8; 16];
         getrandom::fill(&mut raw).ok()?;
-        let mut hex = [0u8; 32];
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        for (i, b) in raw.iter().enumerate() {
-            hex[2 * i] = DIGITS[usize::from(b >> 4)];
-            hex[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
-        }
-        HeaderValue::from_bytes(&hex).ok().map(RequestId::new)
+        HeaderValue::from_str(&wabiz_domain::hex::encode(&raw)).ok().map(RequestId::new)
     }
 }
 

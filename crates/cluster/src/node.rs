@@ -40,7 +40,7 @@ impl NodeIdentity {
         let mut id = [0u8; 6];
         // Without randomness the id is only less unique, which is harmless here.
         let _ = getrandom::fill(&mut id);
-        let instance_id = id.iter().map(|b| format!("{b:02x}")).collect();
+        let instance_id = wabiz_domain::hex::encode(&id);
         Self { hostname, instance_id }
     }
 }

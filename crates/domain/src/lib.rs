@@ -12,6 +12,7 @@ pub mod certificates;
 pub mod clock;
 pub mod contacts;
 pub mod error;
+pub mod hex;
 pub mod media;
 pub mod messages;
 pub mod network;

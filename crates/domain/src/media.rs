@@ -69,7 +69,7 @@ pub fn new_media_id() -> String {
     let _ = getrandom::fill(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = crate::hex::encode(&b);
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
@@ -143,7 +143,7 @@ impl MediaService {
             id: upload.id.clone(),
             mime_type: upload.mime_type,
             size: upload.size,
-            sha256: upload.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: crate::hex::encode(&upload.hasher.finalize()),
             origin: "upload".into(),
             filename: None,
             created_at: self.clock.now_unix(),
@@ -179,7 +179,7 @@ impl MediaService {
             id,
             mime_type: mime_type.to_owned(),
             size: bytes.len() as u64,
-            sha256: Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: crate::hex::encode(&Sha256::digest(bytes)),
             origin: origin.to_owned(),
             filename,
             created_at: self.clock.now_unix(),

@@ -14,7 +14,7 @@ pub struct Migration {
 
 impl Migration {
     pub fn checksum(&self) -> String {
-        Sha256::digest(self.sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        wabiz_domain::hex::encode(&Sha256::digest(self.sql.as_bytes()))
     }
 }
 

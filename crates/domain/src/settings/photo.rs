@@ -96,7 +96,7 @@ pub fn process_upload(bytes: &[u8]) -> Result<Photo, WaError> {
 /// Content-addressed so that a new photo gets a new link and caches never
 /// serve a stale one.
 pub fn photo_id(jpeg: &[u8]) -> String {
-    Sha256::digest(jpeg).iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&Sha256::digest(jpeg))
 }
 
 fn invalid_image() -> WaError {

@@ -141,8 +141,9 @@ impl UserService {
             None => {
                 let mut fresh = [0u8; 32];
                 getrandom::fill(&mut fresh).map_err(|e| StoreError::Other(format!("no randomness: {e}")))?;
-                let stored = store.put_meta_if_absent(SIGNING_KEY_META, &hex(&fresh)).await?;
-                unhex(&stored).ok_or_else(|| StoreError::Other("stored token signing key is not hex".into()))?
+                let stored = store.put_meta_if_absent(SIGNING_KEY_META, &crate::hex::encode(&fresh)).await?;
+                crate::hex::decode(&stored)
+                    .ok_or_else(|| StoreError::Other("stored token signing key is not hex".into()))?
             }
         };
         let hasher = cfg.hasher.clone();
@@ -443,17 +444,6 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Sen
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,13 +452,5 @@ mod tests {
     fn expires_after_format() {
         let t = IssuedToken { token: String::new(), expires_at: 1_631_633_366 };
         assert_eq!(t.expires_after(), "2021-09-14 15:29:26+00:00");
-    }
-
-    #[test]
-    fn hex_round_trip() {
-        let b = [0u8, 1, 0xab, 0xff];
-        assert_eq!(unhex(&hex(&b)).unwrap(), b);
-        assert!(unhex("abc").is_none());
-        assert!(unhex("zz").is_none());
     }
 }

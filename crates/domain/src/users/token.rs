@@ -94,12 +94,7 @@ impl TokenSigner {
 
 /// The digest under which a token is stored (hex SHA-256).
 pub fn token_digest(token: &str) -> String {
-    let d = Sha256::digest(token.as_bytes());
-    let mut s = String::with_capacity(64);
-    for b in d.iter() {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    crate::hex::encode(&Sha256::digest(token.as_bytes()))
 }
 
 /// A fresh random 53-bit `wa:rand` (53 bits so JavaScript clients that decode the
