@@ -7,7 +7,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use crate::error::{ErrorCode, Problems, WaError};
+use crate::error::{ErrorCode, Problems, WaError, shown};
 use crate::network::{CodeRequest, Network};
 use crate::ports::Store;
 use crate::settings::SettingsService;
@@ -44,10 +44,6 @@ fn not_ready() -> WaError {
 fn present<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     // The Webapp treats an empty string like an absent parameter.
     body.get(key).filter(|v| !v.is_null() && v.as_str() != Some(""))
-}
-
-fn shown(v: &Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
 /// A string of ASCII digits whose length is within `len`.

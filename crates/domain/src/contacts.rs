@@ -100,10 +100,7 @@ pub fn parse_check(body: &Map<String, Value>) -> Result<CheckRequest, WaError> {
         Some(Value::String(b)) if b == "wait" => true,
         Some(Value::String(b)) if b == "no_wait" => false,
         Some(other) => {
-            return Err(WaError::invalid_value(
-                "blocking",
-                &other.as_str().map_or_else(|| other.to_string(), str::to_owned),
-            ));
+            return Err(WaError::invalid_json_value("blocking", other));
         }
     };
     let force_check = match body.get("force_check") {

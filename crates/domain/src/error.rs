@@ -241,6 +241,12 @@ impl WaError {
         )
     }
 
+    /// 1009 `Parameter '<name>' has invalid value '<value>'` for a JSON value:
+    /// a string is shown as it is, anything else as JSON.
+    pub fn invalid_json_value(name: &str, value: &serde_json::Value) -> Self {
+        Self::invalid_value(name, &shown(value))
+    }
+
     /// 1009 with free-form details.
     pub fn invalid(details: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::ParameterValueNotValid, details)
@@ -301,6 +307,12 @@ impl fmt::Display for WaError {
 }
 
 impl std::error::Error for WaError {}
+
+/// How a JSON value appears in `… has invalid value '<value>'`: a string as it
+/// is, anything else as JSON.
+pub fn shown(v: &serde_json::Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
 
 /// Collects validation problems so that one response reports all of them
 /// (`errors.md` §2.1: request-level validation accumulates).

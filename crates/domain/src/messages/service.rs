@@ -162,12 +162,7 @@ impl MessageService {
         match body.get("status") {
             None | Some(Value::Null) => return Err(WaError::missing_parameter("status")),
             Some(Value::String(s)) if s == "read" => {}
-            Some(other) => {
-                return Err(WaError::invalid_value(
-                    "status",
-                    &other.as_str().map_or_else(|| other.to_string(), str::to_owned),
-                ));
-            }
+            Some(other) => return Err(WaError::invalid_json_value("status", other)),
         }
         let Some(message) = self.store.get_message(id).await? else {
             return Err(WaError::not_found(format!("Message {id} not found")));

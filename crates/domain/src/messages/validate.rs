@@ -24,7 +24,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use crate::error::{ErrorCode, Problems, WaError};
+use crate::error::{ErrorCode, Problems, WaError, shown};
 
 /// `text.body` limit (`messages.md` §3).
 const MAX_TEXT_BODY: usize = 4096;
@@ -233,11 +233,6 @@ fn php_empty(v: &Value) -> bool {
         Value::String(s) => s.is_empty() || s == "0",
         other => !truthy(Some(other)),
     }
-}
-
-/// How a value is shown in `Parameter '<name>' has invalid value '<value>'`.
-fn shown(v: &Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
 /// `prefix.key`, or `key` at the top of the type object.

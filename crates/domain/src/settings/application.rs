@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::error::{ErrorCode, Problems, WaError};
+use crate::error::{ErrorCode, Problems, WaError, shown};
 
 /// `log_level` values, most verbose first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,14 +231,6 @@ pub const RESTART_REQUIRED: &[&str] = &[
 pub struct PatchRules {
     /// `--allow-http-webhooks`.
     pub allow_http_webhooks: bool,
-}
-
-/// How a value is shown in `Parameter '<name>' has invalid value '<value>'`.
-fn shown(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn invalid(p: &mut Problems, name: &str, v: &Value) {

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::error::{Problems, WaError};
+use crate::error::{Problems, WaError, shown};
 
 /// Most characters in `address` and `description` (documented).
 pub const MAX_TEXT_CHARS: usize = 256;
@@ -134,15 +134,6 @@ fn record<T>(problems: &mut Problems, result: Result<T, Vec<WaError>>, store: im
     match result {
         Ok(value) => store(value),
         Err(errors) => errors.into_iter().for_each(|e| problems.push(e)),
-    }
-}
-
-/// How a value is echoed in `Parameter '<name>' has invalid value '<value>'`:
-/// strings as they are, anything else as JSON.
-fn shown(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Problems, WaError};
+use crate::error::{Problems, WaError, shown};
 
 /// Most providers kept.
 pub const MAX_PROVIDERS: usize = 100;
@@ -51,7 +51,6 @@ pub fn parse_post(body: &Value) -> Result<MediaProvider, WaError> {
     p.into_result()?;
     let mut p = Problems::new();
 
-    let shown = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     let name = match obj.get("name").and_then(Value::as_str) {
         Some(n) if valid_name(n) => Some(n.to_owned()),
         _ => {

@@ -356,10 +356,7 @@ impl SettingsService {
             }
             Some(Value::Bool(false)) | Some(Value::Null) => return Err(WaError::invalid("Pin must not be empty")),
             Some(Value::String(s)) if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) => s.clone(),
-            Some(other) => {
-                let shown = other.as_str().map_or_else(|| other.to_string(), str::to_owned);
-                return Err(WaError::invalid_value("pin", &shown));
-            }
+            Some(other) => return Err(WaError::invalid_json_value("pin", other)),
         };
         if self.network.registered_number().is_none() {
             return Err(not_ready());
