@@ -103,12 +103,10 @@ impl SimulatedNetwork {
         let state = if (source == "verify" || source == "restore") && !stored.is_empty() {
             AccountState::Registered { number: stored }
         } else if opts.start_unregistered {
-            store.put_meta(NUMBER_KEY, "").await?;
-            store.put_meta(SOURCE_KEY, "").await?;
+            save_account(store.as_ref(), clock.now_unix(), "", "").await?;
             AccountState::Unregistered
         } else {
-            store.put_meta(NUMBER_KEY, &opts.number).await?;
-            store.put_meta(SOURCE_KEY, "startup").await?;
+            save_account(store.as_ref(), clock.now_unix(), &opts.number, "startup").await?;
             AccountState::Registered { number: opts.number.clone() }
         };
         match &state {
@@ -178,15 +176,7 @@ impl Network for SimulatedNetwork {
             return Err(sunset_error());
         }
         if wipe {
-            self.store
-                .write_settings(
-                    vec![
-                        SettingWrite::PutMeta { key: NUMBER_KEY.into(), value: String::new() },
-                        SettingWrite::PutMeta { key: SOURCE_KEY.into(), value: String::new() },
-                    ],
-                    self.clock.now_unix(),
-                )
-                .await?;
+            save_account(self.store.as_ref(), self.clock.now_unix(), "", "").await?;
             self.set_state(AccountState::Unregistered);
         } else if self.registered_number().as_deref() == Some(number) {
             return Ok(CodeRequest::AlreadyRegistered);
@@ -226,15 +216,7 @@ impl Network for SimulatedNetwork {
             number
         };
         // Both keys in one transaction: a crash between them must not lose the registration.
-        self.store
-            .write_settings(
-                vec![
-                    SettingWrite::PutMeta { key: NUMBER_KEY.into(), value: number.clone() },
-                    SettingWrite::PutMeta { key: SOURCE_KEY.into(), value: "verify".into() },
-                ],
-                self.clock.now_unix(),
-            )
-            .await?;
+        save_account(self.store.as_ref(), self.clock.now_unix(), &number, "verify").await?;
         self.set_state(AccountState::Registered { number: number.clone() });
         tracing::info!(number = %number, "simulated network: number registered");
         Ok(number)
@@ -260,6 +242,16 @@ impl Network for SimulatedNetwork {
     fn is_whatsapp_user(&self, wa_id: &str) -> bool {
         crate::receipts::customer(wa_id) != crate::receipts::Customer::NotOnWhatsApp
     }
+}
+
+/// Writes the registered number and how it was registered, together: a crash
+/// between the two must not leave a number with the wrong origin.
+async fn save_account(store: &dyn Store, now: i64, number: &str, source: &str) -> Result<(), StoreError> {
+    let writes = vec![
+        SettingWrite::PutMeta { key: NUMBER_KEY.into(), value: number.into() },
+        SettingWrite::PutMeta { key: SOURCE_KEY.into(), value: source.into() },
+    ];
+    store.write_settings(writes, now).await
 }
 
 /// Meta's answer to registration after the On-Premises sunset.
