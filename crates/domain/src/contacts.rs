@@ -171,10 +171,10 @@ impl ContactsService {
     /// `POST /v1/contacts`.
     pub async fn check(&self, body: &Map<String, Value>) -> Result<Vec<Value>, WaError> {
         let req = parse_check(body)?;
-        let Some(own) = self.network.registered_number() else {
+        if self.network.registered_number().is_none() {
             return Err(WaError::new(ErrorCode::ServiceNotReady, "Service not ready"));
-        };
-        let cc = country_code_of(&own);
+        }
+        let cc = self.network.registered_country_code();
         if !self.legacy {
             return Ok(check(&req, cc));
         }

@@ -57,6 +57,12 @@ pub trait Network: Send + Sync + 'static {
     /// The registered business number (`wa_id`), if any.
     fn registered_number(&self) -> Option<String>;
 
+    /// The calling code of the registered number. Backends should keep it with
+    /// the registration: senders ask for it on every message.
+    fn registered_country_code(&self) -> Option<u16> {
+        self.registered_number().and_then(|n| crate::contacts::country_code_of(&n))
+    }
+
     /// Takes over a registration already written to the store under
     /// [`ACCOUNT_NUMBER_META`] (a restored backup).
     fn adopt_registration(&self, number: &str);

@@ -7,6 +7,7 @@ use tokio::sync::Notify;
 use crate::receipts::{Delays, ReceiptWorker};
 use wabiz_domain::WaError;
 use wabiz_domain::clock::Clock;
+use wabiz_domain::contacts::country_code_of;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
 use wabiz_domain::ports::{SettingWrite, Store, StoreError};
 
@@ -66,7 +67,19 @@ impl SimulatorOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum AccountState {
     Unregistered,
-    Registered { number: String },
+    /// `cc` is the number's calling code, worked out once here rather than on
+    /// every send (national numbers are read in the business's country).
+    Registered {
+        number: String,
+        cc: Option<u16>,
+    },
+}
+
+impl AccountState {
+    fn registered(number: String) -> Self {
+        let cc = country_code_of(&number);
+        AccountState::Registered { number, cc }
+    }
 }
 
 /// The simulated network.
@@ -101,16 +114,16 @@ impl SimulatedNetwork {
         let source = store.get_meta(SOURCE_KEY).await?.unwrap_or_default();
         let stored = store.get_meta(NUMBER_KEY).await?.unwrap_or_default();
         let state = if (source == "verify" || source == "restore") && !stored.is_empty() {
-            AccountState::Registered { number: stored }
+            AccountState::registered(stored)
         } else if opts.start_unregistered {
             save_account(store.as_ref(), clock.now_unix(), "", "").await?;
             AccountState::Unregistered
         } else {
             save_account(store.as_ref(), clock.now_unix(), &opts.number, "startup").await?;
-            AccountState::Registered { number: opts.number.clone() }
+            AccountState::registered(opts.number.clone())
         };
         match &state {
-            AccountState::Registered { number } => {
+            AccountState::Registered { number, .. } => {
                 tracing::info!(number = %number, "simulated network: number registered")
             }
             AccountState::Unregistered => tracing::info!("simulated network: no number registered yet"),
@@ -161,13 +174,20 @@ impl Network for SimulatedNetwork {
 
     fn registered_number(&self) -> Option<String> {
         match &*self.state.read().unwrap_or_else(|e| e.into_inner()) {
-            AccountState::Registered { number } => Some(number.clone()),
+            AccountState::Registered { number, .. } => Some(number.clone()),
+            AccountState::Unregistered => None,
+        }
+    }
+
+    fn registered_country_code(&self) -> Option<u16> {
+        match &*self.state.read().unwrap_or_else(|e| e.into_inner()) {
+            AccountState::Registered { cc, .. } => *cc,
             AccountState::Unregistered => None,
         }
     }
 
     fn adopt_registration(&self, number: &str) {
-        self.set_state(AccountState::Registered { number: number.to_owned() });
+        self.set_state(AccountState::registered(number.to_owned()));
         tracing::info!(number = %number, "simulated network: registration restored");
     }
 
@@ -217,7 +237,7 @@ impl Network for SimulatedNetwork {
         };
         // Both keys in one transaction: a crash between them must not lose the registration.
         save_account(self.store.as_ref(), self.clock.now_unix(), &number, "verify").await?;
-        self.set_state(AccountState::Registered { number: number.clone() });
+        self.set_state(AccountState::registered(number.clone()));
         tracing::info!(number = %number, "simulated network: number registered");
         Ok(number)
     }

@@ -12,7 +12,7 @@ use super::inbound;
 use super::templates::{self, Template};
 use super::validate::{MediaRef, MessageType, OutboundMessage, RecipientType, Rules, TemplateCall, validate};
 use crate::clock::Clock;
-use crate::contacts::{ContactsService, country_code_of, normalize};
+use crate::contacts::{ContactsService, normalize};
 use crate::error::{ErrorCode, ErrorItem, WaError};
 use crate::media::MediaService;
 use crate::network::Network;
@@ -96,8 +96,8 @@ impl MessageService {
         };
         let (peer, contact) = match msg.recipient_type {
             RecipientType::Individual => {
-                let wa_id =
-                    normalize(&msg.to, country_code_of(&own)).ok_or_else(|| WaError::invalid_value("to", &msg.to))?;
+                let wa_id = normalize(&msg.to, self.network.registered_country_code())
+                    .ok_or_else(|| WaError::invalid_value("to", &msg.to))?;
                 if wa_id == own {
                     return Err(WaError::new(ErrorCode::BadUser, "Cannot send a message to your own number"));
                 }
@@ -200,8 +200,8 @@ impl MessageService {
         let Some(own) = self.network.registered_number() else {
             return Err(WaError::new(ErrorCode::ServiceNotReady, "Service not ready"));
         };
-        let wa_id =
-            normalize(&req.from, country_code_of(&own)).ok_or_else(|| WaError::invalid_value("from", &req.from))?;
+        let wa_id = normalize(&req.from, self.network.registered_country_code())
+            .ok_or_else(|| WaError::invalid_value("from", &req.from))?;
         if wa_id == own {
             return Err(WaError::new(ErrorCode::BadUser, "A customer cannot have the business's own number"));
         }
