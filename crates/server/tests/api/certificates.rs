@@ -210,15 +210,6 @@ async fn assert_no_webhook_ca(app: &TestApp, token: &str) {
     assert_error(s, &b, 404, 1006, Some(WEBHOOK_CA_NOT_FOUND));
 }
 
-/// A success whose body is `meta` only.
-fn assert_meta_only(status: StatusCode, body: &Value, want_status: u16) {
-    assert_eq!(status.as_u16(), want_status, "status; body: {body}");
-    assert!(body["meta"]["version"].is_string(), "meta.version missing: {body}");
-    assert_eq!(body["meta"]["api_status"], "stable", "body: {body}");
-    let keys: Vec<&String> = body.as_object().unwrap_or_else(|| panic!("not an object: {body}")).keys().collect();
-    assert_eq!(keys, ["meta"], "body must be meta only: {body}");
-}
-
 /// A `400`/`1009` whose details the spec leaves open (Recommended checks).
 fn assert_invalid(status: StatusCode, body: &Value, what: &str) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: body {body}");

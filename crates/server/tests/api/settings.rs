@@ -85,15 +85,6 @@ async fn send(rb: RequestBuilder, what: &str) -> (StatusCode, Value) {
     json(rb.send().await.unwrap_or_else(|e| panic!("{what}: {e}"))).await
 }
 
-async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let what = format!("{method} {path}");
-    let mut rb = app.authed(method, path, token);
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    send(rb, &what).await
-}
-
 async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     call(app, token, Method::GET, path, None).await
 }
@@ -135,42 +126,6 @@ async fn business(app: &TestApp, token: &str) -> Value {
     assert_eq!(s, StatusCode::OK, "GET business profile: {b}");
     assert_meta(&b);
     b["settings"]["business"]["profile"].clone()
-}
-
-fn assert_meta(body: &Value) {
-    assert!(body["meta"]["version"].is_string(), "meta.version missing: {body}");
-    assert_eq!(body["meta"]["api_status"], "stable", "meta.api_status: {body}");
-}
-
-/// A success whose body is `meta` only.
-fn assert_meta_only(status: StatusCode, body: &Value, want: u16) {
-    assert_eq!(status.as_u16(), want, "status; body: {body}");
-    assert_meta(body);
-    let keys: Vec<&str> =
-        body.as_object().unwrap_or_else(|| panic!("not an object: {body}")).keys().map(String::as_str).collect();
-    assert_eq!(keys, ["meta"], "meta-only body expected: {body}");
-}
-
-/// Like `assert_error`, but the error must be the only one.
-fn assert_one_error(status: StatusCode, body: &Value, http: u16, code: u64, details: &str) {
-    assert_error(status, body, http, code, Some(details));
-    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "exactly one error expected: {body}");
-}
-
-/// An error of which only status and code are fixed by the spec.
-fn assert_code(status: StatusCode, body: &Value, http: u16, code: u64) {
-    assert_eq!(status.as_u16(), http, "status; body: {body}");
-    assert_meta(body);
-    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("no errors array: {body}"));
-    assert!(!errors.is_empty(), "empty errors: {body}");
-    for e in errors {
-        assert_eq!(e["code"].as_u64(), Some(code), "code; body: {body}");
-        assert!(e["title"].is_string(), "title missing: {body}");
-    }
-}
-
-fn invalid_value(name: &str, value: &str) -> String {
-    format!("Parameter '{name}' has invalid value '{value}'")
 }
 
 fn error_details(body: &Value) -> BTreeSet<String> {

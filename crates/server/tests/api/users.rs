@@ -21,12 +21,6 @@ const TOKEN_LIFETIME: i64 = 604_800;
 
 // ------------------------------------------------------------------ helpers
 
-/// Asserts the `meta` object of a response.
-fn assert_meta(body: &Value) {
-    assert!(body["meta"]["version"].is_string(), "meta.version missing: {body}");
-    assert_eq!(body["meta"]["api_status"], "stable", "meta.api_status: {body}");
-}
-
 /// Asserts a success: status, `meta`, and that the only other key is `key`
 /// holding exactly `want` (or no other key at all when `key` is `None`).
 fn assert_payload(status: StatusCode, body: &Value, want_status: u16, key: Option<(&str, Value)>) {
