@@ -71,6 +71,8 @@ pub struct AppState {
     pub links: PublicLinks,
     /// `--strict-restart-semantics`: report restart-required changes in a header.
     pub strict_restart: bool,
+    /// What the webhook engine reports about itself.
+    pub webhooks: Arc<wabiz_webhooks::Metrics>,
 }
 
 /// How public links (profile photo) are built.

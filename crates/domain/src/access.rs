@@ -59,7 +59,7 @@ pub fn required_access(method: &str, path: &str) -> Access {
     if (is("PUT") || is("POST")) && under(path, "/v1/services") {
         return Access::Role(Role::Admin);
     }
-    if under(path, "/simulator") {
+    if under(path, "/simulator") || under(path, "/wabiz") {
         return Access::Role(Role::Admin);
     }
     Access::Role(Role::User)
@@ -93,6 +93,8 @@ mod tests {
             ("GET", "/v1/certificates/webhooks/ca", Role(crate::users::Role::Admin)),
             ("PUT", "/v1/services/message/gc", Role(crate::users::Role::Admin)),
             ("POST", "/simulator/inbound", Role(crate::users::Role::Admin)),
+            ("GET", "/wabiz/callbacks", Role(crate::users::Role::Admin)),
+            ("GET", "/wabizz", Role(crate::users::Role::User)),
             ("GET", "/simulator/templates", Role(crate::users::Role::Admin)),
             ("POST", "/v1/messages", Role(crate::users::Role::User)),
             ("DELETE", "/v1/messages", Role(crate::users::Role::User)),

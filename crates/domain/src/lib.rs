@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod account;
+pub mod callbacks;
 pub mod certificates;
 pub mod clock;
 pub mod contacts;

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::callbacks::{CallbackOutcome, Conversation, NewCallback, PendingCallback};
 use crate::error::{ErrorCode, WaError};
 use crate::users::Role;
 
@@ -161,6 +162,11 @@ pub struct MessageRecord {
     pub next_event_at: Option<i64>,
     /// Why it will fail (JSON error objects), decided at acceptance.
     pub failure: Option<String>,
+    /// Outbound: the pricing category (`service`, or the template's).
+    pub category: Option<String>,
+    /// Outbound: the pricing conversation it was sent in (JSON of
+    /// [`Conversation`]), once `sent`.
+    pub conversation: Option<String>,
 }
 
 /// An outbound message whose next step is due.
@@ -173,6 +179,9 @@ pub struct DueMessage {
     pub kind: String,
     /// The type object as sent (JSON text).
     pub content: String,
+    pub category: Option<String>,
+    /// JSON of [`Conversation`], once `sent`.
+    pub conversation: Option<String>,
 }
 
 /// A status change of a message. It applies only if the message is still in
@@ -190,6 +199,10 @@ pub struct Transition {
     pub next_event_at: Option<i64>,
     /// A message the customer sends back, stored with the step (same transaction).
     pub reply: Option<MessageRecord>,
+    /// The conversation the message was sent in (set with `sent`).
+    pub conversation: Option<String>,
+    /// The callbacks that report the step (and the reply), stored with it.
+    pub callbacks: Vec<NewCallback>,
 }
 
 /// One entry of a message's status history.
@@ -202,8 +215,9 @@ pub struct StatusRecord {
 
 #[async_trait]
 pub trait MessageStore: Send + Sync {
-    /// Stores a new message; when this returns `Ok`, it is on disk.
-    async fn insert_message(&self, message: &MessageRecord) -> StoreResult<()>;
+    /// Stores a new message and the callbacks that report it, in one
+    /// transaction; when this returns `Ok`, they are on disk.
+    async fn insert_message(&self, message: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<()>;
     async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>>;
     /// Outbound messages whose next step is due at `now_ms`, oldest first.
     async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>>;
@@ -231,6 +245,8 @@ pub struct TemplateRecord {
     pub language: String,
     pub components: String,
     pub created_at: i64,
+    /// `MARKETING`, `UTILITY` or `AUTHENTICATION`.
+    pub category: String,
 }
 
 #[async_trait]
@@ -252,6 +268,50 @@ pub trait ContactStore: Send + Sync {
     async fn put_contacts(&self, results: Vec<(String, String)>, checked_at: i64) -> StoreResult<()>;
 }
 
+/// The callback queue (`webhooks.md` §1): callbacks wait here until the
+/// receiver acknowledges them. A node *claims* the callbacks it is delivering
+/// until `claimed_until`, so that nodes sharing a database never deliver the
+/// same callback at once.
+#[async_trait]
+pub trait CallbackStore: Send + Sync {
+    /// Stores callbacks not tied to another write (errors, services).
+    async fn enqueue_callbacks(&self, callbacks: Vec<NewCallback>) -> StoreResult<()>;
+    /// Claims up to `limit` unclaimed callbacks (or ones whose claim expired
+    /// before `now_ms`), oldest first, for `node` until `until_ms`.
+    async fn claim_callbacks(
+        &self,
+        node: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<PendingCallback>>;
+    /// Extends `node`'s claims to `until_ms`.
+    async fn renew_callback_claims(&self, node: &str, until_ms: i64) -> StoreResult<()>;
+    /// Releases the claims of `node`, or every claim with `None` (a single
+    /// node starting after a crash); returns how many.
+    async fn release_callback_claims(&self, node: Option<&str>) -> StoreResult<u64>;
+    /// Records attempts: delivered callbacks are removed, failed ones keep
+    /// their history and next attempt time.
+    async fn finish_callbacks(&self, outcomes: Vec<CallbackOutcome>) -> StoreResult<()>;
+    /// Pending callbacks, oldest first, from `after_seq` on.
+    async fn list_callbacks(&self, after_seq: i64, limit: usize) -> StoreResult<Vec<PendingCallback>>;
+    async fn get_callback(&self, seq: i64) -> StoreResult<Option<PendingCallback>>;
+    /// How many callbacks are pending, and when the oldest was stored.
+    async fn callback_backlog(&self) -> StoreResult<(u64, Option<i64>)>;
+    /// Drops every pending callback (`callback_persist: false` at start);
+    /// returns how many.
+    async fn clear_callbacks(&self) -> StoreResult<u64>;
+}
+
+/// Pricing conversations, one per customer and category at a time.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// The conversation each `(peer, category)` is in at `now` (Unix
+    /// seconds), opening a new one where none is open. One transaction, so
+    /// concurrent callers agree.
+    async fn open_conversations(&self, wanted: Vec<(String, String)>, now: i64) -> StoreResult<Vec<Conversation>>;
+}
+
 /// Everything the server stores.
 #[async_trait]
 pub trait Store:
@@ -263,6 +323,8 @@ pub trait Store:
     + MessageStore
     + TemplateStore
     + ContactStore
+    + CallbackStore
+    + ConversationStore
     + Send
     + Sync
     + 'static

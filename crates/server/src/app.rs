@@ -17,6 +17,7 @@ use tower::ServiceExt as _;
 use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks};
 use wabiz_cluster::NodeIdentity;
 use wabiz_domain::account::AccountService;
+use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::{Clock, SystemClock};
 use wabiz_domain::contacts::ContactsService;
 use wabiz_domain::media::MediaService;
@@ -30,6 +31,7 @@ use wabiz_domain::users::password::PasswordHasher;
 use wabiz_domain::users::{UserService, UserServiceConfig};
 use wabiz_simulator::SimulatedNetwork;
 use wabiz_store::files::DiskMediaFiles;
+use wabiz_webhooks::{Engine, EngineConfig};
 
 use crate::config::{Config, TlsMode};
 use crate::telemetry::{self, FilterHandle};
@@ -166,6 +168,12 @@ impl App {
             Arc::clone(&opts.clock),
             config.contacts_legacy,
         ));
+        // Callbacks: producers store them with their cause; the engine delivers.
+        let outbox = Outbox::new(settings.subscribe());
+        wabiz_webhooks::prepare_queue(store.as_ref(), settings.current().callback_persist)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot prepare the callback queue: {e}"))?;
+        let webhook_metrics = Arc::new(wabiz_webhooks::Metrics::default());
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             users: Arc::clone(&users),
@@ -189,6 +197,7 @@ impl App {
                     Arc::clone(&opts.clock),
                     Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
                     config.open_window,
+                    outbox.clone(),
                 )
                 .with_contacts(Arc::clone(&contacts)),
             ),
@@ -200,6 +209,7 @@ impl App {
                 scheme: if rustls.is_some() { "https" } else { "http" },
             },
             strict_restart: config.strict_restart,
+            webhooks: Arc::clone(&webhook_metrics),
         };
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
         let make_service =
@@ -225,7 +235,24 @@ impl App {
         let shutdown = CancellationToken::new();
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
-            tokio::spawn(network.receipt_worker().run(shutdown.clone())),
+            tokio::spawn(network.receipt_worker(outbox.clone()).run(shutdown.clone())),
+            tokio::spawn(
+                Engine {
+                    store: Arc::clone(&store),
+                    clock: Arc::clone(&opts.clock),
+                    settings: settings.subscribe(),
+                    webhook_ca: settings.subscribe_webhook_ca(),
+                    wake: outbox.wake_handle(),
+                    metrics: Arc::clone(&webhook_metrics),
+                    config: EngineConfig {
+                        node: node.to_string(),
+                        allow_http: config.allow_http_webhooks,
+                        timeout: config.webhook_timeout,
+                        window: config.webhook_window,
+                    },
+                }
+                .run(shutdown.clone()),
+            ),
         ];
         if let Some(handle) = opts.log_filter {
             background.extend(telemetry::follow_settings(

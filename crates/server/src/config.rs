@@ -72,6 +72,18 @@ pub struct ServeArgs {
     #[arg(long, env = "WABIZ_ALLOW_HTTP_WEBHOOKS")]
     pub allow_http_webhooks: bool,
 
+    /// Time limit of one webhook attempt, in milliseconds; a callback not
+    /// answered in time is retried with the backoff.
+    #[arg(long, env = "WABIZ_WEBHOOK_TIMEOUT_MS", value_name = "MS", default_value_t = 20_000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub webhook_timeout_ms: u64,
+
+    /// Most pending callbacks a node holds in memory; the rest wait in the
+    /// database (memory stays flat however long the receiver is away).
+    #[arg(long, env = "WABIZ_WEBHOOK_WINDOW", value_name = "N", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
+    pub webhook_window: u64,
+
     /// The WhatsApp network backend.
     #[arg(long, env = "WABIZ_NETWORK", value_enum, default_value = "simulator")]
     pub network: NetworkKind,
@@ -183,6 +195,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub tls: TlsMode,
     pub allow_http_webhooks: bool,
+    pub webhook_timeout: std::time::Duration,
+    pub webhook_window: usize,
     pub simulator: SimulatorOptions,
     pub api_key: Option<String>,
     pub meta_version: String,
@@ -245,6 +259,8 @@ impl ServeArgs {
             database,
             tls,
             allow_http_webhooks: self.allow_http_webhooks,
+            webhook_timeout: std::time::Duration::from_millis(self.webhook_timeout_ms),
+            webhook_window: usize::try_from(self.webhook_window).unwrap_or(4096),
             simulator,
             api_key: self.api_key.or_else(|| env("WA_API_KEY")),
             meta_version: env("WA_VERSION")

@@ -6,6 +6,7 @@ use tokio::sync::Notify;
 
 use crate::receipts::{Delays, ReceiptWorker};
 use wabiz_domain::WaError;
+use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::contacts::country_code_of;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
@@ -139,7 +140,7 @@ impl SimulatedNetwork {
     }
 
     /// The worker that moves accepted messages on; the server runs it.
-    pub fn receipt_worker(self: &Arc<Self>) -> ReceiptWorker {
+    pub fn receipt_worker(self: &Arc<Self>, outbox: Outbox) -> ReceiptWorker {
         let me = Arc::clone(self);
         ReceiptWorker {
             store: Arc::clone(&self.store),
@@ -147,6 +148,7 @@ impl SimulatedNetwork {
             delays: self.opts.delays,
             wake: Arc::clone(&self.wake),
             business: Arc::new(move || me.registered_number()),
+            outbox,
         }
     }
 

@@ -11,10 +11,11 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use wabiz_domain::callbacks::{Conversation, Outbox, StatusEvent};
 use wabiz_domain::clock::Clock;
 use wabiz_domain::error::{ErrorCode, ErrorItem};
 use wabiz_domain::messages::inbound::{InboundRequest, callback, new_inbound_id};
-use wabiz_domain::ports::{DueMessage, MessageRecord, Store, Transition};
+use wabiz_domain::ports::{DueMessage, MessageRecord, Store, StoreError, Transition};
 
 /// Delays between the steps, in milliseconds (all zero for load tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +102,8 @@ pub fn reply_to(due: &DueMessage, business: &str, now_ms: i64) -> Option<Message
         updated_at: at,
         next_event_at: None,
         failure: None,
+        category: None,
+        conversation: None,
     })
 }
 
@@ -121,11 +124,12 @@ pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transi
         _ => delays.delivered_ms,
     };
     let (status, errors, next) = match (due.status.as_str(), who) {
-        // A failure decided at acceptance (a template that does not fit) comes first.
-        ("accepted", _) if due.failure.is_some() => ("failed", due.failure.clone(), None),
+        // A recipient who is not on WhatsApp fails first; then a failure decided
+        // at acceptance (a template that does not fit, the 24-hour window).
         ("accepted", Customer::NotOnWhatsApp) => {
             ("failed", errors_json(ErrorCode::UserNotValid, "Recipient is not a valid WhatsApp user"), None)
         }
+        ("accepted", _) if due.failure.is_some() => ("failed", due.failure.clone(), None),
         ("accepted", _) => ("sent", None, after(delivered_delay)),
         ("sent", Customer::Incapable) => (
             "failed",
@@ -145,6 +149,8 @@ pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transi
         errors,
         next_event_at: next,
         reply: None,
+        conversation: None,
+        callbacks: Vec::new(),
     })
 }
 
@@ -156,6 +162,8 @@ pub struct ReceiptWorker {
     pub wake: Arc<Notify>,
     /// The registered business number (replies quote messages it sent).
     pub business: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+    /// Where status callbacks and replies go.
+    pub outbox: Outbox,
 }
 
 /// Most steps applied in one transaction.
@@ -164,6 +172,78 @@ const BATCH: usize = 512;
 const MAX_IDLE: Duration = Duration::from_secs(1);
 
 impl ReceiptWorker {
+    /// The next step of each due message, with the callbacks that report it.
+    /// A `sent` step opens (or joins) the customer's pricing conversation
+    /// first, so that its status can name it.
+    async fn steps(&self, due: &[DueMessage], now: i64) -> Result<Vec<Transition>, StoreError> {
+        let business = (self.business)().unwrap_or_default();
+        let policy = self.outbox.policy();
+        let mut steps: Vec<Transition> = due
+            .iter()
+            .map(|d| match next_step(d, now, self.delays) {
+                Some(mut t) => {
+                    // A reply is stored with the step that triggers it.
+                    if t.status == "read" {
+                        t.reply = reply_to(d, &business, now);
+                    }
+                    t
+                }
+                // Nothing left to do: just stop scheduling it.
+                None => Transition {
+                    id: d.id.clone(),
+                    from_status: d.status.clone(),
+                    status: d.status.clone(),
+                    at: now / 1000,
+                    errors: None,
+                    next_event_at: None,
+                    reply: None,
+                    conversation: None,
+                    callbacks: Vec::new(),
+                },
+            })
+            .collect();
+
+        let wanted: Vec<(String, String)> = due
+            .iter()
+            .zip(&steps)
+            .filter(|(_, t)| t.status == "sent")
+            .map(|(d, _)| (d.peer.clone(), d.category.clone().unwrap_or_else(|| "service".into())))
+            .collect();
+        let mut opened =
+            if wanted.is_empty() { Vec::new() } else { self.store.open_conversations(wanted, now / 1000).await? }
+                .into_iter();
+
+        for (d, t) in due.iter().zip(steps.iter_mut()) {
+            if t.status == d.status {
+                continue;
+            }
+            let conversation: Option<Conversation> = if t.status == "sent" {
+                let c = opened.next();
+                t.conversation = c.as_ref().and_then(|c| serde_json::to_string(c).ok());
+                c
+            } else {
+                // Only the `sent` status tells that the conversation opened here.
+                d.conversation
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str::<Conversation>(c).ok())
+                    .map(|c| Conversation { opened_here: false, ..c })
+            };
+            let event = StatusEvent {
+                message_id: &d.id,
+                recipient_id: &d.peer,
+                status: &t.status,
+                at: t.at,
+                errors: t.errors.as_deref(),
+                conversation: conversation.as_ref(),
+            };
+            t.callbacks.extend(Outbox::status(&policy, &event, now));
+            if let Some(reply) = &t.reply {
+                t.callbacks.extend(Outbox::inbound(&policy, &reply.content, now));
+            }
+        }
+        Ok(steps)
+    }
+
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             if shutdown.is_cancelled() {
@@ -171,35 +251,16 @@ impl ReceiptWorker {
             }
             let now = self.clock.now_millis();
             match self.store.due_messages(now, BATCH).await {
-                Ok(due) if !due.is_empty() => {
-                    let business = (self.business)().unwrap_or_default();
-                    let steps: Vec<Transition> = due
-                        .iter()
-                        .map(|d| match next_step(d, now, self.delays) {
-                            Some(mut t) => {
-                                // A reply is stored with the step that triggers it.
-                                if t.status == "read" {
-                                    t.reply = reply_to(d, &business, now);
-                                }
-                                t
-                            }
-                            // Nothing left to do: just stop scheduling it.
-                            None => Transition {
-                                id: d.id.clone(),
-                                from_status: d.status.clone(),
-                                status: d.status.clone(),
-                                at: now / 1000,
-                                errors: None,
-                                next_event_at: None,
-                                reply: None,
-                            },
-                        })
-                        .collect();
-                    match self.store.apply_transitions(steps).await {
-                        Ok(()) => continue,
+                Ok(due) if !due.is_empty() => match self.steps(&due, now).await {
+                    Ok(steps) => match self.store.apply_transitions(steps).await {
+                        Ok(()) => {
+                            self.outbox.stored();
+                            continue;
+                        }
                         Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
-                    }
-                }
+                    },
+                    Err(e) => tracing::warn!(error = %e, "simulated network: could not open conversations"),
+                },
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "simulated network: could not read due messages"),
             }
@@ -228,6 +289,8 @@ mod tests {
             failure: None,
             kind: "text".into(),
             content: r#"{"body":"hello"}"#.into(),
+            category: None,
+            conversation: None,
         }
     }
 

@@ -28,6 +28,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 6, name: "templates", sql: include_str!("../migrations/sqlite/0006_templates.sql") },
     Migration { version: 7, name: "message_order", sql: include_str!("../migrations/sqlite/0007_message_order.sql") },
     Migration { version: 8, name: "contacts", sql: include_str!("../migrations/sqlite/0008_contacts.sql") },
+    Migration { version: 9, name: "callbacks", sql: include_str!("../migrations/sqlite/0009_callbacks.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -40,6 +41,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 6, name: "templates", sql: include_str!("../migrations/postgres/0006_templates.sql") },
     Migration { version: 7, name: "message_order", sql: include_str!("../migrations/postgres/0007_message_order.sql") },
     Migration { version: 8, name: "contacts", sql: include_str!("../migrations/postgres/0008_contacts.sql") },
+    Migration { version: 9, name: "callbacks", sql: include_str!("../migrations/postgres/0009_callbacks.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

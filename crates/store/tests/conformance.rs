@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use tempfile::TempDir;
+use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, NewCallback};
 use wabiz_domain::ports::{
     MediaRecord, MessageRecord, SettingWrite, StatusRecord, Store, TemplateRecord, TokenRecord, Transition, UserRecord,
 };
@@ -110,6 +111,9 @@ conformance!(
     message_transitions,
     template_registry,
     inbound_window_and_read,
+    callback_queue,
+    callbacks_travel_with_their_cause,
+    conversations_last_a_day,
     contact_cache,
 );
 
@@ -360,9 +364,11 @@ async fn message_records(db: &TestDb) {
         updated_at: 1_700_000_000,
         next_event_at: Some(1_700_000_000_500),
         failure: Some(r#"[{"code":2001}]"#.into()),
+        category: Some("service".into()),
+        conversation: None,
     };
-    s.insert_message(&m).await.unwrap();
-    assert!(s.insert_message(&m).await.is_err(), "ids are unique");
+    s.insert_message(&m, &[]).await.unwrap();
+    assert!(s.insert_message(&m, &[]).await.is_err(), "ids are unique");
     assert_eq!(s.get_message(&m.id).await.unwrap(), Some(m.clone()));
     assert_eq!(s.get_message("nope").await.unwrap(), None);
     s.close().await;
@@ -385,10 +391,12 @@ async fn message_transitions(db: &TestDb) {
         updated_at: 1,
         next_event_at: due,
         failure: None,
+        category: None,
+        conversation: None,
     };
-    s.insert_message(&msg("a", Some(3_000))).await.unwrap();
-    s.insert_message(&msg("b", Some(1_000))).await.unwrap();
-    s.insert_message(&msg("c", None)).await.unwrap();
+    s.insert_message(&msg("a", Some(3_000)), &[]).await.unwrap();
+    s.insert_message(&msg("b", Some(1_000)), &[]).await.unwrap();
+    s.insert_message(&msg("c", None), &[]).await.unwrap();
     assert_eq!(s.next_message_event().await.unwrap(), Some(1_000));
     let due: Vec<String> = s.due_messages(2_000, 10).await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(due, ["b"]);
@@ -404,6 +412,8 @@ async fn message_transitions(db: &TestDb) {
         errors: None,
         next_event_at: next,
         reply: None,
+        conversation: None,
+        callbacks: Vec::new(),
     };
     s.apply_transitions(vec![t("b", "accepted", "sent", 10, Some(4_000)), t("a", "accepted", "sent", 10, Some(9_000))])
         .await
@@ -424,6 +434,8 @@ async fn message_transitions(db: &TestDb) {
         updated_at: 12,
         next_event_at: None,
         failure: None,
+        category: None,
+        conversation: None,
     };
     let failed = Transition {
         errors: Some(r#"[{"code":1013}]"#.into()),
@@ -463,6 +475,7 @@ async fn template_registry(db: &TestDb) {
         language: lang.into(),
         components: components.into(),
         created_at: 1,
+        category: "UTILITY".into(),
     };
     s.put_template(&t("en_US", "[1]")).await.unwrap();
     s.put_template(&t("pt_BR", "[2]")).await.unwrap();
@@ -496,14 +509,16 @@ async fn inbound_window_and_read(db: &TestDb) {
         updated_at: at,
         next_event_at: None,
         failure: None,
+        category: None,
+        conversation: None,
     };
     assert_eq!(s.last_inbound_at("1555").await.unwrap(), None);
-    s.insert_message(&msg("in1", "inbound", "1555", 100)).await.unwrap();
-    s.insert_message(&msg("in2", "inbound", "1555", 300)).await.unwrap();
+    s.insert_message(&msg("in1", "inbound", "1555", 100), &[]).await.unwrap();
+    s.insert_message(&msg("in2", "inbound", "1555", 300), &[]).await.unwrap();
     // Same second as in2, but later: it stays unread.
-    s.insert_message(&msg("in3", "inbound", "1555", 300)).await.unwrap();
-    s.insert_message(&msg("out", "outbound", "1555", 400)).await.unwrap();
-    s.insert_message(&msg("other", "inbound", "1666", 50)).await.unwrap();
+    s.insert_message(&msg("in3", "inbound", "1555", 300), &[]).await.unwrap();
+    s.insert_message(&msg("out", "outbound", "1555", 400), &[]).await.unwrap();
+    s.insert_message(&msg("other", "inbound", "1666", 50), &[]).await.unwrap();
     assert_eq!(s.last_inbound_at("1555").await.unwrap(), Some(300), "outbound messages do not count");
     let ids = |v: Vec<MessageRecord>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
     assert_eq!(ids(s.conversation("1555", 10).await.unwrap()), ["in1", "in2", "in3", "out"], "insertion order");
@@ -529,5 +544,141 @@ async fn contact_cache(db: &TestDb) {
     s.put_contacts(vec![("15550000001".into(), "valid".into())], 200).await.unwrap();
     assert_eq!(s.get_contact("15550000001").await.unwrap(), Some(("valid".into(), 200)));
     assert_eq!(s.get_contact("16315551234").await.unwrap(), Some(("valid".into(), 100)));
+    s.close().await;
+}
+
+fn callback(peer: &str, item: &str) -> NewCallback {
+    NewCallback {
+        kind: CallbackKind::Status,
+        peer: peer.into(),
+        subject: Some(format!("gB{item}")),
+        item: format!("{{\"n\":\"{item}\"}}"),
+        contact: None,
+        created_at: 1_000,
+    }
+}
+
+async fn callback_queue(db: &TestDb) {
+    let s = db.open().await;
+    s.enqueue_callbacks(vec![callback("1", "a"), callback("2", "b"), callback("1", "c")]).await.unwrap();
+    assert_eq!(s.callback_backlog().await.unwrap(), (3, Some(1_000)));
+
+    // Claims are exclusive until they expire, and come oldest first.
+    let first = s.claim_callbacks("node-a", 2_000, 60_000, 2).await.unwrap();
+    let items: Vec<&str> = first.iter().map(|c| c.item.as_str()).collect();
+    assert_eq!(items, [r#"{"n":"a"}"#, r#"{"n":"b"}"#]);
+    assert!(first[0].seq < first[1].seq);
+    assert_eq!((first[0].attempts, first[0].next_attempt_at, first[0].subject.as_deref()), (0, 1_000, Some("gBa")));
+    let second = s.claim_callbacks("node-b", 2_000, 60_000, 10).await.unwrap();
+    assert_eq!(second.len(), 1, "node-b only gets what node-a did not claim");
+    assert!(s.claim_callbacks("node-b", 59_999, 90_000, 10).await.unwrap().is_empty());
+    // node-a's claim lapses unless renewed.
+    s.renew_callback_claims("node-a", 120_000).await.unwrap();
+    let again = s.claim_callbacks("node-b", 60_000, 90_000, 10).await.unwrap();
+    assert_eq!(again.len(), 1, "only node-b's own lapsed claim: node-a renewed");
+    assert_eq!(again[0].seq, second[0].seq);
+    assert_eq!(s.claim_callbacks("node-b", 120_000, 200_000, 10).await.unwrap().len(), 3, "lapsed");
+
+    // Outcomes: delivered ones leave, failed ones keep their history.
+    let (a, b) = (first[0].seq, first[1].seq);
+    s.finish_callbacks(vec![
+        CallbackOutcome::Delivered { seq: a },
+        CallbackOutcome::Failed { seq: b, attempts: 2, at: 5_000, next_attempt_at: 11_000, result: "HTTP 500".into() },
+    ])
+    .await
+    .unwrap();
+    assert_eq!(s.get_callback(a).await.unwrap(), None);
+    let failed = s.get_callback(b).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.attempts, failed.last_attempt_at, failed.next_attempt_at, failed.last_result.as_deref()),
+        (2, Some(5_000), 11_000, Some("HTTP 500"))
+    );
+    let listed: Vec<i64> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.seq).collect();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(s.list_callbacks(listed[0], 10).await.unwrap().len(), 1, "paging by seq");
+
+    // A restarting single node releases every claim; a node its own.
+    assert_eq!(s.release_callback_claims(Some("node-a")).await.unwrap(), 0);
+    assert_eq!(s.release_callback_claims(None).await.unwrap(), 2);
+    assert_eq!(s.claim_callbacks("node-c", 0, 10, 10).await.unwrap().len(), 2);
+    assert_eq!(s.release_callback_claims(Some("node-c")).await.unwrap(), 2);
+
+    // Sequence numbers are not reused once the queue empties.
+    let last = *listed.last().unwrap();
+    assert_eq!(s.clear_callbacks().await.unwrap(), 2);
+    assert_eq!(s.callback_backlog().await.unwrap(), (0, None));
+    s.enqueue_callbacks(vec![callback("9", "z")]).await.unwrap();
+    let fresh = s.claim_callbacks("n", 0, 10, 10).await.unwrap();
+    assert!(fresh[0].seq > last, "{} > {last}", fresh[0].seq);
+    s.close().await;
+}
+
+async fn callbacks_travel_with_their_cause(db: &TestDb) {
+    let s = db.open().await;
+    let inbound = MessageRecord {
+        id: "ABin".into(),
+        direction: "inbound".into(),
+        recipient_type: "individual".into(),
+        peer: "1555".into(),
+        kind: "text".into(),
+        content: "{}".into(),
+        status: "received".into(),
+        created_at: 1,
+        updated_at: 1,
+        next_event_at: None,
+        failure: None,
+        category: None,
+        conversation: None,
+    };
+    s.insert_message(&inbound, &[callback("1555", "in")]).await.unwrap();
+    // A failing insert (duplicate id) stores no callback either.
+    assert!(s.insert_message(&inbound, &[callback("1555", "dup")]).await.is_err());
+    let out = MessageRecord {
+        id: "gBout".into(),
+        direction: "outbound".into(),
+        status: "accepted".into(),
+        next_event_at: Some(5),
+        category: Some("service".into()),
+        ..inbound.clone()
+    };
+    s.insert_message(&out, &[]).await.unwrap();
+    let step = |from: &str, to: &str, item: &str| Transition {
+        id: "gBout".into(),
+        from_status: from.into(),
+        status: to.into(),
+        at: 2,
+        errors: None,
+        next_event_at: None,
+        reply: None,
+        conversation: Some(r#"{"id":"c1"}"#.into()),
+        callbacks: vec![callback("1555", item)],
+    };
+    s.apply_transitions(vec![step("accepted", "sent", "sent")]).await.unwrap();
+    // A stale step (already moved on) brings no callback.
+    s.apply_transitions(vec![step("accepted", "sent", "stale")]).await.unwrap();
+    let items: Vec<String> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.item).collect();
+    assert_eq!(items, [r#"{"n":"in"}"#, r#"{"n":"sent"}"#]);
+    let stored = s.get_message("gBout").await.unwrap().unwrap();
+    assert_eq!((stored.category.as_deref(), stored.conversation.as_deref()), (Some("service"), Some(r#"{"id":"c1"}"#)));
+    let due = s.due_messages(10, 10).await.unwrap();
+    assert!(due.is_empty());
+    s.close().await;
+}
+
+async fn conversations_last_a_day(db: &TestDb) {
+    let s = db.open().await;
+    let w = |peer: &str, cat: &str| (peer.to_owned(), cat.to_owned());
+    let first =
+        s.open_conversations(vec![w("1", "service"), w("1", "service"), w("1", "marketing")], 1_000).await.unwrap();
+    assert!(first[0].opened_here && !first[1].opened_here && first[2].opened_here);
+    assert_eq!(first[0].id, first[1].id, "same customer and category: same conversation");
+    assert_ne!(first[0].id, first[2].id, "another category: another conversation");
+    assert_eq!((first[0].id.len(), first[0].expires_at), (32, 1_000 + 86_400));
+    let later = s.open_conversations(vec![w("1", "service")], 1_000 + 86_399).await.unwrap();
+    assert_eq!((later[0].id.as_str(), later[0].opened_here), (first[0].id.as_str(), false));
+    let next_day = s.open_conversations(vec![w("1", "service")], 1_000 + 86_400).await.unwrap();
+    assert!(next_day[0].opened_here);
+    assert_ne!(next_day[0].id, first[0].id);
+    assert_eq!(next_day[0].expires_at, 1_000 + 2 * 86_400);
     s.close().await;
 }

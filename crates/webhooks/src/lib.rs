@@ -1,5 +1,16 @@
-//! Webhook delivery. For now this holds the retry schedule of the application
-//! settings, which the delivery engine is built on. (Which webhook URLs are
-//! acceptable is a settings rule: `wabiz_domain::settings::application`.)
+//! Webhook delivery (`webhooks.md`): the engine that takes stored callbacks to
+//! the configured URL, with the settings' backoff, concurrency limit and
+//! filters, and what it reports about itself.
+//!
+//! Which callbacks exist is decided by their producers
+//! (`wabiz_domain::callbacks`); which webhook URLs are acceptable is a settings
+//! rule (`wabiz_domain::settings::application`).
 
 pub mod backoff;
+pub mod body;
+pub mod client;
+pub mod engine;
+pub mod metrics;
+
+pub use engine::{Engine, EngineConfig, prepare_queue};
+pub use metrics::Metrics;

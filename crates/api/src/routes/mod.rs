@@ -1,6 +1,7 @@
 //! Every route wabiz serves, one module per area.
 
 mod account;
+mod callbacks;
 mod certificates;
 mod contacts;
 mod health;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(media::routes())
         .merge(messages::routes())
         .merge(simulator::routes())
+        .merge(callbacks::routes())
 }
 
 /// Unknown path: 404/1006 `URL path not found`, whoever asks.

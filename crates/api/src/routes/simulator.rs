@@ -94,7 +94,7 @@ async fn conversation(State(state): State<AppState>, Path(wa_id): Path<String>) 
 }
 
 fn template_json(t: &wabiz_domain::messages::templates::Template) -> Value {
-    json!({ "namespace": t.namespace, "name": t.name, "language": t.language, "components": t.components })
+    json!({ "namespace": t.namespace, "name": t.name, "language": t.language, "category": t.category, "components": t.components })
 }
 
 async fn list_templates(State(state): State<AppState>) -> Result<Response, ApiError> {

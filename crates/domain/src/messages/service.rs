@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::inbound;
 use super::templates::{self, Template};
 use super::validate::{MediaRef, MessageType, OutboundMessage, RecipientType, Rules, TemplateCall, validate};
+use crate::callbacks::Outbox;
 use crate::clock::Clock;
 use crate::contacts::{ContactsService, normalize};
 use crate::error::{ErrorCode, ErrorItem, WaError};
@@ -36,7 +37,12 @@ pub struct MessageService {
     open_window: bool,
     /// The legacy "unknown contact" rule (`--contacts-legacy-validation`).
     contacts: Option<Arc<ContactsService>>,
+    outbox: Outbox,
 }
+
+/// The pricing category of free-form messages (and of templates the registry
+/// does not know, which fail anyway).
+const SERVICE: &str = "service";
 
 /// The customer-service window (`messages.md` §11).
 const WINDOW_SECS: i64 = 24 * 3600;
@@ -78,8 +84,9 @@ impl MessageService {
         clock: Arc<dyn Clock>,
         rules: Rules,
         open_window: bool,
+        outbox: Outbox,
     ) -> Self {
-        Self { store, network, media, clock, rules, open_window, contacts: None }
+        Self { store, network, media, clock, rules, open_window, contacts: None, outbox }
     }
 
     /// Applies the legacy contact rule to sends.
@@ -111,10 +118,10 @@ impl MessageService {
             contacts.send_gate(&peer).await?;
         }
         self.check_media(&msg).await?;
-        let failure = match &msg.template {
-            Some(call) => self.template_failure(call).await?,
-            None if msg.kind.is_free_form() => self.window_failure(&peer).await?,
-            None => None,
+        let (failure, category) = match &msg.template {
+            Some(call) => self.template_check(call).await?,
+            None if msg.kind.is_free_form() => (self.window_failure(&peer).await?, SERVICE.to_owned()),
+            None => (None, SERVICE.to_owned()),
         };
 
         let now = self.clock.now_unix();
@@ -130,8 +137,10 @@ impl MessageService {
             updated_at: now,
             next_event_at: self.network.first_step_at(self.clock.now_millis()),
             failure,
+            category: Some(category),
+            conversation: None,
         };
-        self.store.insert_message(&record).await?;
+        self.store.insert_message(&record, &[]).await?;
         self.network.outbound_accepted();
         Ok(Sent { id: record.id, contact })
     }
@@ -237,14 +246,18 @@ impl MessageService {
             updated_at: now,
             next_event_at: None,
             failure: None,
+            category: None,
+            conversation: None,
         };
-        self.store.insert_message(&record).await?;
+        let callback = Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis());
+        self.store.insert_message(&record, callback.as_slice()).await?;
+        self.outbox.stored();
         Ok(id)
     }
 
     /// How a template send will fail, if it does not fit the registry (the
-    /// failure is reported by status, after the 201).
-    async fn template_failure(&self, call: &TemplateCall) -> Result<Option<String>, WaError> {
+    /// failure is reported by status, after the 201), and its pricing category.
+    async fn template_check(&self, call: &TemplateCall) -> Result<(Option<String>, String), WaError> {
         let defs: Vec<Template> = self
             .store
             .find_templates(&call.namespace, &call.name)
@@ -252,10 +265,21 @@ impl MessageService {
             .into_iter()
             .filter_map(|r| {
                 let components = serde_json::from_str(&r.components).ok()?;
-                Some(Template { namespace: r.namespace, name: r.name, language: r.language, components })
+                Some(Template {
+                    namespace: r.namespace,
+                    name: r.name,
+                    language: r.language,
+                    components,
+                    category: r.category,
+                })
             })
             .collect();
-        Ok(templates::check(call, &defs).and_then(|e| serde_json::to_string(&[e]).ok()))
+        let failure = templates::check(call, &defs).and_then(|e| serde_json::to_string(&[e]).ok());
+        let category = defs
+            .iter()
+            .find(|t| t.language == call.language)
+            .map_or_else(|| "utility".to_owned(), |t| t.category.to_ascii_lowercase());
+        Ok((failure, category))
     }
 
     /// `POST /simulator/templates`: adds or replaces an approved template.
@@ -267,6 +291,7 @@ impl MessageService {
             language: t.language.clone(),
             components: t.components.to_string(),
             created_at: self.clock.now_unix(),
+            category: t.category.clone(),
         };
         self.store.put_template(&record).await?;
         Ok(t)
@@ -281,6 +306,7 @@ impl MessageService {
             .into_iter()
             .map(|r| Template {
                 components: serde_json::from_str(&r.components).unwrap_or(Value::Null),
+                category: r.category,
                 namespace: r.namespace,
                 name: r.name,
                 language: r.language,

@@ -21,6 +21,17 @@ pub struct Template {
     pub language: String,
     /// As given (`HEADER`, `BODY`, …), kept for listing.
     pub components: Value,
+    /// `MARKETING`, `UTILITY` (the default) or `AUTHENTICATION`: the pricing
+    /// category of its conversations.
+    #[serde(default = "default_category")]
+    pub category: String,
+}
+
+/// The categories the Business Management API gives templates.
+pub const CATEGORIES: [&str; 3] = ["MARKETING", "UTILITY", "AUTHENTICATION"];
+
+fn default_category() -> String {
+    "UTILITY".to_owned()
 }
 
 const HEADER_FORMATS: [&str; 5] = ["TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"];
@@ -69,6 +80,14 @@ impl Template {
             }
         };
         let (namespace, name, language) = (text("namespace"), text("name"), text("language"));
+        let category = match body.get("category") {
+            None | Some(Value::Null) => default_category(),
+            Some(Value::String(c)) if CATEGORIES.contains(&c.to_ascii_uppercase().as_str()) => c.to_ascii_uppercase(),
+            Some(other) => {
+                p.push(WaError::invalid_json_value("category", other));
+                String::new()
+            }
+        };
         let components = body.get("components").cloned().unwrap_or(Value::Null);
         match &components {
             Value::Array(items) => {
@@ -100,7 +119,7 @@ impl Template {
             other => p.push(WaError::invalid_value("components", &other.to_string())),
         }
         p.into_result()?;
-        Ok(Template { namespace, name, language, components })
+        Ok(Template { namespace, name, language, components, category })
     }
 
     fn header_format(&self) -> Option<&str> {

@@ -4,7 +4,12 @@
 
 use std::process::Command;
 
+use std::time::Duration;
+
+use serde_json::json;
+
 use crate::helpers::*;
+use crate::receiver::Receiver;
 
 /// The Python interpreter that has `wabclient` installed.
 const PYTHON_VAR: &str = "WABIZ_TEST_PYTHON";
@@ -21,16 +26,32 @@ fn python(test: &str) -> Option<String> {
 
 /// praekelt's `wabclient` (PyPI) logs in, reads and writes settings (delay
 /// fields as strings), profile, business profile, photo, users, backup and
-/// restore, over HTTPS, trusting the server's generated CA.
+/// restore, over HTTPS, trusting the server's generated CA. Then it checks a
+/// contact and sends a text, an uploaded image and a template (`hsm`), and
+/// the sent/delivered/read statuses of each reach the webhook it configured.
 #[tokio::test]
 async fn wabclient_works_unchanged() {
     let Some(python) = python("wabclient_works_unchanged") else { return };
-    let app = TestApp::spawn_with(Spawn::https()).await;
+    let rx = Receiver::start().await;
+    let spawn =
+        Spawn { https: true, ..Spawn::instant_receipts() }.arg("--allow-http-webhooks").arg("--simulator-open-window");
+    let app = TestApp::spawn_with(spawn).await;
+    // The registry knows the template the client sends (stored directly:
+    // wabclient must meet the factory password at its first login).
+    let template = wabiz_domain::ports::TemplateRecord {
+        namespace: "wabclient_ns".into(),
+        name: "greeting".into(),
+        language: "en".into(),
+        components: json!([{"type": "BODY", "text": "Hello {{1}}!"}]).to_string(),
+        created_at: 0,
+        category: "UTILITY".into(),
+    };
+    app.app().store().put_template(&template).await.expect("template stored");
     let ca = app.data_dir.path().join("tls/ca.pem");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/wabclient_check.py");
-    let base = app.base_url.clone();
+    let (base, hook) = (app.base_url.clone(), rx.url());
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(python).arg(script).arg(base).env("REQUESTS_CA_BUNDLE", ca).output()
+        Command::new(python).arg(script).arg(base).arg(hook).env("REQUESTS_CA_BUNDLE", ca).output()
     })
     .await
     .unwrap()
@@ -39,4 +60,14 @@ async fn wabclient_works_unchanged() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "wabclient failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("checks passed"), "{stdout}");
+    let ids: Vec<String> = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("MESSAGE_IDS "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_else(|| panic!("no message ids printed: {stdout}"));
+    let pairs = rx.wait_for_statuses(9, Duration::from_secs(20)).await;
+    for id in &ids {
+        let of: Vec<&str> = pairs.iter().filter(|(i, _)| i == id).map(|(_, s)| s.as_str()).collect();
+        assert_eq!(of, ["sent", "delivered", "read"], "statuses of {id}: {pairs:?}");
+    }
 }

@@ -81,9 +81,9 @@ async fn plain_http_is_refused_on_the_https_listener() {
 
 // ---------------------------------------------------------------- the binary
 
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     /// Every log line the process wrote to stdout so far.
     log: Arc<Mutex<Vec<String>>>,
 }
@@ -105,7 +105,7 @@ fn start_binary(data_dir: &std::path::Path) -> Server {
 }
 
 /// Runs `cmd` with its stdout captured and waits for the "listening" line.
-fn spawn_logged(mut cmd: Command) -> Server {
+pub(crate) fn spawn_logged(mut cmd: Command) -> Server {
     let mut child =
         cmd.env_remove("RUST_LOG").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("wabiz starts");
     let stdout = child.stdout.take().expect("stdout");

@@ -1,11 +1,14 @@
 """Drives a running wabiz with wabclient, praekelt's On-Premises client library,
 exactly as an integration built on it would. Usage:
 
-    python wabclient_check.py BASE_URL
+    python wabclient_check.py BASE_URL WEBHOOK_URL
 
 HTTPS trust comes from REQUESTS_CA_BUNDLE. Exits non-zero on the first failure.
+The ids of the messages it sends are printed on a line `MESSAGE_IDS <json>`;
+the caller checks that their statuses reach the webhook.
 """
 import io
+import json
 import struct
 import sys
 import zlib
@@ -34,7 +37,7 @@ def png(width, height):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-def main(base):
+def main(base, hook_url):
     session = requests.Session()
     client = Client(base, session=session)
     config = client.config
@@ -55,12 +58,14 @@ def main(base):
     check(settings["webhooks"]["max_concurrent_requests"] == 6, "default max_concurrent_requests")
 
     # wabclient writes the delay fields as strings and sends keys wabiz ignores.
-    config.set_settings("16315551234", "https://hooks.example.com/wa?auth=s3cret", callback_backoff_delay_ms=5000,
+    # sent_status=True: the integrator wants "sent" statuses (wabclient's
+    # default, False, turns them off, and wabiz honours that too).
+    config.set_settings("16315551234", hook_url, sent_status=True, callback_backoff_delay_ms=5000,
                         max_callback_backoff_delay_ms=120000)
     settings = config.get_settings()
     check(settings["callback_backoff_delay_ms"] == 5000, "delay written as a string reads back as a number")
     check(settings["max_callback_backoff_delay_ms"] == 120000, "max delay")
-    check(settings["webhooks"]["url"] == "https://hooks.example.com/wa?auth=s3cret", "webhook url")
+    check(settings["webhooks"]["url"] == hook_url, "webhook url")
     check(settings["on_call_pager"] == "16315551234", "on_call_pager")
     check("tcp_listen_address" not in settings, "unknown key ignored")
 
@@ -88,8 +93,22 @@ def main(base):
     client.restore_backup("backup-password", export)
     check(config.get_about() == "Hello from wabclient", "restore brings the about text back")
 
+    # Messaging: check a contact, send text, an uploaded image and a template.
+    contacts = client.check_contacts(["+1 631-555-1234"], wait=True)["contacts"]
+    check(contacts[0]["status"] == "valid" and contacts[0]["wa_id"] == "16315551234", "contact: %r" % (contacts,))
+    check(client.get_address("+16315551234") == "16315551234", "get_address")
+    ids = []
+    text = client.send_message("16315551234", "Hello from wabclient, see https://example.com")
+    ids.append(text["messages"][0]["id"])
+    image = client.send_image("16315551234", "chart.png", io.BytesIO(png(40, 30)), "a chart")
+    ids.append(image["messages"][0]["id"])
+    hsm = client.send_hsm("16315551234", "wabclient_ns", "greeting", "en", [{"default": "Kerry"}])
+    ids.append(hsm["messages"][0]["id"])
+    check(len(set(ids)) == 3 and all(i.startswith("gB") for i in ids), "message ids: %r" % (ids,))
+    print("MESSAGE_IDS " + json.dumps(ids))
+
     print("wabclient: %d checks passed" % checks)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

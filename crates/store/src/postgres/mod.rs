@@ -1,8 +1,11 @@
 //! The PostgreSQL engine, for several nodes on one database.
 
+mod callbacks;
+
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
+use wabiz_domain::callbacks::NewCallback;
 use wabiz_domain::ports::{
     ContactStore, DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite,
     SettingsStore, StatusRecord, Store, StoreError, StoreResult, TemplateRecord, TemplateStore, TokenRecord,
@@ -11,6 +14,7 @@ use wabiz_domain::ports::{
 use wabiz_domain::users::Role;
 
 use crate::migrate;
+use callbacks::insert_callback_row;
 
 /// Connections per node. Each request holds one only for a statement or two.
 const POOL_SIZE: usize = 16;
@@ -301,8 +305,8 @@ impl MediaStore for PgStore {
 
 async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &MessageRecord) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         &[
             &m.id,
             &m.direction,
@@ -315,6 +319,8 @@ async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &Messa
             &m.updated_at,
             &m.next_event_at,
             &m.failure,
+            &m.category,
+            &m.conversation,
         ],
     )
     .await
@@ -335,21 +341,31 @@ fn message_from_row(r: &tokio_postgres::Row) -> MessageRecord {
         updated_at: r.get(8),
         next_event_at: r.get(9),
         failure: r.get(10),
+        category: r.get(11),
+        conversation: r.get(12),
     }
 }
 
 #[async_trait]
 impl MessageStore for PgStore {
-    async fn insert_message(&self, m: &MessageRecord) -> StoreResult<()> {
-        let c = self.client().await?;
-        insert_message_row(&c, m).await
+    async fn insert_message(&self, m: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        if callbacks.is_empty() {
+            return insert_message_row(&c, m).await;
+        }
+        let tx = c.transaction().await.map_err(db_err)?;
+        insert_message_row(&tx, m).await?;
+        for cb in callbacks {
+            insert_callback_row(&tx, cb).await?;
+        }
+        tx.commit().await.map_err(db_err)
     }
 
     async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure
+                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation
                  FROM messages WHERE id = $1",
             )
             .await
@@ -362,7 +378,7 @@ impl MessageStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT id, peer, status, failure, type, content FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
+                "SELECT id, peer, status, failure, type, content, category, conversation FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
                  ORDER BY next_event_at LIMIT $2",
                 &[&now_ms, &limit],
             )
@@ -377,6 +393,8 @@ impl MessageStore for PgStore {
                 failure: r.get(3),
                 kind: r.get(4),
                 content: r.get(5),
+                category: r.get(6),
+                conversation: r.get(7),
             })
             .collect())
     }
@@ -396,8 +414,9 @@ impl MessageStore for PgStore {
         for t in &transitions {
             let changed = tx
                 .execute(
-                    "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4 WHERE id = $1 AND status = $5",
-                    &[&t.id, &t.status, &t.at, &t.next_event_at, &t.from_status],
+                    "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4, conversation = COALESCE($6, conversation)
+                     WHERE id = $1 AND status = $5",
+                    &[&t.id, &t.status, &t.at, &t.next_event_at, &t.from_status, &t.conversation],
                 )
                 .await
                 .map_err(db_err)?;
@@ -406,6 +425,9 @@ impl MessageStore for PgStore {
             }
             if let Some(m) = &t.reply {
                 insert_message_row(&tx, m).await?;
+            }
+            for cb in &t.callbacks {
+                insert_callback_row(&tx, cb).await?;
             }
             tx.execute(
                 "INSERT INTO message_statuses (message_id, status, at, errors) VALUES ($1, $2, $3, $4)
@@ -423,7 +445,7 @@ impl MessageStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, seq FROM messages WHERE peer = $1 ORDER BY seq DESC LIMIT $2) AS recent
+                "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, seq FROM messages WHERE peer = $1 ORDER BY seq DESC LIMIT $2) AS recent
                  ORDER BY seq",
                 &[&peer, &limit],
             )
@@ -474,6 +496,7 @@ fn template_from_row(r: &tokio_postgres::Row) -> TemplateRecord {
         language: r.get(2),
         components: r.get(3),
         created_at: r.get(4),
+        category: r.get(5),
     }
 }
 
@@ -482,9 +505,9 @@ impl TemplateStore for PgStore {
     async fn put_template(&self, t: &TemplateRecord) -> StoreResult<()> {
         let c = self.client().await?;
         c.execute(
-            "INSERT INTO templates (namespace, name, language, components, created_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (namespace, name, language) DO UPDATE SET components = excluded.components",
-            &[&t.namespace, &t.name, &t.language, &t.components, &t.created_at],
+            "INSERT INTO templates (namespace, name, language, components, created_at, category) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (namespace, name, language) DO UPDATE SET components = excluded.components, category = excluded.category",
+            &[&t.namespace, &t.name, &t.language, &t.components, &t.created_at, &t.category],
         )
         .await
         .map_err(db_err)?;
@@ -495,7 +518,7 @@ impl TemplateStore for PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT namespace, name, language, components, created_at FROM templates ORDER BY namespace, name, language",
+                "SELECT namespace, name, language, components, created_at, category FROM templates ORDER BY namespace, name, language",
                 &[],
             )
             .await
@@ -507,7 +530,7 @@ impl TemplateStore for PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT namespace, name, language, components, created_at FROM templates
+                "SELECT namespace, name, language, components, created_at, category FROM templates
                  WHERE namespace = $1 AND name = $2 ORDER BY language",
                 &[&namespace, &name],
             )

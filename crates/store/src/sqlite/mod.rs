@@ -1,5 +1,6 @@
 //! The SQLite engine (embedded default).
 
+mod callbacks;
 mod readers;
 mod writer;
 
@@ -7,6 +8,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
+use wabiz_domain::callbacks::NewCallback;
 use wabiz_domain::ports::{
     ContactStore, DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite,
     SettingsStore, StatusRecord, Store, StoreError, StoreResult, TemplateRecord, TemplateStore, TokenRecord,
@@ -15,6 +17,7 @@ use wabiz_domain::ports::{
 use wabiz_domain::users::Role;
 
 use crate::migrate;
+use callbacks::insert_callback_row;
 use readers::ReadPool;
 use writer::Writer;
 
@@ -356,8 +359,8 @@ impl MediaStore for SqliteStore {
 
 fn insert_message_row(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()> {
     c.prepare_cached(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         m.id,
@@ -370,7 +373,9 @@ fn insert_message_row(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()>
         m.created_at,
         m.updated_at,
         m.next_event_at,
-        m.failure
+        m.failure,
+        m.category,
+        m.conversation
     ])
     .map(|_| ())
 }
@@ -388,14 +393,21 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
         updated_at: r.get(8)?,
         next_event_at: r.get(9)?,
         failure: r.get(10)?,
+        category: r.get(11)?,
+        conversation: r.get(12)?,
     })
 }
 
 #[async_trait]
 impl MessageStore for SqliteStore {
-    async fn insert_message(&self, m: &MessageRecord) -> StoreResult<()> {
-        let m = m.clone();
-        self.writer.write(move |c| insert_message_row(c, &m)).await
+    async fn insert_message(&self, m: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<()> {
+        let (m, callbacks) = (m.clone(), callbacks.to_vec());
+        self.writer
+            .write(move |c| {
+                insert_message_row(c, &m)?;
+                callbacks.iter().try_for_each(|cb| insert_callback_row(c, cb))
+            })
+            .await
     }
 
     async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
@@ -403,7 +415,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 c.prepare_cached(
-                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure
+                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation
                      FROM messages WHERE id = ?1",
                 )?
                 .query_row([id], message_from_row)
@@ -417,7 +429,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT id, peer, status, failure, type, content FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
+                    "SELECT id, peer, status, failure, type, content, category, conversation FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
                      ORDER BY next_event_at LIMIT ?2",
                 )?;
                 let rows = st.query_map(params![now_ms, limit], |r| {
@@ -428,6 +440,8 @@ impl MessageStore for SqliteStore {
                         failure: r.get(3)?,
                         kind: r.get(4)?,
                         content: r.get(5)?,
+                        category: r.get(6)?,
+                        conversation: r.get(7)?,
                     })
                 })?;
                 rows.collect()
@@ -450,9 +464,10 @@ impl MessageStore for SqliteStore {
                 for t in &transitions {
                     let changed = c
                         .prepare_cached(
-                            "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4 WHERE id = ?1 AND status = ?5",
+                            "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4, conversation = COALESCE(?6, conversation)
+                             WHERE id = ?1 AND status = ?5",
                         )?
-                        .execute(params![t.id, t.status, t.at, t.next_event_at, t.from_status])?;
+                        .execute(params![t.id, t.status, t.at, t.next_event_at, t.from_status, t.conversation])?;
                     if changed == 0 {
                         continue;
                     }
@@ -463,6 +478,9 @@ impl MessageStore for SqliteStore {
                     .execute(params![t.id, t.status, t.at, t.errors])?;
                     if let Some(m) = &t.reply {
                         insert_message_row(c, m)?;
+                    }
+                    for cb in &t.callbacks {
+                        insert_callback_row(c, cb)?;
                     }
                 }
                 Ok(())
@@ -476,7 +494,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
+                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
                      ORDER BY o",
                 )?;
                 let rows = st.query_map(params![peer, limit], message_from_row)?;
@@ -532,6 +550,7 @@ fn template_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRecord> 
         language: r.get(2)?,
         components: r.get(3)?,
         created_at: r.get(4)?,
+        category: r.get(5)?,
     })
 }
 
@@ -542,10 +561,10 @@ impl TemplateStore for SqliteStore {
         self.writer
             .write(move |c| {
                 c.prepare_cached(
-                    "INSERT INTO templates (namespace, name, language, components, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT(namespace, name, language) DO UPDATE SET components = excluded.components",
+                    "INSERT INTO templates (namespace, name, language, components, created_at, category) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(namespace, name, language) DO UPDATE SET components = excluded.components, category = excluded.category",
                 )?
-                .execute(params![t.namespace, t.name, t.language, t.components, t.created_at])
+                .execute(params![t.namespace, t.name, t.language, t.components, t.created_at, t.category])
                 .map(|_| ())
             })
             .await
@@ -555,7 +574,7 @@ impl TemplateStore for SqliteStore {
         self.readers
             .read(|c| {
                 let mut st = c.prepare_cached(
-                    "SELECT namespace, name, language, components, created_at FROM templates ORDER BY namespace, name, language",
+                    "SELECT namespace, name, language, components, created_at, category FROM templates ORDER BY namespace, name, language",
                 )?;
                 let rows = st.query_map([], template_from_row)?;
                 rows.collect()
@@ -568,7 +587,7 @@ impl TemplateStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT namespace, name, language, components, created_at FROM templates
+                    "SELECT namespace, name, language, components, created_at, category FROM templates
                      WHERE namespace = ?1 AND name = ?2 ORDER BY language",
                 )?;
                 let rows = st.query_map([namespace, name], template_from_row)?;

@@ -1,0 +1,336 @@
+//! Callbacks (`webhooks.md`): the events the server POSTs to `webhooks.url`,
+//! in the On-Premises shape (flat `contacts`/`messages`/`statuses`/`errors`).
+//!
+//! Producers (sends, receipts, inbound messages) turn events into
+//! [`NewCallback`]s here and hand them to the store *in the same transaction*
+//! as the change they report, so an event is on disk exactly when its cause
+//! is. The delivery engine (`wabiz-webhooks`) reads them back, batches them
+//! into POST bodies, and retries until the receiver answers 200.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::{Notify, watch};
+
+use crate::settings::application::ApplicationSettings;
+
+/// The top-level key a callback item goes under; items of one kind can share
+/// a POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallbackKind {
+    /// A `statuses[]` item.
+    Status,
+    /// A `messages[]` item, with its sender in `contacts[]` (not for system
+    /// messages).
+    Message,
+    /// An `errors[]` item (out-of-band problems).
+    Error,
+    /// A `services[]` item (garbage-collection results).
+    Service,
+    /// A `contacts[]` item (a background contact check's result).
+    Contact,
+}
+
+impl CallbackKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackKind::Status => "statuses",
+            CallbackKind::Message => "messages",
+            CallbackKind::Error => "errors",
+            CallbackKind::Service => "services",
+            CallbackKind::Contact => "contacts",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallbackKind> {
+        Some(match s {
+            "statuses" => CallbackKind::Status,
+            "messages" => CallbackKind::Message,
+            "errors" => CallbackKind::Error,
+            "services" => CallbackKind::Service,
+            "contacts" => CallbackKind::Contact,
+            _ => return None,
+        })
+    }
+}
+
+/// A callback to store (and then deliver).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCallback {
+    pub kind: CallbackKind,
+    /// The ordering key: callbacks with the same peer (a customer's `wa_id`,
+    /// a group id) are delivered in the order they were stored.
+    pub peer: String,
+    /// The message the callback is about, for looking it up.
+    pub subject: Option<String>,
+    /// The item (JSON text) that goes into the kind's array.
+    pub item: String,
+    /// For messages: the sender's `contacts[]` item (JSON text).
+    pub contact: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A stored callback not yet acknowledged, with its delivery history so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCallback {
+    pub seq: i64,
+    pub kind: CallbackKind,
+    pub peer: String,
+    pub subject: Option<String>,
+    pub item: String,
+    pub contact: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not before this (Unix milliseconds).
+    pub next_attempt_at: i64,
+    pub last_attempt_at: Option<i64>,
+    /// What the last attempt got (`HTTP 500`, `timeout`, …).
+    pub last_result: Option<String>,
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    /// Acknowledged with 200: the callback is done.
+    Delivered { seq: i64 },
+    /// Not acknowledged: try again at `next_attempt_at`.
+    Failed { seq: i64, attempts: u32, at: i64, next_attempt_at: i64, result: String },
+}
+
+/// A pricing conversation (`webhooks.md` §4): one per customer and category,
+/// open for 24 hours from the first message that opened it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    pub category: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// True on the message that opened it (its `sent` status carries the
+    /// expiration time).
+    #[serde(default)]
+    pub opened_here: bool,
+}
+
+/// How long a conversation stays open.
+pub const CONVERSATION_SECS: i64 = 24 * 3600;
+
+/// A new conversation id: 32 hex characters, like the originals.
+pub fn new_conversation_id() -> String {
+    let mut raw = [0u8; 16];
+    let _ = getrandom::fill(&mut raw);
+    crate::hex::encode(&raw)
+}
+
+/// Which callbacks the settings ask for, read once per batch of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackPolicy {
+    /// `webhooks.url` is set. Without it events are dropped, not queued
+    /// (`webhooks.md` §1.1), so setting a URL later replays nothing.
+    pub enabled: bool,
+    pub sent: bool,
+    pub delivered: bool,
+    pub read: bool,
+    /// `conversation`/`pricing` blocks on statuses (unless the deprecated
+    /// `webhook_payload_conversation_pricingmodel_disabled` is set).
+    pub pricing: bool,
+}
+
+impl CallbackPolicy {
+    pub fn of(settings: &ApplicationSettings) -> Self {
+        let m = &settings.webhooks.message;
+        Self {
+            enabled: settings.webhooks.url.as_deref().is_some_and(|u| !u.is_empty()),
+            sent: m.sent,
+            delivered: m.delivered,
+            read: m.read,
+            pricing: !settings.webhook_payload_conversation_pricingmodel_disabled,
+        }
+    }
+
+    /// Whether a status callback is wanted (`failed` always is).
+    pub fn wants_status(&self, status: &str) -> bool {
+        self.enabled
+            && match status {
+                "sent" => self.sent,
+                "delivered" => self.delivered,
+                "read" => self.read,
+                _ => true,
+            }
+    }
+}
+
+/// A status change to report.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusEvent<'a> {
+    pub message_id: &'a str,
+    pub recipient_id: &'a str,
+    pub status: &'a str,
+    /// Unix seconds.
+    pub at: i64,
+    /// JSON array of error objects (for `failed`).
+    pub errors: Option<&'a str>,
+    pub conversation: Option<&'a Conversation>,
+}
+
+/// The `statuses[]` item of a status change (`webhooks.md` §4): `conversation`
+/// and `pricing` on `sent` and `delivered`, `expiration_timestamp` only on the
+/// `sent` status of the message that opened the conversation, `errors` on
+/// `failed`.
+pub fn status_item(e: &StatusEvent<'_>, pricing: bool) -> Value {
+    let mut item = json!({
+        "id": e.message_id,
+        "recipient_id": e.recipient_id,
+        "status": e.status,
+        "timestamp": e.at.to_string(),
+    });
+    if let (true, Some(c), "sent" | "delivered") = (pricing, e.conversation, e.status) {
+        let mut conversation = json!({ "id": c.id, "origin": { "type": c.category } });
+        if e.status == "sent" && c.opened_here {
+            conversation["expiration_timestamp"] = json!(c.expires_at);
+        }
+        item["conversation"] = conversation;
+        item["pricing"] = json!({ "billable": true, "pricing_model": "CBP", "category": c.category });
+    }
+    if let Some(errors) = e.errors.and_then(|s| serde_json::from_str::<Value>(s).ok()) {
+        item["errors"] = errors;
+    }
+    item
+}
+
+/// Turns events into callbacks by the current settings, and wakes the
+/// delivery engine once they are stored.
+#[derive(Clone)]
+pub struct Outbox {
+    settings: watch::Receiver<Arc<ApplicationSettings>>,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(settings: watch::Receiver<Arc<ApplicationSettings>>) -> Self {
+        Self { settings, wake: Arc::new(Notify::new()) }
+    }
+
+    /// The delivery engine waits on this.
+    pub fn wake_handle(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// Tells the delivery engine that new callbacks are stored.
+    pub fn stored(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn policy(&self) -> CallbackPolicy {
+        CallbackPolicy::of(&self.settings.borrow())
+    }
+
+    /// The callback of a status change, if the settings want it.
+    pub fn status(policy: &CallbackPolicy, e: &StatusEvent<'_>, now_ms: i64) -> Option<NewCallback> {
+        if !policy.wants_status(e.status) {
+            return None;
+        }
+        Some(NewCallback {
+            kind: CallbackKind::Status,
+            peer: e.recipient_id.to_owned(),
+            subject: Some(e.message_id.to_owned()),
+            item: status_item(e, policy.pricing).to_string(),
+            contact: None,
+            created_at: now_ms,
+        })
+    }
+
+    /// The callback of an inbound message stored in its callback shape
+    /// (`{"contacts":[…],"messages":[…]}`), if callbacks are on.
+    pub fn inbound(policy: &CallbackPolicy, stored: &str, now_ms: i64) -> Option<NewCallback> {
+        if !policy.enabled {
+            return None;
+        }
+        let doc: Value = serde_json::from_str(stored).ok()?;
+        let message = doc.get("messages")?.get(0)?;
+        Some(NewCallback {
+            kind: CallbackKind::Message,
+            peer: message.get("from").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            subject: message.get("id").and_then(Value::as_str).map(str::to_owned),
+            item: message.to_string(),
+            // System messages have no sender card.
+            contact: doc.get("contacts").and_then(|c| c.get(0)).map(Value::to_string),
+            created_at: now_ms,
+        })
+    }
+
+    /// An `errors[]` callback (out-of-band failures), if callbacks are on.
+    pub fn error(policy: &CallbackPolicy, item: Value, subject: Option<&str>, now_ms: i64) -> Option<NewCallback> {
+        policy.enabled.then(|| NewCallback {
+            kind: CallbackKind::Error,
+            peer: String::new(),
+            subject: subject.map(str::to_owned),
+            item: item.to_string(),
+            contact: None,
+            created_at: now_ms,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(patch: Value) -> ApplicationSettings {
+        let base = ApplicationSettings::default();
+        base.patched(&patch, crate::settings::application::PatchRules { allow_http_webhooks: false }).unwrap()
+    }
+
+    #[test]
+    fn policy_follows_the_settings() {
+        let off = CallbackPolicy::of(&ApplicationSettings::default());
+        assert!(!off.enabled && !off.wants_status("failed"));
+        let on = CallbackPolicy::of(&settings(json!({"webhooks": {"url": "https://h.example/x"}})));
+        assert!(on.wants_status("sent") && on.wants_status("read") && on.wants_status("failed"));
+        let quiet = CallbackPolicy::of(&settings(
+            json!({"webhooks": {"url": "https://h.example/x", "message": {"read": false}}, "sent_status": false}),
+        ));
+        assert!(!quiet.wants_status("sent") && quiet.wants_status("delivered") && !quiet.wants_status("read"));
+        assert!(quiet.wants_status("failed"));
+    }
+
+    #[test]
+    fn status_items_carry_conversation_where_documented() {
+        let c = Conversation { id: "c0ffee".into(), category: "service".into(), expires_at: 86_500, opened_here: true };
+        let e = |status, conversation| StatusEvent {
+            message_id: "gBx",
+            recipient_id: "16315551234",
+            status,
+            at: 100,
+            errors: None,
+            conversation,
+        };
+        let sent = status_item(&e("sent", Some(&c)), true);
+        assert_eq!(sent["timestamp"], "100");
+        assert_eq!(
+            sent["conversation"],
+            json!({"id": "c0ffee", "origin": {"type": "service"}, "expiration_timestamp": 86_500})
+        );
+        assert_eq!(sent["pricing"], json!({"billable": true, "pricing_model": "CBP", "category": "service"}));
+        let delivered = status_item(&e("delivered", Some(&c)), true);
+        assert!(delivered["conversation"].get("expiration_timestamp").is_none());
+        assert!(status_item(&e("read", Some(&c)), true).get("conversation").is_none());
+        assert!(status_item(&e("sent", Some(&c)), false).get("pricing").is_none());
+        let failed =
+            StatusEvent { errors: Some(r#"[{"code":470,"title":"Re-engagement message"}]"#), ..e("failed", None) };
+        assert_eq!(status_item(&failed, true)["errors"][0]["code"], 470);
+    }
+
+    #[test]
+    fn inbound_callbacks_split_sender_and_message() {
+        let on = CallbackPolicy::of(&settings(json!({"webhooks": {"url": "https://h.example/x"}})));
+        let stored = r#"{"contacts":[{"profile":{"name":"K"},"wa_id":"1"}],"messages":[{"from":"1","id":"ABx","timestamp":"5","type":"text","text":{"body":"hi"}}]}"#;
+        let cb = Outbox::inbound(&on, stored, 7).unwrap();
+        assert_eq!((cb.kind, cb.peer.as_str(), cb.subject.as_deref()), (CallbackKind::Message, "1", Some("ABx")));
+        assert_eq!(cb.contact.as_deref(), Some(r#"{"profile":{"name":"K"},"wa_id":"1"}"#));
+        let off = CallbackPolicy::of(&ApplicationSettings::default());
+        assert!(Outbox::inbound(&off, stored, 7).is_none());
+    }
+}

@@ -1,0 +1,510 @@
+//! Webhook delivery, end to end: the real server POSTs callbacks to a real
+//! local receiver (`receiver.rs`). Bodies, acknowledgement (only 200),
+//! backoff times, concurrency, per-recipient order, filters, persistence
+//! across restarts, TLS trust through the webhook CA, and the admin's view of
+//! the queue.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::receiver::{Receiver, Reply};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A server with instant receipts that accepts `http://` webhooks.
+fn fast() -> Spawn {
+    Spawn::instant_receipts().arg("--allow-http-webhooks")
+}
+
+async fn configure(app: &TestApp, admin: &str, settings: Value) {
+    let (s, b) = call(app, admin, Method::PATCH, "/v1/settings/application", Some(settings)).await;
+    assert!(s.is_success(), "settings: {b}");
+}
+
+async fn point_at(app: &TestApp, admin: &str, url: &str) {
+    configure(app, admin, json!({"webhooks": {"url": url}})).await;
+}
+
+async fn send(app: &TestApp, token: &str, body: Value) -> String {
+    let (s, b) = call(app, token, Method::POST, "/v1/messages", Some(body)).await;
+    assert_eq!(s, 201, "{b}");
+    b["messages"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn send_text(app: &TestApp, token: &str, to: &str) -> String {
+    send(app, token, json!({"to": to, "type": "text", "text": {"body": "hello"}})).await
+}
+
+async fn inbound(app: &TestApp, admin: &str, body: Value) -> String {
+    let (s, b) = call(app, admin, Method::POST, "/simulator/inbound", Some(body)).await;
+    assert_eq!(s, 201, "{b}");
+    b["messages"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn queue(app: &TestApp, admin: &str) -> Value {
+    let (s, b) = call(app, admin, Method::GET, "/wabiz/callbacks", None).await;
+    assert_eq!(s, 200, "{b}");
+    b["callbacks"].clone()
+}
+
+/// Polls the admin view until nothing is pending.
+async fn drained(app: &TestApp, admin: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let q = queue(app, admin).await;
+        if q["queue"]["pending"] == 0 && q["queue"]["held_in_memory"] == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "callbacks still pending: {q}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> =
+        v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+#[tokio::test]
+async fn statuses_arrive_in_the_on_premises_shape() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+    let id = send_text(&app, &admin, "16315551234").await;
+    rx.wait_for_statuses(3, WAIT).await;
+
+    let hits = rx.hits();
+    assert_eq!(hits.len(), 3, "one status per POST while the backlog is small");
+    for h in &hits {
+        assert_eq!(h.query.as_deref(), Some("auth=s3cr3t"), "the URL's query is kept verbatim");
+        assert_eq!(h.content_type.as_deref(), Some("application/json"));
+        assert_eq!(keys(&h.body), ["statuses"], "flat shape, no Cloud wrapper: {}", h.body);
+    }
+    let s: Vec<&Value> = hits.iter().map(|h| &h.body["statuses"][0]).collect();
+    assert_eq!(s.iter().map(|s| s["status"].as_str().unwrap()).collect::<Vec<_>>(), ["sent", "delivered", "read"]);
+    for st in &s {
+        assert_eq!(st["id"], id.as_str());
+        assert_eq!(st["recipient_id"], "16315551234");
+        assert!(st["timestamp"].as_str().unwrap().parse::<i64>().unwrap() > 1_600_000_000, "{st}");
+    }
+    // sent: conversation (opened here: with its expiration) and pricing.
+    assert_eq!(keys(s[0]), ["conversation", "id", "pricing", "recipient_id", "status", "timestamp"]);
+    let conversation = &s[0]["conversation"];
+    let cid = conversation["id"].as_str().unwrap();
+    assert!(cid.len() == 32 && cid.bytes().all(|b| b.is_ascii_hexdigit()), "{cid}");
+    assert_eq!(conversation["origin"], json!({"type": "service"}));
+    let ts: i64 = s[0]["timestamp"].as_str().unwrap().parse().unwrap();
+    assert_eq!(conversation["expiration_timestamp"].as_i64(), Some(ts + 86_400), "an integer, 24 h on");
+    assert_eq!(s[0]["pricing"], json!({"billable": true, "pricing_model": "CBP", "category": "service"}));
+    // delivered: same conversation, no expiration; read: neither.
+    assert_eq!(s[1]["conversation"], json!({"id": cid, "origin": {"type": "service"}}));
+    assert_eq!(s[1]["pricing"], s[0]["pricing"]);
+    assert_eq!(keys(s[2]), ["id", "recipient_id", "status", "timestamp"]);
+
+    // A second message in the same day joins the conversation.
+    let second = send_text(&app, &admin, "16315551234").await;
+    rx.wait_for_statuses(6, WAIT).await;
+    let sent2 = rx.acked_statuses().into_iter().find(|s| s["id"] == second.as_str() && s["status"] == "sent").unwrap();
+    assert_eq!(sent2["conversation"], json!({"id": cid, "origin": {"type": "service"}}));
+}
+
+#[tokio::test]
+async fn inbound_messages_arrive_with_their_sender() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+
+    let id = inbound(
+        &app,
+        &admin,
+        json!({"from": "16315551234", "type": "text", "text": {"body": "Hello this is an answer"}, "profile": {"name": "Kerry Fisher"}}),
+    )
+    .await;
+    let hits = rx.wait_for(WAIT, "the inbound text", |h| !h.is_empty()).await;
+    let body = &hits[0].body;
+    let ts = body["messages"][0]["timestamp"].as_str().expect("timestamp is a string").to_owned();
+    assert_eq!(
+        body,
+        &json!({
+            "contacts": [{"profile": {"name": "Kerry Fisher"}, "wa_id": "16315551234"}],
+            "messages": [{"from": "16315551234", "id": id, "timestamp": ts, "type": "text", "text": {"body": "Hello this is an answer"}}]
+        })
+    );
+
+    // Media: id, mime_type, sha256 (and the caption); the id downloads.
+    inbound(
+        &app,
+        &admin,
+        json!({"from": "16315551234", "type": "image", "image": {"data": "iVBORw0KGgo=", "mime_type": "image/png", "caption": "look"}}),
+    )
+    .await;
+    let hits = rx.wait_for(WAIT, "the inbound image", |h| h.len() >= 2).await;
+    let image = &hits[1].body["messages"][0]["image"];
+    assert_eq!((image["mime_type"].as_str(), image["caption"].as_str()), (Some("image/png"), Some("look")));
+    assert_eq!(image["sha256"].as_str().map(str::len), Some(64));
+    let r =
+        app.authed(Method::GET, &format!("/v1/media/{}", image["id"].as_str().unwrap()), &admin).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), b"\x89PNG\r\n\x1a\n");
+
+    // A customer who answers: the reply quotes the business message.
+    configure(&app, &admin, json!({"webhooks": {"message": {"sent": false, "delivered": false, "read": false}}})).await;
+    let out = send_text(&app, &admin, "15550000005").await;
+    let hits = rx.wait_for(WAIT, "the echo", |h| h.len() >= 3).await;
+    let reply = &hits[2].body;
+    assert_eq!(reply["contacts"][0]["wa_id"], "15550000005", "{reply}");
+    assert_eq!(reply["messages"][0]["context"]["id"], out.as_str());
+    assert_eq!(reply["messages"][0]["text"]["body"], "Echo: hello");
+}
+
+#[tokio::test]
+async fn failures_are_reported_with_their_errors() {
+    let rx = Receiver::start().await;
+    // No open window: a free-form message to a customer who never wrote fails.
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+    let late = send_text(&app, &admin, "16315551234").await;
+    let nobody = send(&app, &admin, json!({"to": "15550000001", "type": "text", "text": {"body": "x"}})).await;
+    let pairs = rx.wait_for_statuses(2, WAIT).await;
+    assert!(pairs.contains(&(late.clone(), "failed".into())) && pairs.contains(&(nobody.clone(), "failed".into())));
+    for s in rx.acked_statuses() {
+        assert_eq!(keys(&s), ["errors", "id", "recipient_id", "status", "timestamp"], "no conversation: {s}");
+        let code = s["errors"][0]["code"].as_u64();
+        assert_eq!(code, if s["id"] == late.as_str() { Some(470) } else { Some(1013) }, "{s}");
+        assert!(s["errors"][0]["title"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn template_statuses_carry_the_template_category() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+    let template = json!({"namespace": "ns", "name": "promo", "language": "en", "category": "MARKETING",
+        "components": [{"type": "BODY", "text": "Hi {{1}}"}]});
+    let (s, b) = call(&app, &admin, Method::POST, "/simulator/templates", Some(template)).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["templates"][0]["category"], "MARKETING");
+    let id = send(
+        &app,
+        &admin,
+        json!({"to": "16315551234", "type": "template", "template": {"namespace": "ns", "name": "promo",
+            "language": {"policy": "deterministic", "code": "en"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "Kerry"}]}]}}),
+    )
+    .await;
+    rx.wait_for_statuses(3, WAIT).await;
+    let s = rx.acked_statuses();
+    assert!(s.iter().all(|s| s["id"] == id.as_str()));
+    assert_eq!(s[0]["pricing"]["category"], "marketing");
+    assert_eq!(s[0]["conversation"]["origin"]["type"], "marketing");
+    assert!(s[0]["conversation"]["expiration_timestamp"].is_i64());
+}
+
+#[tokio::test]
+async fn status_filters_follow_the_settings() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+    // The legacy alias turns `sent` off; `read` off by its own key.
+    configure(&app, &admin, json!({"sent_status": false, "webhooks": {"message": {"read": false}}})).await;
+    let id = send_text(&app, &admin, "16315551234").await;
+    let failed = send_text(&app, &admin, "15550000002").await;
+    settled_message(&app, &admin, &id, WAIT).await;
+    settled_message(&app, &admin, &failed, WAIT).await;
+    drained(&app, &admin).await;
+    let mut pairs = rx.acked_status_pairs();
+    pairs.sort();
+    let mut want = vec![(id.clone(), "delivered".to_owned()), (failed.clone(), "failed".to_owned())];
+    want.sort();
+    assert_eq!(pairs, want, "no sent, no read; failed always");
+
+    // Back on: all three.
+    configure(&app, &admin, json!({"webhooks": {"message": {"sent": true, "read": true}}})).await;
+    let again = send_text(&app, &admin, "16315551234").await;
+    let pairs = rx.wait_for_statuses(5, WAIT).await;
+    let of_again: Vec<&str> = pairs.iter().filter(|(i, _)| *i == again).map(|(_, s)| s.as_str()).collect();
+    assert_eq!(of_again, ["sent", "delivered", "read"]);
+}
+
+#[tokio::test]
+async fn without_a_url_callbacks_are_dropped_not_queued() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    let id = send_text(&app, &admin, "16315551234").await;
+    inbound(&app, &admin, json!({"from": "16315550000", "type": "text", "text": {"body": "early"}})).await;
+    settled_message(&app, &admin, &id, WAIT).await;
+    assert_eq!(queue(&app, &admin).await["queue"]["pending"], 0);
+    point_at(&app, &admin, &rx.url()).await;
+    let later = inbound(&app, &admin, json!({"from": "16315550000", "type": "text", "text": {"body": "late"}})).await;
+    rx.wait_for(WAIT, "the later message", |h| !h.is_empty()).await;
+    drained(&app, &admin).await;
+    let hits = rx.hits();
+    assert_eq!(
+        hits.len(),
+        1,
+        "nothing from before the URL was set is replayed: {:?}",
+        hits.iter().map(|h| &h.body).collect::<Vec<_>>()
+    );
+    assert_eq!(hits[0].body["messages"][0]["id"], later.as_str());
+}
+
+/// Gaps between successive attempts at the receiver.
+fn gaps(hits: &[crate::receiver::Hit]) -> Vec<Duration> {
+    hits.windows(2).map(|w| w[1].at - w[0].at).collect()
+}
+
+fn assert_gap(gap: Duration, want_ms: u64) {
+    let want = Duration::from_millis(want_ms);
+    assert!(gap >= want.mul_f64(0.95) && gap <= want + Duration::from_millis(400), "gap {gap:?}, want ≈{want:?}");
+}
+
+#[tokio::test]
+async fn only_200_acknowledges_and_retries_back_off_linearly() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    configure(
+        &app,
+        &admin,
+        json!({"webhooks": {"url": rx.url()}, "callback_backoff_delay_ms": "300", "max_callback_backoff_delay_ms": 100_000}),
+    )
+    .await;
+    rx.script([Reply::status(500), Reply::status(204), Reply::status(404)]);
+    let id = inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "again?"}})).await;
+    let hits = rx.wait_for(WAIT, "four attempts", |h| h.len() >= 4).await;
+    assert_eq!(hits.iter().map(|h| h.answered).collect::<Vec<_>>(), [500, 204, 404, 200]);
+    assert!(hits.iter().all(|h| h.body == hits[0].body), "the same payload each time");
+    assert_eq!(hits[0].body["messages"][0]["id"], id.as_str());
+    let g = gaps(&hits);
+    for (gap, want) in g.iter().zip([300, 600, 900]) {
+        assert_gap(*gap, want);
+    }
+    // Acknowledged: no further attempt.
+    drained(&app, &admin).await;
+    assert_eq!(rx.hits().len(), 4);
+
+    // The cap: 300, then 500 for every later failure.
+    configure(&app, &admin, json!({"max_callback_backoff_delay_ms": "500"})).await;
+    rx.script([Reply::status(500); 4]);
+    inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "capped"}})).await;
+    let hits = rx.wait_for(WAIT, "five more attempts", |h| h.len() >= 9).await;
+    let g = gaps(&hits[4..]);
+    for (gap, want) in g.iter().zip([300, 500, 500, 500]) {
+        assert_gap(*gap, want);
+    }
+}
+
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_in_time_is_retried() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast().arg("--webhook-timeout-ms").arg("300")).await;
+    let admin = app.admin_token().await;
+    configure(&app, &admin, json!({"webhooks": {"url": rx.url()}, "callback_backoff_delay_ms": 100})).await;
+    rx.script([Reply::slow(200, Duration::from_millis(1500))]);
+    let id = inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "slow"}})).await;
+    let hits = rx.wait_for(WAIT, "the retry after the timeout", |h| h.len() >= 2).await;
+    assert!(!hits[0].completed, "the first attempt was given up");
+    assert_eq!((hits[1].answered, hits[1].completed), (200, true));
+    assert_eq!(hits[1].body, hits[0].body);
+    assert_eq!(hits[1].body["messages"][0]["id"], id.as_str());
+    // Given up after 300 ms, retried 100 ms later.
+    assert_gap(hits[1].at - hits[0].at, 400);
+    drained(&app, &admin).await;
+    let q = queue(&app, &admin).await;
+    assert!(q["delivery"]["failed_requests"].as_u64().unwrap() >= 1, "{q}");
+}
+
+#[tokio::test]
+async fn a_receiver_that_was_down_gets_everything_in_order() {
+    let addr = Receiver::free_port();
+    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    configure(
+        &app,
+        &admin,
+        json!({"webhooks": {"url": format!("http://{addr}/hook?auth=s3cr3t")},
+               "callback_backoff_delay_ms": 50, "max_callback_backoff_delay_ms": 400}),
+    )
+    .await;
+    let peers = ["16315550001", "16315550002", "16315550003"];
+    let mut sent: Vec<(String, String)> = Vec::new();
+    for i in 0..30 {
+        let peer = peers[i % 3];
+        sent.push((peer.to_owned(), send_text(&app, &admin, peer).await));
+    }
+    // Wait until attempts have failed, then bring the receiver up.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let q = queue(&app, &admin).await;
+        if q["delivery"]["failed_requests"].as_u64().unwrap_or(0) >= 3 && q["queue"]["pending"] == 90 {
+            let first = &q["pending"][0];
+            assert!(first["attempts"].as_u64().unwrap() >= 1, "{first}");
+            assert_eq!(first["last_result"], "connection failed");
+            assert!(first["next_attempt_at"].as_i64().unwrap() > first["created_at"].as_i64().unwrap());
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failed attempts seen: {q}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rx = Receiver::start_on(addr).await;
+    let pairs = rx.wait_for_statuses(90, WAIT).await;
+    assert_eq!(pairs.len(), 90, "each status exactly once");
+    let unique: HashSet<&(String, String)> = pairs.iter().collect();
+    assert_eq!(unique.len(), 90);
+    // Per recipient: the order things happened in.
+    let position: HashMap<&(String, String), usize> = pairs.iter().enumerate().map(|(i, p)| (p, i)).collect();
+    for (_, id) in &sent {
+        let at = |s: &str| position[&(id.clone(), s.to_owned())];
+        assert!(at("sent") < at("delivered") && at("delivered") < at("read"), "{id}: {pairs:?}");
+    }
+    for peer in peers {
+        let ids: Vec<&String> = sent.iter().filter(|(p, _)| p == peer).map(|(_, id)| id).collect();
+        let order: Vec<usize> = ids.iter().map(|id| position[&((*id).clone(), "sent".to_owned())]).collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{peer}'s sent statuses out of order: {order:?}");
+    }
+}
+
+#[tokio::test]
+async fn concurrency_is_limited_and_a_backlog_is_batched() {
+    let rx = Receiver::start().await;
+    rx.answer(Reply::slow(200, Duration::from_millis(100)));
+    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+    let n = 60;
+    for i in 0..n {
+        send_text(&app, &admin, &format!("1631555{:04}", 2000 + i)).await;
+    }
+    let pairs = rx.wait_for_statuses(3 * n, WAIT).await;
+    assert_eq!(pairs.iter().collect::<HashSet<_>>().len(), 3 * n);
+    let max = rx.max_concurrent();
+    assert!((2..=6).contains(&max), "at most max_concurrent_requests (6) at once, and more than one: {max}");
+    let batched = rx.hits().iter().any(|h| h.body["statuses"].as_array().is_some_and(|a| a.len() > 1));
+    assert!(batched, "a backlog larger than the limit shares POSTs");
+    assert!(rx.hits().len() < 3 * n);
+
+    // 12 allowed: more at once.
+    configure(&app, &admin, json!({"webhooks": {"max_concurrent_requests": 12}})).await;
+    rx.answer(Reply::slow(200, Duration::from_millis(300)));
+    for i in 0..40 {
+        send_text(&app, &admin, &format!("1631556{:04}", 3000 + i)).await;
+    }
+    rx.wait_for_statuses(3 * n + 120, WAIT).await;
+    assert!(rx.max_concurrent() <= 12, "{}", rx.max_concurrent());
+}
+
+#[tokio::test]
+async fn pending_callbacks_survive_a_restart() {
+    let addr = Receiver::free_port();
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    configure(
+        &app,
+        &admin,
+        json!({"webhooks": {"url": format!("http://{addr}/hook?auth=s3cr3t")}, "callback_backoff_delay_ms": 50}),
+    )
+    .await;
+    let id = inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "keep me"}})).await;
+    let app = app.restart().await;
+    let rx = Receiver::start_on(addr).await;
+    let hits = rx.wait_for(WAIT, "the message from before the restart", |h| !h.is_empty()).await;
+    assert_eq!(hits[0].body["messages"][0]["id"], id.as_str());
+
+    // callback_persist false: what is pending at a restart is dropped.
+    let admin = app.admin_token().await;
+    rx.answer(Reply::status(503));
+    configure(&app, &admin, json!({"callback_persist": false})).await;
+    inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "lose me"}})).await;
+    rx.wait_for(WAIT, "an attempt", |h| h.len() >= 2).await;
+    let app = app.restart().await;
+    let admin = app.admin_token().await;
+    assert_eq!(queue(&app, &admin).await["queue"]["pending"], 0);
+}
+
+#[tokio::test]
+async fn https_receivers_are_trusted_through_the_webhook_ca() {
+    let rx = Receiver::start_tls().await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    let admin = app.admin_token().await;
+    configure(
+        &app,
+        &admin,
+        json!({"webhooks": {"url": rx.url()}, "callback_backoff_delay_ms": 100, "max_callback_backoff_delay_ms": 200}),
+    )
+    .await;
+    inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "tls"}})).await;
+    // Unknown CA: the handshake fails, the callback waits.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let q = queue(&app, &admin).await;
+        if q["delivery"]["failed_requests"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{q}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(rx.hits().is_empty());
+    let ca = rx.ca_pem.clone().unwrap();
+    let r = app
+        .authed(Method::POST, "/v1/certificates/webhooks/ca", &admin)
+        .header("content-type", "text/plain")
+        .body(ca)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let hits = rx.wait_for(WAIT, "delivery once the CA is trusted", |h| !h.is_empty()).await;
+    assert_eq!(hits[0].body["messages"][0]["text"]["body"], "tls");
+}
+
+#[tokio::test]
+async fn the_admin_sees_each_callback_and_its_history() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    configure(&app, &admin, json!({"webhooks": {"url": rx.url()}, "callback_backoff_delay_ms": 60_000})).await;
+    rx.script([Reply::status(500)]);
+    let id = inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "see me"}})).await;
+    rx.wait_for(WAIT, "the first attempt", |h| !h.is_empty()).await;
+    let deadline = Instant::now() + WAIT;
+    let item = loop {
+        let q = queue(&app, &admin).await;
+        let item = q["pending"][0].clone();
+        if item["attempts"] == 1 {
+            assert_eq!(q["queue"]["pending"], 1);
+            assert_eq!(q["delivery"]["failed_requests"], 1);
+            break item;
+        }
+        assert!(Instant::now() < deadline, "{q}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!((item["state"].as_str(), item["kind"].as_str()), (Some("pending"), Some("messages")));
+    assert_eq!((item["subject"].as_str(), item["last_result"].as_str()), (Some(id.as_str()), Some("HTTP 500")));
+    let (last, next) = (item["last_attempt_at"].as_i64().unwrap(), item["next_attempt_at"].as_i64().unwrap());
+    assert!((next - last - 60_000).abs() < 50, "first retry one step after the failure: {item}");
+    let seq = item["seq"].as_i64().unwrap();
+    let (s, b) = call(&app, &admin, Method::GET, &format!("/wabiz/callbacks/{seq}"), None).await;
+    assert_eq!((s.as_u16(), &b["callback"]["seq"]), (200, &json!(seq)));
+
+    // A ROLE_USER may not look.
+    let user = app.user_token(&admin, "agent", "Us3r-Passw0rd!").await;
+    let (s, _) = call(&app, &user, Method::GET, "/wabiz/callbacks", None).await;
+    assert_eq!(s, 403);
+    let (s, b) = call(&app, &admin, Method::GET, "/wabiz/callbacks?limit=0", None).await;
+    assert_code(s, &b, 400, 1009);
+    let (s, b) = call(&app, &admin, Method::GET, "/wabiz/callbacks/999999", None).await;
+    assert_code(s, &b, 404, 1006);
+}

@@ -1,0 +1,199 @@
+//! The callback queue and pricing conversations on PostgreSQL. Claims use
+//! `FOR UPDATE SKIP LOCKED`, so nodes claiming at once take disjoint sets.
+
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use wabiz_domain::callbacks::{
+    CONVERSATION_SECS, CallbackKind, CallbackOutcome, Conversation, NewCallback, PendingCallback, new_conversation_id,
+};
+use wabiz_domain::ports::{CallbackStore, ConversationStore, StoreResult};
+
+use super::{PgStore, db_err};
+
+/// The columns [`callback_from_row`] reads, in order.
+const COLUMNS: &str =
+    "seq, kind, peer, subject, item, contact, created_at, attempts, next_attempt_at, last_attempt_at, last_result";
+
+pub(super) async fn insert_callback_row(c: &impl GenericClient, cb: &NewCallback) -> StoreResult<()> {
+    let st = c
+        .prepare_cached(
+            "INSERT INTO callbacks (kind, peer, subject, item, contact, created_at, next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .await
+        .map_err(db_err)?;
+    c.execute(&st, &[&cb.kind.as_str(), &cb.peer, &cb.subject, &cb.item, &cb.contact, &cb.created_at])
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+fn callback_from_row(r: &tokio_postgres::Row) -> PendingCallback {
+    let kind: String = r.get(1);
+    let attempts: i32 = r.get(7);
+    PendingCallback {
+        seq: r.get(0),
+        // Only this code writes the column; an unknown value is a hand edit.
+        kind: CallbackKind::parse(&kind).unwrap_or(CallbackKind::Error),
+        peer: r.get(2),
+        subject: r.get(3),
+        item: r.get(4),
+        contact: r.get(5),
+        created_at: r.get(6),
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        next_attempt_at: r.get(8),
+        last_attempt_at: r.get(9),
+        last_result: r.get(10),
+    }
+}
+
+#[async_trait]
+impl CallbackStore for PgStore {
+    async fn enqueue_callbacks(&self, callbacks: Vec<NewCallback>) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(db_err)?;
+        for cb in &callbacks {
+            insert_callback_row(&tx, cb).await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn claim_callbacks(
+        &self,
+        node: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<PendingCallback>> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                &format!(
+                    "UPDATE callbacks SET claimed_by = $1, claimed_until = $2
+                     WHERE seq IN (SELECT seq FROM callbacks WHERE claimed_until <= $3 ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+                     RETURNING {COLUMNS}"
+                ),
+                &[&node, &until_ms, &now_ms, &limit],
+            )
+            .await
+            .map_err(db_err)?;
+        let mut claimed: Vec<PendingCallback> = rows.iter().map(callback_from_row).collect();
+        claimed.sort_unstable_by_key(|c| c.seq);
+        Ok(claimed)
+    }
+
+    async fn renew_callback_claims(&self, node: &str, until_ms: i64) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute("UPDATE callbacks SET claimed_until = $2 WHERE claimed_by = $1", &[&node, &until_ms])
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn release_callback_claims(&self, node: Option<&str>) -> StoreResult<u64> {
+        let c = self.client().await?;
+        let n = match node {
+            Some(n) => c
+                .execute("UPDATE callbacks SET claimed_by = NULL, claimed_until = 0 WHERE claimed_by = $1", &[&n])
+                .await
+                .map_err(db_err)?,
+            None => c
+                .execute("UPDATE callbacks SET claimed_by = NULL, claimed_until = 0 WHERE claimed_by IS NOT NULL", &[])
+                .await
+                .map_err(db_err)?,
+        };
+        Ok(n)
+    }
+
+    async fn finish_callbacks(&self, outcomes: Vec<CallbackOutcome>) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(db_err)?;
+        let delivered: Vec<i64> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                CallbackOutcome::Delivered { seq } => Some(*seq),
+                CallbackOutcome::Failed { .. } => None,
+            })
+            .collect();
+        if !delivered.is_empty() {
+            tx.execute("DELETE FROM callbacks WHERE seq = ANY($1)", &[&delivered]).await.map_err(db_err)?;
+        }
+        for o in &outcomes {
+            if let CallbackOutcome::Failed { seq, attempts, at, next_attempt_at, result } = o {
+                let attempts = i32::try_from(*attempts).unwrap_or(i32::MAX);
+                tx.execute(
+                    "UPDATE callbacks SET attempts = $2, last_attempt_at = $3, next_attempt_at = $4, last_result = $5
+                     WHERE seq = $1",
+                    &[seq, &attempts, at, next_attempt_at, result],
+                )
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn list_callbacks(&self, after_seq: i64, limit: usize) -> StoreResult<Vec<PendingCallback>> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                &format!("SELECT {COLUMNS} FROM callbacks WHERE seq > $1 ORDER BY seq LIMIT $2"),
+                &[&after_seq, &limit],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(callback_from_row).collect())
+    }
+
+    async fn get_callback(&self, seq: i64) -> StoreResult<Option<PendingCallback>> {
+        let c = self.client().await?;
+        let row =
+            c.query_opt(&format!("SELECT {COLUMNS} FROM callbacks WHERE seq = $1"), &[&seq]).await.map_err(db_err)?;
+        Ok(row.as_ref().map(callback_from_row))
+    }
+
+    async fn callback_backlog(&self) -> StoreResult<(u64, Option<i64>)> {
+        let c = self.client().await?;
+        let row = c.query_one("SELECT COUNT(*), MIN(created_at) FROM callbacks", &[]).await.map_err(db_err)?;
+        let n: i64 = row.get(0);
+        Ok((u64::try_from(n).unwrap_or(0), row.get(1)))
+    }
+
+    async fn clear_callbacks(&self) -> StoreResult<u64> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM callbacks", &[]).await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl ConversationStore for PgStore {
+    async fn open_conversations(&self, wanted: Vec<(String, String)>, now: i64) -> StoreResult<Vec<Conversation>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(db_err)?;
+        let mut out = Vec::with_capacity(wanted.len());
+        for (peer, category) in &wanted {
+            // Opening is one upsert that keeps a conversation still open, so two
+            // nodes opening at once agree on the id.
+            let fresh = new_conversation_id();
+            let expires = now + CONVERSATION_SECS;
+            let row = tx
+                .query_one(
+                    "INSERT INTO conversations (peer, category, id, opened_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (peer, category) DO UPDATE SET
+                        id = CASE WHEN conversations.expires_at > $4 THEN conversations.id ELSE excluded.id END,
+                        opened_at = CASE WHEN conversations.expires_at > $4 THEN conversations.opened_at ELSE excluded.opened_at END,
+                        expires_at = CASE WHEN conversations.expires_at > $4 THEN conversations.expires_at ELSE excluded.expires_at END
+                     RETURNING id, expires_at",
+                    &[peer, category, &fresh, &now, &expires],
+                )
+                .await
+                .map_err(db_err)?;
+            let id: String = row.get(0);
+            out.push(Conversation { opened_here: id == fresh, id, category: category.clone(), expires_at: row.get(1) });
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+}

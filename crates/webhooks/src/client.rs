@@ -1,0 +1,69 @@
+//! The HTTP client callbacks are POSTed with. It trusts the system's root
+//! certificates plus the uploaded webhook CA (`certificates.md`), follows no
+//! redirects (only a 200 from the configured URL acknowledges), and gives up
+//! on an attempt after the configured timeout.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+
+/// The system roots, read once (reading them walks the certificate folder).
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let found = rustls_native_certs::load_native_certs();
+        for e in &found.errors {
+            tracing::warn!(error = %e, "webhooks: a system root certificate could not be read");
+        }
+        found.certs
+    })
+}
+
+/// The certificates of a PEM bundle (others are skipped with a warning: the
+/// bundle was checked when it was uploaded).
+fn pem_certs(pem: &str) -> Vec<CertificateDer<'static>> {
+    let mut reader = pem.as_bytes();
+    rustls_pemfile::certs(&mut reader)
+        .filter_map(|c| match c {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "webhooks: skipping an unreadable webhook CA certificate");
+                None
+            }
+        })
+        .collect()
+}
+
+/// A client for the current trust settings.
+pub fn build(webhook_ca: Option<&str>, timeout: Duration) -> Result<reqwest::Client, String> {
+    let mut roots = RootCertStore::empty();
+    let (_, ignored) = roots.add_parsable_certificates(system_roots().iter().cloned());
+    if ignored > 0 {
+        tracing::debug!(ignored, "webhooks: some system root certificates are not usable");
+    }
+    if let Some(pem) = webhook_ca {
+        for cert in pem_certs(pem) {
+            if let Err(e) = roots.add(cert) {
+                tracing::warn!(error = %e, "webhooks: the webhook CA certificate is not usable as a root");
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .pool_max_idle_per_host(64)
+        .http1_only()
+        .user_agent(concat!("wabiz/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}

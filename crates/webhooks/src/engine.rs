@@ -1,0 +1,538 @@
+//! The delivery engine: one task that claims stored callbacks, groups them
+//! into POSTs and hands each POST to a request task, within the settings'
+//! concurrency limit.
+//!
+//! - **Order.** Callbacks of one peer (a customer's `wa_id`) go out in the
+//!   order they were stored: while one of a peer's callbacks is in flight or
+//!   waiting for a retry, its later ones wait too.
+//! - **Retries.** Anything but a 200 is a failure; the callback is retried
+//!   after `min(n × callback_backoff_delay_ms, max_callback_backoff_delay_ms)`
+//!   for its `n`-th consecutive failure, forever.
+//! - **Batching.** One callback per POST while the backlog is small; once more
+//!   callbacks wait than requests may be in flight, up to [`MAX_BATCH`] of one
+//!   kind share a POST (`webhooks.md` §1.2).
+//! - **Bounded memory.** At most `window` callbacks are held in memory; the
+//!   rest wait in the database however long the receiver is away.
+//! - **Durability.** Outcomes are recorded by a second task in batches; a
+//!   callback acknowledged just before a crash may be delivered again after
+//!   the restart (at-least-once, as the original).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, PendingCallback};
+use wabiz_domain::clock::Clock;
+use wabiz_domain::ports::Store;
+use wabiz_domain::settings::application::ApplicationSettings;
+
+use crate::backoff::retry_delay;
+use crate::body::compose;
+use crate::client;
+use crate::metrics::{Delivered, Metrics};
+
+/// Most callbacks of one POST (`webhooks.md` §1.2, Recommended).
+pub const MAX_BATCH: usize = 50;
+/// How long a claim lasts without renewal.
+const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How often claims are renewed.
+const RENEW_EVERY_MS: i64 = 60 * 1000;
+/// Longest wait without looking at the database (other nodes' callbacks,
+/// a missed wake-up).
+const POLL: Duration = Duration::from_secs(1);
+/// How long requests in flight may finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// Most response bytes read (the body is ignored; reading lets the
+/// connection be reused).
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// This node's name, written on its claims.
+    pub node: String,
+    /// `--allow-http-webhooks`.
+    pub allow_http: bool,
+    /// One attempt's time limit (`webhooks.md` §1.2: 20 s).
+    pub timeout: Duration,
+    /// Most callbacks held in memory.
+    pub window: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { node: "wabiz".into(), allow_http: false, timeout: Duration::from_secs(20), window: 4096 }
+    }
+}
+
+pub struct Engine {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: watch::Receiver<Arc<ApplicationSettings>>,
+    pub webhook_ca: watch::Receiver<Option<Arc<str>>>,
+    /// Producers ring this after storing callbacks.
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+    pub config: EngineConfig,
+}
+
+/// Prepares the queue at start, before anything produces callbacks: a single
+/// node takes back the claims of its previous run (which may have crashed),
+/// and `callback_persist: false` means what was pending is not delivered.
+pub async fn prepare_queue(store: &dyn Store, persist: bool) -> Result<(), String> {
+    if !persist {
+        let dropped = store.clear_callbacks().await.map_err(|e| e.to_string())?;
+        if dropped > 0 {
+            tracing::info!(dropped, "callback_persist is false: pending callbacks of the last run were dropped");
+        }
+    }
+    let released = store.release_callback_claims(None).await.map_err(|e| e.to_string())?;
+    if released > 0 {
+        tracing::info!(released, "resuming callbacks that were being delivered when the last run ended");
+    }
+    Ok(())
+}
+
+struct Slot {
+    cb: PendingCallback,
+    in_flight: bool,
+}
+
+/// A finished request.
+struct Done {
+    seqs: Vec<i64>,
+    result: Result<(), String>,
+    /// Unix milliseconds.
+    at: i64,
+}
+
+/// A POST ready to go.
+struct Batch {
+    kind: CallbackKind,
+    seqs: Vec<i64>,
+}
+
+/// The engine's mutable state, owned by its task.
+struct State {
+    window: BTreeMap<i64, Slot>,
+    /// Requests in flight.
+    requests: usize,
+    /// Callbacks in flight.
+    busy: usize,
+    /// Whether the last request failed (to log state changes, not every
+    /// attempt).
+    failing: bool,
+    warned_http: bool,
+}
+
+impl Engine {
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let (done_tx, mut done_rx) = mpsc::channel::<Done>(256);
+        let (outcomes_tx, outcomes_rx) = mpsc::channel::<Vec<CallbackOutcome>>(1024);
+        let recorder = tokio::spawn(record(Arc::clone(&self.store), outcomes_rx));
+        let mut client = self.client();
+        let mut st = State { window: BTreeMap::new(), requests: 0, busy: 0, failing: false, warned_http: false };
+        let mut maybe_more = true;
+        let mut renewed_at = self.clock.now_millis();
+
+        loop {
+            if self.webhook_ca.has_changed().unwrap_or(false) {
+                self.webhook_ca.borrow_and_update();
+                client = self.client();
+            }
+            let now = self.clock.now_millis();
+            if maybe_more && st.window.len() <= self.config.window / 2 {
+                maybe_more = self.refill(&mut st, now).await;
+            }
+            if now - renewed_at >= RENEW_EVERY_MS && !st.window.is_empty() {
+                if let Err(e) = self.store.renew_callback_claims(&self.config.node, now + LEASE_MS).await {
+                    tracing::warn!(error = %e, "webhooks: could not renew claims");
+                }
+                renewed_at = now;
+            }
+            let settings = Arc::clone(&self.settings.borrow_and_update());
+            let next_due = match &client {
+                Some(client) => self.dispatch(&mut st, &settings, client, now, &done_tx),
+                None => None,
+            };
+            self.metrics.held.store(st.window.len() as u64, std::sync::atomic::Ordering::Relaxed);
+
+            let wait = next_due.map_or(POLL, |t| Duration::from_millis(u64::try_from(t - now).unwrap_or(0)).min(POLL));
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                done = done_rx.recv() => {
+                    let Some(done) = done else { break };
+                    let mut outcomes = self.finish(&mut st, &settings, done);
+                    while let Ok(more) = done_rx.try_recv() {
+                        outcomes.extend(self.finish(&mut st, &settings, more));
+                    }
+                    if outcomes_tx.send(outcomes).await.is_err() {
+                        tracing::error!("webhooks: the outcome recorder stopped");
+                    }
+                }
+                () = self.wake.notified() => maybe_more = true,
+                changed = self.settings.changed() => {
+                    if changed.is_err() { break }
+                }
+                () = tokio::time::sleep(wait) => {
+                    if wait == POLL { maybe_more = true }
+                }
+            }
+        }
+
+        // Let requests in flight finish briefly so their outcomes are kept;
+        // the rest stay pending and are sent again after the restart.
+        let settings = Arc::clone(&self.settings.borrow());
+        let grace = tokio::time::sleep(SHUTDOWN_GRACE);
+        tokio::pin!(grace);
+        while st.requests > 0 {
+            tokio::select! {
+                done = done_rx.recv() => match done {
+                    Some(done) => {
+                        let outcomes = self.finish(&mut st, &settings, done);
+                        let _ = outcomes_tx.send(outcomes).await;
+                    }
+                    None => break,
+                },
+                () = &mut grace => break,
+            }
+        }
+        drop(outcomes_tx);
+        let _ = recorder.await;
+        if let Err(e) = self.store.release_callback_claims(Some(&self.config.node)).await {
+            tracing::warn!(error = %e, "webhooks: could not release claims at shutdown");
+        }
+    }
+
+    fn client(&self) -> Option<reqwest::Client> {
+        let ca = self.webhook_ca.borrow().clone();
+        match client::build(ca.as_deref(), self.config.timeout) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e, "webhooks: cannot build the HTTP client; callbacks wait");
+                None
+            }
+        }
+    }
+
+    /// Claims stored callbacks into the window; whether there may be more.
+    async fn refill(&self, st: &mut State, now: i64) -> bool {
+        let room = self.config.window.saturating_sub(st.window.len());
+        if room == 0 {
+            return true;
+        }
+        match self.store.claim_callbacks(&self.config.node, now, now + LEASE_MS, room).await {
+            Ok(claimed) => {
+                let full = claimed.len() == room;
+                for cb in claimed {
+                    st.window.insert(cb.seq, Slot { cb, in_flight: false });
+                }
+                full
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "webhooks: could not read pending callbacks");
+                false
+            }
+        }
+    }
+
+    /// Starts as many POSTs as the limit allows; returns the earliest retry
+    /// time among the callbacks that must wait.
+    fn dispatch(
+        &self,
+        st: &mut State,
+        settings: &ApplicationSettings,
+        client: &reqwest::Client,
+        now: i64,
+        done: &mpsc::Sender<Done>,
+    ) -> Option<i64> {
+        // Without a URL, pending callbacks are held until one is set.
+        let url = settings.webhooks.url.as_deref().filter(|u| !u.is_empty())?;
+        if url.starts_with("http://") && !self.config.allow_http {
+            if !st.warned_http {
+                tracing::warn!("webhooks: the URL is http:// but --allow-http-webhooks is off; callbacks wait");
+                st.warned_http = true;
+            }
+            return None;
+        }
+        st.warned_http = false;
+        let limit = usize::try_from(settings.webhooks.max_concurrent_requests).unwrap_or(1).max(1);
+        let free = limit.saturating_sub(st.requests);
+        let (batches, next_due) = plan(&st.window, now, free, limit, st.busy);
+        for batch in batches {
+            let items: Vec<&PendingCallback> =
+                batch.seqs.iter().filter_map(|s| st.window.get(s)).map(|slot| &slot.cb).collect();
+            let body = compose(batch.kind, &items);
+            for seq in &batch.seqs {
+                if let Some(slot) = st.window.get_mut(seq) {
+                    slot.in_flight = true;
+                }
+            }
+            st.requests += 1;
+            st.busy += batch.seqs.len();
+            self.metrics.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let (client, url, tx, clock) = (client.clone(), url.to_owned(), done.clone(), Arc::clone(&self.clock));
+            let seqs = batch.seqs;
+            tokio::spawn(async move {
+                let result = post(&client, &url, body).await;
+                let _ = tx.send(Done { seqs, result, at: clock.now_millis() }).await;
+            });
+        }
+        next_due
+    }
+
+    /// Applies a finished request to the window; returns what to record.
+    fn finish(&self, st: &mut State, settings: &ApplicationSettings, done: Done) -> Vec<CallbackOutcome> {
+        use std::sync::atomic::Ordering::Relaxed;
+        st.requests = st.requests.saturating_sub(1);
+        st.busy = st.busy.saturating_sub(done.seqs.len());
+        self.metrics.in_flight.fetch_sub(1, Relaxed);
+        let mut outcomes = Vec::with_capacity(done.seqs.len());
+        match done.result {
+            Ok(()) => {
+                if st.failing {
+                    tracing::info!("webhooks: the receiver acknowledges again");
+                    st.failing = false;
+                }
+                for seq in done.seqs {
+                    let Some(slot) = st.window.remove(&seq) else { continue };
+                    let cb = slot.cb;
+                    self.metrics.delivered.fetch_add(1, Relaxed);
+                    self.metrics.observe_latency(u64::try_from(done.at - cb.created_at).unwrap_or(0));
+                    self.metrics.remember(Delivered {
+                        seq,
+                        kind: cb.kind.as_str(),
+                        subject: cb.subject,
+                        created_at: cb.created_at,
+                        attempts: cb.attempts + 1,
+                        delivered_at: done.at,
+                        last_result: "HTTP 200",
+                    });
+                    outcomes.push(CallbackOutcome::Delivered { seq });
+                }
+            }
+            Err(reason) => {
+                if st.failing {
+                    tracing::debug!(%reason, "webhooks: callback not acknowledged");
+                } else {
+                    tracing::warn!(%reason, "webhooks: callback not acknowledged; retrying with backoff");
+                    st.failing = true;
+                }
+                self.metrics.failed_requests.fetch_add(1, Relaxed);
+                for seq in done.seqs {
+                    let Some(slot) = st.window.get_mut(&seq) else { continue };
+                    slot.in_flight = false;
+                    let cb = &mut slot.cb;
+                    cb.attempts = cb.attempts.saturating_add(1);
+                    let delay = retry_delay(
+                        cb.attempts,
+                        settings.callback_backoff_delay_ms,
+                        settings.max_callback_backoff_delay_ms,
+                    );
+                    cb.next_attempt_at = done.at.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+                    cb.last_attempt_at = Some(done.at);
+                    cb.last_result = Some(reason.clone());
+                    self.metrics.failed_callbacks.fetch_add(1, Relaxed);
+                    outcomes.push(CallbackOutcome::Failed {
+                        seq,
+                        attempts: cb.attempts,
+                        at: done.at,
+                        next_attempt_at: cb.next_attempt_at,
+                        result: reason.clone(),
+                    });
+                }
+            }
+        }
+        outcomes
+    }
+}
+
+/// Chooses the POSTs to start now from the window (oldest first), at most
+/// `free` of them. A peer with a callback in flight or waiting for a retry is
+/// skipped entirely, so its callbacks never overtake each other; a peer's
+/// callbacks may share one POST (in order). Returns the batches and the
+/// earliest retry time seen.
+fn plan(window: &BTreeMap<i64, Slot>, now: i64, free: usize, limit: usize, busy: usize) -> (Vec<Batch>, Option<i64>) {
+    let mut next_due: Option<i64> = None;
+    if free == 0 {
+        return (Vec::new(), None);
+    }
+    let waiting = window.len().saturating_sub(busy);
+    let cap = if waiting > limit { MAX_BATCH } else { 1 };
+    let mut batches: Vec<Batch> = Vec::new();
+    let mut blocked: HashSet<&str> = HashSet::new();
+    let mut batch_of: HashMap<&str, usize> = HashMap::new();
+    for (seq, slot) in window {
+        let peer = slot.cb.peer.as_str();
+        if slot.in_flight {
+            blocked.insert(peer);
+            continue;
+        }
+        if slot.cb.next_attempt_at > now {
+            next_due = Some(next_due.map_or(slot.cb.next_attempt_at, |n| n.min(slot.cb.next_attempt_at)));
+            blocked.insert(peer);
+            continue;
+        }
+        if blocked.contains(peer) {
+            continue;
+        }
+        let kind = slot.cb.kind;
+        let target = match batch_of.get(peer) {
+            // A peer's callbacks stay in the POST its first one went into.
+            Some(&i) => (batches[i].kind == kind && batches[i].seqs.len() < cap).then_some(i),
+            None => batches.iter().position(|b| b.kind == kind && b.seqs.len() < cap).or_else(|| {
+                (batches.len() < free).then(|| {
+                    batches.push(Batch { kind, seqs: Vec::new() });
+                    batches.len() - 1
+                })
+            }),
+        };
+        match target {
+            Some(i) => {
+                batches[i].seqs.push(*seq);
+                batch_of.insert(peer, i);
+            }
+            None => {
+                blocked.insert(peer);
+            }
+        }
+        if batches.len() == free && batches.iter().all(|b| b.seqs.len() >= cap) {
+            break;
+        }
+    }
+    (batches, next_due)
+}
+
+/// One attempt: only a 200 acknowledges.
+async fn post(client: &reqwest::Client, url: &str, body: String) -> Result<(), String> {
+    let response = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    let status = response.status();
+    drain(response).await;
+    if status == reqwest::StatusCode::OK { Ok(()) } else { Err(format!("HTTP {}", status.as_u16())) }
+}
+
+/// Reads (and drops) a bounded amount of the response body.
+async fn drain(mut response: reqwest::Response) {
+    let mut read = 0;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        read += chunk.len();
+        if read > MAX_RESPONSE_BYTES {
+            break;
+        }
+    }
+}
+
+/// Why an attempt failed, without the URL (its query may hold the shared
+/// secret).
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".into()
+    } else if e.is_connect() {
+        "connection failed".into()
+    } else {
+        let mut msg = String::from("request failed");
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            msg.push_str(": ");
+            msg.push_str(&s.to_string());
+            source = s.source();
+        }
+        msg
+    }
+}
+
+/// Writes outcomes to the store, several requests' worth per transaction.
+async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcome>>) {
+    while let Some(mut batch) = rx.recv().await {
+        while batch.len() < 4096 {
+            match rx.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = store.finish_callbacks(batch).await {
+            // Delivered ones will be sent again (at-least-once); failed ones
+            // lose this attempt's history only.
+            tracing::warn!(error = %e, "webhooks: could not record delivery outcomes");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(seq: i64, peer: &str, kind: CallbackKind, due: i64, in_flight: bool) -> (i64, Slot) {
+        let cb = PendingCallback {
+            seq,
+            kind,
+            peer: peer.into(),
+            subject: None,
+            item: "{}".into(),
+            contact: None,
+            created_at: 0,
+            attempts: 0,
+            next_attempt_at: due,
+            last_attempt_at: None,
+            last_result: None,
+        };
+        (seq, Slot { cb, in_flight })
+    }
+
+    fn seqs(batches: &[Batch]) -> Vec<Vec<i64>> {
+        batches.iter().map(|b| b.seqs.clone()).collect()
+    }
+
+    const S: CallbackKind = CallbackKind::Status;
+    const M: CallbackKind = CallbackKind::Message;
+
+    #[test]
+    fn one_callback_per_post_while_the_backlog_is_small() {
+        let w: BTreeMap<_, _> =
+            [slot(1, "a", S, 0, false), slot(2, "b", S, 0, false), slot(3, "a", S, 0, false)].into();
+        let (b, _) = plan(&w, 10, 6, 6, 0);
+        assert_eq!(seqs(&b), [vec![1], vec![2]], "a's second waits for its first");
+    }
+
+    #[test]
+    fn a_peer_waits_behind_its_own_callbacks() {
+        // 1 is in flight; 2 waits for a retry; 3 (a) and 4 (b) are behind them.
+        let w: BTreeMap<_, _> = [
+            slot(1, "a", S, 0, true),
+            slot(2, "b", S, 500, false),
+            slot(3, "a", S, 0, false),
+            slot(4, "b", S, 0, false),
+            slot(5, "c", S, 0, false),
+        ]
+        .into();
+        let (b, next) = plan(&w, 10, 5, 6, 1);
+        assert_eq!(seqs(&b), [vec![5]]);
+        assert_eq!(next, Some(500));
+        assert!(plan(&w, 10, 0, 6, 1).0.is_empty(), "no free slot, no POST");
+    }
+
+    #[test]
+    fn a_large_backlog_is_batched_by_kind_and_in_order() {
+        let mut w = BTreeMap::new();
+        for seq in 0..120 {
+            let (k, v) = slot(seq, &format!("p{}", seq % 7), if seq == 3 { M } else { S }, 0, false);
+            w.insert(k, v);
+        }
+        let (b, _) = plan(&w, 10, 2, 2, 0);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].seqs.len(), MAX_BATCH);
+        assert_eq!(b[1].kind, M);
+        // p3's message went out alone; p3's later statuses must wait for it.
+        assert_eq!(b[1].seqs, [3]);
+        assert!(!b[0].seqs.iter().any(|s| s % 7 == 3 && *s > 3));
+        assert!(b[0].seqs.windows(2).all(|p| p[0] < p[1]));
+    }
+}
