@@ -227,6 +227,13 @@ impl Outbox {
         CallbackPolicy::of(&self.settings.borrow())
     }
 
+    /// Whether inbound media of `kind` is downloaded before its callback goes
+    /// out (`media.auto_download`): such callbacks carry the stored file's
+    /// path (`file`); the others only the id, fetched on demand.
+    pub fn auto_downloads(&self, kind: &str) -> bool {
+        self.settings.borrow().media_auto_download.iter().any(|k| k.as_str() == kind)
+    }
+
     /// The callback of a status change, if the settings want it.
     pub fn status(policy: &CallbackPolicy, e: &StatusEvent<'_>, now_ms: i64) -> Option<NewCallback> {
         if !policy.wants_status(e.status) {

@@ -30,6 +30,7 @@ use wabiz_domain::users::apikey::ApiKey;
 use wabiz_domain::users::password::PasswordHasher;
 use wabiz_domain::users::{UserService, UserServiceConfig};
 use wabiz_simulator::SimulatedNetwork;
+use wabiz_simulator::links::LinkFetcher;
 use wabiz_store::files::DiskMediaFiles;
 use wabiz_webhooks::{Engine, EngineConfig};
 
@@ -174,6 +175,13 @@ impl App {
             .await
             .map_err(|e| anyhow::anyhow!("cannot prepare the callback queue: {e}"))?;
         let webhook_metrics = Arc::new(wabiz_webhooks::Metrics::default());
+        // Media sent by link is fetched by the network before `sent`, with the
+        // same trust roots as webhooks (system roots + the webhook CA at start).
+        let links = LinkFetcher::new(
+            wabiz_webhooks::client::build(settings.webhook_ca().as_deref(), config.webhook_timeout, true)
+                .map_err(|e| anyhow::anyhow!("cannot build the HTTP client for media links: {e}"))?,
+            Arc::clone(&settings),
+        );
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             users: Arc::clone(&users),
@@ -235,7 +243,7 @@ impl App {
         let shutdown = CancellationToken::new();
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
-            tokio::spawn(network.receipt_worker(outbox.clone()).run(shutdown.clone())),
+            tokio::spawn(network.receipt_worker(outbox.clone(), Some(Arc::new(links))).run(shutdown.clone())),
             tokio::spawn(
                 Engine {
                     store: Arc::clone(&store),

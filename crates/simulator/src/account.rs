@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::Notify;
 
+use crate::links::LinkFetcher;
 use crate::receipts::{Delays, ReceiptWorker};
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
@@ -140,7 +141,7 @@ impl SimulatedNetwork {
     }
 
     /// The worker that moves accepted messages on; the server runs it.
-    pub fn receipt_worker(self: &Arc<Self>, outbox: Outbox) -> ReceiptWorker {
+    pub fn receipt_worker(self: &Arc<Self>, outbox: Outbox, links: Option<Arc<LinkFetcher>>) -> ReceiptWorker {
         let me = Arc::clone(self);
         ReceiptWorker {
             store: Arc::clone(&self.store),
@@ -149,6 +150,7 @@ impl SimulatedNetwork {
             wake: Arc::clone(&self.wake),
             business: Arc::new(move || me.registered_number()),
             outbox,
+            links,
         }
     }
 

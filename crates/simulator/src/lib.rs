@@ -4,6 +4,7 @@
 //! receipts of outbound messages; inbound customers and templates build on it.
 
 pub mod account;
+pub mod links;
 pub mod receipts;
 
 pub use account::{SimulatedNetwork, SimulatorOptions};

@@ -17,6 +17,8 @@ use wabiz_domain::error::{ErrorCode, ErrorItem};
 use wabiz_domain::messages::inbound::{InboundRequest, callback, new_inbound_id};
 use wabiz_domain::ports::{DueMessage, MessageRecord, Store, StoreError, Transition};
 
+use crate::links::LinkFetcher;
+
 /// Delays between the steps, in milliseconds (all zero for load tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delays {
@@ -164,6 +166,8 @@ pub struct ReceiptWorker {
     pub business: Arc<dyn Fn() -> Option<String> + Send + Sync>,
     /// Where status callbacks and replies go.
     pub outbox: Outbox,
+    /// Downloads media sent by link before it is `sent`.
+    pub links: Option<Arc<LinkFetcher>>,
 }
 
 /// Most steps applied in one transaction.
@@ -172,6 +176,23 @@ const BATCH: usize = 512;
 const MAX_IDLE: Duration = Duration::from_secs(1);
 
 impl ReceiptWorker {
+    /// Downloads the links of due media messages (concurrently); a link that
+    /// cannot be fetched becomes the message's failure.
+    async fn fetch_links(&self, due: &mut Vec<DueMessage>) -> Vec<DueMessage> {
+        let Some(links) = &self.links else { return std::mem::take(due) };
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, d) in due.iter().enumerate().filter(|(_, d)| LinkFetcher::needed(d)) {
+            let (links, d) = (Arc::clone(links), d.clone());
+            tasks.spawn(async move { (i, links.fetch(&d).await) });
+        }
+        while let Some(done) = tasks.join_next().await {
+            if let Ok((i, Some(failure))) = done {
+                due[i].failure = Some(failure);
+            }
+        }
+        std::mem::take(due)
+    }
+
     /// The next step of each due message, with the callbacks that report it.
     /// A `sent` step opens (or joins) the customer's pricing conversation
     /// first, so that its status can name it.
@@ -251,7 +272,7 @@ impl ReceiptWorker {
             }
             let now = self.clock.now_millis();
             match self.store.due_messages(now, BATCH).await {
-                Ok(due) if !due.is_empty() => match self.steps(&due, now).await {
+                Ok(mut due) if !due.is_empty() => match self.steps(&self.fetch_links(&mut due).await, now).await {
                     Ok(steps) => match self.store.apply_transitions(steps).await {
                         Ok(()) => {
                             self.outbox.stored();

@@ -36,8 +36,10 @@ fn pem_certs(pem: &str) -> Vec<CertificateDer<'static>> {
         .collect()
 }
 
-/// A client for the current trust settings.
-pub fn build(webhook_ca: Option<&str>, timeout: Duration) -> Result<reqwest::Client, String> {
+/// A client for the current trust settings. Webhooks follow no redirect
+/// (only a 200 from the configured URL acknowledges); media links follow up
+/// to five, as CDNs use them.
+pub fn build(webhook_ca: Option<&str>, timeout: Duration, follow_redirects: bool) -> Result<reqwest::Client, String> {
     let mut roots = RootCertStore::empty();
     let (_, ignored) = roots.add_parsable_certificates(system_roots().iter().cloned());
     if ignored > 0 {
@@ -58,7 +60,11 @@ pub fn build(webhook_ca: Option<&str>, timeout: Duration) -> Result<reqwest::Cli
         .with_no_client_auth();
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(if follow_redirects {
+            reqwest::redirect::Policy::limited(5)
+        } else {
+            reqwest::redirect::Policy::none()
+        })
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .pool_max_idle_per_host(64)

@@ -207,7 +207,7 @@ impl Engine {
 
     fn client(&self) -> Option<reqwest::Client> {
         let ca = self.webhook_ca.borrow().clone();
-        match client::build(ca.as_deref(), self.config.timeout) {
+        match client::build(ca.as_deref(), self.config.timeout, false) {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::error!(error = %e, "webhooks: cannot build the HTTP client; callbacks wait");

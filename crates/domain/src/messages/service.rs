@@ -58,6 +58,12 @@ pub fn new_outbound_id() -> String {
     id
 }
 
+/// The size limit of a media message type (`image`, …) when sent, in bytes.
+pub fn media_size_limit(kind: &str) -> Option<u64> {
+    let kind = MessageType::ORDER.iter().copied().find(|t| t.as_str() == kind)?;
+    media_limits(kind).map(|(_, limit)| limit)
+}
+
 /// The MIME types and size limit a media type accepts when sent (`media.md` §1).
 fn media_limits(kind: MessageType) -> Option<(&'static [&'static str], u64)> {
     const MB: u64 = 1024 * 1024;
@@ -219,8 +225,10 @@ impl MessageService {
             Some(m) => {
                 let record = self.media.store_bytes(&m.bytes, &m.mime_type, "inbound", m.filename.clone()).await?;
                 let mut o = json!({ "id": record.id, "mime_type": record.mime_type, "sha256": record.sha256 });
-                if let Some(file) = self.media.location(&record.id) {
-                    o["file"] = json!(file);
+                if self.outbox.auto_downloads(&req.kind) {
+                    if let Some(file) = self.media.location(&record.id) {
+                        o["file"] = json!(file);
+                    }
                 }
                 if let Some(c) = &m.caption {
                     o["caption"] = json!(c);

@@ -76,7 +76,7 @@ pub enum MessageType {
 impl MessageType {
     /// The Webapp's `ALLOWED_TYPES` order (it decides the order of the "not required for type"
     /// errors), followed by the types later builds and wabiz added.
-    const ORDER: [MessageType; 12] = [
+    pub const ORDER: [MessageType; 12] = [
         MessageType::Audio,
         MessageType::Document,
         MessageType::Hsm,

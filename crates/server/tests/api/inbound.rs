@@ -59,6 +59,17 @@ async fn a_customer_message_is_stored_in_the_callback_shape() {
 async fn customer_media_can_be_downloaded() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
+    // Documents are auto-downloaded (their callbacks name the stored file);
+    // images are not (id only, fetched on demand).
+    let (s, b) = call(
+        &app,
+        &admin,
+        Method::PATCH,
+        "/v1/settings/application",
+        Some(json!({"media": {"auto_download": ["document"]}})),
+    )
+    .await;
+    assert!(s.is_success(), "{b}");
     let pdf = b"%PDF-1.4 customer invoice".to_vec();
     let data = base64::engine::general_purpose::STANDARD.encode(&pdf);
     let (s, b) = inbound(
@@ -93,6 +104,11 @@ async fn customer_media_can_be_downloaded() {
     ] {
         let (s, b) = inbound(&app, &admin, json!({"from": "16315551234", "type": kind, kind: {}})).await;
         assert_eq!(s, 201, "{kind}: {b}");
+        let stored = message_view(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
+        assert!(
+            stored["content"]["messages"][0][kind].get("file").is_none(),
+            "{kind} is not auto-downloaded: {stored}"
+        );
         let m = message_view(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
         let media = &m["content"]["messages"][0][kind];
         assert_eq!(media["mime_type"], mime);

@@ -1,7 +1,7 @@
 //! `/v1/media` (`media.md` §1–§3).
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -126,4 +126,103 @@ async fn media_needs_a_token_and_survives_a_restart() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().to_vec(), bytes);
+}
+
+/// A local web server holding media for `link` sends: `/open.png`,
+/// `/private.png` (Basic `u:p` only), `/huge.png` (over the image limit),
+/// anything else 404. Counts the requests it saw with credentials.
+async fn media_host() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode as Code};
+
+    let authed = Arc::new(AtomicUsize::new(0));
+    async fn file(
+        State(authed): State<Arc<AtomicUsize>>,
+        Path(name): Path<String>,
+        headers: HeaderMap,
+    ) -> Result<Vec<u8>, Code> {
+        let png = b"\x89PNG\r\n\x1a\nrest-of-a-png".to_vec();
+        match name.as_str() {
+            "open.png" => Ok(png),
+            "private.png" => {
+                // Basic base64("u:p")
+                if headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Basic dTpw") {
+                    authed.fetch_add(1, Ordering::SeqCst);
+                    Ok(png)
+                } else {
+                    Err(Code::UNAUTHORIZED)
+                }
+            }
+            "huge.png" => Ok(vec![0u8; 5 * 1024 * 1024 + 1]),
+            _ => Err(Code::NOT_FOUND),
+        }
+    }
+    let app = axum::Router::new().route("/{name}", axum::routing::get(file)).with_state(Arc::clone(&authed));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), authed)
+}
+
+#[tokio::test]
+async fn media_sent_by_link_is_fetched_with_its_provider() {
+    let (host, authed) = media_host().await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    let (s, b) = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/v1/settings/application/media/providers",
+        Some(json!([{"name": "my-cdn", "type": "www", "config": {"basic": {"username": "u", "password": "p"}}}])),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let send = |image: Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (s, b) = call(
+                app,
+                admin,
+                Method::POST,
+                "/v1/messages",
+                Some(json!({"to": "16315551234", "type": "image", "image": image})),
+            )
+            .await;
+            assert_eq!(s, 201, "{b}");
+            let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
+            settled_message(app, admin, &id, std::time::Duration::from_secs(20)).await
+        }
+    };
+    let outcome = |m: &Value| {
+        let last = m["statuses"].as_array().unwrap().last().cloned().unwrap();
+        (last["status"].as_str().unwrap().to_owned(), last["errors"][0].clone())
+    };
+
+    let m = send(json!({"link": format!("{host}/open.png"), "caption": "open"})).await;
+    assert_eq!(outcome(&m).0, "read", "{m}");
+    let m = send(json!({"link": format!("{host}/private.png"), "provider": {"name": "my-cdn"}})).await;
+    assert_eq!(outcome(&m).0, "read", "{m}");
+    assert_eq!(authed.load(std::sync::atomic::Ordering::SeqCst), 1, "the provider's credentials were sent");
+
+    for (image, details) in [
+        (json!({"link": format!("{host}/private.png")}), "Media download failed: HTTP 401 from the link"),
+        (json!({"link": format!("{host}/gone.png")}), "Media download failed: HTTP 404 from the link"),
+        (json!({"link": format!("{host}/huge.png")}), "Media size exceeds limit for type 'image'"),
+        (
+            json!({"link": format!("{host}/open.png"), "provider": {"name": "nope"}}),
+            "Media provider 'nope' is not configured",
+        ),
+        (json!({"link": "http://127.0.0.1:9/closed.png"}), "Media download failed: the link could not be reached"),
+    ] {
+        let m = send(image.clone()).await;
+        let (status, error) = outcome(&m);
+        assert_eq!(status, "failed", "{image}: {m}");
+        assert_eq!(m["statuses"].as_array().unwrap().len(), 1, "never sent: {m}");
+        assert_eq!((error["code"].as_u64(), error["title"].as_str()), (Some(400), Some("Media download error")));
+        assert_eq!(error["details"], details, "{image}");
+    }
 }
