@@ -227,6 +227,11 @@ impl Outbox {
         CallbackPolicy::of(&self.settings.borrow())
     }
 
+    /// The effective application settings now.
+    pub fn settings(&self) -> Arc<ApplicationSettings> {
+        Arc::clone(&self.settings.borrow())
+    }
+
     /// Whether inbound media of `kind` is downloaded before its callback goes
     /// out (`media.auto_download`): such callbacks carry the stored file's
     /// path (`file`); the others only the id, fetched on demand.
@@ -266,6 +271,46 @@ impl Outbox {
             contact: doc.get("contacts").and_then(|c| c.get(0)).map(Value::to_string),
             created_at: now_ms,
         })
+    }
+
+    /// A background contact check's result (`webhooks.md` §6): the item shape
+    /// of the `/v1/contacts` answer, `wa_id` only when `valid`.
+    pub fn contact_result(
+        policy: &CallbackPolicy,
+        input: &str,
+        wa_id: &str,
+        status: &str,
+        now_ms: i64,
+    ) -> Option<NewCallback> {
+        if !policy.enabled {
+            return None;
+        }
+        let mut item = json!({ "input": input, "status": status });
+        if status == "valid" {
+            item["wa_id"] = json!(wa_id);
+        }
+        Some(NewCallback {
+            kind: CallbackKind::Contact,
+            peer: wa_id.to_owned(),
+            subject: None,
+            item: item.to_string(),
+            contact: None,
+            created_at: now_ms,
+        })
+    }
+
+    /// A status of an inbound message the customer deleted (`deleted`,
+    /// `webhooks.md` §4); sent whatever the filters, like `failed`.
+    pub fn deleted(
+        policy: &CallbackPolicy,
+        message_id: &str,
+        wa_id: &str,
+        at: i64,
+        now_ms: i64,
+    ) -> Option<NewCallback> {
+        let e =
+            StatusEvent { message_id, recipient_id: wa_id, status: "deleted", at, errors: None, conversation: None };
+        Self::status(policy, &e, now_ms)
     }
 
     /// An `errors[]` callback (out-of-band failures), if callbacks are on.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use phonenumber::Mode;
 use serde_json::{Map, Value, json};
 
+use crate::callbacks::Outbox;
 use crate::clock::Clock;
 use crate::error::{ErrorCode, WaError};
 use crate::network::Network;
@@ -145,6 +146,8 @@ pub struct ContactsService {
     settings: Arc<SettingsService>,
     clock: Arc<dyn Clock>,
     legacy: bool,
+    /// Where background results (`no_wait` checks) are reported.
+    outbox: Option<Outbox>,
 }
 
 impl ContactsService {
@@ -155,7 +158,13 @@ impl ContactsService {
         clock: Arc<dyn Clock>,
         legacy: bool,
     ) -> Self {
-        Self { store, network, settings, clock, legacy }
+        Self { store, network, settings, clock, legacy, outbox: None }
+    }
+
+    /// Reports background check results by webhook.
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = Some(outbox);
+        self
     }
 
     pub fn legacy(&self) -> bool {
@@ -180,7 +189,7 @@ impl ContactsService {
         }
         let mut answers = Vec::with_capacity(req.contacts.len());
         let mut fresh: Vec<(String, String)> = Vec::new();
-        let mut later: Vec<String> = Vec::new();
+        let mut later: Vec<(String, String)> = Vec::new();
         for input in &req.contacts {
             let Some(wa_id) = normalize(input, cc) else {
                 answers.push(json!({ "input": input, "status": "invalid" }));
@@ -195,7 +204,7 @@ impl ContactsService {
                     status.to_owned()
                 }
                 None => {
-                    later.push(wa_id.clone());
+                    later.push((input.clone(), wa_id.clone()));
                     "processing".to_owned()
                 }
             };
@@ -213,16 +222,30 @@ impl ContactsService {
             self.store.put_contacts(fresh, self.clock.now_unix()).await?;
         }
         if !later.is_empty() {
-            let results = later
+            let results: Vec<(String, String, String)> = later
                 .into_iter()
-                .map(|w| {
+                .map(|(input, w)| {
                     let status = if self.network.is_whatsapp_user(&w) { "valid" } else { "invalid" };
-                    (w, status.to_owned())
+                    (input, w, status.to_owned())
                 })
                 .collect();
             // The check itself is instant on the simulated network; it is stored
-            // now and answered from the cache from the next call on.
-            self.store.put_contacts(results, self.clock.now_unix()).await?;
+            // now and answered from the cache from the next call on, and its
+            // result goes out by webhook (`webhooks.md` §6).
+            let cache = results.iter().map(|(_, w, s)| (w.clone(), s.clone())).collect();
+            self.store.put_contacts(cache, self.clock.now_unix()).await?;
+            if let Some(outbox) = &self.outbox {
+                let policy = outbox.policy();
+                let now = self.clock.now_millis();
+                let callbacks: Vec<_> = results
+                    .iter()
+                    .filter_map(|(input, w, s)| Outbox::contact_result(&policy, input, w, s, now))
+                    .collect();
+                if !callbacks.is_empty() {
+                    self.store.enqueue_callbacks(callbacks).await?;
+                    outbox.stored();
+                }
+            }
         }
         Ok(answers)
     }

@@ -162,18 +162,21 @@ impl App {
             Arc::clone(&opts.clock),
             config.media_max_upload_bytes,
         ));
-        let contacts = Arc::new(ContactsService::new(
-            Arc::clone(&store),
-            Arc::clone(&network) as Arc<dyn Network>,
-            Arc::clone(&settings),
-            Arc::clone(&opts.clock),
-            config.contacts_legacy,
-        ));
         // Callbacks: producers store them with their cause; the engine delivers.
         let outbox = Outbox::new(settings.subscribe());
         wabiz_webhooks::prepare_queue(store.as_ref(), settings.current().callback_persist)
             .await
             .map_err(|e| anyhow::anyhow!("cannot prepare the callback queue: {e}"))?;
+        let contacts = Arc::new(
+            ContactsService::new(
+                Arc::clone(&store),
+                Arc::clone(&network) as Arc<dyn Network>,
+                Arc::clone(&settings),
+                Arc::clone(&opts.clock),
+                config.contacts_legacy,
+            )
+            .with_outbox(outbox.clone()),
+        );
         let webhook_metrics = Arc::new(wabiz_webhooks::Metrics::default());
         // Media sent by link is fetched by the network before `sent`, with the
         // same trust roots as webhooks (system roots + the webhook CA at start).

@@ -23,6 +23,24 @@ pub fn routes() -> Router<AppState> {
         .route("/simulator/templates", get(list_templates).post(add_template).delete(delete_templates))
         .route("/simulator/inbound", axum::routing::post(inbound))
         .route("/simulator/conversations/{wa_id}", get(conversation))
+        .route("/simulator/customers/{wa_id}/change-number", axum::routing::post(change_number))
+        .route("/simulator/messages/{id}/delete", axum::routing::post(delete_message))
+}
+
+/// A customer moves to a new number (a `user_changed_number` system message).
+async fn change_number(
+    State(state): State<AppState>,
+    Path(wa_id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let id = state.messages.customer_changed_number(&wa_id, &body.0).await?;
+    Ok(reply(StatusCode::CREATED, &state.meta, json!({ "messages": [{ "id": id }] })))
+}
+
+/// The customer deletes a message they sent (a `deleted` status).
+async fn delete_message(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    state.messages.customer_deleted(&id).await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({})))
 }
 
 /// The registration state and the code the simulated "SMS" carried.

@@ -263,6 +263,68 @@ impl MessageService {
         Ok(id)
     }
 
+    /// `POST /simulator/customers/{wa_id}/change-number`: a customer moves to a
+    /// new number. Stored as a system message; its callback (no `contacts`)
+    /// goes out only with `notify_user_change_number` (`webhooks.md` §3).
+    pub async fn customer_changed_number(&self, wa_id: &str, body: &Map<String, Value>) -> Result<String, WaError> {
+        let cc = self.network.registered_country_code();
+        let old = normalize(wa_id, cc).ok_or_else(|| WaError::not_found(format!("Customer {wa_id} not found")))?;
+        let new = match body.get("new_wa_id") {
+            None | Some(Value::Null) => return Err(WaError::missing_parameter("new_wa_id")),
+            Some(Value::String(n)) => normalize(n, cc).ok_or_else(|| WaError::invalid_value("new_wa_id", n))?,
+            Some(other) => return Err(WaError::invalid_json_value("new_wa_id", other)),
+        };
+        if new == old {
+            return Err(WaError::invalid("The new number is the customer's current number"));
+        }
+        let id = inbound::new_inbound_id();
+        let now = self.clock.now_unix();
+        let content = json!({ "messages": [{
+            "from": old, "id": id, "timestamp": now.to_string(), "type": "system",
+            "system": { "type": "user_changed_number", "body": format!("User {old} changed from {old} to {new}"), "new_wa_id": new },
+        }]});
+        let record = MessageRecord {
+            id: id.clone(),
+            direction: "inbound".into(),
+            recipient_type: "individual".into(),
+            peer: old,
+            kind: "system".into(),
+            content: content.to_string(),
+            status: "received".into(),
+            created_at: now,
+            updated_at: now,
+            next_event_at: None,
+            failure: None,
+            category: None,
+            conversation: None,
+        };
+        let callback = if self.outbox.settings().notify_user_change_number {
+            Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis())
+        } else {
+            None
+        };
+        self.store.insert_message(&record, callback.as_slice()).await?;
+        self.outbox.stored();
+        Ok(id)
+    }
+
+    /// `POST /simulator/messages/{id}/delete`: the customer deletes a message
+    /// they sent; the business hears of it by a `deleted` status.
+    pub async fn customer_deleted(&self, id: &str) -> Result<(), WaError> {
+        let Some(m) = self.store.get_message(id).await? else {
+            return Err(WaError::not_found(format!("Message {id} not found")));
+        };
+        if m.direction != "inbound" || m.kind == "system" {
+            return Err(WaError::invalid("Only a message the customer sent can be deleted by the customer"));
+        }
+        let now = self.clock.now_millis();
+        if let Some(cb) = Outbox::deleted(&self.outbox.policy(), id, &m.peer, now / 1000, now) {
+            self.store.enqueue_callbacks(vec![cb]).await?;
+            self.outbox.stored();
+        }
+        Ok(())
+    }
+
     /// How a template send will fail, if it does not fit the registry (the
     /// failure is reported by status, after the 201), and its pricing category.
     async fn template_check(&self, call: &TemplateCall) -> Result<(Option<String>, String), WaError> {

@@ -508,3 +508,93 @@ async fn the_admin_sees_each_callback_and_its_history() {
     let (s, b) = call(&app, &admin, Method::GET, "/wabiz/callbacks/999999", None).await;
     assert_code(s, &b, 404, 1006);
 }
+
+#[tokio::test]
+async fn customers_changing_number_and_deleting_messages_are_reported() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+
+    // notify_user_change_number off (the default): nothing is sent.
+    let (s, b) = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/simulator/customers/16315551234/change-number",
+        Some(json!({"new_wa_id": "16315559999"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    configure(&app, &admin, json!({"notify_user_change_number": true})).await;
+    let (s, b) = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/simulator/customers/16315551234/change-number",
+        Some(json!({"new_wa_id": "+1 631-555-8888"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
+    let hits = rx.wait_for(WAIT, "the system message", |h| !h.is_empty()).await;
+    let body = &hits[0].body;
+    assert_eq!(keys(body), ["messages"], "system messages come without contacts: {body}");
+    let m = &body["messages"][0];
+    assert_eq!(
+        (m["id"].as_str(), m["from"].as_str(), m["type"].as_str()),
+        (Some(id.as_str()), Some("16315551234"), Some("system"))
+    );
+    assert_eq!(m["system"]["type"], "user_changed_number");
+    assert_eq!(m["system"]["new_wa_id"], "16315558888");
+    assert!(m["system"]["body"].as_str().unwrap().contains("16315558888"));
+    let (s, b) =
+        call(&app, &admin, Method::POST, "/simulator/customers/16315551234/change-number", Some(json!({}))).await;
+    assert_code(s, &b, 400, 1008);
+
+    // A customer deletes a message: a `deleted` status for it.
+    let sent = inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "oops"}})).await;
+    let (s, b) = call(&app, &admin, Method::POST, &format!("/simulator/messages/{sent}/delete"), None).await;
+    assert_meta_only(s, &b, 200);
+    let hits = rx.wait_for(WAIT, "the deleted status", |h| h.len() >= 3).await;
+    let st = &hits[2].body["statuses"][0];
+    assert_eq!(
+        (st["id"].as_str(), st["status"].as_str(), st["recipient_id"].as_str()),
+        (Some(sent.as_str()), Some("deleted"), Some("16315551234"))
+    );
+    let (s, b) = call(&app, &admin, Method::POST, "/simulator/messages/nope/delete", None).await;
+    assert_code(s, &b, 404, 1006);
+}
+
+#[tokio::test]
+async fn background_contact_checks_report_by_webhook() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast().arg("--contacts-legacy-validation")).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+    let (s, b) = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/v1/contacts",
+        Some(json!({"blocking": "no_wait", "contacts": ["+1 631-555-1234", "15550000001"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["contacts"].as_array().unwrap().iter().all(|c| c["status"] == "processing"), "{b}");
+    let hits = rx
+        .wait_for(WAIT, "both results", |h| {
+            h.iter().map(|h| h.body["contacts"].as_array().map_or(0, Vec::len)).sum::<usize>() >= 2
+        })
+        .await;
+    let mut results: Vec<Value> =
+        hits.iter().flat_map(|h| h.body["contacts"].as_array().cloned().unwrap_or_default()).collect();
+    results.sort_by_key(|c| c["input"].as_str().unwrap_or("").to_owned());
+    assert_eq!(
+        results,
+        [
+            json!({"input": "+1 631-555-1234", "status": "valid", "wa_id": "16315551234"}),
+            json!({"input": "15550000001", "status": "invalid"}),
+        ]
+    );
+}
