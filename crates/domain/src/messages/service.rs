@@ -225,10 +225,10 @@ impl MessageService {
             Some(m) => {
                 let record = self.media.store_bytes(&m.bytes, &m.mime_type, "inbound", m.filename.clone()).await?;
                 let mut o = json!({ "id": record.id, "mime_type": record.mime_type, "sha256": record.sha256 });
-                if self.outbox.auto_downloads(&req.kind) {
-                    if let Some(file) = self.media.location(&record.id) {
-                        o["file"] = json!(file);
-                    }
+                if self.outbox.auto_downloads(&req.kind)
+                    && let Some(file) = self.media.location(&record.id)
+                {
+                    o["file"] = json!(file);
                 }
                 if let Some(c) = &m.caption {
                     o["caption"] = json!(c);
