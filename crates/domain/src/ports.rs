@@ -167,6 +167,8 @@ pub struct MessageRecord {
     /// Outbound: the pricing conversation it was sent in (JSON of
     /// [`Conversation`]), once `sent`.
     pub conversation: Option<String>,
+    /// Outbound: when it expires if still undelivered (Unix milliseconds).
+    pub expires_at: Option<i64>,
 }
 
 /// An outbound message whose next step is due.
@@ -182,6 +184,8 @@ pub struct DueMessage {
     pub category: Option<String>,
     /// JSON of [`Conversation`], once `sent`.
     pub conversation: Option<String>,
+    /// When it expires if still undelivered (Unix milliseconds).
+    pub expires_at: Option<i64>,
 }
 
 /// A status change of a message. It applies only if the message is still in

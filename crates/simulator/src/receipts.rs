@@ -106,6 +106,7 @@ pub fn reply_to(due: &DueMessage, business: &str, now_ms: i64) -> Option<Message
         failure: None,
         category: None,
         conversation: None,
+        expires_at: None,
     })
 }
 
@@ -125,14 +126,25 @@ pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transi
         Customer::Slow => delays.delivered_ms.saturating_mul(10).max(5_000),
         _ => delays.delivered_ms,
     };
+    // A message still undelivered at its `ttl` expires (410) instead.
+    let expired = due.expires_at.is_some_and(|at| now_ms >= at);
     let (status, errors, next) = match (due.status.as_str(), who) {
+        ("accepted" | "sent", _) if expired => (
+            "failed",
+            errors_json(ErrorCode::MessageExpired, "Message was not delivered within its time-to-live"),
+            None,
+        ),
         // A recipient who is not on WhatsApp fails first; then a failure decided
         // at acceptance (a template that does not fit, the 24-hour window).
         ("accepted", Customer::NotOnWhatsApp) => {
             ("failed", errors_json(ErrorCode::UserNotValid, "Recipient is not a valid WhatsApp user"), None)
         }
         ("accepted", _) if due.failure.is_some() => ("failed", due.failure.clone(), None),
-        ("accepted", _) => ("sent", None, after(delivered_delay)),
+        // Delivery later than the expiry: the next step happens at the expiry.
+        ("accepted", _) => {
+            let next = after(delivered_delay).map(|at| due.expires_at.map_or(at, |exp| at.min(exp)));
+            ("sent", None, next)
+        }
         ("sent", Customer::Incapable) => (
             "failed",
             errors_json(ErrorCode::ReceiverIncapable, "Receiver is incapable of receiving this message"),
@@ -312,6 +324,7 @@ mod tests {
             content: r#"{"body":"hello"}"#.into(),
             category: None,
             conversation: None,
+            expires_at: None,
         }
     }
 
@@ -363,6 +376,20 @@ mod tests {
         let auto = reply_to(&due("15550000006", "delivered"), "1", 0).unwrap();
         assert!(auto.content.contains(AUTO_REPLY));
         assert!(reply_to(&due("16315551234", "delivered"), "1", 0).is_none());
+    }
+
+    #[test]
+    fn undelivered_messages_expire_at_their_ttl() {
+        let d = Delays { sent_ms: 0, delivered_ms: 0, read_ms: 0 };
+        let slow = DueMessage { expires_at: Some(1_000), ..due("15550000004", "accepted") };
+        let sent = next_step(&slow, 0, d).unwrap();
+        assert_eq!((sent.status.as_str(), sent.next_event_at), ("sent", Some(1_000)), "wakes at the expiry");
+        let expired = next_step(&DueMessage { status: "sent".into(), ..slow.clone() }, 1_000, d).unwrap();
+        assert_eq!(expired.status, "failed");
+        assert!(expired.errors.unwrap().contains("410"));
+        // Delivered in time: the ttl changes nothing.
+        let quick = DueMessage { expires_at: Some(1_000), ..due("16315551234", "sent") };
+        assert_eq!(next_step(&quick, 10, d).unwrap().status, "delivered");
     }
 
     #[test]

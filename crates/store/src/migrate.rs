@@ -29,6 +29,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 7, name: "message_order", sql: include_str!("../migrations/sqlite/0007_message_order.sql") },
     Migration { version: 8, name: "contacts", sql: include_str!("../migrations/sqlite/0008_contacts.sql") },
     Migration { version: 9, name: "callbacks", sql: include_str!("../migrations/sqlite/0009_callbacks.sql") },
+    Migration { version: 10, name: "message_ttl", sql: include_str!("../migrations/sqlite/0010_message_ttl.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -42,6 +43,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 7, name: "message_order", sql: include_str!("../migrations/postgres/0007_message_order.sql") },
     Migration { version: 8, name: "contacts", sql: include_str!("../migrations/postgres/0008_contacts.sql") },
     Migration { version: 9, name: "callbacks", sql: include_str!("../migrations/postgres/0009_callbacks.sql") },
+    Migration { version: 10, name: "message_ttl", sql: include_str!("../migrations/postgres/0010_message_ttl.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

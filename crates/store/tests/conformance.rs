@@ -366,6 +366,7 @@ async fn message_records(db: &TestDb) {
         failure: Some(r#"[{"code":2001}]"#.into()),
         category: Some("service".into()),
         conversation: None,
+        expires_at: None,
     };
     s.insert_message(&m, &[]).await.unwrap();
     assert!(s.insert_message(&m, &[]).await.is_err(), "ids are unique");
@@ -393,6 +394,7 @@ async fn message_transitions(db: &TestDb) {
         failure: None,
         category: None,
         conversation: None,
+        expires_at: None,
     };
     s.insert_message(&msg("a", Some(3_000)), &[]).await.unwrap();
     s.insert_message(&msg("b", Some(1_000)), &[]).await.unwrap();
@@ -436,6 +438,7 @@ async fn message_transitions(db: &TestDb) {
         failure: None,
         category: None,
         conversation: None,
+        expires_at: None,
     };
     let failed = Transition {
         errors: Some(r#"[{"code":1013}]"#.into()),
@@ -511,6 +514,7 @@ async fn inbound_window_and_read(db: &TestDb) {
         failure: None,
         category: None,
         conversation: None,
+        expires_at: None,
     };
     assert_eq!(s.last_inbound_at("1555").await.unwrap(), None);
     s.insert_message(&msg("in1", "inbound", "1555", 100), &[]).await.unwrap();
@@ -629,6 +633,7 @@ async fn callbacks_travel_with_their_cause(db: &TestDb) {
         failure: None,
         category: None,
         conversation: None,
+        expires_at: None,
     };
     s.insert_message(&inbound, &[callback("1555", "in")]).await.unwrap();
     // A failing insert (duplicate id) stores no callback either.

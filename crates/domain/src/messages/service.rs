@@ -44,6 +44,9 @@ pub struct MessageService {
 /// does not know, which fail anyway).
 const SERVICE: &str = "service";
 
+/// How long an undelivered message is tried (`messages.md` §9, Recommended).
+const DEFAULT_TTL_SECS: u64 = 30 * 24 * 3600;
+
 /// The customer-service window (`messages.md` §11).
 const WINDOW_SECS: i64 = 24 * 3600;
 
@@ -145,6 +148,10 @@ impl MessageService {
             failure,
             category: Some(category),
             conversation: None,
+            // Undelivered messages expire after their `ttl` (default 30 days).
+            expires_at: Some(self.clock.now_millis().saturating_add(
+                i64::try_from(msg.ttl_secs.unwrap_or(DEFAULT_TTL_SECS)).unwrap_or(i64::MAX / 2000).saturating_mul(1000),
+            )),
         };
         self.store.insert_message(&record, &[]).await?;
         self.network.outbound_accepted();
@@ -256,6 +263,7 @@ impl MessageService {
             failure: None,
             category: None,
             conversation: None,
+            expires_at: None,
         };
         let callback = Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis());
         self.store.insert_message(&record, callback.as_slice()).await?;
@@ -297,6 +305,7 @@ impl MessageService {
             failure: None,
             category: None,
             conversation: None,
+            expires_at: None,
         };
         let callback = if self.outbox.settings().notify_user_change_number {
             Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis())

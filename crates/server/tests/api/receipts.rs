@@ -118,3 +118,32 @@ async fn many_messages_all_settle() {
         assert_eq!(m["status"], "read", "{id}");
     }
 }
+
+#[tokio::test]
+async fn a_message_undelivered_within_its_ttl_expires() {
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    // The slow customer takes at least 5 s to receive; a 1 s ttl runs out first.
+    let r = app
+        .authed(Method::POST, "/v1/messages", &admin)
+        .json(&json!({"to": "15550000004", "ttl": 1, "text": {"body": "hurry"}}))
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = json(r).await;
+    assert_eq!(s, 201, "{b}");
+    let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
+    let m = settled_message(&app, &admin, &id, Duration::from_secs(10)).await;
+    assert_eq!(statuses(&m), ["sent", "failed"]);
+    assert_eq!(m["statuses"][1]["errors"][0]["code"], 410);
+    // A generous ttl changes nothing for an ordinary customer.
+    let r = app
+        .authed(Method::POST, "/v1/messages", &admin)
+        .json(&json!({"to": "16315551234", "ttl": {"days": 1}, "text": {"body": "no hurry"}}))
+        .send()
+        .await
+        .unwrap();
+    let (_, b) = json(r).await;
+    let m = settled_message(&app, &admin, b["messages"][0]["id"].as_str().unwrap(), Duration::from_secs(10)).await;
+    assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
+}

@@ -305,8 +305,8 @@ impl MediaStore for PgStore {
 
 async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &MessageRecord) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         &[
             &m.id,
             &m.direction,
@@ -321,6 +321,7 @@ async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &Messa
             &m.failure,
             &m.category,
             &m.conversation,
+            &m.expires_at,
         ],
     )
     .await
@@ -343,6 +344,7 @@ fn message_from_row(r: &tokio_postgres::Row) -> MessageRecord {
         failure: r.get(10),
         category: r.get(11),
         conversation: r.get(12),
+        expires_at: r.get(13),
     }
 }
 
@@ -365,7 +367,7 @@ impl MessageStore for PgStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation
+                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at
                  FROM messages WHERE id = $1",
             )
             .await
@@ -378,7 +380,7 @@ impl MessageStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT id, peer, status, failure, type, content, category, conversation FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
+                "SELECT id, peer, status, failure, type, content, category, conversation, expires_at FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
                  ORDER BY next_event_at LIMIT $2",
                 &[&now_ms, &limit],
             )
@@ -395,6 +397,7 @@ impl MessageStore for PgStore {
                 content: r.get(5),
                 category: r.get(6),
                 conversation: r.get(7),
+                expires_at: r.get(8),
             })
             .collect())
     }
@@ -445,7 +448,7 @@ impl MessageStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, seq FROM messages WHERE peer = $1 ORDER BY seq DESC LIMIT $2) AS recent
+                "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, seq FROM messages WHERE peer = $1 ORDER BY seq DESC LIMIT $2) AS recent
                  ORDER BY seq",
                 &[&peer, &limit],
             )

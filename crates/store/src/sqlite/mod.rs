@@ -359,8 +359,8 @@ impl MediaStore for SqliteStore {
 
 fn insert_message_row(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()> {
     c.prepare_cached(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         m.id,
@@ -375,7 +375,8 @@ fn insert_message_row(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()>
         m.next_event_at,
         m.failure,
         m.category,
-        m.conversation
+        m.conversation,
+        m.expires_at
     ])
     .map(|_| ())
 }
@@ -395,6 +396,7 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
         failure: r.get(10)?,
         category: r.get(11)?,
         conversation: r.get(12)?,
+        expires_at: r.get(13)?,
     })
 }
 
@@ -415,7 +417,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 c.prepare_cached(
-                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation
+                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at
                      FROM messages WHERE id = ?1",
                 )?
                 .query_row([id], message_from_row)
@@ -429,7 +431,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT id, peer, status, failure, type, content, category, conversation FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
+                    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
                      ORDER BY next_event_at LIMIT ?2",
                 )?;
                 let rows = st.query_map(params![now_ms, limit], |r| {
@@ -442,6 +444,7 @@ impl MessageStore for SqliteStore {
                         content: r.get(5)?,
                         category: r.get(6)?,
                         conversation: r.get(7)?,
+                        expires_at: r.get(8)?,
                     })
                 })?;
                 rows.collect()
@@ -494,7 +497,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
+                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
                      ORDER BY o",
                 )?;
                 let rows = st.query_map(params![peer, limit], message_from_row)?;
