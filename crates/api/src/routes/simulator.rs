@@ -25,6 +25,13 @@ pub fn routes() -> Router<AppState> {
         .route("/simulator/conversations/{wa_id}", get(conversation))
         .route("/simulator/customers/{wa_id}/change-number", axum::routing::post(change_number))
         .route("/simulator/messages/{id}/delete", axum::routing::post(delete_message))
+        .route("/simulator/errors", axum::routing::post(inject_error))
+}
+
+/// Fault injection: an `errors` callback.
+async fn inject_error(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    state.messages.inject_error(&body.0).await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({})))
 }
 
 /// A customer moves to a new number (a `user_changed_number` system message).

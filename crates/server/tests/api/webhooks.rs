@@ -598,3 +598,30 @@ async fn background_contact_checks_report_by_webhook() {
         ]
     );
 }
+
+#[tokio::test]
+async fn injected_errors_arrive_as_errors_callbacks() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(fast()).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+    let (s, b) = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/simulator/errors",
+        Some(json!({"code": 1014, "details": "Simulated failure"})),
+    )
+    .await;
+    assert_meta_only(s, &b, 200);
+    let hits = rx.wait_for(WAIT, "the errors callback", |h| !h.is_empty()).await;
+    assert_eq!(
+        hits[0].body,
+        json!({"errors": [{"code": 1014, "title": "Internal error", "details": "Simulated failure",
+                           "href": "https://developers.facebook.com/docs/whatsapp/api/errors/"}]})
+    );
+    let (s, b) = call(&app, &admin, Method::POST, "/simulator/errors", Some(json!({"code": 99999}))).await;
+    assert_code(s, &b, 400, 1009);
+    let (s, b) = call(&app, &admin, Method::POST, "/simulator/errors", Some(json!({}))).await;
+    assert_code(s, &b, 400, 1008);
+}
