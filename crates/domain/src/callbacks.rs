@@ -96,8 +96,11 @@ pub struct PendingCallback {
 pub enum CallbackOutcome {
     /// Acknowledged with 200: the callback is done.
     Delivered { seq: i64 },
-    /// Not acknowledged: try again at `next_attempt_at`.
+    /// Not acknowledged: try again at `next_attempt_at`. The claim is
+    /// released: the callback waits in the database, not in memory.
     Failed { seq: i64, attempts: u32, at: i64, next_attempt_at: i64, result: String },
+    /// Given back unattempted (it waits behind a failed one of its peer).
+    Released { seq: i64 },
 }
 
 /// A pricing conversation (`webhooks.md` §4): one per customer and category,

@@ -280,8 +280,12 @@ pub trait ContactStore: Send + Sync {
 pub trait CallbackStore: Send + Sync {
     /// Stores callbacks not tied to another write (errors, services).
     async fn enqueue_callbacks(&self, callbacks: Vec<NewCallback>) -> StoreResult<()>;
-    /// Claims up to `limit` unclaimed callbacks (or ones whose claim expired
-    /// before `now_ms`), oldest first, for `node` until `until_ms`.
+    /// Claims up to `limit` callbacks due at `now_ms` for `node` until
+    /// `until_ms`, oldest first: unclaimed ones (or ones whose claim expired)
+    /// whose next attempt is due, skipping any whose peer has an older
+    /// callback still waiting for a retry or held by a node, so that a peer's
+    /// callbacks are claimed in order. Callbacks without a peer (`""`) have no
+    /// order.
     async fn claim_callbacks(
         &self,
         node: &str,
@@ -289,13 +293,14 @@ pub trait CallbackStore: Send + Sync {
         until_ms: i64,
         limit: usize,
     ) -> StoreResult<Vec<PendingCallback>>;
-    /// Extends `node`'s claims to `until_ms`.
-    async fn renew_callback_claims(&self, node: &str, until_ms: i64) -> StoreResult<()>;
+    /// Extends the claims of `node` on these callbacks to `until_ms`.
+    async fn renew_callback_claims(&self, node: &str, seqs: Vec<i64>, until_ms: i64) -> StoreResult<()>;
     /// Releases the claims of `node`, or every claim with `None` (a single
     /// node starting after a crash); returns how many.
     async fn release_callback_claims(&self, node: Option<&str>) -> StoreResult<u64>;
-    /// Records attempts: delivered callbacks are removed, failed ones keep
-    /// their history and next attempt time.
+    /// Records attempts: delivered callbacks are removed; failed ones keep
+    /// their history and next attempt time and are released, like released
+    /// ones.
     async fn finish_callbacks(&self, outcomes: Vec<CallbackOutcome>) -> StoreResult<()>;
     /// Pending callbacks, oldest first, from `after_seq` on.
     async fn list_callbacks(&self, after_seq: i64, limit: usize) -> StoreResult<Vec<PendingCallback>>;

@@ -236,22 +236,28 @@ impl ReceiptWorker {
             })
             .collect();
 
-        let wanted: Vec<(String, String)> = due
+        // The messages becoming `sent`, by position, and their conversations.
+        let sending: Vec<usize> = steps
             .iter()
-            .zip(&steps)
-            .filter(|(_, t)| t.status == "sent")
-            .map(|(d, _)| (d.peer.clone(), d.category.clone().unwrap_or_else(|| "service".into())))
+            .enumerate()
+            .filter(|(i, t)| t.status == "sent" && due[*i].status != "sent")
+            .map(|(i, _)| i)
             .collect();
-        let mut opened =
-            if wanted.is_empty() { Vec::new() } else { self.store.open_conversations(wanted, now / 1000).await? }
-                .into_iter();
+        let wanted: Vec<(String, String)> = sending
+            .iter()
+            .map(|&i| (due[i].peer.clone(), due[i].category.clone().unwrap_or_else(|| "service".into())))
+            .collect();
+        let opened =
+            if wanted.is_empty() { Vec::new() } else { self.store.open_conversations(wanted, now / 1000).await? };
+        let mut conversation_of: std::collections::HashMap<usize, Conversation> =
+            sending.into_iter().zip(opened).collect();
 
-        for (d, t) in due.iter().zip(steps.iter_mut()) {
+        for (i, (d, t)) in due.iter().zip(steps.iter_mut()).enumerate() {
             if t.status == d.status {
                 continue;
             }
             let conversation: Option<Conversation> = if t.status == "sent" {
-                let c = opened.next();
+                let c = conversation_of.remove(&i);
                 t.conversation = c.as_ref().and_then(|c| serde_json::to_string(c).ok());
                 c
             } else {
@@ -284,16 +290,21 @@ impl ReceiptWorker {
             }
             let now = self.clock.now_millis();
             match self.store.due_messages(now, BATCH).await {
-                Ok(mut due) if !due.is_empty() => match self.steps(&self.fetch_links(&mut due).await, now).await {
-                    Ok(steps) => match self.store.apply_transitions(steps).await {
-                        Ok(()) => {
-                            self.outbox.stored();
-                            continue;
-                        }
-                        Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
-                    },
-                    Err(e) => tracing::warn!(error = %e, "simulated network: could not open conversations"),
-                },
+                Ok(mut due) if !due.is_empty() => {
+                    let due = self.fetch_links(&mut due).await;
+                    // Downloads take time: the steps happen now.
+                    let now = self.clock.now_millis();
+                    match self.steps(&due, now).await {
+                        Ok(steps) => match self.store.apply_transitions(steps).await {
+                            Ok(()) => {
+                                self.outbox.stored();
+                                continue;
+                            }
+                            Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
+                        },
+                        Err(e) => tracing::warn!(error = %e, "simulated network: could not open conversations"),
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "simulated network: could not read due messages"),
             }

@@ -30,6 +30,11 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 8, name: "contacts", sql: include_str!("../migrations/sqlite/0008_contacts.sql") },
     Migration { version: 9, name: "callbacks", sql: include_str!("../migrations/sqlite/0009_callbacks.sql") },
     Migration { version: 10, name: "message_ttl", sql: include_str!("../migrations/sqlite/0010_message_ttl.sql") },
+    Migration {
+        version: 11,
+        name: "callback_order",
+        sql: include_str!("../migrations/sqlite/0011_callback_order.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -44,6 +49,11 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 8, name: "contacts", sql: include_str!("../migrations/postgres/0008_contacts.sql") },
     Migration { version: 9, name: "callbacks", sql: include_str!("../migrations/postgres/0009_callbacks.sql") },
     Migration { version: 10, name: "message_ttl", sql: include_str!("../migrations/postgres/0010_message_ttl.sql") },
+    Migration {
+        version: 11,
+        name: "callback_order",
+        sql: include_str!("../migrations/postgres/0011_callback_order.sql"),
+    },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

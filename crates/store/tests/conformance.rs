@@ -564,30 +564,27 @@ fn callback(peer: &str, item: &str) -> NewCallback {
 
 async fn callback_queue(db: &TestDb) {
     let s = db.open().await;
-    s.enqueue_callbacks(vec![callback("1", "a"), callback("2", "b"), callback("1", "c")]).await.unwrap();
-    assert_eq!(s.callback_backlog().await.unwrap(), (3, Some(1_000)));
+    let items = |v: &[wabiz_domain::callbacks::PendingCallback]| v.iter().map(|c| c.item.clone()).collect::<Vec<_>>();
+    let n = |name: &str| format!("{{\"n\":\"{name}\"}}");
+    s.enqueue_callbacks(vec![callback("1", "a"), callback("2", "b"), callback("1", "c"), callback("", "e")])
+        .await
+        .unwrap();
+    assert_eq!(s.callback_backlog().await.unwrap(), (4, Some(1_000)));
 
-    // Claims are exclusive until they expire, and come oldest first.
-    let first = s.claim_callbacks("node-a", 2_000, 60_000, 2).await.unwrap();
-    let items: Vec<&str> = first.iter().map(|c| c.item.as_str()).collect();
-    assert_eq!(items, [r#"{"n":"a"}"#, r#"{"n":"b"}"#]);
+    // Oldest first, up to the limit.
+    let first = s.claim_callbacks("n1", 1_000, 10_000, 2).await.unwrap();
+    assert_eq!(items(&first), [n("a"), n("b")]);
     assert!(first[0].seq < first[1].seq);
     assert_eq!((first[0].attempts, first[0].next_attempt_at, first[0].subject.as_deref()), (0, 1_000, Some("gBa")));
-    let second = s.claim_callbacks("node-b", 2_000, 60_000, 10).await.unwrap();
-    assert_eq!(second.len(), 1, "node-b only gets what node-a did not claim");
-    assert!(s.claim_callbacks("node-b", 59_999, 90_000, 10).await.unwrap().is_empty());
-    // node-a's claim lapses unless renewed.
-    s.renew_callback_claims("node-a", 120_000).await.unwrap();
-    let again = s.claim_callbacks("node-b", 60_000, 90_000, 10).await.unwrap();
-    assert_eq!(again.len(), 1, "only node-b's own lapsed claim: node-a renewed");
-    assert_eq!(again[0].seq, second[0].seq);
-    assert_eq!(s.claim_callbacks("node-b", 120_000, 200_000, 10).await.unwrap().len(), 3, "lapsed");
-
-    // Outcomes: delivered ones leave, failed ones keep their history.
     let (a, b) = (first[0].seq, first[1].seq);
+    // c waits while its peer's older a is held; e has no peer, so no order.
+    let second = s.claim_callbacks("n2", 1_000, 10_000, 10).await.unwrap();
+    assert_eq!(items(&second), [n("e")]);
+
+    // a acknowledged, b failed: b waits for its retry, released.
     s.finish_callbacks(vec![
         CallbackOutcome::Delivered { seq: a },
-        CallbackOutcome::Failed { seq: b, attempts: 2, at: 5_000, next_attempt_at: 11_000, result: "HTTP 500".into() },
+        CallbackOutcome::Failed { seq: b, attempts: 1, at: 1_500, next_attempt_at: 5_000, result: "HTTP 500".into() },
     ])
     .await
     .unwrap();
@@ -595,24 +592,39 @@ async fn callback_queue(db: &TestDb) {
     let failed = s.get_callback(b).await.unwrap().unwrap();
     assert_eq!(
         (failed.attempts, failed.last_attempt_at, failed.next_attempt_at, failed.last_result.as_deref()),
-        (2, Some(5_000), 11_000, Some("HTTP 500"))
+        (1, Some(1_500), 5_000, Some("HTTP 500"))
     );
-    let listed: Vec<i64> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.seq).collect();
-    assert_eq!(listed.len(), 2);
-    assert_eq!(s.list_callbacks(listed[0], 10).await.unwrap().len(), 1, "paging by seq");
+    let third = s.claim_callbacks("n2", 2_000, 10_000, 10).await.unwrap();
+    assert_eq!(items(&third), [n("c")], "a is gone, so c is free; b is not due");
+    let c = third[0].seq;
+    // A newer callback of b's peer waits behind b.
+    s.enqueue_callbacks(vec![callback("2", "d")]).await.unwrap();
+    assert!(s.claim_callbacks("n2", 3_000, 10_000, 10).await.unwrap().is_empty());
+    // Due again: b, then d behind it, in one claim.
+    let fourth = s.claim_callbacks("n3", 5_000, 20_000, 10).await.unwrap();
+    assert_eq!(items(&fourth), [n("b"), n("d")]);
+    assert_eq!(fourth[0].attempts, 1);
+
+    // Renewed claims hold; lapsed ones are taken over (d stays behind b).
+    s.renew_callback_claims("n3", vec![b], 30_000).await.unwrap();
+    let fifth = s.claim_callbacks("n4", 20_000, 40_000, 10).await.unwrap();
+    assert_eq!(items(&fifth), [n("c"), n("e")], "n2's lapsed claims; b renewed, d behind it");
+    s.finish_callbacks(vec![CallbackOutcome::Released { seq: c }]).await.unwrap();
+    assert_eq!(s.claim_callbacks("n5", 20_001, 40_000, 10).await.unwrap().len(), 1, "released: claimable at once");
 
     // A restarting single node releases every claim; a node its own.
-    assert_eq!(s.release_callback_claims(Some("node-a")).await.unwrap(), 0);
+    assert_eq!(s.release_callback_claims(Some("n3")).await.unwrap(), 2);
     assert_eq!(s.release_callback_claims(None).await.unwrap(), 2);
-    assert_eq!(s.claim_callbacks("node-c", 0, 10, 10).await.unwrap().len(), 2);
-    assert_eq!(s.release_callback_claims(Some("node-c")).await.unwrap(), 2);
+    let listed: Vec<i64> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.seq).collect();
+    assert_eq!(listed.len(), 4);
+    assert_eq!(s.list_callbacks(listed[0], 10).await.unwrap().len(), 3, "paging by seq");
 
     // Sequence numbers are not reused once the queue empties.
     let last = *listed.last().unwrap();
-    assert_eq!(s.clear_callbacks().await.unwrap(), 2);
+    assert_eq!(s.clear_callbacks().await.unwrap(), 4);
     assert_eq!(s.callback_backlog().await.unwrap(), (0, None));
     s.enqueue_callbacks(vec![callback("9", "z")]).await.unwrap();
-    let fresh = s.claim_callbacks("n", 0, 10, 10).await.unwrap();
+    let fresh = s.claim_callbacks("n", 1_000, 10_000, 10).await.unwrap();
     assert!(fresh[0].seq > last, "{} > {last}", fresh[0].seq);
     s.close().await;
 }

@@ -69,6 +69,8 @@ pub fn build(webhook_ca: Option<&str>, timeout: Duration, follow_redirects: bool
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .pool_max_idle_per_host(64)
         .http1_only()
+        // The URL (with its shared secret) goes to the receiver only.
+        .no_proxy()
         .user_agent(concat!("wabiz/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| e.to_string())

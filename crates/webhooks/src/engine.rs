@@ -4,20 +4,27 @@
 //!
 //! - **Order.** Callbacks of one peer (a customer's `wa_id`) go out in the
 //!   order they were stored: while one of a peer's callbacks is in flight or
-//!   waiting for a retry, its later ones wait too.
+//!   waiting for a retry, its later ones wait too. A failed callback goes
+//!   back to the database with its retry time, and its peer's later ones
+//!   with it; the claim query keeps them behind it (`claim_callbacks`).
+//!   Callbacks without a peer (errors) have no order.
 //! - **Retries.** Anything but a 200 is a failure; the callback is retried
 //!   after `min(n × callback_backoff_delay_ms, max_callback_backoff_delay_ms)`
 //!   for its `n`-th consecutive failure, forever.
 //! - **Batching.** One callback per POST while the backlog is small; once more
 //!   callbacks wait than requests may be in flight, up to [`MAX_BATCH`] of one
-//!   kind share a POST (`webhooks.md` §1.2).
-//! - **Bounded memory.** At most `window` callbacks are held in memory; the
-//!   rest wait in the database however long the receiver is away.
+//!   kind (and [`MAX_BATCH_BYTES`]) share a POST (`webhooks.md` §1.2). A
+//!   callback that failed before goes alone, so one the receiver refuses
+//!   cannot hold others back.
+//! - **Bounded memory.** At most `window` callbacks are held in memory, and
+//!   only ones ready to go or in flight; the rest (callbacks waiting for a
+//!   retry among them) wait in the database however long the receiver is
+//!   away.
 //! - **Durability.** Outcomes are recorded by a second task in batches; a
 //!   callback acknowledged just before a crash may be delivered again after
 //!   the restart (at-least-once, as the original).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +42,11 @@ use crate::metrics::{Delivered, Metrics};
 
 /// Most callbacks of one POST (`webhooks.md` §1.2, Recommended).
 pub const MAX_BATCH: usize = 50;
+/// Most item bytes of one POST with several callbacks (receivers' body limits
+/// start around 100 kB).
+pub const MAX_BATCH_BYTES: usize = 64 * 1024;
+/// Retry times remembered to wake up for (later ones are found by the poll).
+const RETRY_TIMES: usize = 1024;
 /// How long a claim lasts without renewal.
 const LEASE_MS: i64 = 5 * 60 * 1000;
 /// How often claims are renewed.
@@ -111,6 +123,34 @@ struct Done {
 struct Batch {
     kind: CallbackKind,
     seqs: Vec<i64>,
+    bytes: usize,
+    /// Most callbacks it may take.
+    cap: usize,
+}
+
+/// Reports a request task's end even if it panics, so that its concurrency
+/// slot and callbacks are never lost.
+struct Reporter {
+    tx: mpsc::Sender<Done>,
+    seqs: Vec<i64>,
+    clock: Arc<dyn Clock>,
+    result: Option<Result<(), String>>,
+}
+
+impl Reporter {
+    fn report(mut self, result: Result<(), String>) {
+        self.result = Some(result);
+        // Dropped here: that sends it.
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        let result = self.result.take().unwrap_or_else(|| Err("request task failed".into()));
+        let done = Done { seqs: std::mem::take(&mut self.seqs), result, at: self.clock.now_millis() };
+        // The channel has room for every request that can be in flight.
+        let _ = self.tx.try_send(done);
+    }
 }
 
 /// The engine's mutable state, owned by its task.
@@ -124,6 +164,8 @@ struct State {
     /// attempt).
     failing: bool,
     warned_http: bool,
+    /// When callbacks this node failed are due again (earliest first).
+    retry_at: BTreeSet<i64>,
 }
 
 impl Engine {
@@ -132,9 +174,18 @@ impl Engine {
         let (outcomes_tx, outcomes_rx) = mpsc::channel::<Vec<CallbackOutcome>>(1024);
         let recorder = tokio::spawn(record(Arc::clone(&self.store), outcomes_rx));
         let mut client = self.client();
-        let mut st = State { window: BTreeMap::new(), requests: 0, busy: 0, failing: false, warned_http: false };
+        let mut st = State {
+            window: BTreeMap::new(),
+            requests: 0,
+            busy: 0,
+            failing: false,
+            warned_http: false,
+            retry_at: BTreeSet::new(),
+        };
         let mut maybe_more = true;
         let mut renewed_at = self.clock.now_millis();
+        let mut poll = tokio::time::interval(POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         loop {
             if self.webhook_ca.has_changed().unwrap_or(false) {
@@ -142,23 +193,31 @@ impl Engine {
                 client = self.client();
             }
             let now = self.clock.now_millis();
-            if maybe_more && st.window.len() <= self.config.window / 2 {
-                maybe_more = self.refill(&mut st, now).await;
-            }
-            if now - renewed_at >= RENEW_EVERY_MS && !st.window.is_empty() {
-                if let Err(e) = self.store.renew_callback_claims(&self.config.node, now + LEASE_MS).await {
+            // Renew before claiming more, so that this node never re-claims
+            // (and overwrites) what it holds.
+            if now - renewed_at >= RENEW_EVERY_MS {
+                let held: Vec<i64> = st.window.keys().copied().collect();
+                if !held.is_empty()
+                    && let Err(e) = self.store.renew_callback_claims(&self.config.node, held, now + LEASE_MS).await
+                {
                     tracing::warn!(error = %e, "webhooks: could not renew claims");
                 }
                 renewed_at = now;
             }
+            while st.retry_at.first().is_some_and(|t| *t <= now) {
+                st.retry_at.pop_first();
+                maybe_more = true;
+            }
+            if maybe_more && st.window.len() <= self.config.window / 2 {
+                maybe_more = self.refill(&mut st, now).await;
+            }
             let settings = Arc::clone(&self.settings.borrow_and_update());
-            let next_due = match &client {
-                Some(client) => self.dispatch(&mut st, &settings, client, now, &done_tx),
-                None => None,
-            };
+            if let Some(client) = &client {
+                self.dispatch(&mut st, &settings, client, now, &done_tx);
+            }
             self.metrics.held.store(st.window.len() as u64, std::sync::atomic::Ordering::Relaxed);
 
-            let wait = next_due.map_or(POLL, |t| Duration::from_millis(u64::try_from(t - now).unwrap_or(0)).min(POLL));
+            let retry = st.retry_at.first().map(|t| Duration::from_millis(u64::try_from(t - now).unwrap_or(0)));
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 done = done_rx.recv() => {
@@ -175,9 +234,8 @@ impl Engine {
                 changed = self.settings.changed() => {
                     if changed.is_err() { break }
                 }
-                () = tokio::time::sleep(wait) => {
-                    if wait == POLL { maybe_more = true }
-                }
+                _ = poll.tick() => maybe_more = true,
+                () = tokio::time::sleep(retry.unwrap_or(POLL)), if retry.is_some() => {}
             }
         }
 
@@ -226,19 +284,20 @@ impl Engine {
             Ok(claimed) => {
                 let full = claimed.len() == room;
                 for cb in claimed {
-                    st.window.insert(cb.seq, Slot { cb, in_flight: false });
+                    // Never replace what is held (it may be in flight).
+                    st.window.entry(cb.seq).or_insert(Slot { cb, in_flight: false });
                 }
                 full
             }
             Err(e) => {
                 tracing::warn!(error = %e, "webhooks: could not read pending callbacks");
-                false
+                // Try again at the next poll.
+                true
             }
         }
     }
 
-    /// Starts as many POSTs as the limit allows; returns the earliest retry
-    /// time among the callbacks that must wait.
+    /// Starts as many POSTs as the limit allows.
     fn dispatch(
         &self,
         st: &mut State,
@@ -246,20 +305,21 @@ impl Engine {
         client: &reqwest::Client,
         now: i64,
         done: &mpsc::Sender<Done>,
-    ) -> Option<i64> {
+    ) {
         // Without a URL, pending callbacks are held until one is set.
-        let url = settings.webhooks.url.as_deref().filter(|u| !u.is_empty())?;
-        if url.starts_with("http://") && !self.config.allow_http {
+        let Some(url) = settings.webhooks.url.as_deref().filter(|u| !u.is_empty()) else { return };
+        let plain_http = url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
+        if plain_http && !self.config.allow_http {
             if !st.warned_http {
                 tracing::warn!("webhooks: the URL is http:// but --allow-http-webhooks is off; callbacks wait");
                 st.warned_http = true;
             }
-            return None;
+            return;
         }
         st.warned_http = false;
         let limit = usize::try_from(settings.webhooks.max_concurrent_requests).unwrap_or(1).max(1);
         let free = limit.saturating_sub(st.requests);
-        let (batches, next_due) = plan(&st.window, now, free, limit, st.busy);
+        let batches = plan(&st.window, now, free, limit, st.busy);
         for batch in batches {
             let items: Vec<&PendingCallback> =
                 batch.seqs.iter().filter_map(|s| st.window.get(s)).map(|slot| &slot.cb).collect();
@@ -274,13 +334,12 @@ impl Engine {
             self.metrics.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (client, url, tx, clock) = (client.clone(), url.to_owned(), done.clone(), Arc::clone(&self.clock));
-            let seqs = batch.seqs;
+            let reporter = Reporter { tx, seqs: batch.seqs, clock, result: None };
             tokio::spawn(async move {
                 let result = post(&client, &url, body).await;
-                let _ = tx.send(Done { seqs, result, at: clock.now_millis() }).await;
+                reporter.report(result);
             });
         }
-        next_due
     }
 
     /// Applies a finished request to the window; returns what to record.
@@ -321,27 +380,46 @@ impl Engine {
                     st.failing = true;
                 }
                 self.metrics.failed_requests.fetch_add(1, Relaxed);
+                let mut peers: HashSet<String> = HashSet::new();
+                let first = done.seqs.first().copied().unwrap_or(i64::MAX);
                 for seq in done.seqs {
-                    let Some(slot) = st.window.get_mut(&seq) else { continue };
-                    slot.in_flight = false;
-                    let cb = &mut slot.cb;
+                    // Back to the database with its retry time.
+                    let Some(slot) = st.window.remove(&seq) else { continue };
+                    let mut cb = slot.cb;
+                    if !cb.peer.is_empty() {
+                        peers.insert(cb.peer.clone());
+                    }
                     cb.attempts = cb.attempts.saturating_add(1);
                     let delay = retry_delay(
                         cb.attempts,
                         settings.callback_backoff_delay_ms,
                         settings.max_callback_backoff_delay_ms,
                     );
-                    cb.next_attempt_at = done.at.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-                    cb.last_attempt_at = Some(done.at);
-                    cb.last_result = Some(reason.clone());
+                    let next_attempt_at = done.at.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+                    st.retry_at.insert(next_attempt_at);
+                    if st.retry_at.len() > RETRY_TIMES {
+                        st.retry_at.pop_last();
+                    }
                     self.metrics.failed_callbacks.fetch_add(1, Relaxed);
                     outcomes.push(CallbackOutcome::Failed {
                         seq,
                         attempts: cb.attempts,
                         at: done.at,
-                        next_attempt_at: cb.next_attempt_at,
+                        next_attempt_at,
                         result: reason.clone(),
                     });
+                }
+                // The peers' later callbacks wait behind the failed ones, in
+                // the database (the claim keeps them there until then).
+                let behind: Vec<i64> = st
+                    .window
+                    .range(first..)
+                    .filter(|(_, slot)| !slot.in_flight && peers.contains(&slot.cb.peer))
+                    .map(|(seq, _)| *seq)
+                    .collect();
+                for seq in behind {
+                    st.window.remove(&seq);
+                    outcomes.push(CallbackOutcome::Released { seq });
                 }
             }
         }
@@ -350,59 +428,72 @@ impl Engine {
 }
 
 /// Chooses the POSTs to start now from the window (oldest first), at most
-/// `free` of them. A peer with a callback in flight or waiting for a retry is
+/// `free` of them. A peer with a callback in flight (or not yet due) is
 /// skipped entirely, so its callbacks never overtake each other; a peer's
-/// callbacks may share one POST (in order). Returns the batches and the
-/// earliest retry time seen.
-fn plan(window: &BTreeMap<i64, Slot>, now: i64, free: usize, limit: usize, busy: usize) -> (Vec<Batch>, Option<i64>) {
-    let mut next_due: Option<i64> = None;
+/// callbacks may share one POST (in order). Callbacks without a peer have no
+/// order.
+fn plan(window: &BTreeMap<i64, Slot>, now: i64, free: usize, limit: usize, busy: usize) -> Vec<Batch> {
     if free == 0 {
-        return (Vec::new(), None);
+        return Vec::new();
     }
     let waiting = window.len().saturating_sub(busy);
     let cap = if waiting > limit { MAX_BATCH } else { 1 };
+    let fits = |b: &Batch, kind: CallbackKind, size: usize| {
+        b.kind == kind && b.seqs.len() < b.cap && b.bytes + size <= MAX_BATCH_BYTES
+    };
     let mut batches: Vec<Batch> = Vec::new();
     let mut blocked: HashSet<&str> = HashSet::new();
     let mut batch_of: HashMap<&str, usize> = HashMap::new();
     for (seq, slot) in window {
         let peer = slot.cb.peer.as_str();
-        if slot.in_flight {
-            blocked.insert(peer);
+        let ordered = !peer.is_empty();
+        if slot.in_flight || slot.cb.next_attempt_at > now {
+            if ordered {
+                blocked.insert(peer);
+            }
             continue;
         }
-        if slot.cb.next_attempt_at > now {
-            next_due = Some(next_due.map_or(slot.cb.next_attempt_at, |n| n.min(slot.cb.next_attempt_at)));
-            blocked.insert(peer);
-            continue;
-        }
-        if blocked.contains(peer) {
+        if ordered && blocked.contains(peer) {
             continue;
         }
         let kind = slot.cb.kind;
-        let target = match batch_of.get(peer) {
+        let size = slot.cb.item.len() + slot.cb.contact.as_ref().map_or(0, String::len);
+        // A callback that failed before goes alone.
+        let alone = slot.cb.attempts > 0;
+        let open_new = |batches: &mut Vec<Batch>| {
+            (batches.len() < free).then(|| {
+                batches.push(Batch { kind, seqs: Vec::new(), bytes: 0, cap: if alone { 1 } else { cap } });
+                batches.len() - 1
+            })
+        };
+        let target = match batch_of.get(peer).copied().filter(|_| ordered) {
             // A peer's callbacks stay in the POST its first one went into.
-            Some(&i) => (batches[i].kind == kind && batches[i].seqs.len() < cap).then_some(i),
-            None => batches.iter().position(|b| b.kind == kind && b.seqs.len() < cap).or_else(|| {
-                (batches.len() < free).then(|| {
-                    batches.push(Batch { kind, seqs: Vec::new() });
-                    batches.len() - 1
-                })
-            }),
+            Some(i) => (!alone && fits(&batches[i], kind, size)).then_some(i),
+            None if alone => open_new(&mut batches),
+            None => match batches.iter().position(|b| fits(b, kind, size)) {
+                Some(i) => Some(i),
+                None => open_new(&mut batches),
+            },
         };
         match target {
             Some(i) => {
                 batches[i].seqs.push(*seq);
-                batch_of.insert(peer, i);
+                // The first item of a batch may exceed the byte budget alone.
+                batches[i].bytes += size;
+                if ordered {
+                    batch_of.insert(peer, i);
+                }
             }
-            None => {
+            None if ordered => {
                 blocked.insert(peer);
             }
+            None => {}
         }
-        if batches.len() == free && batches.iter().all(|b| b.seqs.len() >= cap) {
+        if batches.len() == free && batches.iter().all(|b| b.seqs.len() >= b.cap) {
             break;
         }
     }
-    (batches, next_due)
+    batches
 }
 
 /// One attempt: only a 200 acknowledges.
@@ -431,26 +522,31 @@ async fn drain(mut response: reqwest::Response) {
 }
 
 /// Why an attempt failed, without the URL (its query may hold the shared
-/// secret).
+/// secret): the kind, then the causes (a TLS or DNS problem shows there).
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
-        "timeout".into()
-    } else if e.is_connect() {
-        "connection failed".into()
-    } else {
-        let mut msg = String::from("request failed");
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            msg.push_str(": ");
-            msg.push_str(&s.to_string());
-            source = s.source();
-        }
-        msg
+        return "timeout".into();
     }
+    let mut msg = String::from(if e.is_connect() { "connection failed" } else { "request failed" });
+    let mut seen: Vec<String> = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        // Wrappers often repeat their cause's text.
+        if !seen.iter().any(|t| t.contains(&text)) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+            seen.push(text);
+        }
+        source = s.source();
+    }
+    msg
 }
 
-/// Writes outcomes to the store, several requests' worth per transaction.
+/// Writes outcomes to the store, several requests' worth per transaction,
+/// trying again while the database does not answer.
 async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcome>>) {
+    const TRIES: u32 = 20;
     while let Some(mut batch) = rx.recv().await {
         while batch.len() < 4096 {
             match rx.try_recv() {
@@ -458,10 +554,19 @@ async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcom
                 Err(_) => break,
             }
         }
-        if let Err(e) = store.finish_callbacks(batch).await {
-            // Delivered ones will be sent again (at-least-once); failed ones
-            // lose this attempt's history only.
-            tracing::warn!(error = %e, "webhooks: could not record delivery outcomes");
+        for attempt in 1..=TRIES {
+            match store.finish_callbacks(batch.clone()).await {
+                Ok(()) => break,
+                Err(e) if attempt == TRIES => {
+                    // Their claims lapse and they are claimed again: delivered
+                    // ones may be sent twice (at-least-once), nothing is lost.
+                    tracing::error!(error = %e, outcomes = batch.len(), "webhooks: could not record delivery outcomes");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "webhooks: recording delivery outcomes failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+            }
         }
     }
 }
@@ -498,13 +603,13 @@ mod tests {
     fn one_callback_per_post_while_the_backlog_is_small() {
         let w: BTreeMap<_, _> =
             [slot(1, "a", S, 0, false), slot(2, "b", S, 0, false), slot(3, "a", S, 0, false)].into();
-        let (b, _) = plan(&w, 10, 6, 6, 0);
+        let b = plan(&w, 10, 6, 6, 0);
         assert_eq!(seqs(&b), [vec![1], vec![2]], "a's second waits for its first");
     }
 
     #[test]
     fn a_peer_waits_behind_its_own_callbacks() {
-        // 1 is in flight; 2 waits for a retry; 3 (a) and 4 (b) are behind them.
+        // 1 is in flight; 2 is not due yet; 3 (a) and 4 (b) are behind them.
         let w: BTreeMap<_, _> = [
             slot(1, "a", S, 0, true),
             slot(2, "b", S, 500, false),
@@ -513,10 +618,15 @@ mod tests {
             slot(5, "c", S, 0, false),
         ]
         .into();
-        let (b, next) = plan(&w, 10, 5, 6, 1);
-        assert_eq!(seqs(&b), [vec![5]]);
-        assert_eq!(next, Some(500));
-        assert!(plan(&w, 10, 0, 6, 1).0.is_empty(), "no free slot, no POST");
+        assert_eq!(seqs(&plan(&w, 10, 5, 6, 1)), [vec![5]]);
+        assert!(plan(&w, 10, 0, 6, 1).is_empty(), "no free slot, no POST");
+    }
+
+    #[test]
+    fn callbacks_without_a_peer_have_no_order() {
+        let w: BTreeMap<_, _> =
+            [slot(1, "", CallbackKind::Error, 0, true), slot(2, "", CallbackKind::Error, 0, false)].into();
+        assert_eq!(seqs(&plan(&w, 10, 5, 6, 1)), [vec![2]]);
     }
 
     #[test]
@@ -526,7 +636,7 @@ mod tests {
             let (k, v) = slot(seq, &format!("p{}", seq % 7), if seq == 3 { M } else { S }, 0, false);
             w.insert(k, v);
         }
-        let (b, _) = plan(&w, 10, 2, 2, 0);
+        let b = plan(&w, 10, 2, 2, 0);
         assert_eq!(b.len(), 2);
         assert_eq!(b[0].seqs.len(), MAX_BATCH);
         assert_eq!(b[1].kind, M);
@@ -534,5 +644,21 @@ mod tests {
         assert_eq!(b[1].seqs, [3]);
         assert!(!b[0].seqs.iter().any(|s| s % 7 == 3 && *s > 3));
         assert!(b[0].seqs.windows(2).all(|p| p[0] < p[1]));
+    }
+
+    #[test]
+    fn retried_callbacks_go_alone_and_batches_respect_the_byte_budget() {
+        let mut w = BTreeMap::new();
+        for seq in 0..40 {
+            let (k, mut v) = slot(seq, &format!("p{seq}"), S, 0, false);
+            if seq == 0 {
+                v.cb.attempts = 3;
+            }
+            v.cb.item = "x".repeat(10_000);
+            w.insert(k, v);
+        }
+        let b = plan(&w, 10, 3, 2, 0);
+        assert_eq!(b[0].seqs, [0], "a callback that failed before goes alone");
+        assert!(b[1..].iter().all(|b| b.bytes <= MAX_BATCH_BYTES && b.seqs.len() == 6), "{:?}", seqs(&b));
     }
 }

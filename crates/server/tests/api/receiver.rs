@@ -55,6 +55,8 @@ struct Shared {
     hits: Mutex<Vec<Hit>>,
     script: Mutex<VecDeque<Reply>>,
     default: Mutex<Option<Reply>>,
+    /// Bodies containing this text are always refused (500).
+    poison: Mutex<Option<String>>,
     current: AtomicUsize,
     max: AtomicUsize,
 }
@@ -77,7 +79,11 @@ async fn hook(
     let now = shared.current.fetch_add(1, Ordering::SeqCst) + 1;
     shared.max.fetch_max(now, Ordering::SeqCst);
     let at = Instant::now();
-    let reply = {
+    let poisoned =
+        shared.poison.lock().unwrap().as_ref().is_some_and(|p| String::from_utf8_lossy(&body).contains(p.as_str()));
+    let reply = if poisoned {
+        Reply::status(500)
+    } else {
         let next = shared.script.lock().unwrap().pop_front();
         next.or(*shared.default.lock().unwrap()).unwrap_or(Reply::OK)
     };
@@ -180,6 +186,11 @@ impl Receiver {
     /// How to answer once the script is used up (200 unless set).
     pub fn answer(&self, reply: Reply) {
         *self.shared.default.lock().unwrap() = Some(reply);
+    }
+
+    /// Refuses (500) every body that contains `text`, forever.
+    pub fn refuse_containing(&self, text: &str) {
+        *self.shared.poison.lock().unwrap() = Some(text.to_owned());
     }
 
     pub fn hits(&self) -> Vec<Hit> {

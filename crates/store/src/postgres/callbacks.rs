@@ -71,7 +71,13 @@ impl CallbackStore for PgStore {
             .query(
                 &format!(
                     "UPDATE callbacks SET claimed_by = $1, claimed_until = $2
-                     WHERE seq IN (SELECT seq FROM callbacks WHERE claimed_until <= $3 ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+                     WHERE seq IN (
+                        SELECT c.seq FROM callbacks c
+                        WHERE c.claimed_until <= $3 AND c.next_attempt_at <= $3
+                          AND (c.peer = '' OR NOT EXISTS (
+                                SELECT 1 FROM callbacks b
+                                WHERE b.peer = c.peer AND b.seq < c.seq AND (b.next_attempt_at > $3 OR b.claimed_until > $3)))
+                        ORDER BY c.seq LIMIT $4 FOR UPDATE SKIP LOCKED)
                      RETURNING {COLUMNS}"
                 ),
                 &[&node, &until_ms, &now_ms, &limit],
@@ -83,11 +89,14 @@ impl CallbackStore for PgStore {
         Ok(claimed)
     }
 
-    async fn renew_callback_claims(&self, node: &str, until_ms: i64) -> StoreResult<()> {
+    async fn renew_callback_claims(&self, node: &str, seqs: Vec<i64>, until_ms: i64) -> StoreResult<()> {
         let c = self.client().await?;
-        c.execute("UPDATE callbacks SET claimed_until = $2 WHERE claimed_by = $1", &[&node, &until_ms])
-            .await
-            .map_err(db_err)?;
+        c.execute(
+            "UPDATE callbacks SET claimed_until = $3 WHERE seq = ANY($1) AND claimed_by = $2",
+            &[&seqs, &node, &until_ms],
+        )
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 
@@ -109,21 +118,29 @@ impl CallbackStore for PgStore {
     async fn finish_callbacks(&self, outcomes: Vec<CallbackOutcome>) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
-        let delivered: Vec<i64> = outcomes
-            .iter()
-            .filter_map(|o| match o {
-                CallbackOutcome::Delivered { seq } => Some(*seq),
-                CallbackOutcome::Failed { .. } => None,
-            })
-            .collect();
+        let of = |want: fn(&CallbackOutcome) -> Option<i64>| outcomes.iter().filter_map(want).collect::<Vec<i64>>();
+        let delivered = of(|o| match o {
+            CallbackOutcome::Delivered { seq } => Some(*seq),
+            _ => None,
+        });
         if !delivered.is_empty() {
             tx.execute("DELETE FROM callbacks WHERE seq = ANY($1)", &[&delivered]).await.map_err(db_err)?;
+        }
+        let released = of(|o| match o {
+            CallbackOutcome::Released { seq } => Some(*seq),
+            _ => None,
+        });
+        if !released.is_empty() {
+            tx.execute("UPDATE callbacks SET claimed_by = NULL, claimed_until = 0 WHERE seq = ANY($1)", &[&released])
+                .await
+                .map_err(db_err)?;
         }
         for o in &outcomes {
             if let CallbackOutcome::Failed { seq, attempts, at, next_attempt_at, result } = o {
                 let attempts = i32::try_from(*attempts).unwrap_or(i32::MAX);
                 tx.execute(
-                    "UPDATE callbacks SET attempts = $2, last_attempt_at = $3, next_attempt_at = $4, last_result = $5
+                    "UPDATE callbacks SET attempts = $2, last_attempt_at = $3, next_attempt_at = $4, last_result = $5,
+                            claimed_by = NULL, claimed_until = 0
                      WHERE seq = $1",
                     &[seq, &attempts, at, next_attempt_at, result],
                 )

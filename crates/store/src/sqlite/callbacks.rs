@@ -60,7 +60,13 @@ impl CallbackStore for SqliteStore {
             .write(move |c| {
                 let mut st = c.prepare_cached(&format!(
                     "UPDATE callbacks SET claimed_by = ?1, claimed_until = ?2
-                     WHERE seq IN (SELECT seq FROM callbacks WHERE claimed_until <= ?3 ORDER BY seq LIMIT ?4)
+                     WHERE seq IN (
+                        SELECT c.seq FROM callbacks c
+                        WHERE c.claimed_until <= ?3 AND c.next_attempt_at <= ?3
+                          AND (c.peer = '' OR NOT EXISTS (
+                                SELECT 1 FROM callbacks b
+                                WHERE b.peer = c.peer AND b.seq < c.seq AND (b.next_attempt_at > ?3 OR b.claimed_until > ?3)))
+                        ORDER BY c.seq LIMIT ?4)
                      RETURNING {COLUMNS}"
                 ))?;
                 let rows = st.query_map(params![node, until_ms, now_ms, limit], callback_from_row)?;
@@ -72,13 +78,16 @@ impl CallbackStore for SqliteStore {
         Ok(claimed)
     }
 
-    async fn renew_callback_claims(&self, node: &str, until_ms: i64) -> StoreResult<()> {
+    async fn renew_callback_claims(&self, node: &str, seqs: Vec<i64>, until_ms: i64) -> StoreResult<()> {
         let node = node.to_owned();
         self.writer
             .write(move |c| {
-                c.prepare_cached("UPDATE callbacks SET claimed_until = ?2 WHERE claimed_by = ?1")?
-                    .execute(params![node, until_ms])
-                    .map(|_| ())
+                let mut st =
+                    c.prepare_cached("UPDATE callbacks SET claimed_until = ?3 WHERE seq = ?1 AND claimed_by = ?2")?;
+                for seq in &seqs {
+                    st.execute(params![seq, node, until_ms])?;
+                }
+                Ok(())
             })
             .await
     }
@@ -114,10 +123,15 @@ impl CallbackStore for SqliteStore {
                         }
                         CallbackOutcome::Failed { seq, attempts, at, next_attempt_at, result } => {
                             c.prepare_cached(
-                                "UPDATE callbacks SET attempts = ?2, last_attempt_at = ?3, next_attempt_at = ?4, last_result = ?5
+                                "UPDATE callbacks SET attempts = ?2, last_attempt_at = ?3, next_attempt_at = ?4, last_result = ?5,
+                                        claimed_by = NULL, claimed_until = 0
                                  WHERE seq = ?1",
                             )?
                             .execute(params![seq, attempts, at, next_attempt_at, result])?;
+                        }
+                        CallbackOutcome::Released { seq } => {
+                            c.prepare_cached("UPDATE callbacks SET claimed_by = NULL, claimed_until = 0 WHERE seq = ?1")?
+                                .execute([seq])?;
                         }
                     }
                 }

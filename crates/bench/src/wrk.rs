@@ -1,0 +1,141 @@
+//! The load generator: wrk (Debian package `wrk`), driven with a Lua script
+//! and read back from its `--latency` report.
+
+use std::io::Write as _;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+pub fn check_installed() -> Result<()> {
+    match Command::new("wrk").arg("--version").output() {
+        Ok(_) => Ok(()),
+        Err(_) => bail!("wrk is not installed (Debian/Ubuntu: apt-get install wrk)"),
+    }
+}
+
+/// What to load.
+pub struct Load {
+    url: String,
+    script: String,
+}
+
+impl Load {
+    /// `GET /`: no authentication, no storage.
+    pub fn baseline(base: &str) -> Load {
+        Load { url: format!("{base}/"), script: String::new() }
+    }
+
+    /// `POST /v1/messages`, a text to a rotating recipient per request.
+    pub fn sends(base: &str, token: &str) -> Load {
+        let script = format!(
+            r#"wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+local n = 0
+request = function()
+  n = n + 1
+  local body = string.format('{{"to":"1631555%04d","type":"text","text":{{"body":"load test"}}}}', n % 10000)
+  return wrk.format(nil, "/v1/messages", nil, body)
+end
+"#
+        );
+        Load { url: format!("{base}/v1/messages"), script }
+    }
+}
+
+/// What wrk reported.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub requests_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub requests: u64,
+    pub non_2xx: u64,
+    pub errors: u64,
+    /// Requests answered 2xx.
+    pub ok_responses: u64,
+}
+
+fn ms(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (n, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map(|i| s.split_at(i))?;
+    let n: f64 = n.parse().ok()?;
+    Some(match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => return None,
+    })
+}
+
+pub fn parse(out: &str) -> Result<Report> {
+    let mut r = Report::default();
+    for line in out.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["50%", v] => r.p50_ms = ms(v).context("p50")?,
+            ["99%", v] => r.p99_ms = ms(v).context("p99")?,
+            ["Requests/sec:", v] => r.requests_per_sec = v.parse()?,
+            [n, "requests", "in", ..] => r.requests = n.parse()?,
+            ["Non-2xx", "or", "3xx", "responses:", n] => r.non_2xx = n.parse()?,
+            ["Socket", "errors:", rest @ ..] => {
+                r.errors = rest.iter().filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok()).sum();
+            }
+            _ => {}
+        }
+    }
+    if r.requests_per_sec == 0.0 {
+        bail!("wrk reported no requests:\n{out}");
+    }
+    r.ok_responses = r.requests.saturating_sub(r.non_2xx);
+    Ok(r)
+}
+
+pub fn run(load: &Load, duration: Duration, connections: u32, threads: u32) -> Result<Report> {
+    let mut script = tempfile::NamedTempFile::new()?;
+    script.write_all(load.script.as_bytes())?;
+    let out = Command::new("wrk")
+        .args(["--latency", "-t", &threads.to_string(), "-c", &connections.to_string()])
+        .args(["-d", &format!("{}s", duration.as_secs()), "-s"])
+        .arg(script.path())
+        .arg(&load.url)
+        .output()
+        .context("wrk did not run")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    }
+    parse(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_wrk_report() {
+        let out = "Running 10s test @ http://127.0.0.1:1/v1/messages
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     8.70ms    3.20ms  43.10ms   80.00%
+  Latency Distribution
+     50%    8.66ms
+     75%   10.00ms
+     90%   12.00ms
+     99%   23.30ms
+  66670 requests in 10.00s, 12.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 7
+Requests/sec:   6665.12
+Transfer/sec:      1.20MB
+";
+        let r = parse(out).unwrap();
+        assert_eq!((r.requests, r.non_2xx, r.errors, r.ok_responses), (66_670, 7, 3, 66_663));
+        assert!((r.p50_ms - 8.66).abs() < 1e-9 && (r.p99_ms - 23.3).abs() < 1e-9);
+        assert!((r.requests_per_sec - 6665.12).abs() < 1e-9);
+        assert_eq!(ms("850.00us"), Some(0.85));
+        assert_eq!(ms("1.50s"), Some(1500.0));
+    }
+}
