@@ -117,6 +117,18 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// CPU time (user + system) the process has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|s| {
+        // Fields after the command name (which may hold spaces) start at ')'.
+        let rest = s.rsplit_once(')')?.1;
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+    });
+    // Linux reports in clock ticks of 1/100 s.
+    Duration::from_millis(ticks.unwrap_or(0) * 10)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -198,6 +210,7 @@ async fn main() -> Result<()> {
         })
     };
     let load_started = Instant::now();
+    let cpu_before = cpu_time(server.child.id());
     let sends = wrk::run(&wrk::Load::sends(&base, &token), duration, args.connections, args.threads)?;
     probe_stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let probes = probe.await?;
@@ -210,6 +223,7 @@ async fn main() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let drained_after = load_started.elapsed();
+    let cpu_used = cpu_time(server.child.id()).saturating_sub(cpu_before);
     let statuses = receiver.statuses();
     let (first, last) = receiver.first_and_last();
     let delivery_secs = match (first, last) {
@@ -243,6 +257,10 @@ async fn main() -> Result<()> {
         percentile(&e2e, 0.99).as_secs_f64() * 1e3
     );
     println!("| webhook POSTs | {} |", receiver.posts());
+    println!(
+        "| server CPU per accepted message (send + 3 statuses delivered) | {:.0} µs |",
+        cpu_used.as_secs_f64() * 1e6 / accepted.max(1) as f64
+    );
     println!("| server peak RSS | {rss:.0} MiB |");
     if statuses < expected {
         bail!("only {statuses} of {expected} statuses reached the receiver within {} s", args.drain_timeout);

@@ -168,6 +168,40 @@ pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transi
     })
 }
 
+/// The steps of `d` due at `now`: the next one, and those after it that
+/// are due at once (zero delays).
+pub fn chain(d: &DueMessage, now: i64, delays: Delays, business: &str) -> Vec<Transition> {
+    let mut chain = Vec::new();
+    let mut cur = d.clone();
+    while let Some(mut t) = next_step(&cur, now, delays) {
+        // A reply is stored with the step that triggers it.
+        if t.status == "read" {
+            t.reply = reply_to(d, business, now);
+        }
+        let again = t.next_event_at.is_some_and(|at| at <= now) && chain.len() < 8;
+        cur.status = t.status.clone();
+        chain.push(t);
+        if !again {
+            return chain;
+        }
+    }
+    if chain.is_empty() {
+        // Nothing left to do: just stop scheduling it.
+        chain.push(Transition {
+            id: d.id.clone(),
+            from_status: d.status.clone(),
+            status: d.status.clone(),
+            at: now / 1000,
+            errors: None,
+            next_event_at: None,
+            reply: None,
+            conversation: None,
+            callbacks: Vec::new(),
+        });
+    }
+    chain
+}
+
 /// Applies due steps until shut down.
 pub struct ReceiptWorker {
     pub store: Arc<dyn Store>,
@@ -211,36 +245,15 @@ impl ReceiptWorker {
     async fn steps(&self, due: &[DueMessage], now: i64) -> Result<Vec<Transition>, StoreError> {
         let business = (self.business)().unwrap_or_default();
         let policy = self.outbox.policy();
-        let mut steps: Vec<Transition> = due
-            .iter()
-            .map(|d| match next_step(d, now, self.delays) {
-                Some(mut t) => {
-                    // A reply is stored with the step that triggers it.
-                    if t.status == "read" {
-                        t.reply = reply_to(d, &business, now);
-                    }
-                    t
-                }
-                // Nothing left to do: just stop scheduling it.
-                None => Transition {
-                    id: d.id.clone(),
-                    from_status: d.status.clone(),
-                    status: d.status.clone(),
-                    at: now / 1000,
-                    errors: None,
-                    next_event_at: None,
-                    reply: None,
-                    conversation: None,
-                    callbacks: Vec::new(),
-                },
-            })
-            .collect();
+        // Each message's steps that are due now, in order: with zero delays
+        // `sent`, `delivered` and `read` are stored in one transaction.
+        let chains: Vec<Vec<Transition>> = due.iter().map(|d| chain(d, now, self.delays, &business)).collect();
 
-        // The messages becoming `sent`, by position, and their conversations.
-        let sending: Vec<usize> = steps
+        // The messages becoming `sent` and their conversations.
+        let sending: Vec<usize> = chains
             .iter()
             .enumerate()
-            .filter(|(i, t)| t.status == "sent" && due[*i].status != "sent")
+            .filter(|(_, chain)| chain.iter().any(|t| t.status == "sent" && t.from_status != "sent"))
             .map(|(i, _)| i)
             .collect();
         let wanted: Vec<(String, String)> = sending
@@ -252,32 +265,41 @@ impl ReceiptWorker {
         let mut conversation_of: std::collections::HashMap<usize, Conversation> =
             sending.into_iter().zip(opened).collect();
 
-        for (i, (d, t)) in due.iter().zip(steps.iter_mut()).enumerate() {
-            if t.status == d.status {
-                continue;
-            }
-            let conversation: Option<Conversation> = if t.status == "sent" {
-                let c = conversation_of.remove(&i);
-                t.conversation = c.as_ref().and_then(|c| serde_json::to_string(c).ok());
-                c
-            } else {
-                // Only the `sent` status tells that the conversation opened here.
-                d.conversation
-                    .as_deref()
-                    .and_then(|c| serde_json::from_str::<Conversation>(c).ok())
-                    .map(|c| Conversation { opened_here: false, ..c })
-            };
-            let event = StatusEvent {
-                message_id: &d.id,
-                recipient_id: &d.peer,
-                status: &t.status,
-                at: t.at,
-                errors: t.errors.as_deref(),
-                conversation: conversation.as_ref(),
-            };
-            t.callbacks.extend(Outbox::status(&policy, &event, now));
-            if let Some(reply) = &t.reply {
-                t.callbacks.extend(Outbox::inbound(&policy, &reply.content, now));
+        let mut steps = Vec::with_capacity(chains.iter().map(Vec::len).sum());
+        for (i, (d, chain)) in due.iter().zip(chains).enumerate() {
+            // The conversation the message is in, once known.
+            let mut current: Option<Conversation> = d
+                .conversation
+                .as_deref()
+                .and_then(|c| serde_json::from_str::<Conversation>(c).ok())
+                .map(|c| Conversation { opened_here: false, ..c });
+            for mut t in chain {
+                if t.status == t.from_status {
+                    steps.push(t);
+                    continue;
+                }
+                let conversation = if t.status == "sent" {
+                    let c = conversation_of.remove(&i);
+                    t.conversation = c.as_ref().and_then(|c| serde_json::to_string(c).ok());
+                    current = c.clone().map(|c| Conversation { opened_here: false, ..c });
+                    c
+                } else {
+                    // Only the `sent` status tells that the conversation opened here.
+                    current.clone()
+                };
+                let event = StatusEvent {
+                    message_id: &d.id,
+                    recipient_id: &d.peer,
+                    status: &t.status,
+                    at: t.at,
+                    errors: t.errors.as_deref(),
+                    conversation: conversation.as_ref(),
+                };
+                t.callbacks.extend(Outbox::status(&policy, &event, now));
+                if let Some(reply) = &t.reply {
+                    t.callbacks.extend(Outbox::inbound(&policy, &reply.content, now));
+                }
+                steps.push(t);
             }
         }
         Ok(steps)
@@ -387,6 +409,26 @@ mod tests {
         let auto = reply_to(&due("15550000006", "delivered"), "1", 0).unwrap();
         assert!(auto.content.contains(AUTO_REPLY));
         assert!(reply_to(&due("16315551234", "delivered"), "1", 0).is_none());
+    }
+
+    #[test]
+    fn steps_due_at_once_are_chained() {
+        let zero = Delays { sent_ms: 0, delivered_ms: 0, read_ms: 0 };
+        let statuses = |c: Vec<Transition>| c.into_iter().map(|t| (t.from_status, t.status)).collect::<Vec<_>>();
+        let s = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(
+            statuses(chain(&due("16315551234", "accepted"), 7, zero, "1")),
+            [s("accepted", "sent"), s("sent", "delivered"), s("delivered", "read")]
+        );
+        let echo = chain(&due("15550000005", "accepted"), 7, zero, "1");
+        assert!(echo[2].reply.is_some(), "the reply comes with the read step");
+        // With delays, one step at a time.
+        assert_eq!(
+            statuses(chain(&due("16315551234", "accepted"), 7, Delays::default(), "1")),
+            [s("accepted", "sent")]
+        );
+        // Nothing left: one step that only stops the schedule.
+        assert_eq!(statuses(chain(&due("16315551234", "read"), 7, zero, "1")), [s("read", "read")]);
     }
 
     #[test]

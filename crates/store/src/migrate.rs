@@ -35,6 +35,11 @@ pub const SQLITE: &[Migration] = &[
         name: "callback_order",
         sql: include_str!("../migrations/sqlite/0011_callback_order.sql"),
     },
+    Migration {
+        version: 12,
+        name: "callback_claims",
+        sql: include_str!("../migrations/sqlite/0012_callback_claims.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -53,6 +58,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 11,
         name: "callback_order",
         sql: include_str!("../migrations/postgres/0011_callback_order.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "callback_claims",
+        sql: include_str!("../migrations/postgres/0012_callback_claims.sql"),
     },
 ];
 

@@ -172,7 +172,7 @@ impl Engine {
     pub async fn run(mut self, shutdown: CancellationToken) {
         let (done_tx, mut done_rx) = mpsc::channel::<Done>(256);
         let (outcomes_tx, outcomes_rx) = mpsc::channel::<Vec<CallbackOutcome>>(1024);
-        let recorder = tokio::spawn(record(Arc::clone(&self.store), outcomes_rx));
+        let recorder = tokio::spawn(record(Arc::clone(&self.store), outcomes_rx, Arc::clone(&self.wake)));
         let mut client = self.client();
         let mut st = State {
             window: BTreeMap::new(),
@@ -544,8 +544,10 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Writes outcomes to the store, several requests' worth per transaction,
-/// trying again while the database does not answer.
-async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcome>>) {
+/// trying again while the database does not answer. Each commit wakes the
+/// engine: released callbacks (and retries already due, if the commit was
+/// slow) can be claimed again.
+async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcome>>, wake: Arc<Notify>) {
     const TRIES: u32 = 20;
     while let Some(mut batch) = rx.recv().await {
         while batch.len() < 4096 {
@@ -556,7 +558,10 @@ async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcom
         }
         for attempt in 1..=TRIES {
             match store.finish_callbacks(batch.clone()).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    wake.notify_one();
+                    break;
+                }
                 Err(e) if attempt == TRIES => {
                     // Their claims lapse and they are claimed again: delivered
                     // ones may be sent twice (at-least-once), nothing is lost.
