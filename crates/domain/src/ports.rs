@@ -171,6 +171,29 @@ pub struct MessageRecord {
     pub expires_at: Option<i64>,
 }
 
+impl MessageRecord {
+    /// A message a customer sent (stored in its callback shape, `content`),
+    /// received at `at` (Unix seconds).
+    pub fn inbound(id: String, peer: String, kind: String, content: String, at: i64) -> Self {
+        Self {
+            id,
+            direction: "inbound".into(),
+            recipient_type: "individual".into(),
+            peer,
+            kind,
+            content,
+            status: "received".into(),
+            created_at: at,
+            updated_at: at,
+            next_event_at: None,
+            failure: None,
+            category: None,
+            conversation: None,
+            expires_at: None,
+        }
+    }
+}
+
 /// An outbound message whose next step is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueMessage {

@@ -92,22 +92,7 @@ pub fn reply_to(due: &DueMessage, business: &str, now_ms: i64) -> Option<Message
     let id = new_inbound_id();
     let at = now_ms / 1000;
     let content = callback(&id, &due.peer, at, &req, req.object.clone());
-    Some(MessageRecord {
-        id,
-        direction: "inbound".into(),
-        recipient_type: "individual".into(),
-        peer: due.peer.clone(),
-        kind: "text".into(),
-        content: content.to_string(),
-        status: "received".into(),
-        created_at: at,
-        updated_at: at,
-        next_event_at: None,
-        failure: None,
-        category: None,
-        conversation: None,
-        expires_at: None,
-    })
+    Some(MessageRecord::inbound(id, due.peer.clone(), "text".into(), content.to_string(), at))
 }
 
 pub fn customer(wa_id: &str) -> Customer {

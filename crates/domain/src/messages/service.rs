@@ -249,22 +249,7 @@ impl MessageService {
         let id = inbound::new_inbound_id();
         let now = self.clock.now_unix();
         let content = inbound::callback(&id, &wa_id, now, &req, object);
-        let record = MessageRecord {
-            id: id.clone(),
-            direction: "inbound".into(),
-            recipient_type: "individual".into(),
-            peer: wa_id,
-            kind: req.kind.clone(),
-            content: content.to_string(),
-            status: "received".into(),
-            created_at: now,
-            updated_at: now,
-            next_event_at: None,
-            failure: None,
-            category: None,
-            conversation: None,
-            expires_at: None,
-        };
+        let record = MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now);
         let callback = Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis());
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
@@ -291,22 +276,7 @@ impl MessageService {
             "from": old, "id": id, "timestamp": now.to_string(), "type": "system",
             "system": { "type": "user_changed_number", "body": format!("User {old} changed from {old} to {new}"), "new_wa_id": new },
         }]});
-        let record = MessageRecord {
-            id: id.clone(),
-            direction: "inbound".into(),
-            recipient_type: "individual".into(),
-            peer: old,
-            kind: "system".into(),
-            content: content.to_string(),
-            status: "received".into(),
-            created_at: now,
-            updated_at: now,
-            next_event_at: None,
-            failure: None,
-            category: None,
-            conversation: None,
-            expires_at: None,
-        };
+        let record = MessageRecord::inbound(id.clone(), old, "system".into(), content.to_string(), now);
         let callback = if self.outbox.settings().notify_user_change_number {
             Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis())
         } else {

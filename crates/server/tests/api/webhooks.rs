@@ -29,6 +29,16 @@ async fn point_at(app: &TestApp, admin: &str, url: &str) {
     configure(app, admin, json!({"webhooks": {"url": url}})).await;
 }
 
+/// A receiver, a server started with `spawn`, its admin token, and the
+/// server's webhook pointed at the receiver.
+async fn receiving(spawn: Spawn) -> (Receiver, TestApp, String) {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(spawn).await;
+    let admin = app.admin_token().await;
+    point_at(&app, &admin, &rx.url()).await;
+    (rx, app, admin)
+}
+
 async fn send(app: &TestApp, token: &str, body: Value) -> String {
     let (s, b) = call(app, token, Method::POST, "/v1/messages", Some(body)).await;
     assert_eq!(s, 201, "{b}");
@@ -73,10 +83,7 @@ fn keys(v: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn statuses_arrive_in_the_on_premises_shape() {
-    let rx = Receiver::start().await;
-    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
-    let admin = app.admin_token().await;
-    point_at(&app, &admin, &rx.url()).await;
+    let (rx, app, admin) = receiving(fast().arg("--simulator-open-window")).await;
     let id = send_text(&app, &admin, "16315551234").await;
     rx.wait_for_statuses(3, WAIT).await;
 
@@ -117,10 +124,7 @@ async fn statuses_arrive_in_the_on_premises_shape() {
 
 #[tokio::test]
 async fn inbound_messages_arrive_with_their_sender() {
-    let rx = Receiver::start().await;
-    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
-    let admin = app.admin_token().await;
-    point_at(&app, &admin, &rx.url()).await;
+    let (rx, app, admin) = receiving(fast().arg("--simulator-open-window")).await;
 
     let id = inbound(
         &app,
@@ -167,11 +171,8 @@ async fn inbound_messages_arrive_with_their_sender() {
 
 #[tokio::test]
 async fn failures_are_reported_with_their_errors() {
-    let rx = Receiver::start().await;
     // No open window: a free-form message to a customer who never wrote fails.
-    let app = TestApp::spawn_with(fast()).await;
-    let admin = app.admin_token().await;
-    point_at(&app, &admin, &rx.url()).await;
+    let (rx, app, admin) = receiving(fast()).await;
     let late = send_text(&app, &admin, "16315551234").await;
     let nobody = send(&app, &admin, json!({"to": "15550000001", "type": "text", "text": {"body": "x"}})).await;
     let pairs = rx.wait_for_statuses(2, WAIT).await;
@@ -186,10 +187,7 @@ async fn failures_are_reported_with_their_errors() {
 
 #[tokio::test]
 async fn template_statuses_carry_the_template_category() {
-    let rx = Receiver::start().await;
-    let app = TestApp::spawn_with(fast()).await;
-    let admin = app.admin_token().await;
-    point_at(&app, &admin, &rx.url()).await;
+    let (rx, app, admin) = receiving(fast()).await;
     let template = json!({"namespace": "ns", "name": "promo", "language": "en", "category": "MARKETING",
         "components": [{"type": "BODY", "text": "Hi {{1}}"}]});
     let (s, b) = call(&app, &admin, Method::POST, "/simulator/templates", Some(template)).await;
@@ -213,10 +211,7 @@ async fn template_statuses_carry_the_template_category() {
 
 #[tokio::test]
 async fn status_filters_follow_the_settings() {
-    let rx = Receiver::start().await;
-    let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
-    let admin = app.admin_token().await;
-    point_at(&app, &admin, &rx.url()).await;
+    let (rx, app, admin) = receiving(fast().arg("--simulator-open-window")).await;
     // The legacy alias turns `sent` off; `read` off by its own key.
     configure(&app, &admin, json!({"sent_status": false, "webhooks": {"message": {"read": false}}})).await;
     let id = send_text(&app, &admin, "16315551234").await;
@@ -511,10 +506,7 @@ async fn the_admin_sees_each_callback_and_its_history() {
 
 #[tokio::test]
 async fn customers_changing_number_and_deleting_messages_are_reported() {
-    let rx = Receiver::start().await;
-    let app = TestApp::spawn_with(fast()).await;
-    let admin = app.admin_token().await;
-    point_at(&app, &admin, &rx.url()).await;
+    let (rx, app, admin) = receiving(fast()).await;
 
     // notify_user_change_number off (the default): nothing is sent.
     let (s, b) = call(
@@ -568,10 +560,7 @@ async fn customers_changing_number_and_deleting_messages_are_reported() {
 
 #[tokio::test]
 async fn background_contact_checks_report_by_webhook() {
-    let rx = Receiver::start().await;
-    let app = TestApp::spawn_with(fast().arg("--contacts-legacy-validation")).await;
-    let admin = app.admin_token().await;
-    point_at(&app, &admin, &rx.url()).await;
+    let (rx, app, admin) = receiving(fast().arg("--contacts-legacy-validation")).await;
     let (s, b) = call(
         &app,
         &admin,
@@ -601,10 +590,7 @@ async fn background_contact_checks_report_by_webhook() {
 
 #[tokio::test]
 async fn injected_errors_arrive_as_errors_callbacks() {
-    let rx = Receiver::start().await;
-    let app = TestApp::spawn_with(fast()).await;
-    let admin = app.admin_token().await;
-    point_at(&app, &admin, &rx.url()).await;
+    let (rx, app, admin) = receiving(fast()).await;
     let (s, b) = call(
         &app,
         &admin,
