@@ -12,12 +12,14 @@ mod auth;
 mod envelope;
 mod error;
 mod extract;
+mod metrics;
 mod middleware;
 mod routes;
 mod state;
 
 pub use envelope::Meta;
 pub use error::ApiError;
+pub use metrics::WebMetrics;
 pub use state::{AppState, InFlight, Limits, PublicLinks};
 
 use axum::Router;
@@ -40,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         // Runs only for matched routes, so unknown paths (404) and unrouted
         // methods (405) are answered before any credential is looked at.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        // Outside authentication, so refusals (401/403) are timed too.
+        .route_layer(axum::middleware::from_fn_with_state(std::sync::Arc::clone(&state.web), metrics::measure))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)

@@ -73,6 +73,10 @@ pub struct AppState {
     pub strict_restart: bool,
     /// What the webhook engine reports about itself.
     pub webhooks: Arc<wabiz_webhooks::Metrics>,
+    /// The web server's counters (`/metrics`).
+    pub web: Arc<crate::metrics::WebMetrics>,
+    /// This node's name (`host:instance`), the `node` label of metrics.
+    pub node: Arc<str>,
 }
 
 /// How public links (profile photo) are built.

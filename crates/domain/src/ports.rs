@@ -335,6 +335,28 @@ pub trait CallbackStore: Send + Sync {
     async fn clear_callbacks(&self) -> StoreResult<u64>;
 }
 
+/// What `/v1/stats/db` reports (counted on demand: can be slow on large
+/// databases, as the original warned).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DbCounts {
+    /// Messages by type.
+    pub messages: Vec<(String, u64)>,
+    /// Status history entries (receipts).
+    pub receipts: u64,
+    /// Outbound messages not yet sent.
+    pub pending_messages: u64,
+    /// Callbacks not yet acknowledged.
+    pub pending_callbacks: u64,
+    /// Cached contact checks: (`valid` → WhatsApp user, else not).
+    pub whatsapp_contacts: u64,
+    pub other_contacts: u64,
+}
+
+#[async_trait]
+pub trait StatsStore: Send + Sync {
+    async fn db_counts(&self) -> StoreResult<DbCounts>;
+}
+
 /// Pricing conversations, one per customer and category at a time.
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
@@ -357,6 +379,7 @@ pub trait Store:
     + ContactStore
     + CallbackStore
     + ConversationStore
+    + StatsStore
     + Send
     + Sync
     + 'static

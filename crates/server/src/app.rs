@@ -221,6 +221,8 @@ impl App {
             },
             strict_restart: config.strict_restart,
             webhooks: Arc::clone(&webhook_metrics),
+            web: Arc::new(wabiz_api::WebMetrics::default()),
+            node: Arc::from(node.to_string()),
         };
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
         let make_service =

@@ -114,9 +114,12 @@ struct Slot {
 /// A finished request.
 struct Done {
     seqs: Vec<i64>,
+    kind: CallbackKind,
     result: Result<(), String>,
     /// Unix milliseconds.
     at: i64,
+    /// How long the POST took.
+    took: Duration,
 }
 
 /// A POST ready to go.
@@ -133,7 +136,9 @@ struct Batch {
 struct Reporter {
     tx: mpsc::Sender<Done>,
     seqs: Vec<i64>,
+    kind: CallbackKind,
     clock: Arc<dyn Clock>,
+    started: std::time::Instant,
     result: Option<Result<(), String>>,
 }
 
@@ -147,7 +152,13 @@ impl Reporter {
 impl Drop for Reporter {
     fn drop(&mut self) {
         let result = self.result.take().unwrap_or_else(|| Err("request task failed".into()));
-        let done = Done { seqs: std::mem::take(&mut self.seqs), result, at: self.clock.now_millis() };
+        let done = Done {
+            seqs: std::mem::take(&mut self.seqs),
+            kind: self.kind,
+            result,
+            at: self.clock.now_millis(),
+            took: self.started.elapsed(),
+        };
         // The channel has room for every request that can be in flight.
         let _ = self.tx.try_send(done);
     }
@@ -334,7 +345,14 @@ impl Engine {
             self.metrics.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (client, url, tx, clock) = (client.clone(), url.to_owned(), done.clone(), Arc::clone(&self.clock));
-            let reporter = Reporter { tx, seqs: batch.seqs, clock, result: None };
+            let reporter = Reporter {
+                tx,
+                seqs: batch.seqs,
+                kind: batch.kind,
+                clock,
+                started: std::time::Instant::now(),
+                result: None,
+            };
             tokio::spawn(async move {
                 let result = post(&client, &url, body).await;
                 reporter.report(result);
@@ -348,6 +366,21 @@ impl Engine {
         st.requests = st.requests.saturating_sub(1);
         st.busy = st.busy.saturating_sub(done.seqs.len());
         self.metrics.in_flight.fetch_sub(1, Relaxed);
+        let result = match &done.result {
+            Ok(()) => "success".to_owned(),
+            Err(reason) => match reason.strip_prefix("HTTP ") {
+                Some(status) => status.to_owned(),
+                None => reason.split(':').next().unwrap_or("failed").replace(' ', "_"),
+            },
+        };
+        let kind = match done.kind {
+            CallbackKind::Status => "status_change",
+            CallbackKind::Message => "inbound_message",
+            CallbackKind::Error => "error",
+            CallbackKind::Service => "service",
+            CallbackKind::Contact => "contact_check",
+        };
+        self.metrics.observe_request(kind, result, u64::try_from(done.took.as_millis()).unwrap_or(u64::MAX));
         let mut outcomes = Vec::with_capacity(done.seqs.len());
         match done.result {
             Ok(()) => {

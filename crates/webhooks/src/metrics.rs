@@ -44,7 +44,16 @@ pub struct Metrics {
     latency_buckets: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
     latency_sum_ms: AtomicU64,
     recent: Mutex<VecDeque<Delivered>>,
+    /// POSTs by callback type and result (`success`, an HTTP status,
+    /// `timeout`, `connection_failed`, `request_failed`), with their total
+    /// duration in milliseconds: `callback_requests` in `/v1/stats/app`.
+    by_result: Mutex<std::collections::BTreeMap<RequestKey, RequestTotals>>,
 }
+
+/// `(callback type, result)` of POSTs.
+pub type RequestKey = (&'static str, String);
+/// `(count, total milliseconds)` of POSTs.
+pub type RequestTotals = (u64, u64);
 
 /// A snapshot of the histogram: cumulative counts per bucket bound (the last
 /// is `+Inf`), the sum and the count.
@@ -89,6 +98,19 @@ impl Metrics {
     /// The most recently delivered callbacks, newest first.
     pub fn recently_delivered(&self, limit: usize) -> Vec<Delivered> {
         self.recent.lock().unwrap_or_else(|e| e.into_inner()).iter().rev().take(limit).cloned().collect()
+    }
+
+    /// Counts one POST of `kind` callbacks that ended with `result` after `ms`.
+    pub fn observe_request(&self, kind: &'static str, result: String, ms: u64) {
+        let mut map = self.by_result.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry((kind, result)).or_insert((0, 0));
+        entry.0 += 1;
+        entry.1 += ms;
+    }
+
+    /// `((type, result), (count, total ms))` of every POST so far.
+    pub fn requests_by_result(&self) -> Vec<(RequestKey, RequestTotals)> {
+        self.by_result.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
     pub fn get(counter: &AtomicU64) -> u64 {

@@ -10,6 +10,7 @@ mod messages;
 mod public;
 mod settings;
 mod simulator;
+mod stats;
 mod users;
 
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(messages::routes())
         .merge(simulator::routes())
         .merge(callbacks::routes())
+        .merge(stats::routes())
 }
 
 /// Unknown path: 404/1006 `URL path not found`, whoever asks.

@@ -18,6 +18,7 @@ mod receipts;
 mod receiver;
 mod registration;
 mod settings;
+mod stats;
 mod templates;
 mod users;
 mod webhooks;

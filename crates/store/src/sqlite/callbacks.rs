@@ -214,3 +214,28 @@ impl ConversationStore for SqliteStore {
             .await
     }
 }
+
+#[async_trait]
+impl wabiz_domain::ports::StatsStore for SqliteStore {
+    async fn db_counts(&self) -> StoreResult<wabiz_domain::ports::DbCounts> {
+        self.readers
+            .read(|c| {
+                let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n.max(0) as u64);
+                let mut st = c.prepare("SELECT type, COUNT(*) FROM messages GROUP BY type ORDER BY type")?;
+                let messages = st
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(wabiz_domain::ports::DbCounts {
+                    messages,
+                    receipts: count("SELECT COUNT(*) FROM message_statuses")?,
+                    pending_messages: count(
+                        "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'accepted'",
+                    )?,
+                    pending_callbacks: count("SELECT COUNT(*) FROM callbacks")?,
+                    whatsapp_contacts: count("SELECT COUNT(*) FROM contacts WHERE status = 'valid'")?,
+                    other_contacts: count("SELECT COUNT(*) FROM contacts WHERE status <> 'valid'")?,
+                })
+            })
+            .await
+    }
+}

@@ -1,0 +1,249 @@
+//! The metric objects of `/metrics` and `/v1/stats/*` (`health-stats.md`
+//! §3–§5): one model, rendered as the On-Premises JSON
+//! (`{"<name>": {"type", "help", "data": [samples]}}`) or as Prometheus text
+//! (`?format=prometheus`), and the web server's own counters.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+/// A metric's type, as both formats name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Gauge,
+    Counter,
+    Histogram,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Gauge => "gauge",
+            Kind::Counter => "counter",
+            Kind::Histogram => "histogram",
+        }
+    }
+}
+
+/// A histogram sample: cumulative counts per upper bound (`le`, the last
+/// `+Inf`), the count and the sum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    pub buckets: Vec<(String, u64)>,
+    pub count: u64,
+    pub sum: f64,
+}
+
+/// One sample: labels in order, and a value or a histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
+    pub buckets: Option<Histogram>,
+}
+
+impl Sample {
+    pub fn new(labels: &[(&str, &str)], value: f64) -> Self {
+        Self { labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(), value, buckets: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub help: &'static str,
+    pub samples: Vec<Sample>,
+}
+
+impl Metric {
+    pub fn new(name: &'static str, kind: Kind, help: &'static str, samples: Vec<Sample>) -> Self {
+        Self { name, kind, help, samples }
+    }
+}
+
+fn number(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 { json!(v as i64) } else { json!(v) }
+}
+
+/// The JSON object of metrics (the caller wraps it: `metrics`, `stats.app`, …).
+pub fn to_json(metrics: &[Metric]) -> Value {
+    let mut out = Map::new();
+    for m in metrics {
+        let data: Vec<Value> = m
+            .samples
+            .iter()
+            .map(|s| {
+                let mut o = Map::new();
+                if !s.labels.is_empty() {
+                    let labels: Map<String, Value> = s.labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                    o.insert("labels".into(), Value::Object(labels));
+                }
+                match &s.buckets {
+                    Some(h) => {
+                        let b: Map<String, Value> = h.buckets.iter().map(|(le, n)| (le.clone(), json!(n))).collect();
+                        o.insert("bucket".into(), Value::Object(b));
+                        o.insert("count".into(), json!(h.count));
+                        o.insert("sum".into(), number(h.sum));
+                    }
+                    None => {
+                        o.insert("value".into(), number(s.value));
+                    }
+                }
+                Value::Object(o)
+            })
+            .collect();
+        out.insert(m.name.into(), json!({ "type": m.kind.as_str(), "help": m.help, "data": data }));
+    }
+    Value::Object(out)
+}
+
+/// A label value escaped as the exposition format requires.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn label_set(labels: &[(String, String)], extra: Option<(&str, &str)>) -> String {
+    let mut parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+    if let Some((k, v)) = extra {
+        parts.push(format!("{k}=\"{}\"", escape(v)));
+    }
+    if parts.is_empty() { String::new() } else { format!("{{{}}}", parts.join(",")) }
+}
+
+fn prom_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 { format!("{}", v as i64) } else { format!("{v}") }
+}
+
+/// Prometheus text (version 0.0.4); metrics without samples are left out.
+pub fn to_prometheus(metrics: &[Metric]) -> String {
+    let mut out = String::new();
+    for m in metrics.iter().filter(|m| !m.samples.is_empty()) {
+        out.push_str(&format!("# HELP {} {}\n# TYPE {} {}\n", m.name, m.help, m.name, m.kind.as_str()));
+        for s in &m.samples {
+            match &s.buckets {
+                Some(Histogram { buckets, count, sum }) => {
+                    for (le, n) in buckets.iter().filter(|(le, _)| le != "+Inf") {
+                        out.push_str(&format!("{}_bucket{} {n}\n", m.name, label_set(&s.labels, Some(("le", le)))));
+                    }
+                    out.push_str(&format!("{}_bucket{} {count}\n", m.name, label_set(&s.labels, Some(("le", "+Inf")))));
+                    out.push_str(&format!("{}_sum{} {}\n", m.name, label_set(&s.labels, None), prom_number(*sum)));
+                    out.push_str(&format!("{}_count{} {count}\n", m.name, label_set(&s.labels, None)));
+                }
+                None => out.push_str(&format!("{}{} {}\n", m.name, label_set(&s.labels, None), prom_number(s.value))),
+            }
+        }
+    }
+    out
+}
+
+/// The web server's counters (`/metrics`).
+pub struct WebMetrics {
+    started: Instant,
+    handled: AtomicU64,
+    /// (`<METHOD>_<route template>`, status) → (count, total ms).
+    api: Mutex<BTreeMap<(String, u16), (u64, u64)>>,
+}
+
+impl Default for WebMetrics {
+    fn default() -> Self {
+        Self { started: Instant::now(), handled: AtomicU64::new(0), api: Mutex::new(BTreeMap::new()) }
+    }
+}
+
+/// `GET_v1_media_id` for `GET /v1/media/{id}`: the route template, `/` → `_`,
+/// placeholders without braces, so that the label's values stay few.
+pub fn method_label(method: &str, template: &str) -> String {
+    let path: String = template.chars().filter(|c| *c != '{' && *c != '}').collect::<String>().replace('/', "_");
+    format!("{method}{path}")
+}
+
+impl WebMetrics {
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    pub fn handled(&self) -> u64 {
+        self.handled.load(Ordering::Relaxed)
+    }
+
+    /// `(method label, status, count, total ms)` of every route so far.
+    pub fn api(&self) -> Vec<(String, u16, u64, u64)> {
+        self.api
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|((m, s), (n, ms))| (m.clone(), *s, *n, *ms))
+            .collect()
+    }
+
+    fn record(&self, label: String, status: u16, ms: u64) {
+        self.handled.fetch_add(1, Ordering::Relaxed);
+        let mut api = self.api.lock().unwrap_or_else(|e| e.into_inner());
+        let e = api.entry((label, status)).or_insert((0, 0));
+        e.0 += 1;
+        e.1 += ms;
+    }
+}
+
+/// Times every routed request, by route template and status.
+pub async fn measure(State(web): State<std::sync::Arc<WebMetrics>>, req: Request, next: Next) -> Response {
+    let template = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let label = method_label(req.method().as_str(), &template);
+    let started = Instant::now();
+    let res = next.run(req).await;
+    web.record(label, res.status().as_u16(), u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_formats() {
+        let metrics = vec![
+            Metric::new("web_uptime", Kind::Gauge, "Seconds", vec![Sample::new(&[("node", "h:1")], 12.0)]),
+            Metric::new("empty", Kind::Counter, "Nothing", vec![]),
+            Metric::new(
+                "lat",
+                Kind::Histogram,
+                "Latency",
+                vec![Sample {
+                    labels: vec![],
+                    value: 0.0,
+                    buckets: Some(Histogram {
+                        buckets: vec![("10".into(), 1), ("+Inf".into(), 3)],
+                        count: 3,
+                        sum: 42.0,
+                    }),
+                }],
+            ),
+            Metric::new("quoted", Kind::Counter, "Q", vec![Sample::new(&[("m", "a\"b")], 1.5)]),
+        ];
+        let j = to_json(&metrics);
+        assert_eq!(
+            j["web_uptime"],
+            json!({"type": "gauge", "help": "Seconds", "data": [{"labels": {"node": "h:1"}, "value": 12}]})
+        );
+        assert_eq!(j["lat"]["data"][0], json!({"bucket": {"10": 1, "+Inf": 3}, "count": 3, "sum": 42}));
+        let p = to_prometheus(&metrics);
+        assert!(p.contains("# HELP web_uptime Seconds\n# TYPE web_uptime gauge\nweb_uptime{node=\"h:1\"} 12\n"), "{p}");
+        assert!(!p.contains("empty"));
+        assert!(p.contains("lat_bucket{le=\"10\"} 1\nlat_bucket{le=\"+Inf\"} 3\nlat_sum 42\nlat_count 3\n"), "{p}");
+        assert!(p.contains("quoted{m=\"a\\\"b\"} 1.5\n"), "{p}");
+    }
+
+    #[test]
+    fn method_labels() {
+        assert_eq!(method_label("GET", "/v1/groups"), "GET_v1_groups");
+        assert_eq!(method_label("GET", "/v1/media/{id}"), "GET_v1_media_id");
+        assert_eq!(method_label("POST", "/v1/settings/backup"), "POST_v1_settings_backup");
+    }
+}
