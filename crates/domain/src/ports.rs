@@ -335,6 +335,32 @@ pub trait CallbackStore: Send + Sync {
     async fn clear_callbacks(&self) -> StoreResult<u64>;
 }
 
+/// A group as stored: its document (JSON of `groups::Group`), invite code,
+/// icon (JPEG) and version (for compare-and-set changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub id: String,
+    pub invite_code: String,
+    pub document: String,
+    pub icon: Option<Vec<u8>>,
+    pub version: i64,
+    pub created_at: i64,
+}
+
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Stores a new group and the callbacks that report it, in one transaction.
+    async fn insert_group(&self, group: &GroupRecord, callbacks: Vec<NewCallback>) -> StoreResult<()>;
+    /// Replaces a group if its stored version is still `expected` (the new
+    /// record carries the next version), with its callbacks; `Ok(false)` if
+    /// someone changed it first.
+    async fn update_group(&self, group: &GroupRecord, expected: i64, callbacks: Vec<NewCallback>) -> StoreResult<bool>;
+    async fn get_group(&self, id: &str) -> StoreResult<Option<GroupRecord>>;
+    async fn group_by_invite(&self, code: &str) -> StoreResult<Option<GroupRecord>>;
+    /// Every group, oldest first (documents only; icons are left out).
+    async fn list_groups(&self) -> StoreResult<Vec<GroupRecord>>;
+}
+
 /// What `/v1/stats/db` reports (counted on demand: can be slow on large
 /// databases, as the original warned).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -380,6 +406,7 @@ pub trait Store:
     + CallbackStore
     + ConversationStore
     + StatsStore
+    + GroupStore
     + Send
     + Sync
     + 'static

@@ -40,6 +40,7 @@ pub const SQLITE: &[Migration] = &[
         name: "callback_claims",
         sql: include_str!("../migrations/sqlite/0012_callback_claims.sql"),
     },
+    Migration { version: 13, name: "groups", sql: include_str!("../migrations/sqlite/0013_groups.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -64,6 +65,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "callback_claims",
         sql: include_str!("../migrations/postgres/0012_callback_claims.sql"),
     },
+    Migration { version: 13, name: "groups", sql: include_str!("../migrations/postgres/0013_groups.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

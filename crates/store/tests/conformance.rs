@@ -114,6 +114,7 @@ conformance!(
     callback_queue,
     callbacks_travel_with_their_cause,
     conversations_last_a_day,
+    groups_change_by_compare_and_set,
     contact_cache,
 );
 
@@ -697,5 +698,37 @@ async fn conversations_last_a_day(db: &TestDb) {
     assert!(next_day[0].opened_here);
     assert_ne!(next_day[0].id, first[0].id);
     assert_eq!(next_day[0].expires_at, 1_000 + 2 * 86_400);
+    s.close().await;
+}
+
+async fn groups_change_by_compare_and_set(db: &TestDb) {
+    let s = db.open().await;
+    let g = wabiz_domain::ports::GroupRecord {
+        id: "16315550100-1700000000".into(),
+        invite_code: "code-one".into(),
+        document: r#"{"subject":"Team"}"#.into(),
+        icon: None,
+        version: 1,
+        created_at: 1_700_000_000,
+    };
+    s.insert_group(&g, vec![callback("16315550100-1700000000", "created")]).await.unwrap();
+    assert!(s.insert_group(&g, vec![]).await.is_err(), "ids are unique");
+    assert_eq!(s.get_group(&g.id).await.unwrap(), Some(g.clone()));
+    assert_eq!(s.group_by_invite("code-one").await.unwrap().map(|g| g.id), Some(g.id.clone()));
+    let next = wabiz_domain::ports::GroupRecord {
+        invite_code: "code-two".into(),
+        document: r#"{"subject":"New"}"#.into(),
+        icon: Some(vec![0xff, 0xd8, 0xff]),
+        version: 2,
+        ..g.clone()
+    };
+    assert!(s.update_group(&next, 1, vec![callback("16315550100-1700000000", "renamed")]).await.unwrap());
+    assert!(!s.update_group(&next, 1, vec![callback("x", "lost")]).await.unwrap(), "a stale version changes nothing");
+    assert_eq!(s.get_group(&g.id).await.unwrap(), Some(next.clone()));
+    assert_eq!(s.group_by_invite("code-one").await.unwrap(), None, "the old link is gone");
+    let listed = s.list_groups().await.unwrap();
+    assert_eq!((listed.len(), listed[0].icon.is_none(), listed[0].version), (1, true, 2), "lists leave icons out");
+    let items: Vec<String> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.item).collect();
+    assert_eq!(items, [r#"{"n":"created"}"#, r#"{"n":"renamed"}"#], "callbacks only with changes that happened");
     s.close().await;
 }

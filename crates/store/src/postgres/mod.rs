@@ -1,6 +1,7 @@
 //! The PostgreSQL engine, for several nodes on one database.
 
 mod callbacks;
+mod groups;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
