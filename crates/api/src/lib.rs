@@ -38,7 +38,7 @@ pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// The router with every route, fallback and the authentication layer.
 pub fn router(state: AppState) -> Router {
-    routes::router()
+    routes::router(state.groups_enabled)
         // Runs only for matched routes, so unknown paths (404) and unrouted
         // methods (405) are answered before any credential is looked at.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))

@@ -77,6 +77,9 @@ pub struct AppState {
     pub web: Arc<crate::metrics::WebMetrics>,
     /// This node's name (`host:instance`), the `node` label of metrics.
     pub node: Arc<str>,
+    pub groups: Arc<wabiz_domain::groups::GroupService>,
+    /// False with `--disable-groups`: the groups API is not routed.
+    pub groups_enabled: bool,
 }
 
 /// How public links (profile photo) are built.

@@ -185,6 +185,12 @@ impl App {
                 .map_err(|e| anyhow::anyhow!("cannot build the HTTP client for media links: {e}"))?,
             Arc::clone(&settings),
         );
+        let groups = Arc::new(wabiz_domain::groups::GroupService::new(
+            Arc::clone(&store),
+            Arc::clone(&network) as Arc<dyn Network>,
+            Arc::clone(&opts.clock),
+            outbox.clone(),
+        ));
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             users: Arc::clone(&users),
@@ -210,7 +216,8 @@ impl App {
                     config.open_window,
                     outbox.clone(),
                 )
-                .with_contacts(Arc::clone(&contacts)),
+                .with_contacts(Arc::clone(&contacts))
+                .with_groups(Arc::clone(&groups)),
             ),
             contacts,
             settings: Arc::clone(&settings),
@@ -222,6 +229,8 @@ impl App {
             strict_restart: config.strict_restart,
             webhooks: Arc::clone(&webhook_metrics),
             web: Arc::new(wabiz_api::WebMetrics::default()),
+            groups: Arc::clone(&groups),
+            groups_enabled: !config.disable_groups,
             node: Arc::from(node.to_string()),
         };
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));

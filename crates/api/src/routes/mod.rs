@@ -4,6 +4,7 @@ mod account;
 mod callbacks;
 mod certificates;
 mod contacts;
+mod groups;
 mod health;
 mod media;
 mod messages;
@@ -20,8 +21,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use wabiz_domain::WaError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every route; the groups API only when `groups` (not `--disable-groups`).
+pub fn router(groups: bool) -> Router<AppState> {
+    let router = Router::new()
         .route("/", get(health::root))
         .route("/v1/health", get(health::health))
         .route("/pps/{file}", get(public::photo))
@@ -34,7 +36,8 @@ pub fn router() -> Router<AppState> {
         .merge(messages::routes())
         .merge(simulator::routes())
         .merge(callbacks::routes())
-        .merge(stats::routes())
+        .merge(stats::routes());
+    if groups { router.merge(groups::routes()) } else { router }
 }
 
 /// Unknown path: 404/1006 `URL path not found`, whoever asks.

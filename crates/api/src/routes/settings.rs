@@ -145,22 +145,30 @@ fn photo_too_large() -> WaError {
 /// The raw body is the image; a `multipart/form-data` upload (the Postman
 /// collection's form) gives its `File` part, or else its first file part.
 async fn post_photo(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let bytes = image_upload(&state, req).await?;
+    state.settings.set_photo(bytes).await?;
+    Ok(reply(StatusCode::CREATED, &state.meta, json!({})))
+}
+
+/// An uploaded image (profile photo, group icon): the raw body, or the first
+/// file of a `multipart/form-data` form (the Postman collection's way); under
+/// 5 MB.
+pub(crate) async fn image_upload(state: &AppState, req: Request) -> Result<Vec<u8>, WaError> {
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     let bytes = if is_multipart {
-        multipart_file(Multipart::from_request(req, &state).await.map_err(|_| WaError::invalid("Invalid image"))?)
+        multipart_file(Multipart::from_request(req, state).await.map_err(|_| WaError::invalid("Invalid image"))?)
             .await?
     } else {
         read_raw_body(req, MAX_UPLOAD_BYTES, photo_too_large).await?.to_vec()
     };
     if bytes.len() >= MAX_UPLOAD_BYTES {
-        return Err(photo_too_large().into());
+        return Err(photo_too_large());
     }
-    state.settings.set_photo(bytes).await?;
-    Ok(reply(StatusCode::CREATED, &state.meta, json!({})))
+    Ok(bytes)
 }
 
 async fn multipart_file(mut form: Multipart) -> Result<Vec<u8>, WaError> {

@@ -15,6 +15,7 @@ use crate::callbacks::Outbox;
 use crate::clock::Clock;
 use crate::contacts::{ContactsService, normalize};
 use crate::error::{ErrorCode, ErrorItem, WaError};
+use crate::groups::GroupService;
 use crate::media::MediaService;
 use crate::network::Network;
 use crate::ports::{MessageRecord, Store, TemplateRecord};
@@ -38,6 +39,8 @@ pub struct MessageService {
     /// The legacy "unknown contact" rule (`--contacts-legacy-validation`).
     contacts: Option<Arc<ContactsService>>,
     outbox: Outbox,
+    /// Groups, for `recipient_type: group` sends and customers writing in groups.
+    groups: Option<Arc<GroupService>>,
 }
 
 /// The pricing category of free-form messages (and of templates the registry
@@ -95,7 +98,20 @@ impl MessageService {
         open_window: bool,
         outbox: Outbox,
     ) -> Self {
-        Self { store, network, media, clock, rules, open_window, contacts: None, outbox }
+        Self { store, network, media, clock, rules, open_window, contacts: None, outbox, groups: None }
+    }
+
+    /// Lets sends and inbound messages reach groups.
+    pub fn with_groups(mut self, groups: Arc<GroupService>) -> Self {
+        self.groups = Some(groups);
+        self
+    }
+
+    /// The group, if the business is in it (404/1012 otherwise).
+    async fn known_group(&self, id: &str) -> Result<crate::groups::Group, WaError> {
+        let unknown = || WaError::new(ErrorCode::GroupUnknown, "Group is unknown");
+        let Some(groups) = &self.groups else { return Err(unknown()) };
+        groups.get(id).await.map_err(|e| if e.code() == Some(ErrorCode::ResourceNotFound) { unknown() } else { e })
     }
 
     /// Applies the legacy contact rule to sends.
@@ -120,16 +136,20 @@ impl MessageService {
                 let contact = (wa_id != msg.to).then(|| (msg.to.clone(), wa_id.clone()));
                 (wa_id, contact)
             }
-            // Groups arrive with the groups work: until then no group id is known.
-            RecipientType::Group => return Err(WaError::new(ErrorCode::GroupUnknown, "Group is unknown")),
+            RecipientType::Group => {
+                self.known_group(&msg.to).await?;
+                (msg.to.clone(), None)
+            }
         };
-        if let Some(contacts) = &self.contacts {
+        let to_group = msg.recipient_type == RecipientType::Group;
+        if let (Some(contacts), false) = (&self.contacts, to_group) {
             contacts.send_gate(&peer).await?;
         }
         self.check_media(&msg).await?;
         let (failure, category) = match &msg.template {
             Some(call) => self.template_check(call).await?,
-            None if msg.kind.is_free_form() => (self.window_failure(&peer).await?, SERVICE.to_owned()),
+            // The customer-service window is a one-to-one rule.
+            None if msg.kind.is_free_form() && !to_group => (self.window_failure(&peer).await?, SERVICE.to_owned()),
             None => (None, SERVICE.to_owned()),
         };
 
@@ -137,7 +157,7 @@ impl MessageService {
         let record = MessageRecord {
             id: new_outbound_id(),
             direction: "outbound".into(),
-            recipient_type: "individual".into(),
+            recipient_type: if to_group { "group" } else { "individual" }.into(),
             peer,
             kind: msg.kind.as_str().into(),
             content: msg.content.to_string(),
@@ -246,9 +266,27 @@ impl MessageService {
                 o
             }
         };
+        // A customer writing in a group must be one of its participants.
+        let group_id = match body.get("group_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(g)) => {
+                let group = self.known_group(g).await?;
+                if !group.participants.contains(&wa_id) {
+                    return Err(WaError::new(
+                        ErrorCode::NotGroupParticipant,
+                        format!("{wa_id} is not a participant of group {g}"),
+                    ));
+                }
+                Some(g.clone())
+            }
+            Some(other) => return Err(WaError::invalid_json_value("group_id", other)),
+        };
         let id = inbound::new_inbound_id();
         let now = self.clock.now_unix();
-        let content = inbound::callback(&id, &wa_id, now, &req, object);
+        let mut content = inbound::callback(&id, &wa_id, now, &req, object);
+        if let Some(g) = &group_id {
+            content["messages"][0]["group_id"] = json!(g);
+        }
         let record = MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now);
         let callback = Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis());
         self.store.insert_message(&record, callback.as_slice()).await?;

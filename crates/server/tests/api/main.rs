@@ -9,6 +9,7 @@ mod clients;
 mod contacts;
 mod crash;
 mod errors;
+mod groups;
 mod health;
 mod inbound;
 mod lifecycle;
