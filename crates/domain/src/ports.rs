@@ -361,6 +361,20 @@ pub trait GroupStore: Send + Sync {
     async fn list_groups(&self) -> StoreResult<Vec<GroupRecord>>;
 }
 
+/// Garbage collection (`services.md` §3, §5).
+#[async_trait]
+pub trait GcStore: Send + Sync {
+    /// Restarts the 30-day clock of media used by a send.
+    async fn touch_media(&self, ids: Vec<String>, at: i64) -> StoreResult<()>;
+    /// Deletes up to `limit` messages no longer needed, with their status
+    /// history, and returns how many: outbound ones that are `read` or
+    /// `failed`, or `delivered` and created before `before`; inbound ones
+    /// created before `before`. A message with a pending callback is kept.
+    async fn collect_messages(&self, before: i64, limit: usize) -> StoreResult<u64>;
+    /// Up to `limit` media neither uploaded nor used since `before`.
+    async fn media_unused_since(&self, before: i64, limit: usize) -> StoreResult<Vec<MediaRecord>>;
+}
+
 /// What `/v1/stats/db` reports (counted on demand: can be slow on large
 /// databases, as the original warned).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -407,6 +421,7 @@ pub trait Store:
     + ConversationStore
     + StatsStore
     + GroupStore
+    + GcStore
     + Send
     + Sync
     + 'static

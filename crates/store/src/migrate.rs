@@ -41,6 +41,7 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0012_callback_claims.sql"),
     },
     Migration { version: 13, name: "groups", sql: include_str!("../migrations/sqlite/0013_groups.sql") },
+    Migration { version: 14, name: "gc", sql: include_str!("../migrations/sqlite/0014_gc.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -66,6 +67,7 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0012_callback_claims.sql"),
     },
     Migration { version: 13, name: "groups", sql: include_str!("../migrations/postgres/0013_groups.sql") },
+    Migration { version: 14, name: "gc", sql: include_str!("../migrations/postgres/0014_gc.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

@@ -115,6 +115,7 @@ conformance!(
     callbacks_travel_with_their_cause,
     conversations_last_a_day,
     groups_change_by_compare_and_set,
+    garbage_collection_keeps_what_is_needed,
     contact_cache,
 );
 
@@ -730,5 +731,79 @@ async fn groups_change_by_compare_and_set(db: &TestDb) {
     assert_eq!((listed.len(), listed[0].icon.is_none(), listed[0].version), (1, true, 2), "lists leave icons out");
     let items: Vec<String> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.item).collect();
     assert_eq!(items, [r#"{"n":"created"}"#, r#"{"n":"renamed"}"#], "callbacks only with changes that happened");
+    s.close().await;
+}
+
+async fn garbage_collection_keeps_what_is_needed(db: &TestDb) {
+    let s = db.open().await;
+    let day = 86_400;
+    let now = 100 * day;
+    let out = |id: &str, status: &str, at: i64| MessageRecord {
+        direction: "outbound".into(),
+        status: status.into(),
+        ..MessageRecord::inbound(id.into(), "1555".into(), "text".into(), "{}".into(), at)
+    };
+    let old = now - 31 * day;
+    for m in [
+        out("read-new", "read", now),           // final: collected
+        out("failed-new", "failed", now),       // final: collected
+        out("delivered-old", "delivered", old), // delivered and old: collected
+        out("delivered-new", "delivered", now), // kept
+        out("sent-old", "sent", old),           // not final: kept
+        out("read-pending", "read", old),       // a callback still pending: kept
+        MessageRecord::inbound("in-old".into(), "1555".into(), "text".into(), "{}".into(), old), // collected
+        MessageRecord::inbound("in-new".into(), "1555".into(), "text".into(), "{}".into(), now), // kept
+    ] {
+        s.insert_message(&m, &[]).await.unwrap();
+    }
+    let pending = NewCallback { subject: Some("read-pending".into()), ..callback("1555", "x") };
+    s.enqueue_callbacks(vec![pending]).await.unwrap();
+    s.apply_transitions(vec![Transition {
+        id: "delivered-old".into(),
+        from_status: "delivered".into(),
+        status: "delivered".into(),
+        at: old,
+        errors: None,
+        next_event_at: None,
+        reply: None,
+        conversation: None,
+        callbacks: Vec::new(),
+    }])
+    .await
+    .unwrap();
+    assert_eq!(s.collect_messages(now - 30 * day, 2).await.unwrap(), 2, "the limit");
+    assert_eq!(s.collect_messages(now - 30 * day, 100).await.unwrap(), 2);
+    assert_eq!(s.collect_messages(now - 30 * day, 100).await.unwrap(), 0, "nothing left");
+    for (id, kept) in [
+        ("read-new", false),
+        ("failed-new", false),
+        ("delivered-old", false),
+        ("delivered-new", true),
+        ("sent-old", true),
+        ("read-pending", true),
+        ("in-old", false),
+        ("in-new", true),
+    ] {
+        assert_eq!(s.get_message(id).await.unwrap().is_some(), kept, "{id}");
+    }
+    assert!(s.message_statuses("delivered-old").await.unwrap().is_empty(), "history goes with the message");
+
+    // Media: the 30-day clock restarts when a send uses it.
+    let media = |id: &str, at: i64| MediaRecord {
+        id: id.into(),
+        mime_type: "image/png".into(),
+        size: 1,
+        sha256: "0".repeat(64),
+        origin: "upload".into(),
+        filename: None,
+        created_at: at,
+    };
+    s.insert_media(&media("a", now - 40 * day)).await.unwrap();
+    s.insert_media(&media("b", now - 40 * day)).await.unwrap();
+    s.insert_media(&media("c", now - 10 * day)).await.unwrap();
+    s.touch_media(vec!["b".into()], now - 5 * day).await.unwrap();
+    let unused: Vec<String> =
+        s.media_unused_since(now - 30 * day, 10).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(unused, ["a"]);
     s.close().await;
 }

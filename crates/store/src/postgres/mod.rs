@@ -1,6 +1,7 @@
 //! The PostgreSQL engine, for several nodes on one database.
 
 mod callbacks;
+mod gc;
 mod groups;
 
 use async_trait::async_trait;
@@ -265,6 +266,18 @@ impl SettingsStore for PgStore {
     }
 }
 
+fn media_from_row(r: &tokio_postgres::Row) -> MediaRecord {
+    MediaRecord {
+        id: r.get(0),
+        mime_type: r.get(1),
+        size: r.get::<_, i64>(2).try_into().unwrap_or_default(),
+        sha256: r.get(3),
+        origin: r.get(4),
+        filename: r.get(5),
+        created_at: r.get(6),
+    }
+}
+
 #[async_trait]
 impl MediaStore for PgStore {
     async fn insert_media(&self, m: &MediaRecord) -> StoreResult<bool> {
@@ -287,15 +300,7 @@ impl MediaStore for PgStore {
             .prepare_cached("SELECT id, mime_type, size, sha256, origin, filename, created_at FROM media WHERE id = $1")
             .await
             .map_err(db_err)?;
-        Ok(c.query_opt(&st, &[&id]).await.map_err(db_err)?.map(|r| MediaRecord {
-            id: r.get(0),
-            mime_type: r.get(1),
-            size: r.get::<_, i64>(2).try_into().unwrap_or_default(),
-            sha256: r.get(3),
-            origin: r.get(4),
-            filename: r.get(5),
-            created_at: r.get(6),
-        }))
+        Ok(c.query_opt(&st, &[&id]).await.map_err(db_err)?.as_ref().map(media_from_row))
     }
 
     async fn delete_media(&self, id: &str) -> StoreResult<bool> {

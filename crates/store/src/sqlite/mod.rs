@@ -1,6 +1,7 @@
 //! The SQLite engine (embedded default).
 
 mod callbacks;
+mod gc;
 mod groups;
 mod readers;
 mod writer;
