@@ -80,6 +80,7 @@ pub struct AppState {
     pub groups: Arc<wabiz_domain::groups::GroupService>,
     /// False with `--disable-groups`: the groups API is not routed.
     pub groups_enabled: bool,
+    pub gc: Arc<wabiz_domain::gc::GcService>,
 }
 
 /// How public links (profile photo) are built.

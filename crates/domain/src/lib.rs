@@ -13,6 +13,7 @@ pub mod certificates;
 pub mod clock;
 pub mod contacts;
 pub mod error;
+pub mod gc;
 pub mod groups;
 pub mod hex;
 pub mod media;

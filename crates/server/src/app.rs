@@ -191,6 +191,13 @@ impl App {
             Arc::clone(&opts.clock),
             outbox.clone(),
         ));
+        let gc = Arc::new(wabiz_domain::gc::GcService::new(
+            Arc::clone(&store),
+            Arc::clone(&media),
+            Arc::clone(&opts.clock),
+            outbox.clone(),
+            config.message_retention_days,
+        ));
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             users: Arc::clone(&users),
@@ -231,6 +238,7 @@ impl App {
             web: Arc::new(wabiz_api::WebMetrics::default()),
             groups: Arc::clone(&groups),
             groups_enabled: !config.disable_groups,
+            gc: Arc::clone(&gc),
             node: Arc::from(node.to_string()),
         };
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
@@ -258,6 +266,7 @@ impl App {
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
             tokio::spawn(network.receipt_worker(outbox.clone(), Some(Arc::new(links))).run(shutdown.clone())),
+            tokio::spawn(Arc::clone(&gc).run_automatic(settings.subscribe(), config.gc_interval, shutdown.clone())),
             tokio::spawn(
                 Engine {
                     store: Arc::clone(&store),

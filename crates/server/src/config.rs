@@ -84,6 +84,18 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
     pub webhook_window: u64,
 
+    /// Age (days) after which message garbage collection may delete delivered
+    /// and received messages.
+    #[arg(long, env = "WABIZ_MESSAGE_RETENTION_DAYS", value_name = "N", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub message_retention_days: u32,
+
+    /// Seconds between runs of the automatic garbage collectors
+    /// (`garbagecollector_enable`).
+    #[arg(long, env = "WABIZ_GC_INTERVAL_SECS", value_name = "SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub gc_interval_secs: u64,
+
     /// The WhatsApp network backend.
     #[arg(long, env = "WABIZ_NETWORK", value_enum, default_value = "simulator")]
     pub network: NetworkKind,
@@ -197,6 +209,8 @@ pub struct Config {
     pub allow_http_webhooks: bool,
     pub webhook_timeout: std::time::Duration,
     pub webhook_window: usize,
+    pub message_retention_days: u32,
+    pub gc_interval: std::time::Duration,
     pub simulator: SimulatorOptions,
     pub api_key: Option<String>,
     pub meta_version: String,
@@ -261,6 +275,8 @@ impl ServeArgs {
             allow_http_webhooks: self.allow_http_webhooks,
             webhook_timeout: std::time::Duration::from_millis(self.webhook_timeout_ms),
             webhook_window: usize::try_from(self.webhook_window).unwrap_or(4096),
+            message_retention_days: self.message_retention_days,
+            gc_interval: std::time::Duration::from_secs(self.gc_interval_secs),
             simulator,
             api_key: self.api_key.or_else(|| env("WA_API_KEY")),
             meta_version: env("WA_VERSION")

@@ -9,6 +9,7 @@ mod health;
 mod media;
 mod messages;
 mod public;
+mod services;
 mod settings;
 mod simulator;
 mod stats;
@@ -36,7 +37,8 @@ pub fn router(groups: bool) -> Router<AppState> {
         .merge(messages::routes())
         .merge(simulator::routes())
         .merge(callbacks::routes())
-        .merge(stats::routes());
+        .merge(stats::routes())
+        .merge(services::routes());
     if groups { router.merge(groups::routes()) } else { router }
 }
 

@@ -175,6 +175,18 @@ impl MessageService {
         };
         self.store.insert_message(&record, &[]).await?;
         self.network.outbound_accepted();
+        // Sending restarts the 30-day clock of the media it uses (media GC).
+        let used: Vec<String> = msg
+            .media
+            .iter()
+            .filter_map(|m| match m {
+                MediaRef::Id(id) => Some(id.clone()),
+                MediaRef::Link { .. } => None,
+            })
+            .collect();
+        if !used.is_empty() {
+            self.store.touch_media(used, now).await?;
+        }
         Ok(Sent { id: record.id, contact })
     }
 

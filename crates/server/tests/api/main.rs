@@ -18,6 +18,7 @@ mod messages;
 mod receipts;
 mod receiver;
 mod registration;
+mod services;
 mod settings;
 mod stats;
 mod templates;

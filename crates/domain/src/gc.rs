@@ -1,0 +1,208 @@
+//! Garbage collection (`services.md`): messages no longer needed and media
+//! not used for 30 days, on request (`PUT /v1/services/{message,media}/gc`,
+//! answered `processing`, the outcome reported by webhook) and automatically
+//! while `garbagecollector_enable` asks for it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::callbacks::{CallbackKind, NewCallback, Outbox};
+use crate::clock::Clock;
+use crate::error::{ErrorCode, ErrorItem, WaError};
+use crate::media::MediaService;
+use crate::ports::Store;
+use crate::settings::application::ApplicationSettings;
+
+/// Media not used for this long is collected (documented).
+pub const MEDIA_RETENTION_SECS: i64 = 30 * 24 * 3600;
+/// Rows per transaction.
+const BATCH: usize = 10_000;
+/// Longest single pass (then it reports what it did; run it again).
+const BUDGET: Duration = Duration::from_secs(30 * 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GcKind {
+    Messages,
+    Media,
+}
+
+impl GcKind {
+    /// The key of the API's answer and of the webhook.
+    pub fn key(self) -> &'static str {
+        match self {
+            GcKind::Messages => "message",
+            GcKind::Media => "media",
+        }
+    }
+}
+
+pub struct GcService {
+    store: Arc<dyn Store>,
+    media: Arc<MediaService>,
+    clock: Arc<dyn Clock>,
+    outbox: Outbox,
+    message_retention_secs: i64,
+    running_messages: AtomicBool,
+    running_media: AtomicBool,
+}
+
+/// Clears a running flag however the pass ends.
+struct Running<'a>(&'a AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+impl GcService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        media: Arc<MediaService>,
+        clock: Arc<dyn Clock>,
+        outbox: Outbox,
+        message_retention_days: u32,
+    ) -> Self {
+        Self {
+            store,
+            media,
+            clock,
+            outbox,
+            message_retention_secs: i64::from(message_retention_days) * 24 * 3600,
+            running_messages: AtomicBool::new(false),
+            running_media: AtomicBool::new(false),
+        }
+    }
+
+    fn flag(&self, kind: GcKind) -> &AtomicBool {
+        match kind {
+            GcKind::Messages => &self.running_messages,
+            GcKind::Media => &self.running_media,
+        }
+    }
+
+    /// Starts a pass in the background unless one of this kind is running
+    /// (then that one answers for it); either way the answer is `processing`.
+    pub fn start(self: &Arc<Self>, kind: GcKind) {
+        if self.flag(kind).swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let outcome = {
+                let _running = Running(me.flag(kind));
+                me.pass(kind).await
+            };
+            me.report(kind, outcome).await;
+        });
+    }
+
+    /// One pass: what it deleted.
+    async fn pass(&self, kind: GcKind) -> Result<u64, WaError> {
+        let started = Instant::now();
+        let now = self.clock.now_unix();
+        let mut deleted = 0;
+        match kind {
+            GcKind::Messages => {
+                let before = now - self.message_retention_secs;
+                while started.elapsed() < BUDGET {
+                    let n = self.store.collect_messages(before, BATCH).await?;
+                    deleted += n;
+                    if n == 0 {
+                        break;
+                    }
+                }
+            }
+            GcKind::Media => {
+                let before = now - MEDIA_RETENTION_SECS;
+                while started.elapsed() < BUDGET {
+                    let batch = self.store.media_unused_since(before, 1_000).await?;
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for m in batch {
+                        // A file already gone still counts: its row goes.
+                        match self.media.delete(&m.id).await {
+                            Ok(()) => deleted += 1,
+                            Err(e) if e.code() == Some(ErrorCode::ResourceNotFound) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+            }
+        }
+        if deleted > 0 {
+            tracing::info!(kind = kind.key(), deleted, "garbage collection pass done");
+        }
+        Ok(deleted)
+    }
+
+    /// The completion webhook (`services.md` §2.2, §3).
+    async fn report(&self, kind: GcKind, outcome: Result<u64, WaError>) {
+        let policy = self.outbox.policy();
+        if !policy.enabled {
+            return;
+        }
+        let counter = match kind {
+            GcKind::Messages => "messages_deleted",
+            GcKind::Media => "items_deleted",
+        };
+        let gc = match &outcome {
+            Ok(n) => json!({ counter: n, "status": "complete" }),
+            Err(_) => {
+                let details = match kind {
+                    GcKind::Messages => "Could not delete messages",
+                    GcKind::Media => "Could not delete media files",
+                };
+                json!({ counter: 0, "errors": [ErrorItem::new(ErrorCode::InternalError, details)], "status": "failed" })
+            }
+        };
+        let item = json!({ kind.key(): { "gc": gc } });
+        let cb = NewCallback {
+            kind: CallbackKind::Service,
+            peer: String::new(),
+            subject: None,
+            item: item.to_string(),
+            contact: None,
+            created_at: self.clock.now_millis(),
+        };
+        match self.store.enqueue_callbacks(vec![cb]).await {
+            Ok(()) => self.outbox.stored(),
+            Err(e) => tracing::warn!(error = %e, "could not queue the garbage collection result"),
+        }
+    }
+
+    /// The automatic collectors: every `every`, a pass of each kind that
+    /// `garbagecollector_enable` turns on (no webhook: nobody asked).
+    pub async fn run_automatic(
+        self: Arc<Self>,
+        settings: watch::Receiver<Arc<ApplicationSettings>>,
+        every: Duration,
+        shutdown: CancellationToken,
+    ) {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            let enabled = settings.borrow().garbagecollector_enable.clone();
+            for (kind, on) in [(GcKind::Messages, enabled.messages), (GcKind::Media, enabled.media)] {
+                if !on || self.flag(kind).swap(true, Ordering::SeqCst) {
+                    continue;
+                }
+                let outcome = {
+                    let _running = Running(self.flag(kind));
+                    self.pass(kind).await
+                };
+                if let Err(e) = outcome {
+                    tracing::warn!(kind = kind.key(), error = %e, "automatic garbage collection failed");
+                }
+            }
+        }
+    }
+}
