@@ -257,17 +257,29 @@ impl Outbox {
         })
     }
 
-    /// The callback of an inbound message stored in its callback shape
-    /// (`{"contacts":[…],"messages":[…]}`), if callbacks are on.
-    pub fn inbound(policy: &CallbackPolicy, stored: &str, now_ms: i64) -> Option<NewCallback> {
+    /// The callback of an inbound message in its callback shape
+    /// (`{"contacts":[…],"messages":[…]}`, as stored), if callbacks are on;
+    /// ordered with the sender's other callbacks.
+    pub fn inbound(policy: &CallbackPolicy, doc: &Value, now_ms: i64) -> Option<NewCallback> {
+        let message = doc.get("messages")?.get(0)?;
+        let from = message.get("from").and_then(Value::as_str).unwrap_or_default();
+        Self::message(policy, from, doc, now_ms)
+    }
+
+    /// A `system` group event (`{"messages":[…]}`), ordered with the group's
+    /// other callbacks.
+    pub fn group_event(policy: &CallbackPolicy, group_id: &str, doc: &Value, now_ms: i64) -> Option<NewCallback> {
+        Self::message(policy, group_id, doc, now_ms)
+    }
+
+    fn message(policy: &CallbackPolicy, peer: &str, doc: &Value, now_ms: i64) -> Option<NewCallback> {
         if !policy.enabled {
             return None;
         }
-        let doc: Value = serde_json::from_str(stored).ok()?;
         let message = doc.get("messages")?.get(0)?;
         Some(NewCallback {
             kind: CallbackKind::Message,
-            peer: message.get("from").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            peer: peer.to_owned(),
             subject: message.get("id").and_then(Value::as_str).map(str::to_owned),
             item: message.to_string(),
             // System messages have no sender card.
@@ -317,9 +329,25 @@ impl Outbox {
     }
 
     /// An `errors[]` callback (out-of-band failures), if callbacks are on.
-    pub fn error(policy: &CallbackPolicy, item: Value, subject: Option<&str>, now_ms: i64) -> Option<NewCallback> {
+    pub fn error(policy: &CallbackPolicy, item: &Value, subject: Option<&str>, now_ms: i64) -> Option<NewCallback> {
+        Self::unordered(policy, CallbackKind::Error, item, subject, now_ms)
+    }
+
+    /// A `services[]` callback (a garbage-collection result), if callbacks are on.
+    pub fn service(policy: &CallbackPolicy, item: &Value, now_ms: i64) -> Option<NewCallback> {
+        Self::unordered(policy, CallbackKind::Service, item, None, now_ms)
+    }
+
+    /// A callback with no peer: no order with any other.
+    fn unordered(
+        policy: &CallbackPolicy,
+        kind: CallbackKind,
+        item: &Value,
+        subject: Option<&str>,
+        now_ms: i64,
+    ) -> Option<NewCallback> {
         policy.enabled.then(|| NewCallback {
-            kind: CallbackKind::Error,
+            kind,
             peer: String::new(),
             subject: subject.map(str::to_owned),
             item: item.to_string(),
@@ -381,11 +409,14 @@ mod tests {
     #[test]
     fn inbound_callbacks_split_sender_and_message() {
         let on = CallbackPolicy::of(&settings(json!({"webhooks": {"url": "https://h.example/x"}})));
-        let stored = r#"{"contacts":[{"profile":{"name":"K"},"wa_id":"1"}],"messages":[{"from":"1","id":"ABx","timestamp":"5","type":"text","text":{"body":"hi"}}]}"#;
-        let cb = Outbox::inbound(&on, stored, 7).unwrap();
+        let stored = json!({"contacts":[{"profile":{"name":"K"},"wa_id":"1"}],"messages":[{"from":"1","id":"ABx","timestamp":"5","type":"text","text":{"body":"hi"}}]});
+        let cb = Outbox::inbound(&on, &stored, 7).unwrap();
         assert_eq!((cb.kind, cb.peer.as_str(), cb.subject.as_deref()), (CallbackKind::Message, "1", Some("ABx")));
         assert_eq!(cb.contact.as_deref(), Some(r#"{"profile":{"name":"K"},"wa_id":"1"}"#));
         let off = CallbackPolicy::of(&ApplicationSettings::default());
-        assert!(Outbox::inbound(&off, stored, 7).is_none());
+        assert!(Outbox::inbound(&off, &stored, 7).is_none());
+        let event =
+            Outbox::group_event(&on, "1-2", &json!({"messages":[{"from":"1","id":"ABy","type":"system"}]}), 7).unwrap();
+        assert_eq!((event.peer.as_str(), event.contact), ("1-2", None), "ordered by group, no sender card");
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::callbacks::{CallbackKind, NewCallback, Outbox};
+use crate::callbacks::Outbox;
 use crate::clock::Clock;
 use crate::error::{ErrorCode, ErrorItem, WaError};
 use crate::media::MediaService;
@@ -144,10 +144,6 @@ impl GcService {
 
     /// The completion webhook (`services.md` §2.2, §3).
     async fn report(&self, kind: GcKind, outcome: Result<u64, WaError>) {
-        let policy = self.outbox.policy();
-        if !policy.enabled {
-            return;
-        }
         let counter = match kind {
             GcKind::Messages => "messages_deleted",
             GcKind::Media => "items_deleted",
@@ -163,14 +159,7 @@ impl GcService {
             }
         };
         let item = json!({ kind.key(): { "gc": gc } });
-        let cb = NewCallback {
-            kind: CallbackKind::Service,
-            peer: String::new(),
-            subject: None,
-            item: item.to_string(),
-            contact: None,
-            created_at: self.clock.now_millis(),
-        };
+        let Some(cb) = Outbox::service(&self.outbox.policy(), &item, self.clock.now_millis()) else { return };
         match self.store.enqueue_callbacks(vec![cb]).await {
             Ok(()) => self.outbox.stored(),
             Err(e) => tracing::warn!(error = %e, "could not queue the garbage collection result"),

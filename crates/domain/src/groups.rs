@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::callbacks::{CallbackKind, NewCallback, Outbox};
+use crate::callbacks::{NewCallback, Outbox};
 use crate::clock::Clock;
 use crate::contacts::normalize;
 use crate::error::{ErrorCode, WaError};
@@ -97,24 +97,13 @@ impl GroupService {
     /// A `system` group event (`groups.md` §5), if callbacks are on:
     /// `group_id` on the message and in `system`, `from` = the operator.
     fn event(&self, group_id: &str, kind: &str, operator: &str, users: &[String], body: String) -> Option<NewCallback> {
-        let policy = self.outbox.policy();
-        if !policy.enabled {
-            return None;
-        }
         let now = self.clock.now_millis();
-        let message = json!({
+        let doc = json!({ "messages": [{
             "from": operator, "group_id": group_id, "id": new_inbound_id(), "timestamp": (now / 1000).to_string(),
             "type": "system",
             "system": { "type": kind, "body": body, "group_id": group_id, "operator": operator, "users": users },
-        });
-        Some(NewCallback {
-            kind: CallbackKind::Message,
-            peer: group_id.to_owned(),
-            subject: message["id"].as_str().map(str::to_owned),
-            item: message.to_string(),
-            contact: None,
-            created_at: now,
-        })
+        }]});
+        Outbox::group_event(&self.outbox.policy(), group_id, &doc, now)
     }
 
     /// The group and its record, if the business is (still) in it.

@@ -282,7 +282,8 @@ impl ReceiptWorker {
                 };
                 t.callbacks.extend(Outbox::status(&policy, &event, now));
                 if let Some(reply) = &t.reply {
-                    t.callbacks.extend(Outbox::inbound(&policy, &reply.content, now));
+                    let doc = serde_json::from_str::<serde_json::Value>(&reply.content).ok();
+                    t.callbacks.extend(doc.and_then(|doc| Outbox::inbound(&policy, &doc, now)));
                 }
                 steps.push(t);
             }

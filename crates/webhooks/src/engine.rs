@@ -577,9 +577,9 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Writes outcomes to the store, several requests' worth per transaction,
-/// trying again while the database does not answer. Each commit wakes the
-/// engine: released callbacks (and retries already due, if the commit was
-/// slow) can be claimed again.
+/// trying again while the database does not answer. A commit that released
+/// claims wakes the engine: those callbacks (and retries already due, if the
+/// commit was slow) can be claimed again. Deliveries alone free nothing.
 async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcome>>, wake: Arc<Notify>) {
     const TRIES: u32 = 20;
     while let Some(mut batch) = rx.recv().await {
@@ -589,10 +589,13 @@ async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcom
                 Err(_) => break,
             }
         }
+        let releases = batch.iter().any(|o| !matches!(o, CallbackOutcome::Delivered { .. }));
         for attempt in 1..=TRIES {
             match store.finish_callbacks(batch.clone()).await {
                 Ok(()) => {
-                    wake.notify_one();
+                    if releases {
+                        wake.notify_one();
+                    }
                     break;
                 }
                 Err(e) if attempt == TRIES => {

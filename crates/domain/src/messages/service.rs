@@ -300,7 +300,7 @@ impl MessageService {
             content["messages"][0]["group_id"] = json!(g);
         }
         let record = MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now);
-        let callback = Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis());
+        let callback = Outbox::inbound(&self.outbox.policy(), &content, self.clock.now_millis());
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
         Ok(id)
@@ -328,7 +328,7 @@ impl MessageService {
         }]});
         let record = MessageRecord::inbound(id.clone(), old, "system".into(), content.to_string(), now);
         let callback = if self.outbox.settings().notify_user_change_number {
-            Outbox::inbound(&self.outbox.policy(), &record.content, self.clock.now_millis())
+            Outbox::inbound(&self.outbox.policy(), &content, self.clock.now_millis())
         } else {
             None
         };
@@ -356,7 +356,7 @@ impl MessageService {
         };
         let mut value = serde_json::to_value(&item).map_err(|_| WaError::internal("Cannot encode the error"))?;
         value["href"] = json!("https://developers.facebook.com/docs/whatsapp/api/errors/");
-        if let Some(cb) = Outbox::error(&self.outbox.policy(), value, None, self.clock.now_millis()) {
+        if let Some(cb) = Outbox::error(&self.outbox.policy(), &value, None, self.clock.now_millis()) {
             self.store.enqueue_callbacks(vec![cb]).await?;
             self.outbox.stored();
         }
