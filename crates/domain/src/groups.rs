@@ -185,9 +185,14 @@ impl GroupService {
                 )
                 .into_iter()
                 .collect();
-            if self.store.insert_group(&record, events).await.is_ok() {
-                self.outbox.stored();
-                return Ok((id, now));
+            match self.store.insert_group(&record, events).await {
+                Ok(()) => {
+                    self.outbox.stored();
+                    return Ok((id, now));
+                }
+                // Another create took this id meanwhile: try the next second.
+                Err(_) if self.store.get_group(&id).await?.is_some() => continue,
+                Err(e) => return Err(e.into()),
             }
         }
         Err(WaError::new(ErrorCode::TooManyRequests, "Too many groups created at once; try again"))
