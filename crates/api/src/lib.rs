@@ -20,7 +20,7 @@ mod state;
 pub use envelope::Meta;
 pub use error::ApiError;
 pub use metrics::WebMetrics;
-pub use state::{AppState, InFlight, Limits, PublicLinks};
+pub use state::{AppState, InFlight, Limits, PublicLinks, SupportInfo};
 
 use axum::Router;
 use axum::extract::Request;

@@ -81,6 +81,22 @@ pub struct AppState {
     /// False with `--disable-groups`: the groups API is not routed.
     pub groups_enabled: bool,
     pub gc: Arc<wabiz_domain::gc::GcService>,
+    /// What `GET /v1/support` reports about this installation.
+    pub support: Arc<SupportInfo>,
+    pub clock: Arc<dyn wabiz_domain::clock::Clock>,
+}
+
+/// The installation facts `GET /v1/support` reports, fixed at start.
+#[derive(Debug, Clone, Default)]
+pub struct SupportInfo {
+    /// The data folder (database, certificates).
+    pub data_dir: std::path::PathBuf,
+    /// Where media files are kept.
+    pub media_dir: std::path::PathBuf,
+    /// Where logs go: wabiz logs to standard output, so the data folder.
+    pub logs_dir: std::path::PathBuf,
+    /// Part of a multi-node deployment.
+    pub multi_connect: bool,
 }
 
 /// How public links (profile photo) are built.

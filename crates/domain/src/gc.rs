@@ -24,6 +24,9 @@ pub const MEDIA_RETENTION_SECS: i64 = 30 * 24 * 3600;
 const BATCH: usize = 10_000;
 /// Longest single pass (then it reports what it did; run it again).
 const BUDGET: Duration = Duration::from_secs(30 * 60);
+/// How long `DELETE /v1/messages` deletes before it answers; what is left is
+/// deleted in the background (`services.md` §3a, Recommended).
+const BULK_DELETE_BUDGET: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GcKind {
@@ -111,7 +114,7 @@ impl GcService {
             GcKind::Messages => {
                 let before = now - self.message_retention_secs;
                 while started.elapsed() < BUDGET {
-                    let n = self.store.collect_messages(before, BATCH).await?;
+                    let n = self.store.collect_messages(before, true, BATCH).await?;
                     deleted += n;
                     if n == 0 {
                         break;
@@ -139,6 +142,46 @@ impl GcService {
         if deleted > 0 {
             tracing::info!(kind = kind.key(), deleted, "garbage collection pass done");
         }
+        Ok(deleted)
+    }
+
+    /// `DELETE /v1/messages`: deletes, by the collector's rules, the messages
+    /// created before the cutoff the body gives (`age` seconds ago, or
+    /// `before` as a Unix time; exactly one). Works for up to 30 s, then
+    /// answers and finishes in the background. Returns how many it deleted
+    /// before answering.
+    pub async fn delete_messages(
+        self: &Arc<Self>,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<u64, WaError> {
+        let before = bulk_delete_cutoff(body, self.clock.now_unix())?;
+        let started = Instant::now();
+        let mut deleted = 0;
+        loop {
+            let n = self.store.collect_messages(before, false, BATCH).await?;
+            deleted += n;
+            if n == 0 {
+                return Ok(deleted);
+            }
+            if started.elapsed() >= BULK_DELETE_BUDGET {
+                break;
+            }
+        }
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut more = 0;
+            loop {
+                match me.store.collect_messages(before, false, BATCH).await {
+                    Ok(0) => break,
+                    Ok(n) => more += n,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "bulk message delete stopped");
+                        break;
+                    }
+                }
+            }
+            tracing::info!(deleted = deleted + more, "bulk message delete done");
+        });
         Ok(deleted)
     }
 
@@ -192,6 +235,50 @@ impl GcService {
                     tracing::warn!(kind = kind.key(), error = %e, "automatic garbage collection failed");
                 }
             }
+        }
+    }
+}
+
+/// The cutoff of a bulk delete: `now - age` or `before`, each a non-negative
+/// integer given as a JSON number or a string of digits; exactly one of them.
+fn bulk_delete_cutoff(body: &serde_json::Map<String, serde_json::Value>, now: i64) -> Result<i64, WaError> {
+    const NAMES: [&str; 2] = ["age", "before"];
+    let seconds = |name: &str, value: &serde_json::Value| -> Result<i64, WaError> {
+        let n = match value {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
+            _ => None,
+        };
+        n.and_then(|n| i64::try_from(n).ok()).ok_or_else(|| WaError::invalid_json_value(name, value))
+    };
+    match (body.get("age"), body.get("before")) {
+        (None, None) => Err(WaError::missing_parameter_of(&NAMES)),
+        (Some(_), Some(_)) => Err(WaError::exactly_one_of(&NAMES)),
+        (Some(age), None) => Ok(now.saturating_sub(seconds("age", age)?)),
+        (None, Some(before)) => seconds("before", before),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cutoff(body: serde_json::Value) -> Result<i64, ErrorCode> {
+        let serde_json::Value::Object(m) = body else { panic!("an object") };
+        bulk_delete_cutoff(&m, 1_000).map_err(|e| e.code().expect("a code"))
+    }
+
+    #[test]
+    fn bulk_delete_cutoffs() {
+        assert_eq!(cutoff(json!({ "age": 100 })), Ok(900));
+        assert_eq!(cutoff(json!({ "age": "100" })), Ok(900));
+        assert_eq!(cutoff(json!({ "before": 500 })), Ok(500));
+        assert_eq!(cutoff(json!({ "before": "0" })), Ok(0));
+        assert_eq!(cutoff(json!({})), Err(ErrorCode::RequiredParameterMissing));
+        assert_eq!(cutoff(json!({ "age": 1, "before": 2 })), Err(ErrorCode::ParameterNotRequired));
+        for bad in [json!(-1), json!(1.5), json!("1h"), json!(""), json!(null), json!(true)] {
+            assert_eq!(cutoff(json!({ "age": bad.clone() })), Err(ErrorCode::ParameterValueNotValid), "{bad}");
         }
     }
 }

@@ -368,11 +368,23 @@ pub trait GcStore: Send + Sync {
     async fn touch_media(&self, ids: Vec<String>, at: i64) -> StoreResult<()>;
     /// Deletes up to `limit` messages no longer needed, with their status
     /// history, and returns how many: outbound ones that are `read` or
-    /// `failed`, or `delivered` and created before `before`; inbound ones
-    /// created before `before`. A message with a pending callback is kept.
-    async fn collect_messages(&self, before: i64, limit: usize) -> StoreResult<u64>;
+    /// `failed` (of any age when `settled_any_age`, the collector's rule;
+    /// else created before `before`, a bulk delete's rule), or `delivered`
+    /// and created before `before`; inbound ones created before `before`.
+    /// A message still waiting for receipts (`sent`) or with a pending
+    /// callback is kept.
+    async fn collect_messages(&self, before: i64, settled_any_age: bool, limit: usize) -> StoreResult<u64>;
     /// Up to `limit` media neither uploaded nor used since `before`.
     async fn media_unused_since(&self, before: i64, limit: usize) -> StoreResult<Vec<MediaRecord>>;
+}
+
+/// What the store says about itself (`GET /v1/support`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreInfo {
+    /// Driver and server version strings.
+    pub versions: Vec<String>,
+    /// The last migration applied.
+    pub schema_version: i64,
 }
 
 /// What `/v1/stats/db` reports (counted on demand: can be slow on large
@@ -430,6 +442,9 @@ pub trait Store:
     fn engine(&self) -> &'static str;
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
+    /// The database server's version strings and the schema version, for
+    /// `GET /v1/support`.
+    async fn describe(&self) -> StoreResult<StoreInfo>;
     /// Flushes and stops background writers; later calls fail with `Unavailable`.
     async fn close(&self);
 }

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
-use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks};
+use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks, SupportInfo};
 use wabiz_cluster::NodeIdentity;
 use wabiz_domain::account::AccountService;
 use wabiz_domain::callbacks::Outbox;
@@ -240,6 +240,13 @@ impl App {
             groups_enabled: !config.disable_groups,
             gc: Arc::clone(&gc),
             node: Arc::from(node.to_string()),
+            support: Arc::new(SupportInfo {
+                data_dir: config.data_dir.clone(),
+                media_dir: media_dir.clone(),
+                logs_dir: config.data_dir.clone(),
+                multi_connect: false,
+            }),
+            clock: Arc::clone(&opts.clock),
         };
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
         let make_service =

@@ -13,7 +13,16 @@ use crate::extract::JsonBody;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/messages", post(send)).route("/v1/messages/{id}", put(mark_read).get(no_op).delete(no_op))
+    Router::new()
+        .route("/v1/messages", post(send).delete(delete_stored))
+        .route("/v1/messages/{id}", put(mark_read).get(no_op).delete(no_op))
+}
+
+/// Bulk delete of stored messages older than `age` seconds or `before` a
+/// Unix time (`services.md` §3a): 200 with `meta` only.
+async fn delete_stored(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    state.gc.delete_messages(&body.0).await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({})))
 }
 
 /// 201 with the new id; `contacts` when the recipient was not written as its `wa_id`.

@@ -13,6 +13,7 @@ mod services;
 mod settings;
 mod simulator;
 mod stats;
+mod support;
 mod users;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn router(groups: bool) -> Router<AppState> {
     let router = Router::new()
         .route("/", get(health::root))
         .route("/v1/health", get(health::health))
+        .route("/v1/support", get(support::support))
         .route("/pps/{file}", get(public::photo))
         .merge(users::routes())
         .merge(settings::routes())

@@ -96,6 +96,8 @@ async fn api_key_opens_health_only() {
     // ROLE_API is below ROLE_USER: user routes are forbidden, not unauthenticated.
     let (s, b) = json(get("/v1/users/admin", format!("Apikey {API_KEY}")).await.unwrap()).await;
     assert_error(s, &b, 403, 1005, Some("User doesn't have permission"));
+    let (s, b) = json(get("/v1/support", format!("Apikey {API_KEY}")).await.unwrap()).await;
+    assert_error(s, &b, 403, 1005, Some("User doesn't have permission"));
     let r = app
         .request(Method::POST, "/v1/users/logout")
         .header("Authorization", format!("Apikey {API_KEY}"))

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use wabiz_domain::clock::Clock as _;
 
 use crate::helpers::*;
 use crate::receiver::Receiver;
@@ -104,6 +105,62 @@ async fn message_gc_removes_what_is_no_longer_needed() {
     let user = app.user_token(&admin, "agent", "Us3r-Passw0rd!").await;
     let (s, _) = call(&app, &user, Method::PUT, "/v1/services/media/gc", None).await;
     assert_eq!(s, 403);
+}
+
+/// `DELETE /v1/messages` deletes, synchronously, the settled messages older
+/// than its cutoff and nothing younger; its parameters are checked.
+#[tokio::test]
+async fn bulk_delete_of_stored_messages() {
+    let (_rx, app, admin) = setup(&[]).await;
+    let send = |to: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (s, b) =
+                call(app, admin, Method::POST, "/v1/messages", Some(json!({"to": to, "text": {"body": "x"}}))).await;
+            assert_eq!(s, 201, "{b}");
+            b["messages"][0]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let old_read = send("16315551234").await;
+    let old_delivered = send("15550000003").await;
+    settled_message(&app, &admin, &old_read, WAIT).await;
+    settled_message(&app, &admin, &old_delivered, WAIT).await;
+    drained(&app, &admin).await;
+    app.clock.advance(2 * DAY);
+    let admin = app.admin_token().await;
+    let young_read = send("16315551234").await;
+    settled_message(&app, &admin, &young_read, WAIT).await;
+    drained(&app, &admin).await;
+
+    let user = app.user_token(&admin, "agent", "Us3r-Passw0rd!").await;
+    for (body, code, details) in [
+        (json!({}), 1008, "Atleast one of the following parameters must be present: 'age', 'before'"),
+        (
+            json!({"age": 1, "before": 1}),
+            1010,
+            "Exactly one of the following parameters must be present: 'age', 'before'",
+        ),
+        (json!({"age": "one day"}), 1009, "Parameter 'age' has invalid value 'one day'"),
+        (json!({"before": -5}), 1009, "Parameter 'before' has invalid value '-5'"),
+    ] {
+        let (s, b) = call(&app, &user, Method::DELETE, "/v1/messages", Some(body)).await;
+        assert_code(s, &b, 400, code);
+        assert_eq!(b["errors"][0]["details"], details);
+    }
+    assert!(exists(&app, &admin, &old_read).await, "a refused request deletes nothing");
+
+    // Older than a day: the two old ones, not the young read one. Any user may ask.
+    let (s, b) = call(&app, &user, Method::DELETE, "/v1/messages", Some(json!({"age": DAY.to_string()}))).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b.get("meta").is_some() && b.get("errors").is_none(), "{b}");
+    assert!(!exists(&app, &admin, &old_read).await && !exists(&app, &admin, &old_delivered).await);
+    assert!(exists(&app, &admin, &young_read).await, "younger than the cutoff");
+
+    // `before` as a Unix time in the future takes the young one too.
+    let (s, b) =
+        call(&app, &user, Method::DELETE, "/v1/messages", Some(json!({"before": app.clock.now_unix() + 60}))).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(!exists(&app, &admin, &young_read).await);
 }
 
 #[tokio::test]

@@ -137,3 +137,51 @@ async fn metrics_and_stats_in_both_formats() {
     assert_code(s, &b, 404, 1006);
     let _: Value = b;
 }
+
+/// `GET /v1/support`: the documented fields, for any user, with nothing secret.
+#[tokio::test]
+async fn support_describes_the_installation() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let user = app.user_token(&admin, "agent", "Us3r-Passw0rd!").await;
+    let (s, b) = call(&app, &user, Method::GET, "/v1/support", None).await;
+    assert_eq!(s, 200, "{b}");
+    let sup = &b["support"];
+    for key in [
+        "context",
+        "db_engine",
+        "db_info",
+        "debug_info",
+        "description",
+        "device_iso8601",
+        "env",
+        "expire_timestamp",
+        "free_space_data",
+        "free_space_logs",
+        "free_space_media_incoming",
+        "free_space_media_outgoing",
+        "lc",
+        "lg",
+        "multi_connect",
+        "os_name",
+        "os_version",
+        "schema",
+        "socket_conn",
+    ] {
+        assert!(sup.get(key).is_some(), "{key} missing: {sup}");
+    }
+    assert_eq!(sup["context"], "healthcheck");
+    assert_eq!(sup["db_engine"], "SQLITE");
+    assert!(sup["db_info"][0].as_str().unwrap().starts_with("SQLite 3."), "{sup}");
+    assert!(sup["schema"]["wabiz"].as_i64().unwrap() >= 14, "{sup}");
+    assert!(sup["free_space_data"].as_u64().unwrap() > 0, "{sup}");
+    assert_eq!(sup["multi_connect"], false);
+    assert_eq!(sup["socket_conn"], "UP");
+    // The simulated network registers its number at start.
+    let (_, h) = call(&app, &admin, Method::GET, "/v1/health", None).await;
+    assert_eq!(h["health"]["gateway_status"], "connected");
+    assert!(sup["debug_info"].as_str().unwrap().bytes().all(|c| c.is_ascii_digit()), "{sup}");
+    let when = sup["device_iso8601"].as_str().unwrap();
+    assert!(time::OffsetDateTime::parse(when, &time::format_description::well_known::Rfc3339).is_ok(), "{when}");
+    assert!(sup["env"].as_array().unwrap().iter().all(|e| !e.as_str().unwrap().contains("API_KEY")));
+}

@@ -13,17 +13,19 @@ impl GcStore for PgStore {
         Ok(())
     }
 
-    async fn collect_messages(&self, before: i64, limit: usize) -> StoreResult<u64> {
+    async fn collect_messages(&self, before: i64, settled_any_age: bool, limit: usize) -> StoreResult<u64> {
         let c = self.client().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         c.execute(
             "DELETE FROM messages WHERE id IN (
                 SELECT m.id FROM messages m
-                WHERE ((m.direction = 'outbound' AND (m.status IN ('read', 'failed') OR (m.status = 'delivered' AND m.created_at < $1)))
+                WHERE ((m.direction = 'outbound'
+                        AND ((m.status IN ('read', 'failed') AND ($3 OR m.created_at < $1))
+                             OR (m.status = 'delivered' AND m.created_at < $1)))
                        OR (m.direction = 'inbound' AND m.created_at < $1))
                   AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.subject = m.id)
                 LIMIT $2)",
-            &[&before, &limit],
+            &[&before, &limit, &settled_any_age],
         )
         .await
         .map_err(db_err)

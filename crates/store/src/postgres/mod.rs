@@ -10,7 +10,7 @@ use tokio_postgres::NoTls;
 use wabiz_domain::callbacks::NewCallback;
 use wabiz_domain::ports::{
     ContactStore, DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite,
-    SettingsStore, StatusRecord, Store, StoreError, StoreResult, TemplateRecord, TemplateStore, TokenRecord,
+    SettingsStore, StatusRecord, Store, StoreError, StoreInfo, StoreResult, TemplateRecord, TemplateStore, TokenRecord,
     TokenStore, Transition, UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
@@ -593,6 +593,18 @@ impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
         let c = self.client().await?;
         c.execute("SELECT 1", &[]).await.map_err(db_err).map(|_| ())
+    }
+
+    async fn describe(&self) -> StoreResult<StoreInfo> {
+        let c = self.client().await?;
+        let row = c
+            .query_one("SELECT version(), (SELECT COALESCE(MAX(version), 0) FROM wabiz_migrations)", &[])
+            .await
+            .map_err(db_err)?;
+        Ok(StoreInfo {
+            versions: vec![row.get::<_, String>(0), "tokio-postgres".to_owned()],
+            schema_version: row.get(1),
+        })
     }
 
     async fn close(&self) {

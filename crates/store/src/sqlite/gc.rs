@@ -8,7 +8,9 @@ use super::{SqliteStore, media_from_row};
 
 /// The messages collection may delete (`GcStore::collect_messages`).
 pub(super) const ELIGIBLE: &str = "SELECT m.id FROM messages m
-    WHERE ((m.direction = 'outbound' AND (m.status IN ('read', 'failed') OR (m.status = 'delivered' AND m.created_at < ?1)))
+    WHERE ((m.direction = 'outbound'
+            AND ((m.status IN ('read', 'failed') AND (?3 OR m.created_at < ?1))
+                 OR (m.status = 'delivered' AND m.created_at < ?1)))
            OR (m.direction = 'inbound' AND m.created_at < ?1))
       AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.subject = m.id)
     LIMIT ?2";
@@ -27,13 +29,13 @@ impl GcStore for SqliteStore {
             .await
     }
 
-    async fn collect_messages(&self, before: i64, limit: usize) -> StoreResult<u64> {
+    async fn collect_messages(&self, before: i64, settled_any_age: bool, limit: usize) -> StoreResult<u64> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.writer
             .write(move |c| {
                 let n = c
                     .prepare_cached(&format!("DELETE FROM messages WHERE id IN ({ELIGIBLE})"))?
-                    .execute(params![before, limit])?;
+                    .execute(params![before, limit, settled_any_age])?;
                 Ok(n as u64)
             })
             .await

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use wabiz_domain::callbacks::NewCallback;
 use wabiz_domain::ports::{
     ContactStore, DueMessage, MediaRecord, MediaStore, MessageRecord, MessageStore, MetaStore, SettingWrite,
-    SettingsStore, StatusRecord, Store, StoreError, StoreResult, TemplateRecord, TemplateStore, TokenRecord,
+    SettingsStore, StatusRecord, Store, StoreError, StoreInfo, StoreResult, TemplateRecord, TemplateStore, TokenRecord,
     TokenStore, Transition, UserRecord, UserStore,
 };
 use wabiz_domain::users::Role;
@@ -653,6 +653,17 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> StoreResult<()> {
         self.readers.read(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+
+    async fn describe(&self) -> StoreResult<StoreInfo> {
+        self.readers
+            .read(|c| {
+                let version: String = c.query_row("SELECT sqlite_version()", [], |r| r.get(0))?;
+                let schema_version =
+                    c.query_row("SELECT COALESCE(MAX(version), 0) FROM wabiz_migrations", [], |r| r.get(0))?;
+                Ok(StoreInfo { versions: vec![format!("SQLite {version} (rusqlite, bundled)")], schema_version })
+            })
+            .await
     }
 
     async fn close(&self) {
