@@ -14,6 +14,7 @@ mod error;
 mod extract;
 mod metrics;
 mod middleware;
+mod openapi;
 mod routes;
 mod state;
 
@@ -38,7 +39,9 @@ pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// The router with every route, fallback and the authentication layer.
 pub fn router(state: AppState) -> Router {
-    routes::router(state.groups_enabled)
+    let (routes, document) = routes::router(state.groups_enabled).finish();
+    let document = routes::ApiDocument(Arc::from(document.to_json().unwrap_or_default()));
+    routes
         // Runs only for matched routes, so unknown paths (404) and unrouted
         // methods (405) are answered before any credential is looked at.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
@@ -46,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(std::sync::Arc::clone(&state.web), metrics::measure))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::Extension(document))
         .with_state(state)
 }
 

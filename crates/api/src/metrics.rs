@@ -147,13 +147,22 @@ pub fn to_prometheus(metrics: &[Metric]) -> String {
 pub struct WebMetrics {
     started: Instant,
     handled: AtomicU64,
+    connections: AtomicU64,
+    /// Bytes of the response bodies that declared their length.
+    out_bytes: AtomicU64,
     /// (`<METHOD>_<route template>`, status) → (count, total ms).
     api: Mutex<BTreeMap<(String, u16), (u64, u64)>>,
 }
 
 impl Default for WebMetrics {
     fn default() -> Self {
-        Self { started: Instant::now(), handled: AtomicU64::new(0), api: Mutex::new(BTreeMap::new()) }
+        Self {
+            started: Instant::now(),
+            handled: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            out_bytes: AtomicU64::new(0),
+            api: Mutex::new(BTreeMap::new()),
+        }
     }
 }
 
@@ -171,6 +180,20 @@ impl WebMetrics {
 
     pub fn handled(&self) -> u64 {
         self.handled.load(Ordering::Relaxed)
+    }
+
+    /// A TCP (or TLS) connection was accepted.
+    pub fn connection_accepted(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Kilobytes sent in response bodies of known length.
+    pub fn out_kbytes(&self) -> u64 {
+        self.out_bytes.load(Ordering::Relaxed) / 1024
     }
 
     /// `(method label, status, count, total ms)` of every route so far.
@@ -198,6 +221,9 @@ pub async fn measure(State(web): State<std::sync::Arc<WebMetrics>>, req: Request
     let label = method_label(req.method().as_str(), &template);
     let started = Instant::now();
     let res = next.run(req).await;
+    if let Some(n) = axum::body::HttpBody::size_hint(res.body()).exact() {
+        web.out_bytes.fetch_add(n, Ordering::Relaxed);
+    }
     web.record(label, res.status().as_u16(), u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
     res
 }

@@ -84,6 +84,8 @@ pub struct AppState {
     /// What `GET /v1/support` reports about this installation.
     pub support: Arc<SupportInfo>,
     pub clock: Arc<dyn wabiz_domain::clock::Clock>,
+    /// Outbound messages by the status they reached (`out_message_*`).
+    pub out_messages: Arc<wabiz_domain::messages::OutMessageCounters>,
 }
 
 /// The installation facts `GET /v1/support` reports, fixed at start.

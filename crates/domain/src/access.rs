@@ -33,6 +33,10 @@ pub fn required_access(method: &str, path: &str) -> Access {
     if is("GET") && under(path, "/pps") {
         return Access::Public;
     }
+    // The API's own description: a browser opens it without a token.
+    if is("GET") && (path == "/openapi.json" || under(path, "/docs")) {
+        return Access::Public;
+    }
     if is("POST") && path == "/v1/users/login" {
         return Access::Basic;
     }
@@ -104,6 +108,10 @@ mod tests {
             ("HEAD", "/pps/abc.jpg", Public),
             ("HEAD", "/v1/health", Role(crate::users::Role::Api)),
             ("HEAD", "/", Public),
+            ("GET", "/openapi.json", Public),
+            ("GET", "/docs/index.html", Public),
+            ("POST", "/docs/x", Role(crate::users::Role::User)),
+            ("GET", "/docsx", Role(crate::users::Role::User)),
         ];
         for (m, p, want) in cases {
             assert_eq!(required_access(m, p), want, "{m} {p}");

@@ -163,7 +163,9 @@ impl App {
             config.media_max_upload_bytes,
         ));
         // Callbacks: producers store them with their cause; the engine delivers.
+        let web = Arc::new(wabiz_api::WebMetrics::default());
         let outbox = Outbox::new(settings.subscribe());
+        let out_messages = Arc::new(wabiz_domain::messages::OutMessageCounters::default());
         wabiz_webhooks::prepare_queue(store.as_ref(), settings.current().callback_persist)
             .await
             .map_err(|e| anyhow::anyhow!("cannot prepare the callback queue: {e}"))?;
@@ -235,7 +237,7 @@ impl App {
             },
             strict_restart: config.strict_restart,
             webhooks: Arc::clone(&webhook_metrics),
-            web: Arc::new(wabiz_api::WebMetrics::default()),
+            web: Arc::clone(&web),
             groups: Arc::clone(&groups),
             groups_enabled: !config.disable_groups,
             gc: Arc::clone(&gc),
@@ -247,10 +249,17 @@ impl App {
                 multi_connect: false,
             }),
             clock: Arc::clone(&opts.clock),
+            out_messages: Arc::clone(&out_messages),
         };
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
-        let make_service =
+        let per_connection =
             axum::ServiceExt::<Request<Incoming>>::into_make_service_with_connect_info::<SocketAddr>(service);
+        // Called once per accepted connection: `web_connections` counts here.
+        let make_service = tower::service_fn(move |addr: SocketAddr| {
+            web.connection_accepted();
+            let mut make = per_connection.clone();
+            async move { tower::Service::call(&mut make, addr).await }
+        });
 
         let listener = std::net::TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -272,7 +281,11 @@ impl App {
         let shutdown = CancellationToken::new();
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
-            tokio::spawn(network.receipt_worker(outbox.clone(), Some(Arc::new(links))).run(shutdown.clone())),
+            tokio::spawn(
+                network
+                    .receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages))
+                    .run(shutdown.clone()),
+            ),
             tokio::spawn(Arc::clone(&gc).run_automatic(settings.subscribe(), config.gc_interval, shutdown.clone())),
             tokio::spawn(
                 Engine {

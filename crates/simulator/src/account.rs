@@ -10,6 +10,7 @@ use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::contacts::country_code_of;
+use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
 use wabiz_domain::ports::{SettingWrite, Store, StoreError};
 
@@ -141,7 +142,12 @@ impl SimulatedNetwork {
     }
 
     /// The worker that moves accepted messages on; the server runs it.
-    pub fn receipt_worker(self: &Arc<Self>, outbox: Outbox, links: Option<Arc<LinkFetcher>>) -> ReceiptWorker {
+    pub fn receipt_worker(
+        self: &Arc<Self>,
+        outbox: Outbox,
+        links: Option<Arc<LinkFetcher>>,
+        counters: Arc<OutMessageCounters>,
+    ) -> ReceiptWorker {
         let me = Arc::clone(self);
         ReceiptWorker {
             store: Arc::clone(&self.store),
@@ -151,6 +157,7 @@ impl SimulatedNetwork {
             business: Arc::new(move || me.registered_number()),
             outbox,
             links,
+            counters,
         }
     }
 

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use wabiz_domain::callbacks::{Conversation, Outbox, StatusEvent};
 use wabiz_domain::clock::Clock;
 use wabiz_domain::error::{ErrorCode, ErrorItem};
+use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::messages::inbound::{InboundRequest, callback, new_inbound_id};
 use wabiz_domain::ports::{DueMessage, MessageRecord, Store, StoreError, Transition};
 
@@ -199,6 +200,8 @@ pub struct ReceiptWorker {
     pub outbox: Outbox,
     /// Downloads media sent by link before it is `sent`.
     pub links: Option<Arc<LinkFetcher>>,
+    /// What the stored steps reached (`out_message_*`).
+    pub counters: Arc<OutMessageCounters>,
 }
 
 /// Most steps applied in one transaction.
@@ -303,13 +306,20 @@ impl ReceiptWorker {
                     // Downloads take time: the steps happen now.
                     let now = self.clock.now_millis();
                     match self.steps(&due, now).await {
-                        Ok(steps) => match self.store.apply_transitions(steps).await {
-                            Ok(()) => {
-                                self.outbox.stored();
-                                continue;
+                        Ok(steps) => {
+                            let reached = OutMessageCounters::default();
+                            for t in steps.iter().filter(|t| t.status != t.from_status) {
+                                reached.add(&t.status, 1);
                             }
-                            Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
-                        },
+                            match self.store.apply_transitions(steps).await {
+                                Ok(()) => {
+                                    self.counters.merge(&reached);
+                                    self.outbox.stored();
+                                    continue;
+                                }
+                                Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
+                            }
+                        }
                         Err(e) => tracing::warn!(error = %e, "simulated network: could not open conversations"),
                     }
                 }

@@ -1,11 +1,10 @@
 //! `/v1/account*`: registration and shards (`registration.md` §1–§3). The
 //! access table limits them to the admin.
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
 use serde_json::json;
 use wabiz_domain::account::RegistrationAnswer;
 
@@ -14,11 +13,12 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/account", post(request_code))
-        .route("/v1/account/verify", post(verify))
-        .route("/v1/account/shards", post(set_shards).get(get_shards))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .post("/v1/account", request_code, "Request a registration code (or learn the number is registered)")
+        .post("/v1/account/verify", verify, "Verify the registration code")
+        .post("/v1/account/shards", set_shards, "Set the number of shards")
+        .get("/v1/account/shards", get_shards, "The number of shards")
 }
 
 /// 202 with the verified name when a code was sent; 201 with `meta` only when

@@ -5,11 +5,10 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::PendingCallback;
@@ -19,8 +18,10 @@ use crate::envelope::reply;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/wabiz/callbacks", get(queue)).route("/wabiz/callbacks/{seq}", get(one))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .get("/wabiz/callbacks", queue, "The webhook queue: depth, counters, latency and pending callbacks")
+        .get("/wabiz/callbacks/{seq}", one, "One callback, pending or recently delivered")
 }
 
 /// Most callbacks listed at once.

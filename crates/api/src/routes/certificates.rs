@@ -1,11 +1,10 @@
 //! `/v1/certificates/*`: the HTTPS listener's certificate and its CA, and the
 //! extra CA certificates the webhook client trusts (`certificates.md`).
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::json;
 use wabiz_domain::certificates::MAX_PEM_BYTES;
 use wabiz_domain::{ErrorCode, WaError};
@@ -15,11 +14,17 @@ use crate::error::ApiError;
 use crate::extract::read_raw_body;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/certificates/external", post(upload_external))
-        .route("/v1/certificates/external/ca", get(external_ca))
-        .route("/v1/certificates/webhooks/ca", get(webhook_ca).post(upload_webhook_ca).delete(delete_webhook_ca))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .post("/v1/certificates/external", upload_external, "Upload the listener's certificate, key and CA (PEM)")
+        .takes_binary("text/plain")
+        .get("/v1/certificates/external/ca", external_ca, "The CA certificate of the listener (PEM)")
+        .answers_binary()
+        .get("/v1/certificates/webhooks/ca", webhook_ca, "The CA trusted for webhook receivers (PEM)")
+        .answers_binary()
+        .post("/v1/certificates/webhooks/ca", upload_webhook_ca, "Trust a CA for webhook receivers (PEM)")
+        .takes_binary("text/plain")
+        .delete("/v1/certificates/webhooks/ca", delete_webhook_ca, "Stop trusting the uploaded webhook CA")
 }
 
 fn too_large() -> WaError {

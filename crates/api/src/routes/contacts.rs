@@ -1,11 +1,10 @@
 //! `POST /v1/contacts`: contact checks (`contacts.md`): v2.43+ answers by default,
 //! the legacy ones with `--contacts-legacy-validation`.
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
 use serde_json::json;
 
 use crate::envelope::reply;
@@ -13,8 +12,8 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/contacts", post(check_contacts))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new().post("/v1/contacts", check_contacts, "Check which numbers are on WhatsApp")
 }
 
 /// Numbers written without a country code are read in the business number's

@@ -1,13 +1,12 @@
 //! `/v1/groups…` (`groups.md`), and the simulator's invite-link join. Not
 //! routed at all with `--disable-groups` (404/1006).
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{StatusCode, header};
+use crate::openapi::ApiRouter;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::json;
-use wabiz_domain::settings::photo::MAX_UPLOAD_BYTES;
+use wabiz_domain::settings::photo::{MAX_UPLOAD_BYTES, photo_id};
 
 use super::settings::image_upload;
 use crate::envelope::reply;
@@ -15,19 +14,27 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/groups", get(list).post(create))
-        .route("/v1/groups/{id}", get(info).put(set_subject))
-        .route("/v1/groups/{id}/invite", get(invite).delete(revoke))
-        .route("/v1/groups/{id}/leave", post(leave))
-        .route(
-            "/v1/groups/{id}/icon",
-            get(icon).post(set_icon).delete(delete_icon).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/v1/groups/{id}/admins", axum::routing::patch(promote).delete(demote))
-        .route("/v1/groups/{id}/participants", axum::routing::delete(remove))
-        .route("/simulator/groups/join", post(join))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .get("/v1/groups", list, "The groups the business is in")
+        .post("/v1/groups", create, "Create a group")
+        .get("/v1/groups/{id}", info, "A group: subject, creation time, admins, participants")
+        .put("/v1/groups/{id}", set_subject, "Change a group's subject")
+        .get("/v1/groups/{id}/invite", invite, "The group's invite link")
+        .delete("/v1/groups/{id}/invite", revoke, "Revoke the invite link")
+        .post("/v1/groups/{id}/leave", leave, "Leave a group")
+        .get("/v1/groups/{id}/icon", icon, "The group icon (image, or `?format=link`)")
+        .answers_binary()
+        .post("/v1/groups/{id}/icon", set_icon, "Set the group icon (raw image body)")
+        .takes_binary("image/jpeg")
+        .delete("/v1/groups/{id}/icon", delete_icon, "Remove the group icon")
+        .body_limit("/v1/groups/{id}/icon", MAX_UPLOAD_BYTES + 64 * 1024)
+        .patch("/v1/groups/{id}/admins", promote, "Promote participants to admins")
+        .delete("/v1/groups/{id}/admins", demote, "Demote admins")
+        .delete("/v1/groups/{id}/participants", remove, "Remove participants")
+        .get("/pps/groups/{id}/{file}", super::public::group_icon, "A group icon's public link")
+        .answers_binary()
+        .post("/simulator/groups/join", join, "A simulated customer joins a group through its invite link")
 }
 
 fn ok(state: &AppState) -> Response {
@@ -84,8 +91,24 @@ async fn set_icon(State(state): State<AppState>, Path(id): Path<String>, req: Re
     Ok(reply(StatusCode::CREATED, &state.meta, json!({})))
 }
 
-async fn icon(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+/// The icon's bytes, or with `?format=link` a public link to them (served
+/// without credentials at `/pps/groups/{id}/<sha256>.<ext>` while current).
+async fn icon(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<super::settings::PhotoQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let icon = state.groups.icon(&id).await?;
+    if q.format.as_deref() == Some("link") {
+        let ext = if icon.content_type == "image/png" { "png" } else { "jpg" };
+        let link = format!(
+            "{}/pps/groups/{id}/{}.{ext}",
+            super::settings::public_base(&state, &headers),
+            photo_id(&icon.bytes)
+        );
+        return Ok(reply(StatusCode::OK, &state.meta, json!({ "groups": [{ "icon": { "link": link } }] })));
+    }
     Ok((
         [
             (header::CONTENT_TYPE, icon.content_type),

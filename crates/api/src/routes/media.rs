@@ -1,11 +1,10 @@
 //! `/v1/media`: upload, download and delete (`media.md` §1–§3).
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use http_body_util::BodyExt as _;
 use serde_json::json;
 use tokio_util::io::ReaderStream;
@@ -15,8 +14,13 @@ use crate::envelope::reply;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/media", post(upload)).route("/v1/media/{id}", get(download).delete(delete))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .post("/v1/media", upload, "Upload a media file (raw body with its Content-Type)")
+        .takes_binary("application/octet-stream")
+        .get("/v1/media/{id}", download, "Download a media file")
+        .answers_binary()
+        .delete("/v1/media/{id}", delete, "Delete a media file")
 }
 
 /// The raw body is the file. It is streamed to disk as it arrives, so a

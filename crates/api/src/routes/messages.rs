@@ -1,10 +1,9 @@
 //! `/v1/messages`: send, and mark as read (`messages.md`).
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{post, put};
 use serde_json::json;
 
 use crate::envelope::reply;
@@ -12,10 +11,13 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/messages", post(send).delete(delete_stored))
-        .route("/v1/messages/{id}", put(mark_read).get(no_op).delete(no_op))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .post("/v1/messages", send, "Send a message")
+        .delete("/v1/messages", delete_stored, "Delete stored messages older than `age` seconds or `before` a time")
+        .put("/v1/messages/{id}", mark_read, "Mark an inbound message as read")
+        .get("/v1/messages/{id}", no_op, "Routed by the Webapp, does nothing")
+        .delete("/v1/messages/{id}", no_op, "Routed by the Webapp, does nothing")
 }
 
 /// Bulk delete of stored messages older than `age` seconds or `before` a

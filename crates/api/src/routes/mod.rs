@@ -4,6 +4,7 @@ mod account;
 mod callbacks;
 mod certificates;
 mod contacts;
+mod docs;
 mod groups;
 mod health;
 mod media;
@@ -16,20 +17,20 @@ mod stats;
 mod support;
 mod users;
 
-use axum::Router;
-use axum::routing::get;
+pub use docs::ApiDocument;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::openapi::ApiRouter;
 use wabiz_domain::WaError;
 
 /// Every route; the groups API only when `groups` (not `--disable-groups`).
-pub fn router(groups: bool) -> Router<AppState> {
-    let router = Router::new()
-        .route("/", get(health::root))
-        .route("/v1/health", get(health::health))
-        .route("/v1/support", get(support::support))
-        .route("/pps/{file}", get(public::photo))
+pub fn router(groups: bool) -> ApiRouter {
+    let router = ApiRouter::new()
+        .get("/", health::root, "Liveness: 200 without credentials")
+        .get("/v1/health", health::health, "The node's health and gateway status")
+        .get("/v1/support", support::support, "Diagnostic facts about this installation")
+        .get("/pps/{file}", public::photo, "A public profile photo link")
+        .answers_binary()
         .merge(users::routes())
         .merge(settings::routes())
         .merge(certificates::routes())
@@ -40,7 +41,8 @@ pub fn router(groups: bool) -> Router<AppState> {
         .merge(simulator::routes())
         .merge(callbacks::routes())
         .merge(stats::routes())
-        .merge(services::routes());
+        .merge(services::routes())
+        .merge(docs::routes());
     if groups { router.merge(groups::routes()) } else { router }
 }
 

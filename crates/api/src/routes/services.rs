@@ -2,21 +2,22 @@
 //! start a garbage-collection pass, answer `processing`; the outcome comes by
 //! webhook. `POST` is accepted the same way (Recommended).
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::put;
 use serde_json::json;
 use wabiz_domain::gc::GcKind;
 
 use crate::envelope::reply;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/services/message/gc", put(messages).post(messages))
-        .route("/v1/services/media/gc", put(media).post(media))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .put("/v1/services/message/gc", messages, "Collect stored messages (result by webhook)")
+        .post("/v1/services/message/gc", messages, "Collect stored messages (result by webhook)")
+        .put("/v1/services/media/gc", media, "Collect media unused for 30 days (result by webhook)")
+        .post("/v1/services/media/gc", media, "Collect media unused for 30 days (result by webhook)")
 }
 
 fn start(state: &AppState, kind: GcKind) -> Response {

@@ -2,11 +2,10 @@
 //! profile, two-step verification, backup and restore (`settings.md`,
 //! `registration.md` §4). The access table limits all of it to the admin.
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use crate::openapi::ApiRouter;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use wabiz_domain::WaError;
@@ -19,24 +18,29 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, JsonValue, read_raw_body};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/settings/application", get(get_application).patch(patch_application).delete(reset_application))
-        .route("/v1/settings/application/media/providers", get(get_providers).post(post_provider))
-        .route("/v1/settings/application/media/providers/{name}", axum::routing::delete(delete_provider))
-        .route("/v1/settings/profile/about", get(get_about).patch(patch_about))
-        .route(
-            "/v1/settings/profile/photo",
-            get(get_photo)
-                .post(post_photo)
-                .delete(delete_photo)
-                // The multipart form's overhead on top of the largest photo.
-                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/v1/settings/business/profile", get(get_business).post(post_business))
-        .route("/v1/settings/account/two-step", post(enable_two_step).delete(disable_two_step))
-        .route("/v1/settings/backup", post(backup))
-        .route("/v1/settings/restore", post(restore))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .get("/v1/settings/application", get_application, "The application settings")
+        .patch("/v1/settings/application", patch_application, "Change application settings")
+        .delete("/v1/settings/application", reset_application, "Reset the application settings to their defaults")
+        .get("/v1/settings/application/media/providers", get_providers, "The media providers")
+        .post("/v1/settings/application/media/providers", post_provider, "Add or update media providers")
+        .delete("/v1/settings/application/media/providers/{name}", delete_provider, "Delete a media provider")
+        .get("/v1/settings/profile/about", get_about, "The profile's about text")
+        .patch("/v1/settings/profile/about", patch_about, "Change the profile's about text")
+        .get("/v1/settings/profile/photo", get_photo, "The profile photo (image, or `?format=link`)")
+        .answers_binary()
+        .post("/v1/settings/profile/photo", post_photo, "Set the profile photo (raw image or multipart form)")
+        .takes_binary("image/jpeg")
+        .delete("/v1/settings/profile/photo", delete_photo, "Remove the profile photo")
+        // The multipart form's overhead on top of the largest photo.
+        .body_limit("/v1/settings/profile/photo", MAX_UPLOAD_BYTES + 64 * 1024)
+        .get("/v1/settings/business/profile", get_business, "The business profile")
+        .post("/v1/settings/business/profile", post_business, "Change the business profile")
+        .post("/v1/settings/account/two-step", enable_two_step, "Enable two-step verification")
+        .delete("/v1/settings/account/two-step", disable_two_step, "Disable two-step verification")
+        .post("/v1/settings/backup", backup, "Back up the settings, encrypted with a password")
+        .post("/v1/settings/restore", restore, "Restore settings from a backup")
 }
 
 fn ok(state: &AppState) -> Response {
@@ -98,13 +102,13 @@ async fn patch_about(State(state): State<AppState>, body: JsonBody) -> Result<Re
 }
 
 #[derive(Deserialize)]
-struct PhotoQuery {
-    format: Option<String>,
+pub(crate) struct PhotoQuery {
+    pub format: Option<String>,
 }
 
 /// The base of public links: `--public-base-url`, else the request's own
 /// scheme and host.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(base) = &state.links.base_url {
         return base.clone();
     }

@@ -1,11 +1,10 @@
 //! wabiz's own control API of the simulated network (`/simulator/*`, admin
 //! only, same envelope). Documented in the README.
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 
 use wabiz_domain::WaError;
@@ -16,16 +15,18 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/simulator/registration", get(registration))
-        .route("/simulator/messages/{id}", get(message))
-        .route("/simulator/templates", get(list_templates).post(add_template).delete(delete_templates))
-        .route("/simulator/inbound", axum::routing::post(inbound))
-        .route("/simulator/conversations/{wa_id}", get(conversation))
-        .route("/simulator/customers/{wa_id}/change-number", axum::routing::post(change_number))
-        .route("/simulator/messages/{id}/delete", axum::routing::post(delete_message))
-        .route("/simulator/errors", axum::routing::post(inject_error))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .get("/simulator/registration", registration, "The last registration code the network sent")
+        .get("/simulator/messages/{id}", message, "A message as the network sees it, with its status history")
+        .get("/simulator/templates", list_templates, "The template registry")
+        .post("/simulator/templates", add_template, "Register templates")
+        .delete("/simulator/templates", delete_templates, "Empty the template registry")
+        .post("/simulator/inbound", inbound, "A simulated customer sends the business a message")
+        .get("/simulator/conversations/{wa_id}", conversation, "The open conversations with a customer")
+        .post("/simulator/customers/{wa_id}/change-number", change_number, "A customer moves to a new number")
+        .post("/simulator/messages/{id}/delete", delete_message, "A customer deletes a message they sent")
+        .post("/simulator/errors", inject_error, "Inject an `errors` callback")
 }
 
 /// Fault injection: an `errors` callback.

@@ -2,13 +2,13 @@
 //! variants (`health-stats.md` §3–§5): JSON by default, Prometheus text with
 //! `?format=prometheus`.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::json;
 use wabiz_domain::WaError;
 
@@ -17,13 +17,13 @@ use crate::error::ApiError;
 use crate::metrics::{Histogram, Kind, Metric, Sample, to_json, to_prometheus};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/metrics", get(web))
-        .route("/v1/stats/app", get(app))
-        .route("/v1/stats/app/internal", get(app_internal))
-        .route("/v1/stats/db", get(db))
-        .route("/v1/stats/db/internal", get(db_internal))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .get("/metrics", web, "Web server metrics (JSON, or Prometheus text with `?format=prometheus`)")
+        .get("/v1/stats/app", app, "Application stats (JSON or Prometheus text)")
+        .get("/v1/stats/app/internal", app_internal, "Internal application stats")
+        .get("/v1/stats/db", db, "Database stats (JSON or Prometheus text)")
+        .get("/v1/stats/db/internal", db_internal, "Internal database stats")
 }
 
 #[derive(serde::Deserialize)]
@@ -80,6 +80,18 @@ async fn web(State(state): State<AppState>, Query(f): Query<Format>) -> Result<R
             "Number of ongoing requests",
             vec![Sample::new(&[("node", node), ("state", "handle-request")], state.in_flight.get() as f64)],
         ),
+        Metric::new(
+            "web_connections",
+            Kind::Counter,
+            "Number of connections accepted",
+            vec![Sample::new(&[("node", node)], w.connections() as f64)],
+        ),
+        Metric::new(
+            "web_out_kbytes",
+            Kind::Counter,
+            "Outgoing traffic in kB (response bodies)",
+            vec![Sample::new(&[("node", node)], w.out_kbytes() as f64)],
+        ),
         Metric::new("api_requests_duration_ms_sum", Kind::Counter, "Total number of durations of API requests", sum),
         Metric::new("api_requests_duration_ms_count", Kind::Counter, "Total number of API requests", count),
     ];
@@ -98,7 +110,42 @@ async fn app(State(state): State<AppState>, Query(f): Query<Format>) -> Result<R
         durations_sum.push(Sample::new(&labels, ms as f64));
     }
     let latency = m.latency();
+    // Endpoint requests by route and result (`ok`, or the HTTP status of a refusal).
+    let mut endpoint: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for (method, status, n, ms) in state.web.api() {
+        let result = if status < 400 { "ok".to_owned() } else { status.to_string() };
+        let e = endpoint.entry((method, result)).or_default();
+        e.0 += n;
+        e.1 += ms;
+    }
+    let (mut endpoint_count, mut endpoint_sum) = (Vec::new(), Vec::new());
+    for ((method, result), (n, ms)) in &endpoint {
+        let labels = [("method", method.as_str()), ("result", result.as_str())];
+        endpoint_count.push(Sample::new(&labels, *n as f64));
+        endpoint_sum.push(Sample::new(&labels, *ms as f64));
+    }
+    let out_messages = |status: &str| {
+        let n = state.out_messages.snapshot().iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+        vec![Sample::new(&[], n as f64)]
+    };
     let metrics = vec![
+        Metric::new("endpoint_requests", Kind::Counter, "Total number of endpoint requests", endpoint_count.clone()),
+        Metric::new(
+            "endpoint_requests_duration_ms_count",
+            Kind::Counter,
+            "Total number of endpoint requests",
+            endpoint_count,
+        ),
+        Metric::new(
+            "endpoint_requests_duration_ms_sum",
+            Kind::Counter,
+            "Total duration of endpoint requests in ms",
+            endpoint_sum,
+        ),
+        Metric::new("out_message_sent", Kind::Counter, "Outgoing messages sent", out_messages("sent")),
+        Metric::new("out_message_delivered", Kind::Counter, "Outgoing messages delivered", out_messages("delivered")),
+        Metric::new("out_message_read", Kind::Counter, "Outgoing messages read", out_messages("read")),
+        Metric::new("out_message_failed", Kind::Counter, "Outgoing messages failed", out_messages("failed")),
         Metric::new(
             "callback_queue_size",
             Kind::Gauge,

@@ -1,10 +1,9 @@
 //! `/v1/users*`: login, logout and user management (`users-auth.md` §5–§10).
 
-use axum::Router;
+use crate::openapi::ApiRouter;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -16,12 +15,14 @@ use crate::error::ApiError;
 use crate::extract::{Auth, ClientIp, JsonBody};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/users/login", post(login))
-        .route("/v1/users/logout", post(logout))
-        .route("/v1/users", post(create))
-        .route("/v1/users/{username}", get(read).put(update).delete(delete))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .post("/v1/users/login", login, "Log in with HTTP Basic credentials and get a token")
+        .post("/v1/users/logout", logout, "Revoke the token of this request")
+        .post("/v1/users", create, "Create a user")
+        .get("/v1/users/{username}", read, "A user")
+        .put("/v1/users/{username}", update, "Change a user's password")
+        .delete("/v1/users/{username}", delete, "Delete a user")
 }
 
 impl From<LoginFailure> for ApiError {

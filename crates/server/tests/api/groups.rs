@@ -145,6 +145,17 @@ async fn the_group_lifecycle_over_http() {
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     assert!(r.headers()["content-disposition"].to_str().unwrap().contains("groupIcon.jpg"));
     assert_eq!(r.bytes().await.unwrap().to_vec(), jpeg);
+    // As a public link: served without credentials while the icon is current.
+    let (s, b) = call(&app, &admin, Method::GET, &format!("{icon_path}?format=link"), None).await;
+    assert_eq!(s, 200, "{b}");
+    let link = b["groups"][0]["icon"]["link"].as_str().unwrap().to_owned();
+    let public_path = link.split_once("/pps/").map(|(_, rest)| format!("/pps/{rest}")).unwrap();
+    assert!(public_path.starts_with(&format!("/pps/groups/{id}/")) && public_path.ends_with(".jpg"), "{link}");
+    let r = app.request(Method::GET, &public_path).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), jpeg);
+    let stale = format!("/pps/groups/{id}/{}.jpg", "0".repeat(64));
+    assert_eq!(app.request(Method::GET, &stale).send().await.unwrap().status(), 404);
     let (s, b) = json(app.authed(Method::POST, &icon_path, &admin).body(Vec::new()).send().await.unwrap()).await;
     assert_one_error(s, &b, 400, 1008, "No data found");
     let huge = [&[0xff, 0xd8, 0xff][..], &vec![0u8; 5 * 1024 * 1024]].concat();
@@ -154,6 +165,7 @@ async fn the_group_lifecycle_over_http() {
     assert_meta_only(s, &b, 200);
     let (s, b) = call(&app, &admin, Method::GET, &icon_path, None).await;
     assert_code(s, &b, 404, 1006);
+    assert_eq!(app.request(Method::GET, &public_path).send().await.unwrap().status(), 404, "deleted: the link is dead");
 
     // A customer writes in the group; the business sends to it.
     let (s, b) = call(

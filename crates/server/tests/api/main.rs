@@ -15,6 +15,7 @@ mod inbound;
 mod lifecycle;
 mod media;
 mod messages;
+mod openapi;
 mod receipts;
 mod receiver;
 mod registration;

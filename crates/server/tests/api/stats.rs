@@ -87,6 +87,10 @@ async fn metrics_and_stats_in_both_formats() {
         })
         .expect("settings sample");
     assert_eq!(value(&media.value), 1.0);
+    let conns = p.samples.iter().find(|s| s.metric == "web_connections").expect("web_connections");
+    assert!(value(&conns.value) >= 1.0, "{body}");
+    let out = p.samples.iter().find(|s| s.metric == "web_out_kbytes").expect("web_out_kbytes");
+    assert!(value(&out.value) >= 0.0);
 
     // /v1/stats/app: the callback queue and its deliveries.
     let (s, b) = call(&app, &admin, Method::GET, "/v1/stats/app", None).await;
@@ -101,6 +105,19 @@ async fn metrics_and_stats_in_both_formats() {
         .cloned()
         .unwrap_or_else(|| panic!("{stats}"));
     assert_eq!(ok["value"], 3, "one POST per status while the backlog is small");
+    for (name, n) in
+        [("out_message_sent", 1), ("out_message_delivered", 1), ("out_message_read", 1), ("out_message_failed", 0)]
+    {
+        assert_eq!(stats[name]["data"][0]["value"], n, "{name}: {stats}");
+    }
+    let sends = stats["endpoint_requests"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["labels"] == json!({"method": "POST_v1_messages", "result": "ok"}))
+        .cloned()
+        .unwrap_or_else(|| panic!("{stats}"));
+    assert_eq!(sends["value"], 1);
     let (_, _, body) = text(&app, &admin, "/v1/stats/app?format=prometheus").await;
     let p = scrape(&body);
     let latency = p.samples.iter().find(|s| s.metric == "callback_delivery_latency_ms").expect("histogram");

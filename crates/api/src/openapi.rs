@@ -1,0 +1,404 @@
+//! The only way a route is added to wabiz: [`ApiRouter`] registers the
+//! handler with axum and its operation in the OpenAPI document in one call,
+//! so the document served at `/openapi.json` cannot drift from the router.
+//!
+//! Each operation's security comes from the access table
+//! (`wabiz_domain::access`), the same one the authentication layer applies;
+//! path parameters come from the path itself.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter};
+use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, Required, Tag};
+use wabiz_domain::access::{Access, required_access};
+use wabiz_domain::users::Role;
+
+use crate::state::AppState;
+
+/// What a request body is, for the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    None,
+    /// A JSON object (optional on DELETE: some clients send one).
+    Json,
+    /// Raw bytes of the given media type (uploads).
+    Binary(&'static str),
+}
+
+/// What a successful answer is, for the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnswerKind {
+    /// The On-Premises envelope: `meta` plus the route's payload.
+    Envelope,
+    /// A file or a page, not JSON.
+    Binary,
+}
+
+/// One documented operation.
+#[derive(Debug, Clone)]
+pub struct RouteDoc {
+    pub path: &'static str,
+    pub method: axum::http::Method,
+    summary: &'static str,
+    body: BodyKind,
+    answer: AnswerKind,
+}
+
+/// Routes plus the operations that document them.
+#[derive(Default)]
+pub struct ApiRouter {
+    methods: BTreeMap<&'static str, MethodRouter<AppState>>,
+    body_limits: BTreeMap<&'static str, usize>,
+    ops: Vec<RouteDoc>,
+}
+
+impl ApiRouter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn on<H, T>(mut self, method: axum::http::Method, path: &'static str, handler: H, summary: &'static str) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        let routes = self.methods.remove(path).unwrap_or_default();
+        self.methods.insert(path, routes.on(filter, handler));
+        let body = match method {
+            axum::http::Method::POST | axum::http::Method::PUT | axum::http::Method::PATCH => BodyKind::Json,
+            axum::http::Method::DELETE => BodyKind::Json,
+            _ => BodyKind::None,
+        };
+        self.ops.push(RouteDoc { path, method, summary, body, answer: AnswerKind::Envelope });
+        self
+    }
+
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, summary: &'static str) -> Self {
+        self.on(axum::http::Method::GET, path, h, summary)
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, summary: &'static str) -> Self {
+        self.on(axum::http::Method::POST, path, h, summary)
+    }
+
+    pub fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, summary: &'static str) -> Self {
+        self.on(axum::http::Method::PUT, path, h, summary)
+    }
+
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, summary: &'static str) -> Self {
+        self.on(axum::http::Method::PATCH, path, h, summary)
+    }
+
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, summary: &'static str) -> Self {
+        self.on(axum::http::Method::DELETE, path, h, summary)
+    }
+
+    /// The operation just added takes raw bytes of `media_type` (an upload).
+    pub fn takes_binary(mut self, media_type: &'static str) -> Self {
+        if let Some(op) = self.ops.last_mut() {
+            op.body = BodyKind::Binary(media_type);
+        }
+        self
+    }
+
+    /// The operation just added answers with a file or a page, not JSON.
+    pub fn answers_binary(mut self) -> Self {
+        if let Some(op) = self.ops.last_mut() {
+            op.answer = AnswerKind::Binary;
+        }
+        self
+    }
+
+    /// Raises the body size limit of every method of `path` (uploads).
+    pub fn body_limit(mut self, path: &'static str, bytes: usize) -> Self {
+        self.body_limits.insert(path, bytes);
+        self
+    }
+
+    pub fn merge(mut self, other: ApiRouter) -> Self {
+        for (path, routes) in other.methods {
+            let merged = match self.methods.remove(path) {
+                Some(mine) => mine.merge(routes),
+                None => routes,
+            };
+            self.methods.insert(path, merged);
+        }
+        self.body_limits.extend(other.body_limits);
+        self.ops.extend(other.ops);
+        self
+    }
+
+    /// The axum router and the OpenAPI document of exactly its routes.
+    pub fn finish(self) -> (Router<AppState>, OpenApi) {
+        let doc = document(&self.ops);
+        let mut router = Router::new();
+        for (path, mut routes) in self.methods {
+            if let Some(limit) = self.body_limits.get(path) {
+                routes = routes.layer(DefaultBodyLimit::max(*limit));
+            }
+            router = router.route(path, routes);
+        }
+        (router, doc)
+    }
+}
+
+/// `{name}` and `{*name}` segments of an axum path.
+fn path_parameters(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| name.trim_start_matches('*'))
+        .collect()
+}
+
+/// The OpenAPI spelling of an axum path (`{*rest}` becomes `{rest}`).
+fn openapi_path(path: &str) -> String {
+    path.replace("{*", "{")
+}
+
+/// The path with each parameter replaced by a sample value, for the access
+/// table (which matches on prefixes and never on parameter values).
+fn sample_path(path: &str) -> String {
+    path.split('/').map(|seg| if seg.starts_with('{') { "x" } else { seg }).collect::<Vec<_>>().join("/")
+}
+
+/// `/v1/<area>` → the area; wabiz's own prefixes by name.
+fn tag_of(path: &str) -> &'static str {
+    let mut parts = path.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next()) {
+        (Some("v1"), Some("users")) => "Users",
+        (Some("v1"), Some("settings")) => "Settings",
+        (Some("v1"), Some("certificates")) => "Certificates",
+        (Some("v1"), Some("account")) => "Registration",
+        (Some("v1"), Some("contacts")) => "Contacts",
+        (Some("v1"), Some("media")) | (Some("pps"), _) => "Media",
+        (Some("v1"), Some("messages")) => "Messages",
+        (Some("v1"), Some("groups")) => "Groups",
+        (Some("v1"), Some("services")) => "Services",
+        (Some("v1"), Some("health" | "stats" | "support")) | (Some("metrics" | ""), _) => "Health and stats",
+        (Some("simulator"), _) => "Simulator",
+        (Some("wabiz"), _) => "wabiz",
+        (Some("openapi.json" | "docs"), _) => "Documentation",
+        _ => "Other",
+    }
+}
+
+fn http_method(m: &axum::http::Method) -> HttpMethod {
+    match *m {
+        axum::http::Method::POST => HttpMethod::Post,
+        axum::http::Method::PUT => HttpMethod::Put,
+        axum::http::Method::PATCH => HttpMethod::Patch,
+        axum::http::Method::DELETE => HttpMethod::Delete,
+        _ => HttpMethod::Get,
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Api => "ROLE_API",
+        Role::User => "ROLE_USER",
+        Role::Admin => "ROLE_ADMIN",
+    }
+}
+
+fn operation(op: &RouteDoc) -> Operation {
+    let access = required_access(op.method.as_str(), &sample_path(op.path));
+    let (security, who): (Vec<SecurityRequirement>, String) = match access {
+        Access::Public => (vec![SecurityRequirement::default()], "No credentials needed.".to_owned()),
+        Access::Basic => (vec![SecurityRequirement::new("basicAuth", Vec::<String>::new())], "HTTP Basic.".to_owned()),
+        Access::Role(Role::Api) => (
+            vec![
+                SecurityRequirement::new("bearerAuth", Vec::<String>::new()),
+                SecurityRequirement::new("apiKey", Vec::<String>::new()),
+            ],
+            "Any user's token, or the API key.".to_owned(),
+        ),
+        Access::Role(r) => {
+            (vec![SecurityRequirement::new("bearerAuth", Vec::<String>::new())], format!("Requires {}.", role_name(r)))
+        }
+    };
+    let mut b = OperationBuilder::new()
+        .tag(tag_of(op.path))
+        .summary(Some(op.summary))
+        .description(Some(who))
+        .operation_id(Some(operation_id(op)))
+        .securities(Some(security));
+    for name in path_parameters(op.path) {
+        b = b.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+        );
+    }
+    b = match op.body {
+        BodyKind::None => b,
+        BodyKind::Json => b.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(if op.method == axum::http::Method::DELETE { Required::False } else { Required::True }))
+                .content("application/json", Content::new(Some(ObjectBuilder::new().schema_type(Type::Object))))
+                .build(),
+        )),
+        BodyKind::Binary(media_type) => b.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(media_type, Content::new(Some(binary_schema())))
+                .build(),
+        )),
+    };
+    let success = match op.answer {
+        AnswerKind::Envelope => ResponseBuilder::new()
+            .description("Success: `meta` and the payload")
+            .content("application/json", Content::new(Some(Ref::from_schema_name("Envelope")))),
+        AnswerKind::Binary => ResponseBuilder::new()
+            .description("Success: the file")
+            .content("application/octet-stream", Content::new(Some(binary_schema()))),
+    };
+    let failure = ResponseBuilder::new()
+        .description("An error: `meta` and `errors` (On-Premises error model)")
+        .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorResponse"))));
+    b.response("2XX", success.build()).response("default", failure.build()).build()
+}
+
+fn binary_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).content_media_type("application/octet-stream")
+}
+
+/// A stable id: method and path, e.g. `get_v1_groups_id_icon`.
+fn operation_id(op: &RouteDoc) -> String {
+    let path: String = op
+        .path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect::<String>()
+        .split('_')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    let path = if path.is_empty() { "root".to_owned() } else { path };
+    format!("{}_{path}", op.method.as_str().to_ascii_lowercase())
+}
+
+fn document(ops: &[RouteDoc]) -> OpenApi {
+    let mut paths = Paths::new();
+    for op in ops {
+        paths.add_path_operation(openapi_path(op.path), vec![http_method(&op.method)], operation(op));
+    }
+    let mut tags: Vec<&str> = ops.iter().map(|o| tag_of(o.path)).collect();
+    tags.sort_unstable();
+    tags.dedup();
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let meta = ObjectBuilder::new()
+        .property("version", string())
+        .property("api_status", string())
+        .required("version")
+        .required("api_status");
+    let error = ObjectBuilder::new()
+        .property("code", ObjectBuilder::new().schema_type(Type::Integer))
+        .property("title", string())
+        .property("details", string())
+        .required("code")
+        .required("title");
+    let envelope = ObjectBuilder::new()
+        .description(Some("Every On-Premises answer: `meta`, and the route's own keys"))
+        .property("meta", Ref::from_schema_name("Meta"))
+        .required("meta")
+        .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true)));
+    let error_response = ObjectBuilder::new()
+        .property("meta", Ref::from_schema_name("Meta"))
+        .property("errors", ArrayBuilder::new().items(Ref::from_schema_name("Error")))
+        .required("meta")
+        .required("errors");
+    let components = ComponentsBuilder::new()
+        .schema("Meta", meta)
+        .schema("Error", error)
+        .schema("Envelope", envelope)
+        .schema("ErrorResponse", error_response)
+        .security_scheme("bearerAuth", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
+        .security_scheme("basicAuth", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)))
+        .security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Apikey <key>`: the key given with `--api-key` (health, metrics and stats only)",
+            ))),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("wabiz: WhatsApp Business On-Premises API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Every route this wabiz server serves: the On-Premises `/v1` API, the simulated \
+                     network's control API (`/simulator`) and wabiz's own (`/wabiz`). Log in with \
+                     `POST /v1/users/login` (HTTP Basic) and send the token as `Authorization: Bearer`.",
+                )),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .tags(Some(tags.into_iter().map(Tag::new)))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_parameters() {
+        assert_eq!(path_parameters("/v1/groups/{id}/icon"), ["id"]);
+        assert_eq!(path_parameters("/docs/{*file}"), ["file"]);
+        assert_eq!(openapi_path("/docs/{*file}"), "/docs/{file}");
+        assert_eq!(sample_path("/v1/users/{username}"), "/v1/users/x");
+        assert_eq!(tag_of("/v1/groups/{id}"), "Groups");
+        assert_eq!(tag_of("/"), "Health and stats");
+    }
+
+    /// Routes added past [`ApiRouter`] would be missing from the document:
+    /// only `finish` may call axum's `route`.
+    #[test]
+    fn every_route_goes_through_the_api_router() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![dir];
+        let mut offenders = Vec::new();
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).expect("src is readable") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("openapi.rs") {
+                    let text = std::fs::read_to_string(&path).expect("readable");
+                    if text.contains(".route(") || text.contains(".nest(") || text.contains(".route_service(") {
+                        offenders.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "routes added outside ApiRouter: {offenders:?}");
+    }
+
+    #[test]
+    fn security_follows_the_access_table() {
+        let op = |method, path| {
+            let o = RouteDoc { path, method, summary: "s", body: BodyKind::None, answer: AnswerKind::Envelope };
+            serde_json::to_value(operation(&o)).expect("serialises")
+        };
+        assert_eq!(op(axum::http::Method::GET, "/")["security"], serde_json::json!([{}]));
+        assert_eq!(op(axum::http::Method::POST, "/v1/users/login")["security"], serde_json::json!([{"basicAuth": []}]));
+        let health = op(axum::http::Method::GET, "/v1/health");
+        assert_eq!(health["security"], serde_json::json!([{"bearerAuth": []}, {"apiKey": []}]));
+        let settings = op(axum::http::Method::PATCH, "/v1/settings/application");
+        assert_eq!(settings["description"], "Requires ROLE_ADMIN.");
+        assert_eq!(op(axum::http::Method::GET, "/v1/users/{username}")["parameters"][0]["in"], "path");
+    }
+}
