@@ -63,12 +63,24 @@ pub struct NewCallback {
     pub peer: String,
     /// The message the callback is about, for looking it up.
     pub subject: Option<String>,
-    /// The item (JSON text) that goes into the kind's array.
+    /// The item (JSON text) that goes into the kind's array; several items
+    /// of one message's status chain are stored as one callback, their texts
+    /// joined by commas (see [`NewCallback::append`]).
     pub item: String,
     /// For messages: the sender's `contacts[]` item (JSON text).
     pub contact: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
+}
+
+impl NewCallback {
+    /// Adds `next`'s item after this one's: both go in one row and one POST,
+    /// in this order. Only for callbacks of the same kind and peer.
+    pub fn append(&mut self, next: &NewCallback) {
+        debug_assert!(self.kind == next.kind && self.peer == next.peer);
+        self.item.push(',');
+        self.item.push_str(&next.item);
+    }
 }
 
 /// A stored callback not yet acknowledged, with its delivery history so far.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use wabiz_domain::callbacks::{Conversation, Outbox, StatusEvent};
+use wabiz_domain::callbacks::{CallbackKind, Conversation, NewCallback, Outbox, StatusEvent};
 use wabiz_domain::clock::Clock;
 use wabiz_domain::error::{ErrorCode, ErrorItem};
 use wabiz_domain::messages::OutMessageCounters;
@@ -188,6 +188,33 @@ pub fn chain(d: &DueMessage, now: i64, delays: Delays, business: &str) -> Vec<Tr
     chain
 }
 
+/// The statuses of one message's steps stored in one transaction become one
+/// callback (one row, one POST) instead of one each: a third of the queue
+/// writes with zero delays. It goes with the last step that carries a status,
+/// or before any other callback (a reply) so that the customer's order holds.
+fn merge_status_callbacks(chain: &mut [Transition]) {
+    let mut pending: Option<NewCallback> = None;
+    let last_with_status = chain.iter().rposition(|t| t.callbacks.iter().any(|c| c.kind == CallbackKind::Status));
+    for (i, t) in chain.iter_mut().enumerate() {
+        let mut out = Vec::with_capacity(t.callbacks.len());
+        for cb in std::mem::take(&mut t.callbacks) {
+            if cb.kind == CallbackKind::Status {
+                match &mut pending {
+                    Some(p) => p.append(&cb),
+                    None => pending = Some(cb),
+                }
+            } else {
+                out.extend(pending.take());
+                out.push(cb);
+            }
+        }
+        if Some(i) == last_with_status {
+            out.extend(pending.take());
+        }
+        t.callbacks = out;
+    }
+}
+
 /// Applies due steps until shut down.
 pub struct ReceiptWorker {
     pub store: Arc<dyn Store>,
@@ -255,6 +282,7 @@ impl ReceiptWorker {
 
         let mut steps = Vec::with_capacity(chains.iter().map(Vec::len).sum());
         for (i, (d, chain)) in due.iter().zip(chains).enumerate() {
+            let first = steps.len();
             // The conversation the message is in, once known.
             let mut current: Option<Conversation> = d
                 .conversation
@@ -290,6 +318,7 @@ impl ReceiptWorker {
                 }
                 steps.push(t);
             }
+            merge_status_callbacks(&mut steps[first..]);
         }
         Ok(steps)
     }
@@ -342,6 +371,56 @@ impl ReceiptWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn step(status: &str, callbacks: &[(CallbackKind, &str)]) -> Transition {
+        Transition {
+            id: "m".into(),
+            from_status: String::new(),
+            status: status.into(),
+            at: 0,
+            errors: None,
+            next_event_at: None,
+            reply: None,
+            conversation: None,
+            callbacks: callbacks
+                .iter()
+                .map(|(kind, item)| NewCallback {
+                    kind: *kind,
+                    peer: "1555".into(),
+                    subject: Some("m".into()),
+                    item: (*item).into(),
+                    contact: None,
+                    created_at: 0,
+                })
+                .collect(),
+        }
+    }
+
+    fn items(chain: &[Transition]) -> Vec<Vec<String>> {
+        chain.iter().map(|t| t.callbacks.iter().map(|c| c.item.clone()).collect()).collect()
+    }
+
+    #[test]
+    fn a_chain_of_statuses_becomes_one_callback_in_order() {
+        let s = CallbackKind::Status;
+        let mut chain = vec![step("sent", &[(s, "1")]), step("delivered", &[(s, "2")]), step("read", &[(s, "3")])];
+        merge_status_callbacks(&mut chain);
+        assert_eq!(items(&chain), [vec![], vec![], vec!["1,2,3".to_owned()]]);
+
+        // A reply keeps its place after the statuses before it.
+        let mut chain = vec![
+            step("sent", &[(s, "1")]),
+            step("read", &[(s, "2"), (CallbackKind::Message, "reply")]),
+            step("x", &[]),
+        ];
+        merge_status_callbacks(&mut chain);
+        assert_eq!(items(&chain), [vec![], vec!["1,2".to_owned(), "reply".to_owned()], vec![]]);
+
+        // Filtered statuses (no callback) leave the others alone.
+        let mut chain = vec![step("sent", &[]), step("delivered", &[(s, "2")]), step("read", &[])];
+        merge_status_callbacks(&mut chain);
+        assert_eq!(items(&chain), [vec![], vec!["2".to_owned()], vec![]]);
+    }
 
     fn due(peer: &str, status: &str) -> DueMessage {
         DueMessage {

@@ -52,7 +52,8 @@ fn pending_json(c: &PendingCallback) -> Value {
         "last_attempt_at": c.last_attempt_at,
         "last_result": c.last_result,
         "next_attempt_at": c.next_attempt_at,
-        "item": serde_json::from_str::<Value>(&c.item).unwrap_or(Value::Null),
+        // One row may hold several items (a message's status chain).
+        "items": serde_json::from_str::<Value>(&format!("[{}]", c.item)).unwrap_or(Value::Null),
     })
 }
 

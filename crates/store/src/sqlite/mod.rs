@@ -466,26 +466,40 @@ impl MessageStore for SqliteStore {
     async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()> {
         self.writer
             .write(move |c| {
-                for t in &transitions {
+                let mut rest = transitions.as_slice();
+                while !rest.is_empty() {
+                    // One message's consecutive steps (sent → delivered → read
+                    // with zero delays) change its row once, from the first
+                    // step's status to the last one's.
+                    let n = 1 + rest
+                        .windows(2)
+                        .take_while(|w| w[1].id == w[0].id && w[1].from_status == w[0].status)
+                        .count();
+                    let (run, tail) = rest.split_at(n);
+                    rest = tail;
+                    let (first, last) = (&run[0], &run[n - 1]);
+                    let conversation = run.iter().rev().find_map(|t| t.conversation.as_ref());
                     let changed = c
                         .prepare_cached(
                             "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4, conversation = COALESCE(?6, conversation)
                              WHERE id = ?1 AND status = ?5",
                         )?
-                        .execute(params![t.id, t.status, t.at, t.next_event_at, t.from_status, t.conversation])?;
+                        .execute(params![first.id, last.status, last.at, last.next_event_at, first.from_status, conversation])?;
                     if changed == 0 {
                         continue;
                     }
-                    c.prepare_cached(
-                        "INSERT INTO message_statuses (message_id, status, at, errors) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT(message_id, status) DO NOTHING",
-                    )?
-                    .execute(params![t.id, t.status, t.at, t.errors])?;
-                    if let Some(m) = &t.reply {
-                        insert_message_row(c, m)?;
-                    }
-                    for cb in &t.callbacks {
-                        insert_callback_row(c, cb)?;
+                    for t in run {
+                        c.prepare_cached(
+                            "INSERT INTO message_statuses (message_id, status, at, errors) VALUES (?1, ?2, ?3, ?4)
+                             ON CONFLICT(message_id, status) DO NOTHING",
+                        )?
+                        .execute(params![t.id, t.status, t.at, t.errors])?;
+                        if let Some(m) = &t.reply {
+                            insert_message_row(c, m)?;
+                        }
+                        for cb in &t.callbacks {
+                            insert_callback_row(c, cb)?;
+                        }
                     }
                 }
                 Ok(())
