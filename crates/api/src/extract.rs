@@ -45,6 +45,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     }
 }
 
+/// `?format=…` (`link` for photos and icons, `prometheus`/`json` for stats).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FormatQuery {
+    pub format: Option<String>,
+}
+
 /// A JSON object body, decoded the Webapp's way:
 /// - the body is parsed only when `Content-Type` starts with `application/json`;
 ///   otherwise it is ignored and every parameter reads as missing;

@@ -73,11 +73,8 @@ impl ApiRouter {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
         let routes = self.methods.remove(path).unwrap_or_default();
         self.methods.insert(path, routes.on(filter, handler));
-        let body = match method {
-            axum::http::Method::POST | axum::http::Method::PUT | axum::http::Method::PATCH => BodyKind::Json,
-            axum::http::Method::DELETE => BodyKind::Json,
-            _ => BodyKind::None,
-        };
+        // DELETE too: some routes take a JSON body there (documented as optional).
+        let body = if method == axum::http::Method::GET { BodyKind::None } else { BodyKind::Json };
         self.ops.push(RouteDoc { path, method, summary, body, answer: AnswerKind::Envelope });
         self
     }

@@ -109,3 +109,15 @@ pub struct PublicLinks {
     /// The listener's scheme, used with the request's `Host` when no base is set.
     pub scheme: &'static str,
 }
+
+impl PublicLinks {
+    /// The base of public links: `--public-base-url`, else the request's own
+    /// scheme and host.
+    pub fn base(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(base) = &self.base_url {
+            return base.clone();
+        }
+        let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        format!("{}://{}", self.scheme, host)
+    }
+}

@@ -193,8 +193,11 @@ pub fn chain(d: &DueMessage, now: i64, delays: Delays, business: &str) -> Vec<Tr
 /// writes with zero delays. It goes with the last step that carries a status,
 /// or before any other callback (a reply) so that the customer's order holds.
 fn merge_status_callbacks(chain: &mut [Transition]) {
+    let Some(last_with_status) = chain.iter().rposition(|t| t.callbacks.iter().any(|c| c.kind == CallbackKind::Status))
+    else {
+        return;
+    };
     let mut pending: Option<NewCallback> = None;
-    let last_with_status = chain.iter().rposition(|t| t.callbacks.iter().any(|c| c.kind == CallbackKind::Status));
     for (i, t) in chain.iter_mut().enumerate() {
         let mut out = Vec::with_capacity(t.callbacks.len());
         for cb in std::mem::take(&mut t.callbacks) {
@@ -208,7 +211,7 @@ fn merge_status_callbacks(chain: &mut [Transition]) {
                 out.push(cb);
             }
         }
-        if Some(i) == last_with_status {
+        if i == last_with_status {
             out.extend(pending.take());
         }
         t.callbacks = out;

@@ -11,7 +11,7 @@ use wabiz_domain::settings::photo::{MAX_UPLOAD_BYTES, photo_id};
 use super::settings::image_upload;
 use crate::envelope::reply;
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{FormatQuery, JsonBody};
 use crate::state::AppState;
 
 pub fn routes() -> ApiRouter {
@@ -96,17 +96,13 @@ async fn set_icon(State(state): State<AppState>, Path(id): Path<String>, req: Re
 async fn icon(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<super::settings::PhotoQuery>,
+    Query(q): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let icon = state.groups.icon(&id).await?;
     if q.format.as_deref() == Some("link") {
         let ext = if icon.content_type == "image/png" { "png" } else { "jpg" };
-        let link = format!(
-            "{}/pps/groups/{id}/{}.{ext}",
-            super::settings::public_base(&state, &headers),
-            photo_id(&icon.bytes)
-        );
+        let link = format!("{}/pps/groups/{id}/{}.{ext}", state.links.base(&headers), photo_id(&icon.bytes));
         return Ok(reply(StatusCode::OK, &state.meta, json!({ "groups": [{ "icon": { "link": link } }] })));
     }
     Ok((

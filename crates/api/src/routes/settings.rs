@@ -6,7 +6,6 @@ use crate::openapi::ApiRouter;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 use wabiz_domain::WaError;
 use wabiz_domain::settings::PatchOutcome;
@@ -15,7 +14,7 @@ use wabiz_domain::settings::service::wrap;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, JsonValue, read_raw_body};
+use crate::extract::{FormatQuery, JsonBody, JsonValue, read_raw_body};
 use crate::state::AppState;
 
 pub fn routes() -> ApiRouter {
@@ -101,31 +100,16 @@ async fn patch_about(State(state): State<AppState>, body: JsonBody) -> Result<Re
     Ok(ok(&state))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PhotoQuery {
-    pub format: Option<String>,
-}
-
-/// The base of public links: `--public-base-url`, else the request's own
-/// scheme and host.
-pub(crate) fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(base) = &state.links.base_url {
-        return base.clone();
-    }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("{}://{}", state.links.scheme, host)
-}
-
 async fn get_photo(
     State(state): State<AppState>,
-    Query(q): Query<PhotoQuery>,
+    Query(q): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Some(jpeg) = state.settings.photo().await? else {
         return Err(WaError::not_found("Profile photo not found").into());
     };
     if q.format.as_deref() == Some("link") {
-        let link = format!("{}/pps/{}.jpg", public_base(&state, &headers), photo_id(&jpeg));
+        let link = format!("{}/pps/{}.jpg", state.links.base(&headers), photo_id(&jpeg));
         return Ok(reply(
             StatusCode::OK,
             &state.meta,

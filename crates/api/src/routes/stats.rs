@@ -14,6 +14,7 @@ use wabiz_domain::WaError;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
+use crate::extract::FormatQuery;
 use crate::metrics::{Histogram, Kind, Metric, Sample, to_json, to_prometheus};
 use crate::state::AppState;
 
@@ -26,13 +27,8 @@ pub fn routes() -> ApiRouter {
         .get("/v1/stats/db/internal", db_internal, "Internal database stats")
 }
 
-#[derive(serde::Deserialize)]
-struct Format {
-    format: Option<String>,
-}
-
 /// `{"<key>": {"<sub>": metrics}}` in the envelope, or Prometheus text.
-fn answer(state: &AppState, format: &Format, path: &[&str], metrics: &[Metric]) -> Result<Response, ApiError> {
+fn answer(state: &AppState, format: &FormatQuery, path: &[&str], metrics: &[Metric]) -> Result<Response, ApiError> {
     match format.format.as_deref() {
         Some("prometheus") => {
             Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], to_prometheus(metrics))
@@ -50,7 +46,7 @@ fn answer(state: &AppState, format: &Format, path: &[&str], metrics: &[Metric]) 
 }
 
 /// `/metrics`: the web server (the `node` label in every sample).
-async fn web(State(state): State<AppState>, Query(f): Query<Format>) -> Result<Response, ApiError> {
+async fn web(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
     let node = state.node.as_ref();
     let w = &state.web;
     let mut sum = Vec::new();
@@ -99,7 +95,7 @@ async fn web(State(state): State<AppState>, Query(f): Query<Format>) -> Result<R
 }
 
 /// `/v1/stats/app`: the callback queue and deliveries.
-async fn app(State(state): State<AppState>, Query(f): Query<Format>) -> Result<Response, ApiError> {
+async fn app(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
     let (depth, _) = state.store.callback_backlog().await.map_err(WaError::from)?;
     let m = &state.webhooks;
     let mut requests = Vec::new();
@@ -124,8 +120,9 @@ async fn app(State(state): State<AppState>, Query(f): Query<Format>) -> Result<R
         endpoint_count.push(Sample::new(&labels, *n as f64));
         endpoint_sum.push(Sample::new(&labels, *ms as f64));
     }
+    let out = state.out_messages.snapshot();
     let out_messages = |status: &str| {
-        let n = state.out_messages.snapshot().iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+        let n = out.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
         vec![Sample::new(&[], n as f64)]
     };
     let metrics = vec![
@@ -192,7 +189,7 @@ async fn app(State(state): State<AppState>, Query(f): Query<Format>) -> Result<R
 }
 
 /// `/v1/stats/app/internal`: the engine's working state.
-async fn app_internal(State(state): State<AppState>, Query(f): Query<Format>) -> Result<Response, ApiError> {
+async fn app_internal(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
     let m = &state.webhooks;
     let metrics = vec![
         Metric::new(
@@ -212,7 +209,7 @@ async fn app_internal(State(state): State<AppState>, Query(f): Query<Format>) ->
 }
 
 /// `/v1/stats/db`: counted now (slow on large databases, as documented).
-async fn db(State(state): State<AppState>, Query(f): Query<Format>) -> Result<Response, ApiError> {
+async fn db(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
     let c = state.store.db_counts().await.map_err(WaError::from)?;
     let messages: Vec<Sample> =
         c.messages.iter().map(|(t, n)| Sample::new(&[("type", t.as_str())], *n as f64)).collect();
@@ -250,7 +247,7 @@ async fn db(State(state): State<AppState>, Query(f): Query<Format>) -> Result<Re
 }
 
 /// `/v1/stats/db/internal`: the storage engine.
-async fn db_internal(State(state): State<AppState>, Query(f): Query<Format>) -> Result<Response, ApiError> {
+async fn db_internal(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
     let engine = state.store.engine();
     let metrics = vec![Metric::new(
         "db_engine",

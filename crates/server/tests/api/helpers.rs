@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use base64::Engine as _;
 use clap::Parser as _;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tempfile::TempDir;
 use wabiz::{App, BuildOptions, Cli, Command};
 use wabiz_domain::clock::ShiftedClock;
@@ -354,4 +354,18 @@ pub async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: 
         rb = rb.json(&b);
     }
     json(rb.send().await.unwrap_or_else(|e| panic!("{what}: {e}"))).await
+}
+
+/// Sends a text to `to` and returns the new message id (asserting the 201).
+pub async fn send_text(app: &TestApp, token: &str, to: &str) -> String {
+    let (s, b) = call(
+        app,
+        token,
+        Method::POST,
+        "/v1/messages",
+        Some(json!({"to": to, "type": "text", "text": {"body": "hello"}})),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    b["messages"][0]["id"].as_str().unwrap_or_else(|| panic!("no id: {b}")).to_owned()
 }

@@ -11,14 +11,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn send_text(app: &TestApp, token: &str, to: &str) -> String {
-    let r =
-        app.authed(Method::POST, "/v1/messages", token).json(&json!({"to": to, "text": {"body": "hi"}})).send().await;
-    let (s, b) = json(r.unwrap()).await;
-    assert_eq!(s, 201, "{b}");
-    b["messages"][0]["id"].as_str().unwrap().to_owned()
-}
-
 fn statuses(m: &Value) -> Vec<String> {
     m["statuses"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_owned()).collect()
 }

@@ -57,17 +57,8 @@ async fn exists(app: &TestApp, admin: &str, id: &str) -> bool {
 #[tokio::test]
 async fn message_gc_removes_what_is_no_longer_needed() {
     let (rx, app, admin) = setup(&[]).await;
-    let send = |to: &'static str| {
-        let (app, admin) = (&app, &admin);
-        async move {
-            let (s, b) =
-                call(app, admin, Method::POST, "/v1/messages", Some(json!({"to": to, "text": {"body": "x"}}))).await;
-            assert_eq!(s, 201, "{b}");
-            b["messages"][0]["id"].as_str().unwrap().to_owned()
-        }
-    };
-    let read = send("16315551234").await;
-    let never_read = send("15550000003").await; // delivered, never read
+    let read = send_text(&app, &admin, "16315551234").await;
+    let never_read = send_text(&app, &admin, "15550000003").await; // delivered, never read
     let (s, b) = call(
         &app,
         &admin,
@@ -112,23 +103,14 @@ async fn message_gc_removes_what_is_no_longer_needed() {
 #[tokio::test]
 async fn bulk_delete_of_stored_messages() {
     let (_rx, app, admin) = setup(&[]).await;
-    let send = |to: &'static str| {
-        let (app, admin) = (&app, &admin);
-        async move {
-            let (s, b) =
-                call(app, admin, Method::POST, "/v1/messages", Some(json!({"to": to, "text": {"body": "x"}}))).await;
-            assert_eq!(s, 201, "{b}");
-            b["messages"][0]["id"].as_str().unwrap().to_owned()
-        }
-    };
-    let old_read = send("16315551234").await;
-    let old_delivered = send("15550000003").await;
+    let old_read = send_text(&app, &admin, "16315551234").await;
+    let old_delivered = send_text(&app, &admin, "15550000003").await;
     settled_message(&app, &admin, &old_read, WAIT).await;
     settled_message(&app, &admin, &old_delivered, WAIT).await;
     drained(&app, &admin).await;
     app.clock.advance(2 * DAY);
     let admin = app.admin_token().await;
-    let young_read = send("16315551234").await;
+    let young_read = send_text(&app, &admin, "16315551234").await;
     settled_message(&app, &admin, &young_read, WAIT).await;
     drained(&app, &admin).await;
 

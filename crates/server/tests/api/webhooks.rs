@@ -45,10 +45,6 @@ async fn send(app: &TestApp, token: &str, body: Value) -> String {
     b["messages"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn send_text(app: &TestApp, token: &str, to: &str) -> String {
-    send(app, token, json!({"to": to, "type": "text", "text": {"body": "hello"}})).await
-}
-
 async fn inbound(app: &TestApp, admin: &str, body: Value) -> String {
     let (s, b) = call(app, admin, Method::POST, "/simulator/inbound", Some(body)).await;
     assert_eq!(s, 201, "{b}");
