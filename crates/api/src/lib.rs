@@ -21,6 +21,7 @@ mod state;
 pub use envelope::Meta;
 pub use error::ApiError;
 pub use metrics::WebMetrics;
+pub use routes::support::snapshot as support_snapshot;
 pub use state::{AppState, InFlight, Limits, PublicLinks, SupportInfo};
 
 use axum::Router;

@@ -86,6 +86,8 @@ pub struct AppState {
     pub clock: Arc<dyn wabiz_domain::clock::Clock>,
     /// Outbound messages by the status they reached (`out_message_*`).
     pub out_messages: Arc<wabiz_domain::messages::OutMessageCounters>,
+    /// This node's part in a multiconnect deployment (`None`: single instance).
+    pub cluster: Option<Arc<wabiz_cluster::Cluster>>,
 }
 
 /// The installation facts `GET /v1/support` reports, fixed at start.

@@ -13,7 +13,7 @@ use crate::ports::Store;
 use crate::settings::SettingsService;
 
 /// Meta key of the shard count.
-const SHARDS_META: &str = "account.shards";
+use crate::cluster::SHARDS_META;
 /// The shard counts the API accepts.
 pub const SHARD_COUNTS: [u64; 6] = [1, 2, 4, 8, 16, 32];
 

@@ -11,6 +11,7 @@ pub mod account;
 pub mod callbacks;
 pub mod certificates;
 pub mod clock;
+pub mod cluster;
 pub mod contacts;
 pub mod error;
 pub mod gc;

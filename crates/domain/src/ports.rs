@@ -2,6 +2,8 @@
 //! `wabiz-store` implements it twice (SQLite, PostgreSQL) and one conformance
 //! suite proves the two behave the same.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::callbacks::{CallbackOutcome, Conversation, NewCallback, PendingCallback};
@@ -447,4 +449,8 @@ pub trait Store:
     async fn describe(&self) -> StoreResult<StoreInfo>;
     /// Flushes and stops background writers; later calls fail with `Unavailable`.
     async fn close(&self);
+    /// The multiconnect side of the engine (PostgreSQL only).
+    fn cluster(self: Arc<Self>) -> Option<Arc<dyn crate::cluster::ClusterStore>> {
+        None
+    }
 }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks, SupportInfo};
-use wabiz_cluster::NodeIdentity;
+use wabiz_cluster::{Cluster, Hooks, NodeIdentity, ReloadHook, SnapshotHook};
 use wabiz_domain::account::AccountService;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::{Clock, SystemClock};
@@ -166,7 +166,16 @@ impl App {
         let web = Arc::new(wabiz_api::WebMetrics::default());
         let outbox = Outbox::new(settings.subscribe());
         let out_messages = Arc::new(wabiz_domain::messages::OutMessageCounters::default());
-        wabiz_webhooks::prepare_queue(store.as_ref(), settings.current().callback_persist)
+        let cluster = match config.cluster {
+            None => None,
+            Some(role) => {
+                let cluster_store = Arc::clone(&store)
+                    .cluster()
+                    .context("multiconnect needs the PostgreSQL engine (--database postgres://…)")?;
+                Some(Cluster::new(cluster_store, node.to_string(), role))
+            }
+        };
+        wabiz_webhooks::prepare_queue(store.as_ref(), settings.current().callback_persist, cluster.is_some())
             .await
             .map_err(|e| anyhow::anyhow!("cannot prepare the callback queue: {e}"))?;
         let contacts = Arc::new(
@@ -246,11 +255,13 @@ impl App {
                 data_dir: config.data_dir.clone(),
                 media_dir: media_dir.clone(),
                 logs_dir: config.data_dir.clone(),
-                multi_connect: false,
+                multi_connect: cluster.is_some(),
             }),
             clock: Arc::clone(&opts.clock),
             out_messages: Arc::clone(&out_messages),
+            cluster: cluster.clone(),
         };
+        let snapshot_state = state.clone();
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
         let per_connection =
             axum::ServiceExt::<Request<Incoming>>::into_make_service_with_connect_info::<SocketAddr>(service);
@@ -279,13 +290,14 @@ impl App {
         };
 
         let shutdown = CancellationToken::new();
+        let mut receipts = network.receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages));
+        if let Some(cluster) = &cluster {
+            // Only the shards this node owns, fenced by the shard map.
+            receipts = receipts.in_shards(cluster.store(), cluster.subscribe_scope());
+        }
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
-            tokio::spawn(
-                network
-                    .receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages))
-                    .run(shutdown.clone()),
-            ),
+            tokio::spawn(receipts.run(shutdown.clone())),
             tokio::spawn(Arc::clone(&gc).run_automatic(settings.subscribe(), config.gc_interval, shutdown.clone())),
             tokio::spawn(
                 Engine {
@@ -300,11 +312,16 @@ impl App {
                         allow_http: config.allow_http_webhooks,
                         timeout: config.webhook_timeout,
                         window: config.webhook_window,
+                        share: cluster.as_ref().map(|c| c.subscribe_share()),
                     },
                 }
                 .run(shutdown.clone()),
             ),
         ];
+        if let Some(cluster) = &cluster {
+            let hooks = cluster_hooks(Arc::clone(&settings), Arc::clone(&network), snapshot_state.clone());
+            background.push(tokio::spawn(Arc::clone(cluster).run(settings.subscribe(), hooks, shutdown.clone())));
+        }
         if let Some(handle) = opts.log_filter {
             background.extend(telemetry::follow_settings(
                 handle,
@@ -406,6 +423,27 @@ impl App {
         }
         self.store.close().await;
     }
+}
+
+/// What a node of a deployment reloads when another node changes the shared
+/// configuration, and what it publishes about itself.
+fn cluster_hooks(settings: Arc<SettingsService>, network: Arc<SimulatedNetwork>, state: AppState) -> Hooks {
+    let reload: ReloadHook = Arc::new(move || {
+        let (settings, network) = (Arc::clone(&settings), Arc::clone(&network));
+        Box::pin(async move {
+            if let Err(e) = settings.reload().await {
+                tracing::warn!(error = %e, "cluster: could not reload the settings");
+            }
+            if let Err(e) = network.reload().await {
+                tracing::warn!(error = %e, "cluster: could not reload the registration");
+            }
+        })
+    });
+    let snapshot: SnapshotHook = Arc::new(move || {
+        let state = state.clone();
+        Box::pin(async move { wabiz_api::support_snapshot(&state).await })
+    });
+    Hooks { reload, snapshot }
 }
 
 async fn purge_tokens(users: Arc<UserService>, shutdown: CancellationToken) {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wabiz_cluster::DeploymentMode;
+use wabiz_domain::cluster::NodeRole;
 use wabiz_simulator::{Delays, SimulatorOptions};
 use wabiz_store::DatabaseConfig;
 
@@ -186,6 +187,30 @@ pub struct ServeArgs {
     /// Default: the scheme and host of the request.
     #[arg(long, env = "WABIZ_PUBLIC_BASE_URL", value_name = "URL")]
     pub public_base_url: Option<String>,
+
+    /// Run as a node of a multiconnect deployment: several nodes on one
+    /// PostgreSQL database (--database postgres://…). Fall-back:
+    /// WA_APP_MULTICONNECT=1.
+    #[arg(long, env = "WABIZ_MULTICONNECT")]
+    pub multiconnect: bool,
+
+    /// The node's role in a multiconnect deployment: `master` competes for the
+    /// master lease, `coreapp` owns a shard when given one, `all` does both,
+    /// `webapp` only serves the API. Fall-back: WA_MASTER_NODE=1 means master.
+    #[arg(long, env = "WABIZ_ROLE", value_enum)]
+    pub role: Option<RoleArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Serves the API only.
+    Webapp,
+    /// Owns a shard when the primary master gives it one.
+    Coreapp,
+    /// Competes for the master lease.
+    Master,
+    /// Master and coreapp in one process (the default).
+    All,
 }
 
 /// How the listener speaks.
@@ -230,6 +255,8 @@ pub struct Config {
     pub disable_groups: bool,
     pub open_window: bool,
     pub contacts_legacy: bool,
+    /// `Some(role)` for a node of a multiconnect deployment.
+    pub cluster: Option<NodeRole>,
 }
 
 impl ServeArgs {
@@ -257,15 +284,31 @@ impl ServeArgs {
             },
         };
         simulator.validate()?;
-        if DeploymentMode::from_wa_app_multiconnect(env("WA_APP_MULTICONNECT").as_deref())?
-            == DeploymentMode::Multiconnect
-        {
-            return Err(
-                "WA_APP_MULTICONNECT=1: multiconnect deployments are not available in this version of wabiz yet; \
-                        unset it (or set 0) to run a single instance"
-                    .into(),
-            );
-        }
+        let from_env = DeploymentMode::from_wa_app_multiconnect(env("WA_APP_MULTICONNECT").as_deref())?;
+        let multiconnect = self.multiconnect || from_env == DeploymentMode::Multiconnect;
+        let role = match self.role {
+            Some(r) => r,
+            None if env("WA_MASTER_NODE").is_some_and(|v| v.trim() == "1") => RoleArg::Master,
+            None => RoleArg::All,
+        };
+        let cluster = if multiconnect {
+            if !matches!(database, DatabaseConfig::Postgres { .. }) {
+                return Err("a multiconnect node needs the deployment's PostgreSQL database: \
+                            --database postgres://USER@HOST:PORT/DB"
+                    .into());
+            }
+            Some(match role {
+                RoleArg::Webapp => NodeRole::Webapp,
+                RoleArg::Coreapp => NodeRole::Coreapp,
+                RoleArg::Master => NodeRole::Master,
+                RoleArg::All => NodeRole::All,
+            })
+        } else {
+            if self.role.is_some_and(|r| r != RoleArg::All) {
+                return Err("--role is for nodes of a multiconnect deployment (add --multiconnect)".into());
+            }
+            None
+        };
         let NetworkKind::Simulator = self.network;
         Ok(Config {
             listen: self.listen,
@@ -292,6 +335,7 @@ impl ServeArgs {
             disable_groups: self.disable_groups,
             open_window: self.simulator_open_window,
             contacts_legacy: self.contacts_legacy_validation,
+            cluster,
             strict_restart: self.strict_restart_semantics,
             public_base_url: match self.public_base_url {
                 None => None,
@@ -365,6 +409,21 @@ mod tests {
             .resolve(&|k| (k == "WA_API_KEY").then(|| "from-the-env-var".into()))
             .unwrap();
         assert_eq!(c.api_key.as_deref(), Some("from-the-option"));
+    }
+
+    #[test]
+    fn multiconnect_needs_postgres_and_takes_a_role() {
+        assert!(parse(&["--multiconnect"]).resolve(&|_| None).unwrap_err().contains("PostgreSQL"));
+        let c = parse(&["--multiconnect", "--database", "postgres://u@h/db", "--role", "coreapp"])
+            .resolve(&|_| None)
+            .unwrap();
+        assert_eq!(c.cluster, Some(NodeRole::Coreapp));
+        // The original containers' variables.
+        let env = |k: &str| matches!(k, "WA_APP_MULTICONNECT" | "WA_MASTER_NODE").then(|| "1".to_owned());
+        let c = parse(&["--database", "postgres://u@h/db"]).resolve(&env).unwrap();
+        assert_eq!(c.cluster, Some(NodeRole::Master));
+        assert_eq!(parse(&[]).resolve(&|_| None).unwrap().cluster, None);
+        assert!(parse(&["--role", "master"]).resolve(&|_| None).unwrap_err().contains("--multiconnect"));
     }
 
     #[test]

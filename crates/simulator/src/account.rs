@@ -158,7 +158,17 @@ impl SimulatedNetwork {
             outbox,
             links,
             counters,
+            shards: None,
         }
+    }
+
+    /// Reads the registration again: another node of the deployment may
+    /// have registered (or restored) a number.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let stored = self.store.get_meta(NUMBER_KEY).await?.unwrap_or_default();
+        let state = if stored.is_empty() { AccountState::Unregistered } else { AccountState::registered(stored) };
+        self.set_state(state);
+        Ok(())
     }
 
     fn set_state(&self, state: AccountState) {

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use wabiz_domain::callbacks::{CallbackKind, Conversation, NewCallback, Outbox, StatusEvent};
 use wabiz_domain::clock::Clock;
+use wabiz_domain::cluster::{ClusterStore, ShardScope};
 use wabiz_domain::error::{ErrorCode, ErrorItem};
 use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::messages::inbound::{InboundRequest, callback, new_inbound_id};
@@ -232,6 +233,14 @@ pub struct ReceiptWorker {
     pub links: Option<Arc<LinkFetcher>>,
     /// What the stored steps reached (`out_message_*`).
     pub counters: Arc<OutMessageCounters>,
+    /// In a multiconnect deployment: only the shards this node owns.
+    pub shards: Option<Shards>,
+}
+
+/// The shards a node of a deployment works on, and the fenced queries.
+pub struct Shards {
+    pub store: Arc<dyn ClusterStore>,
+    pub scope: watch::Receiver<Arc<ShardScope>>,
 }
 
 /// Most steps applied in one transaction.
@@ -326,13 +335,45 @@ impl ReceiptWorker {
         Ok(steps)
     }
 
+    /// Limits the worker to the shards this node owns (multiconnect).
+    pub fn in_shards(mut self, store: Arc<dyn ClusterStore>, scope: watch::Receiver<Arc<ShardScope>>) -> Self {
+        self.shards = Some(Shards { store, scope });
+        self
+    }
+
+    async fn due(&self, scope: Option<&ShardScope>, now: i64) -> Result<Vec<DueMessage>, StoreError> {
+        match (&self.shards, scope) {
+            (Some(shards), Some(scope)) => shards.store.due_messages_in(scope, now, BATCH).await,
+            _ => self.store.due_messages(now, BATCH).await,
+        }
+    }
+
+    /// Stores the steps; `false` when this node no longer owns the shards
+    /// it read them under (the new owner does them).
+    async fn apply(&self, scope: Option<&ShardScope>, steps: Vec<Transition>) -> Result<bool, StoreError> {
+        match (&self.shards, scope) {
+            (Some(shards), Some(scope)) => shards.store.apply_transitions_in(scope, steps).await,
+            _ => self.store.apply_transitions(steps).await.map(|()| true),
+        }
+    }
+
+    async fn next_event(&self, scope: Option<&ShardScope>) -> Result<Option<i64>, StoreError> {
+        match (&self.shards, scope) {
+            (Some(shards), Some(scope)) => shards.store.next_message_event_in(scope).await,
+            _ => self.store.next_message_event().await,
+        }
+    }
+
     pub async fn run(self, shutdown: CancellationToken) {
+        let mut scope_rx = self.shards.as_ref().map(|s| s.scope.clone());
         loop {
             if shutdown.is_cancelled() {
                 return;
             }
+            let scope = scope_rx.as_mut().map(|rx| Arc::clone(&rx.borrow_and_update()));
+            let scope = scope.as_deref();
             let now = self.clock.now_millis();
-            match self.store.due_messages(now, BATCH).await {
+            match self.due(scope, now).await {
                 Ok(mut due) if !due.is_empty() => {
                     let due = self.fetch_links(&mut due).await;
                     // Downloads take time: the steps happen now.
@@ -343,10 +384,14 @@ impl ReceiptWorker {
                             for t in steps.iter().filter(|t| t.status != t.from_status) {
                                 reached.add(&t.status, 1);
                             }
-                            match self.store.apply_transitions(steps).await {
-                                Ok(()) => {
+                            match self.apply(scope, steps).await {
+                                Ok(true) => {
                                     self.counters.merge(&reached);
                                     self.outbox.stored();
+                                    continue;
+                                }
+                                Ok(false) => {
+                                    tracing::info!("simulated network: a shard moved away; its owner takes over");
                                     continue;
                                 }
                                 Err(e) => tracing::warn!(error = %e, "simulated network: could not record receipts"),
@@ -358,13 +403,24 @@ impl ReceiptWorker {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "simulated network: could not read due messages"),
             }
-            let wait = match self.store.next_message_event().await {
+            let wait = match self.next_event(scope).await {
                 Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)).min(MAX_IDLE),
                 _ => MAX_IDLE,
+            };
+            let scope_changed = async {
+                match scope_rx.as_mut() {
+                    Some(rx) => {
+                        if rx.changed().await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
             };
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = self.wake.notified() => {}
+                () = scope_changed => {}
                 () = tokio::time::sleep(wait) => {}
             }
         }

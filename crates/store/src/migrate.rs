@@ -42,6 +42,7 @@ pub const SQLITE: &[Migration] = &[
     },
     Migration { version: 13, name: "groups", sql: include_str!("../migrations/sqlite/0013_groups.sql") },
     Migration { version: 14, name: "gc", sql: include_str!("../migrations/sqlite/0014_gc.sql") },
+    Migration { version: 15, name: "cluster", sql: include_str!("../migrations/sqlite/0015_cluster.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -68,6 +69,7 @@ pub const POSTGRES: &[Migration] = &[
     },
     Migration { version: 13, name: "groups", sql: include_str!("../migrations/postgres/0013_groups.sql") },
     Migration { version: 14, name: "gc", sql: include_str!("../migrations/postgres/0014_gc.sql") },
+    Migration { version: 15, name: "cluster", sql: include_str!("../migrations/postgres/0015_cluster.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

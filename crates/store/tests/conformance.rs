@@ -809,3 +809,83 @@ async fn garbage_collection_keeps_what_is_needed(db: &TestDb) {
     assert_eq!(unused, ["a"]);
     s.close().await;
 }
+
+/// The multiconnect side of PostgreSQL: the lease is one holder at a time and
+/// fences a master that lost it; a shard owner's batch is refused once the
+/// shard moved; a message's shard follows the shard count.
+#[tokio::test]
+async fn postgres_cluster_lease_and_shard_fencing() {
+    use wabiz_domain::cluster::{NodeRole, ShardChange, ShardScope, shard_of};
+    let Some(db) = TestDb::postgres("cluster").await else { return };
+    let store = db.open().await;
+    let cluster = Arc::clone(&store).cluster().expect("PostgreSQL has the cluster side");
+    assert!(TestDb::sqlite().open().await.cluster().is_none());
+
+    cluster.register_node("a", NodeRole::All, "{}").await.unwrap();
+    cluster.register_node("b", NodeRole::All, "{}").await.unwrap();
+    assert!(cluster.heartbeat("a", "{\"x\":1}").await.unwrap());
+    assert!(!cluster.heartbeat("gone", "{}").await.unwrap());
+
+    // One holder; the other cannot take a live lease.
+    let a = cluster.acquire_lease("a", 60_000).await.unwrap();
+    assert!(a.holder == "a" && a.live);
+    let seen_by_b = cluster.acquire_lease("b", 60_000).await.unwrap();
+    assert_eq!((seen_by_b.holder.as_str(), seen_by_b.epoch), ("a", a.epoch));
+    let change = |shard, node: &str| ShardChange { shard, node_id: Some(node.to_owned()) };
+    assert!(cluster.write_shard_map("a", a.epoch, 2, vec![change(0, "a"), change(1, "b")], false).await.unwrap());
+
+    // a's lease runs out; b takes it with a new epoch, and a is fenced.
+    cluster.release_lease("a").await.unwrap();
+    let b = cluster.acquire_lease("b", 60_000).await.unwrap();
+    assert!(b.holder == "b" && b.epoch > a.epoch);
+    assert!(!cluster.write_shard_map("a", a.epoch, 2, vec![change(1, "a")], false).await.unwrap());
+
+    // A message for shard 0, owned by a.
+    let to = (0..100).map(|i| format!("4915{i:08}")).find(|t| shard_of(t, 2) == 0).unwrap();
+    let mut m = wabiz_domain::ports::MessageRecord::inbound("m1".into(), to.clone(), "text".into(), "{}".into(), 1);
+    m.direction = "outbound".into();
+    m.status = "accepted".into();
+    m.next_event_at = Some(0);
+    store.insert_message(&m, &[]).await.unwrap();
+    let map = cluster.shard_map().await.unwrap();
+    let scope_of = |node: &str| ShardScope {
+        node_id: node.into(),
+        count: 2,
+        owned: map.iter().filter(|o| o.node_id.as_deref() == Some(node)).map(|o| (o.shard, o.epoch)).collect(),
+    };
+    let (scope_a, scope_b) = (scope_of("a"), scope_of("b"));
+    assert_eq!(cluster.due_messages_in(&scope_a, 10, 10).await.unwrap().len(), 1);
+    assert!(cluster.due_messages_in(&scope_b, 10, 10).await.unwrap().is_empty());
+    assert_eq!(cluster.next_message_event_in(&scope_a).await.unwrap(), Some(0));
+
+    // Shard 0 moves to b: a's batch read before the move is refused.
+    assert!(cluster.write_shard_map("b", b.epoch, 2, vec![change(0, "b")], false).await.unwrap());
+    let step = wabiz_domain::ports::Transition {
+        id: "m1".into(),
+        from_status: "accepted".into(),
+        status: "sent".into(),
+        at: 2,
+        errors: None,
+        next_event_at: None,
+        reply: None,
+        conversation: None,
+        callbacks: Vec::new(),
+    };
+    assert!(!cluster.apply_transitions_in(&scope_a, vec![step.clone()]).await.unwrap());
+    assert_eq!(store.get_message("m1").await.unwrap().unwrap().status, "accepted");
+    let map = cluster.shard_map().await.unwrap();
+    let scope_b = ShardScope {
+        node_id: "b".into(),
+        count: 2,
+        owned: map.iter().filter(|o| o.node_id.as_deref() == Some("b")).map(|o| (o.shard, o.epoch)).collect(),
+    };
+    assert!(cluster.apply_transitions_in(&scope_b, vec![step]).await.unwrap());
+    assert_eq!(store.get_message("m1").await.unwrap().unwrap().status, "sent");
+
+    // Fewer shards: rows at or above the count go; the members see it.
+    assert!(cluster.write_shard_map("b", b.epoch, 1, Vec::new(), true).await.unwrap());
+    assert!(cluster.shard_map().await.unwrap().iter().all(|o| o.shard < 1));
+    assert_eq!(cluster.nodes().await.unwrap().len(), 2);
+    store.close().await;
+    db.cleanup().await;
+}

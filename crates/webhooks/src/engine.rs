@@ -32,6 +32,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, PendingCallback};
 use wabiz_domain::clock::Clock;
+use wabiz_domain::cluster::DeliveryShare;
 use wabiz_domain::ports::Store;
 use wabiz_domain::settings::application::ApplicationSettings;
 
@@ -70,11 +71,14 @@ pub struct EngineConfig {
     pub timeout: Duration,
     /// Most callbacks held in memory.
     pub window: usize,
+    /// In a multiconnect deployment, this node's part of the concurrency
+    /// limit (the limit holds deployment-wide); `None` for a single node.
+    pub share: Option<watch::Receiver<DeliveryShare>>,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { node: "wabiz".into(), allow_http: false, timeout: Duration::from_secs(20), window: 4096 }
+        Self { node: "wabiz".into(), allow_http: false, timeout: Duration::from_secs(20), window: 4096, share: None }
     }
 }
 
@@ -92,7 +96,12 @@ pub struct Engine {
 /// Prepares the queue at start, before anything produces callbacks: a single
 /// node takes back the claims of its previous run (which may have crashed),
 /// and `callback_persist: false` means what was pending is not delivered.
-pub async fn prepare_queue(store: &dyn Store, persist: bool) -> Result<(), String> {
+pub async fn prepare_queue(store: &dyn Store, persist: bool, multiconnect: bool) -> Result<(), String> {
+    if multiconnect {
+        // Other nodes are delivering: their claims and pending callbacks are
+        // theirs. A failed node's claims are freed by the primary master.
+        return Ok(());
+    }
     if !persist {
         let dropped = store.clear_callbacks().await.map_err(|e| e.to_string())?;
         if dropped > 0 {
@@ -219,7 +228,10 @@ impl Engine {
                 st.retry_at.pop_first();
                 maybe_more = true;
             }
-            if maybe_more && st.window.len() <= self.config.window / 2 {
+            let delivering = self.delivering();
+            if !delivering {
+                self.hand_back(&mut st).await;
+            } else if maybe_more && st.window.len() <= self.config.window / 2 {
                 maybe_more = self.refill(&mut st, now).await;
             }
             let settings = Arc::clone(&self.settings.borrow_and_update());
@@ -285,6 +297,38 @@ impl Engine {
         }
     }
 
+    /// Whether this node delivers now (a node of a deployment that owns no
+    /// shard does not).
+    fn delivering(&self) -> bool {
+        self.config.share.as_ref().is_none_or(|rx| rx.borrow().of_limit(usize::MAX) > 0)
+    }
+
+    /// The limit of requests in flight on this node.
+    fn node_limit(&self, settings: &ApplicationSettings) -> usize {
+        let limit = usize::try_from(settings.webhooks.max_concurrent_requests).unwrap_or(1).max(1);
+        match &self.config.share {
+            None => limit,
+            Some(rx) => rx.borrow().of_limit(limit),
+        }
+    }
+
+    /// Gives back the claims of callbacks held but not in flight, so that
+    /// the nodes that deliver take them at once.
+    async fn hand_back(&self, st: &mut State) {
+        let idle: Vec<i64> = st.window.iter().filter(|(_, slot)| !slot.in_flight).map(|(seq, _)| *seq).collect();
+        if idle.is_empty() {
+            return;
+        }
+        match self.store.renew_callback_claims(&self.config.node, idle.clone(), 0).await {
+            Ok(()) => {
+                for seq in idle {
+                    st.window.remove(&seq);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "webhooks: could not hand pending callbacks back"),
+        }
+    }
+
     /// Claims stored callbacks into the window; whether there may be more.
     async fn refill(&self, st: &mut State, now: i64) -> bool {
         let room = self.config.window.saturating_sub(st.window.len());
@@ -328,7 +372,10 @@ impl Engine {
             return;
         }
         st.warned_http = false;
-        let limit = usize::try_from(settings.webhooks.max_concurrent_requests).unwrap_or(1).max(1);
+        let limit = self.node_limit(settings);
+        if limit == 0 {
+            return;
+        }
         let free = limit.saturating_sub(st.requests);
         let batches = plan(&st.window, now, free, limit, st.busy);
         for batch in batches {

@@ -4,7 +4,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
+use wabiz_cluster::Member;
 use wabiz_domain::WaError;
+use wabiz_domain::network::GatewayStatus;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
@@ -24,5 +26,35 @@ pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError>
         return Err(WaError::internal("Communication failure: the database does not answer").into());
     }
     let status = state.network.gateway_status();
-    Ok(reply(StatusCode::OK, &state.meta, json!({ "health": { "gateway_status": status.as_str() } })))
+    let Some(cluster) = &state.cluster else {
+        return Ok(reply(StatusCode::OK, &state.meta, json!({ "health": { "gateway_status": status.as_str() } })));
+    };
+    // Multiconnect: one entry per node, from the cluster table (§2.2). A node
+    // owning a shard (the control shard included) is connected.
+    let unhealthy = std::time::Duration::from_secs(state.settings.current().unhealthy_interval.max(1));
+    let members = cluster.members(unhealthy).await.map_err(WaError::from)?;
+    let mut nodes = serde_json::Map::new();
+    for m in members {
+        let value = if !m.healthy {
+            unreachable(&m)
+        } else {
+            let gateway = match status {
+                GatewayStatus::Unregistered | GatewayStatus::Uninitialized => status.as_str(),
+                _ if m.shards.is_empty() => GatewayStatus::Disconnected.as_str(),
+                _ => status.as_str(),
+            };
+            json!({ "gateway_status": gateway, "role": m.role })
+        };
+        nodes.insert(m.node_id, value);
+    }
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "health": nodes })))
+}
+
+/// The entry of a node that has not sent a heartbeat within
+/// `unhealthy_interval`: its error object, as the Webapp gave for a node it
+/// could not reach.
+pub fn unreachable(m: &Member) -> serde_json::Value {
+    let details =
+        format!("No heartbeat for {} s. Please check if wacore is running: {}", m.silent_ms / 1000, m.node_id);
+    json!({ "errors": [ { "code": 1014, "title": "Internal error", "details": details } ] })
 }

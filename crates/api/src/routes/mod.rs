@@ -6,7 +6,7 @@ mod certificates;
 mod contacts;
 mod docs;
 mod groups;
-mod health;
+pub(crate) mod health;
 mod media;
 mod messages;
 mod public;
@@ -14,7 +14,7 @@ mod services;
 mod settings;
 mod simulator;
 mod stats;
-mod support;
+pub(crate) mod support;
 mod users;
 
 pub use docs::ApiDocument;

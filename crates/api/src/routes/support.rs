@@ -51,6 +51,50 @@ const ENV_WHITELIST: [&str; 24] = [
 const NEVER_EXPIRES: &str = "9999-12-31T00:00:00";
 
 pub async fn support(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let local = document(&state).await?;
+    let body = match &state.cluster {
+        None => local,
+        Some(cluster) => {
+            let unhealthy = std::time::Duration::from_secs(state.settings.current().unhealthy_interval.max(1));
+            let members = cluster.members(unhealthy).await.map_err(WaError::from)?;
+            let mut nodes = serde_json::Map::new();
+            for m in members {
+                let entry = if m.node_id == cluster.node_id() {
+                    Some(local.clone())
+                } else if m.healthy {
+                    serde_json::from_str::<serde_json::Value>(&m.snapshot).ok().and_then(|s| s.get("support").cloned())
+                } else {
+                    None
+                };
+                let value = match entry {
+                    Some(mut doc) => {
+                        doc["multi_connect"] = json!(true);
+                        doc["role"] = json!(m.role);
+                        doc["shards"] = json!(m.shards.iter().map(|k| [k, k]).collect::<Vec<_>>());
+                        doc["socket_conn"] = json!(if m.shards.is_empty() { "DN" } else { "UP" });
+                        doc
+                    }
+                    None => crate::routes::health::unreachable(&m),
+                };
+                nodes.insert(m.node_id, value);
+            }
+            serde_json::Value::Object(nodes)
+        }
+    };
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "support": body })))
+}
+
+/// What this node publishes about itself at each heartbeat, for the other
+/// nodes' `GET /v1/support` (multiconnect).
+pub async fn snapshot(state: &AppState) -> String {
+    match document(state).await {
+        Ok(doc) => json!({ "support": doc }).to_string(),
+        Err(_) => "{}".to_owned(),
+    }
+}
+
+/// This node's support document.
+async fn document(state: &AppState) -> Result<serde_json::Value, WaError> {
     let info = state.store.describe().await.map_err(|e| {
         tracing::error!(error = %e, "support: the database does not answer");
         WaError::internal("Communication failure: the database does not answer")
@@ -84,7 +128,7 @@ pub async fn support(State(state): State<AppState>) -> Result<Response, ApiError
         "schema": { "wabiz": info.schema_version },
         "socket_conn": socket_conn(state.network.gateway_status()),
     });
-    Ok(reply(StatusCode::OK, &state.meta, json!({ "support": support })))
+    Ok(support)
 }
 
 /// `NAME=value` for the whitelisted variables that are set, sorted.

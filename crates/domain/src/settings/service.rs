@@ -200,6 +200,32 @@ impl SettingsService {
         stored.restart_required_differences(&self.effective_for(&stored))
     }
 
+    /// Reads the stored settings again: another node of the deployment
+    /// changed them (multiconnect). Restart-required fields keep the values
+    /// this node started with, as for a change made here.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let application: ApplicationSettings = match self.store.get_setting(doc::APPLICATION).await? {
+            Some(text) => serde_json::from_str(&text).map_err(|e| corrupt(doc::APPLICATION, e))?,
+            None => ApplicationSettings::default(),
+        };
+        let ca: Option<String> = match self.store.get_setting(doc::WEBHOOK_CA).await? {
+            Some(text) => serde_json::from_str(&text).map_err(|e| corrupt(doc::WEBHOOK_CA, e))?,
+            None => None,
+        };
+        {
+            let mut stored = self.stored.lock().await;
+            let previous = std::mem::replace(&mut *stored, application);
+            self.publish(&previous, &stored);
+        }
+        let ca: Option<Arc<str>> = ca.map(Arc::from);
+        self.webhook_ca.send_if_modified(|cur| {
+            let changed = *cur != ca;
+            *cur = ca;
+            changed
+        });
+        Ok(())
+    }
+
     // ------------------------------------------------ application settings
 
     /// `GET /v1/settings/application`: the stored values.

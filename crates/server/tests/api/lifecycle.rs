@@ -85,7 +85,7 @@ pub(crate) struct Server {
     pub(crate) child: Child,
     pub(crate) addr: String,
     /// Every log line the process wrote to stdout so far.
-    log: Arc<Mutex<Vec<String>>>,
+    pub(crate) log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod certificates;
 mod clients;
+mod cluster;
 mod contacts;
 mod crash;
 mod errors;

@@ -54,7 +54,7 @@ fn cert(vname: &str) -> String {
 }
 
 /// The certificate most tests use.
-fn acme() -> String {
+pub(crate) fn acme() -> String {
     cert("Acme Shop")
 }
 

@@ -1,6 +1,7 @@
 //! The PostgreSQL engine, for several nodes on one database.
 
 mod callbacks;
+mod cluster;
 mod gc;
 mod groups;
 
@@ -27,6 +28,8 @@ const MIGRATION_LOCK: i64 = 0x0077_6162_697a;
 
 pub struct PgStore {
     pool: Pool,
+    /// For the notification listener's own connection.
+    config: tokio_postgres::Config,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -46,9 +49,9 @@ impl PgStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let pg: tokio_postgres::Config =
             url.parse().map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
-        let mgr = Manager::from_config(pg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let mgr = Manager::from_config(pg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(unavailable)?;
-        let store = Self { pool };
+        let store = Self { pool, config: pg };
         store.migrate().await?;
         Ok(store)
     }
@@ -118,6 +121,8 @@ impl MetaStore for PgStore {
         )
         .await
         .map_err(db_err)?;
+        // Other nodes of a deployment reload what they keep of it.
+        c.execute(cluster::NOTIFY_CONFIG, &[]).await.map_err(db_err)?;
         Ok(())
     }
 
@@ -262,6 +267,8 @@ impl SettingsStore for PgStore {
             };
             n.map_err(db_err)?;
         }
+        // Delivered to the other nodes at commit: they reload the settings.
+        tx.execute(cluster::NOTIFY_CONFIG, &[]).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)
     }
 }
@@ -311,8 +318,8 @@ impl MediaStore for PgStore {
 
 async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &MessageRecord) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, route)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         &[
             &m.id,
             &m.direction,
@@ -328,6 +335,7 @@ async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &Messa
             &m.category,
             &m.conversation,
             &m.expires_at,
+            &i64::from(wabiz_domain::cluster::route_hash(&m.peer)),
         ],
     )
     .await
@@ -392,20 +400,7 @@ impl MessageStore for PgStore {
             )
             .await
             .map_err(db_err)?;
-        Ok(rows
-            .iter()
-            .map(|r| DueMessage {
-                id: r.get(0),
-                peer: r.get(1),
-                status: r.get(2),
-                failure: r.get(3),
-                kind: r.get(4),
-                content: r.get(5),
-                category: r.get(6),
-                conversation: r.get(7),
-                expires_at: r.get(8),
-            })
-            .collect())
+        Ok(rows.iter().map(due_from_row).collect())
     }
 
     async fn next_message_event(&self) -> StoreResult<Option<i64>> {
@@ -420,32 +415,7 @@ impl MessageStore for PgStore {
     async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
-        for t in &transitions {
-            let changed = tx
-                .execute(
-                    "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4, conversation = COALESCE($6, conversation)
-                     WHERE id = $1 AND status = $5",
-                    &[&t.id, &t.status, &t.at, &t.next_event_at, &t.from_status, &t.conversation],
-                )
-                .await
-                .map_err(db_err)?;
-            if changed == 0 {
-                continue;
-            }
-            if let Some(m) = &t.reply {
-                insert_message_row(&tx, m).await?;
-            }
-            for cb in &t.callbacks {
-                insert_callback_row(&tx, cb).await?;
-            }
-            tx.execute(
-                "INSERT INTO message_statuses (message_id, status, at, errors) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (message_id, status) DO NOTHING",
-                &[&t.id, &t.status, &t.at, &t.errors],
-            )
-            .await
-            .map_err(db_err)?;
-        }
+        apply_transitions_in_tx(&tx, &transitions).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -609,5 +579,59 @@ impl Store for PgStore {
 
     async fn close(&self) {
         self.pool.close();
+    }
+
+    fn cluster(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn wabiz_domain::cluster::ClusterStore>> {
+        Some(self)
+    }
+}
+
+/// The steps of `apply_transitions`, inside the caller's transaction.
+pub(crate) async fn apply_transitions_in_tx(
+    tx: &deadpool_postgres::Transaction<'_>,
+    transitions: &[Transition],
+) -> StoreResult<()> {
+    for t in transitions {
+        let changed = tx
+                .execute(
+                    "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4, conversation = COALESCE($6, conversation)
+                     WHERE id = $1 AND status = $5",
+                    &[&t.id, &t.status, &t.at, &t.next_event_at, &t.from_status, &t.conversation],
+                )
+                .await
+                .map_err(db_err)?;
+        if changed == 0 {
+            continue;
+        }
+        if let Some(m) = &t.reply {
+            insert_message_row(tx, m).await?;
+        }
+        for cb in &t.callbacks {
+            insert_callback_row(tx, cb).await?;
+        }
+        tx.execute(
+            "INSERT INTO message_statuses (message_id, status, at, errors) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (message_id, status) DO NOTHING",
+            &[&t.id, &t.status, &t.at, &t.errors],
+        )
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// A due message from `SELECT id, peer, status, failure, type, content,
+/// category, conversation, expires_at`.
+pub(crate) fn due_from_row(r: &tokio_postgres::Row) -> DueMessage {
+    DueMessage {
+        id: r.get(0),
+        peer: r.get(1),
+        status: r.get(2),
+        failure: r.get(3),
+        kind: r.get(4),
+        content: r.get(5),
+        category: r.get(6),
+        conversation: r.get(7),
+        expires_at: r.get(8),
     }
 }

@@ -1,0 +1,309 @@
+//! Multiconnect on the real binary (`multiconnect.md` §10): three `wabiz
+//! serve --multiconnect` processes on one PostgreSQL schema form one
+//! deployment. Killing a shard owner with SIGKILL moves its shard within
+//! `unhealthy_interval` plus one heartbeat, and no accepted message or
+//! receipt is lost; killing the primary master makes another node primary.
+
+use std::collections::{HashMap, HashSet};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{json, pg_schema, plain_client};
+use crate::lifecycle::{Server, spawn_logged};
+use crate::receiver::Receiver;
+
+const HEARTBEAT_S: u64 = 1;
+const UNHEALTHY_S: u64 = 3;
+
+struct Node {
+    server: Server,
+    id: String,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+fn start_node(db: &str) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--allow-http-webhooks"])
+        .args(["--simulator-open-window", "--multiconnect", "--role", "all", "--database", db])
+        .args([
+            "--simulator-sent-delay-ms",
+            "0",
+            "--simulator-delivered-delay-ms",
+            "0",
+            "--simulator-read-delay-ms",
+            "0",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path());
+    let server = spawn_logged(cmd);
+    // The line is kept just after the address is reported.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let id = loop {
+        let found = server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["message"] == "wabiz is listening")
+            .and_then(|v| v["node"].as_str().map(str::to_owned));
+        match found {
+            Some(id) => break id,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            None => panic!("no node id in the 'listening' line"),
+        }
+    };
+    let base = format!("http://{}", server.addr);
+    Node { server, id, base, _dir: dir }
+}
+
+struct Api {
+    client: reqwest::Client,
+    token: String,
+}
+
+impl Api {
+    async fn call(&self, node: &Node, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut rb = self.client.request(method, format!("{}{path}", node.base)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let (s, b) = json(rb.send().await.unwrap()).await;
+        (s.as_u16(), b)
+    }
+
+    async fn send(&self, node: &Node, to: &str) -> String {
+        let body = json!({"to": to, "text": {"body": "cluster test"}});
+        let (s, b) = self.call(node, reqwest::Method::POST, "/v1/messages", Some(body)).await;
+        assert_eq!(s, 201, "send through {}: {b}", node.id);
+        b["messages"][0]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `node id → (role, shards)` from `GET /v1/support`, for healthy nodes;
+    /// failed nodes map to `("failed", [])`.
+    async fn layout(&self, via: &Node) -> HashMap<String, (String, Vec<i64>)> {
+        let (s, b) = self.call(via, reqwest::Method::GET, "/v1/support", None).await;
+        assert_eq!(s, 200, "{b}");
+        b["support"]
+            .as_object()
+            .expect("one entry per node")
+            .iter()
+            .map(|(id, doc)| {
+                if doc.get("errors").is_some() {
+                    return (id.clone(), ("failed".to_owned(), Vec::new()));
+                }
+                let shards = doc["shards"].as_array().unwrap().iter().map(|p| p[0].as_i64().unwrap()).collect();
+                (id.clone(), (doc["role"].as_str().unwrap().to_owned(), shards))
+            })
+            .collect()
+    }
+
+    async fn health(&self, via: &Node) -> Value {
+        let (s, b) = self.call(via, reqwest::Method::GET, "/v1/health", None).await;
+        assert_eq!(s, 200, "{b}");
+        b["health"].clone()
+    }
+}
+
+/// Logs in (first login sets the password), sets fast heartbeats, the
+/// webhook receiver and `shards` shards.
+async fn set_up(nodes: &[&Node], receiver: &Receiver, shards: u32) -> Api {
+    let client = plain_client();
+    let r = client
+        .post(format!("{}/v1/users/login", nodes[0].base))
+        .basic_auth("admin", Some("secret"))
+        .json(&json!({"new_password": "Passw0rd!"}))
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = json(r).await;
+    assert_eq!(s, 200, "{b}");
+    let api = Api { client, token: b["users"][0]["token"].as_str().unwrap().to_owned() };
+    let settings = json!({
+        "heartbeat_interval": HEARTBEAT_S,
+        "unhealthy_interval": UNHEALTHY_S,
+        "webhooks": {"url": receiver.url()},
+    });
+    let (s, b) = api.call(nodes[1], reqwest::Method::PATCH, "/v1/settings/application", Some(settings)).await;
+    assert_eq!(s, 200, "{b}");
+    let body = json!({"cc": "1", "phone_number": "6315550100", "shards": shards, "cert": crate::registration::acme()});
+    let (s, b) = api.call(nodes[2], reqwest::Method::POST, "/v1/account/shards", Some(body)).await;
+    assert_eq!(s, 201, "{b}");
+    api
+}
+
+/// Waits until `done` holds for the layout seen through `via`.
+async fn wait_layout(
+    api: &Api,
+    via: &Node,
+    within: Duration,
+    what: &str,
+    done: impl Fn(&HashMap<String, (String, Vec<i64>)>) -> bool,
+) -> HashMap<String, (String, Vec<i64>)> {
+    let deadline = Instant::now() + within;
+    loop {
+        let layout = api.layout(via).await;
+        if done(&layout) {
+            return layout;
+        }
+        assert!(Instant::now() < deadline, "{what} within {within:?}; the deployment is {layout:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Each of `shards` message shards owned by one node, the control shard by
+/// the primary master, on `n` healthy nodes.
+fn settled(layout: &HashMap<String, (String, Vec<i64>)>, n: usize, shards: i64) -> bool {
+    let healthy = layout.values().filter(|(role, _)| role != "failed").count();
+    let owned: Vec<i64> = layout.values().flat_map(|(_, s)| s.iter().copied()).collect();
+    let primary = layout.values().filter(|(role, _)| role == "primary_master").collect::<Vec<_>>();
+    // The primary master owns the control shard; with one shard (HA) the
+    // owner of shard 0 does. With spares around, the master owns no message shard.
+    let control_ok = if shards == 1 {
+        layout.values().any(|(_, s)| s.contains(&0) && s.contains(&-1)) && primary.iter().all(|p| p.1.is_empty())
+    } else {
+        primary.iter().all(|p| p.1.contains(&-1) && (n <= shards as usize || p.1 == [-1]))
+    };
+    healthy == n
+        && primary.len() == 1
+        && control_ok
+        && (0..shards).all(|k| owned.iter().filter(|s| **s == k).count() == 1)
+}
+
+/// Waits until every message has had `sent`, `delivered` and `read` acknowledged.
+async fn wait_all_read(receiver: &Receiver, ids: &HashSet<String>, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let pairs = receiver.acked_status_pairs();
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| ["sent", "delivered", "read"].iter().any(|s| !pairs.iter().any(|(i, st)| i == *id && st == s)))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} messages miss a receipt after {within:?}, e.g. {:?}",
+            missing.len(),
+            ids.len(),
+            &missing[..missing.len().min(3)]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn recipient(i: usize) -> String {
+    format!("4915{:08}", 1000 + i)
+}
+
+#[tokio::test]
+async fn a_killed_shard_owner_fails_over_and_nothing_is_lost() {
+    let Some(schema) = pg_schema("cluster_failover").await else { return };
+    let receiver = Receiver::start().await;
+    let mut nodes = vec![start_node(&schema.url), start_node(&schema.url), start_node(&schema.url)];
+    let api = set_up(&nodes.iter().collect::<Vec<_>>(), &receiver, 2).await;
+
+    let layout =
+        wait_layout(&api, &nodes[0], Duration::from_secs(30), "2 shards on 3 nodes", |l| settled(l, 3, 2)).await;
+    // The multiconnect health shape: every node, its role; the primary master
+    // and the two shard owners connected.
+    let health = api.health(&nodes[1]).await;
+    assert_eq!(health.as_object().unwrap().len(), 3, "{health}");
+    for node in &nodes {
+        assert_eq!(health[&node.id]["gateway_status"], "connected", "{health}");
+        assert_eq!(health[&node.id]["role"], layout[&node.id].0.as_str(), "{health}");
+    }
+
+    // Sends through every node, to recipients of both shards.
+    let mut ids = HashSet::new();
+    for (n, node) in nodes.iter().enumerate() {
+        for i in 0..30 {
+            ids.insert(api.send(node, &recipient(n * 100 + i)).await);
+        }
+    }
+
+    // SIGKILL the owner of a message shard that is not the primary master.
+    let victim = nodes.iter().position(|n| layout[&n.id].0 != "primary_master").unwrap();
+    let victim_shard = *layout[&nodes[victim].id].1.first().unwrap();
+    let victim_id = nodes[victim].id.clone();
+    let mut dead = nodes.remove(victim);
+    dead.server.child.kill().unwrap();
+    dead.server.child.wait().unwrap();
+    let killed = Instant::now();
+
+    let limit = Duration::from_secs(UNHEALTHY_S + HEARTBEAT_S);
+    let layout = wait_layout(&api, &nodes[0], limit + Duration::from_secs(10), "the shard moved", |l| {
+        l.get(&victim_id).is_some_and(|(role, _)| role == "failed")
+            && l.iter().any(|(id, (_, s))| *id != victim_id && s.contains(&victim_shard))
+    })
+    .await;
+    let took = killed.elapsed();
+    eprintln!("failover of shard {victim_shard} took {took:?} (limit {limit:?})");
+    // A second of slack for this machine's scheduling and the test's polling.
+    assert!(took <= limit + Duration::from_secs(1), "failover took {took:?}, more than {limit:?}");
+    assert!(settled(&layout, 2, 2), "{layout:?}");
+    let health = api.health(&nodes[0]).await;
+    assert_eq!(health[&victim_id]["errors"][0]["code"], 1014, "{health}");
+    assert!(health[&victim_id]["errors"][0]["details"].as_str().unwrap().contains("wacore"), "{health}");
+
+    // The survivors take new sends for every shard.
+    for (n, node) in nodes.iter().enumerate() {
+        for i in 0..30 {
+            ids.insert(api.send(node, &recipient(1000 + n * 100 + i)).await);
+        }
+    }
+    // Every accepted message, before and after the kill, reaches `read`,
+    // and the receiver hears every receipt.
+    wait_all_read(&receiver, &ids, Duration::from_secs(60)).await;
+    drop(nodes);
+    schema.drop_schema().await;
+}
+
+#[tokio::test]
+async fn a_killed_primary_master_is_replaced_by_a_secondary() {
+    let Some(schema) = pg_schema("cluster_master").await else { return };
+    let receiver = Receiver::start().await;
+    let mut nodes = vec![start_node(&schema.url), start_node(&schema.url), start_node(&schema.url)];
+    let api = set_up(&nodes.iter().collect::<Vec<_>>(), &receiver, 1).await;
+    let layout = wait_layout(&api, &nodes[0], Duration::from_secs(30), "HA on 3 nodes", |l| settled(l, 3, 1)).await;
+
+    let primary = nodes.iter().position(|n| layout[&n.id].0 == "primary_master").unwrap();
+    let old_id = nodes[primary].id.clone();
+    let mut dead = nodes.remove(primary);
+    dead.server.child.kill().unwrap();
+    dead.server.child.wait().unwrap();
+    let killed = Instant::now();
+
+    // The lease expires after max(3 × heartbeat, 15 s); a secondary takes it
+    // at its next heartbeat.
+    let limit = Duration::from_secs((3 * HEARTBEAT_S).max(15) + HEARTBEAT_S);
+    wait_layout(&api, &nodes[0], limit + Duration::from_secs(10), "a new primary master", |l| {
+        l.iter().any(|(id, (role, _))| *id != old_id && role == "primary_master")
+    })
+    .await;
+    let took = killed.elapsed();
+    eprintln!("master failover took {took:?} (limit {limit:?})");
+    assert!(took <= limit + Duration::from_secs(1), "master failover took {took:?}, more than {limit:?}");
+    let layout = wait_layout(&api, &nodes[0], Duration::from_secs(10), "HA on 2 nodes", |l| settled(l, 2, 1)).await;
+    let health = api.health(&nodes[1]).await;
+    for node in &nodes {
+        assert_eq!(health[&node.id]["role"], layout[&node.id].0.as_str(), "{health}");
+    }
+
+    // Messages still go out and their receipts come back.
+    let mut ids = HashSet::new();
+    for (n, node) in nodes.iter().enumerate() {
+        for i in 0..10 {
+            ids.insert(api.send(node, &recipient(n * 100 + i)).await);
+        }
+    }
+    wait_all_read(&receiver, &ids, Duration::from_secs(60)).await;
+    drop(nodes);
+    schema.drop_schema().await;
+}
