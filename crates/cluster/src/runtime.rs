@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
-use wabiz_domain::cluster::{ClusterStore, DeliveryShare, Lease, NodeRole, Notice, ShardOwner, ShardScope};
+use wabiz_domain::cluster::{ClusterStore, DeliveryShare, Lease, NodeRole, NodeRow, Notice, ShardOwner, ShardScope};
 use wabiz_domain::ports::StoreResult;
 use wabiz_domain::settings::application::ApplicationSettings;
 
@@ -213,6 +213,8 @@ impl Cluster {
                 self.store.register_node(&self.node_id, self.role, &published).await?;
             }
         }
+        // Read once per heartbeat, for the master's plan and for the shares.
+        let nodes = self.store.nodes().await?;
         if self.role.can_master() {
             let lease = self.store.acquire_lease(&self.node_id, ms(lease_ttl(heartbeat))).await?;
             let primary = lease.holder == self.node_id && lease.live;
@@ -225,19 +227,19 @@ impl Cluster {
             }
             self.primary.store(primary, Ordering::Relaxed);
             if primary {
-                self.manage(&lease, unhealthy).await?;
+                self.manage(&lease, &nodes, unhealthy).await?;
             }
         }
         let map = self.store.shard_map().await?;
-        self.publish(&map, unhealthy).await
+        self.publish(&map, &nodes, unhealthy);
+        Ok(())
     }
 
     /// The primary master's duties: the shard map and forgetting old nodes.
-    async fn manage(&self, lease: &Lease, unhealthy: Duration) -> StoreResult<()> {
+    async fn manage(&self, lease: &Lease, nodes: &[NodeRow], unhealthy: Duration) -> StoreResult<()> {
         let count = self.store.shard_count().await?;
         let map = self.store.shard_map().await?;
-        let nodes = self.store.nodes().await?;
-        let p = plan(count, &map, &nodes, &self.node_id, ms(unhealthy));
+        let p = plan(count, &map, nodes, &self.node_id, ms(unhealthy));
         if !p.is_empty() {
             for ch in &p.changes {
                 tracing::info!(shard = ch.shard, owner = ?ch.node_id, "cluster: shard owner changes");
@@ -267,7 +269,7 @@ impl Cluster {
     }
 
     /// Publishes what this node owns, and its part of the webhook limit.
-    async fn publish(&self, map: &[ShardOwner], unhealthy: Duration) -> StoreResult<()> {
+    fn publish(&self, map: &[ShardOwner], nodes: &[NodeRow], unhealthy: Duration) {
         let count = u32::try_from(map.iter().filter(|o| o.shard >= 0).count()).unwrap_or(1).max(1);
         let mut owned: Vec<(i32, i64)> = map
             .iter()
@@ -286,7 +288,6 @@ impl Cluster {
             true
         });
         // The delivering nodes: healthy owners of any shard, in id order.
-        let nodes = self.store.nodes().await?;
         let mut delivering: Vec<&str> = map
             .iter()
             .filter_map(|o| o.node_id.as_deref())
@@ -303,7 +304,6 @@ impl Cluster {
             *cur = share;
             changed
         });
-        Ok(())
     }
 
     /// Follows the other nodes' notices: a configuration change reloads what

@@ -847,13 +847,14 @@ async fn postgres_cluster_lease_and_shard_fencing() {
     m.status = "accepted".into();
     m.next_event_at = Some(0);
     store.insert_message(&m, &[]).await.unwrap();
-    let map = cluster.shard_map().await.unwrap();
-    let scope_of = |node: &str| ShardScope {
+    // What a node owns, as it reads the map now.
+    let scope_of = |map: &[wabiz_domain::cluster::ShardOwner], node: &str| ShardScope {
         node_id: node.into(),
         count: 2,
         owned: map.iter().filter(|o| o.node_id.as_deref() == Some(node)).map(|o| (o.shard, o.epoch)).collect(),
     };
-    let (scope_a, scope_b) = (scope_of("a"), scope_of("b"));
+    let map = cluster.shard_map().await.unwrap();
+    let (scope_a, scope_b) = (scope_of(&map, "a"), scope_of(&map, "b"));
     assert_eq!(cluster.due_messages_in(&scope_a, 10, 10).await.unwrap().len(), 1);
     assert!(cluster.due_messages_in(&scope_b, 10, 10).await.unwrap().is_empty());
     assert_eq!(cluster.next_message_event_in(&scope_a).await.unwrap(), Some(0));
@@ -873,12 +874,7 @@ async fn postgres_cluster_lease_and_shard_fencing() {
     };
     assert!(!cluster.apply_transitions_in(&scope_a, vec![step.clone()]).await.unwrap());
     assert_eq!(store.get_message("m1").await.unwrap().unwrap().status, "accepted");
-    let map = cluster.shard_map().await.unwrap();
-    let scope_b = ShardScope {
-        node_id: "b".into(),
-        count: 2,
-        owned: map.iter().filter(|o| o.node_id.as_deref() == Some("b")).map(|o| (o.shard, o.epoch)).collect(),
-    };
+    let scope_b = scope_of(&cluster.shard_map().await.unwrap(), "b");
     assert!(cluster.apply_transitions_in(&scope_b, vec![step]).await.unwrap());
     assert_eq!(store.get_message("m1").await.unwrap().unwrap().status, "sent");
 
