@@ -16,12 +16,13 @@ mod metrics;
 mod middleware;
 mod openapi;
 mod routes;
+mod snapshot;
 mod state;
 
 pub use envelope::Meta;
 pub use error::ApiError;
 pub use metrics::WebMetrics;
-pub use routes::support::snapshot as support_snapshot;
+pub use snapshot::node_snapshot;
 pub use state::{AppState, InFlight, Limits, PublicLinks, SupportInfo};
 
 use axum::Router;

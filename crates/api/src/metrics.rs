@@ -3,6 +3,7 @@
 //! (`{"<name>": {"type", "help", "data": [samples]}}`) or as Prometheus text
 //! (`?format=prometheus`), and the web server's own counters.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,10 +12,12 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// A metric's type, as both formats name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     Gauge,
     Counter,
@@ -33,7 +36,7 @@ impl Kind {
 
 /// A histogram sample: cumulative counts per upper bound (`le`, the last
 /// `+Inf`), the count and the sum.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
     pub buckets: Vec<(String, u64)>,
     pub count: u64,
@@ -41,7 +44,7 @@ pub struct Histogram {
 }
 
 /// One sample: labels in order, and a value or a histogram.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     pub labels: Vec<(String, String)>,
     pub value: f64,
@@ -54,22 +57,54 @@ impl Sample {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A metric and its samples. It also travels between the nodes of a
+/// deployment (serde, labels kept in order), which is why the name and help
+/// may be owned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     pub kind: Kind,
-    pub help: &'static str,
+    pub help: Cow<'static, str>,
     pub samples: Vec<Sample>,
 }
 
 impl Metric {
     pub fn new(name: &'static str, kind: Kind, help: &'static str, samples: Vec<Sample>) -> Self {
-        Self { name, kind, help, samples }
+        Self { name: Cow::Borrowed(name), kind, help: Cow::Borrowed(help), samples }
     }
 }
 
 fn number(v: f64) -> Value {
     if v.fract() == 0.0 && v.abs() < 9.0e15 { json!(v as i64) } else { json!(v) }
+}
+
+/// Multiconnect: `{"<node>": {metrics}}`.
+pub fn to_json_by_node(nodes: &[(String, Vec<Metric>)]) -> Value {
+    Value::Object(nodes.iter().map(|(node, metrics)| (node.clone(), to_json(metrics))).collect())
+}
+
+/// Multiconnect Prometheus text: each metric's samples from every node under
+/// one HELP/TYPE header (the first node's), the `node` label first.
+pub fn to_prometheus_by_node(nodes: &[(String, Vec<Metric>)]) -> String {
+    let mut merged: Vec<Metric> = Vec::new();
+    for (node, metrics) in nodes {
+        for m in metrics.iter().filter(|m| !m.samples.is_empty()) {
+            let i = match merged.iter().position(|x| x.name == m.name) {
+                Some(i) => i,
+                None => {
+                    merged.push(Metric { samples: Vec::new(), ..m.clone() });
+                    merged.len() - 1
+                }
+            };
+            merged[i].samples.extend(m.samples.iter().map(|s| {
+                let mut labels = Vec::with_capacity(s.labels.len() + 1);
+                labels.push(("node".to_owned(), node.clone()));
+                labels.extend(s.labels.iter().cloned());
+                Sample { labels, ..s.clone() }
+            }));
+        }
+    }
+    to_prometheus(&merged)
 }
 
 /// The JSON object of metrics (the caller wraps it: `metrics`, `stats.app`, …).
@@ -99,7 +134,7 @@ pub fn to_json(metrics: &[Metric]) -> Value {
                 Value::Object(o)
             })
             .collect();
-        out.insert(m.name.into(), json!({ "type": m.kind.as_str(), "help": m.help, "data": data }));
+        out.insert(m.name.to_string(), json!({ "type": m.kind.as_str(), "help": m.help, "data": data }));
     }
     Value::Object(out)
 }
@@ -264,6 +299,34 @@ mod tests {
         assert!(!p.contains("empty"));
         assert!(p.contains("lat_bucket{le=\"10\"} 1\nlat_bucket{le=\"+Inf\"} 3\nlat_sum 42\nlat_count 3\n"), "{p}");
         assert!(p.contains("quoted{m=\"a\\\"b\"} 1.5\n"), "{p}");
+    }
+
+    #[test]
+    fn nodes_merge_under_one_header_with_the_node_label_first() {
+        let a = vec![
+            Metric::new("queue", Kind::Gauge, "Queue", vec![Sample::new(&[], 12.0)]),
+            Metric::new("req", Kind::Counter, "Requests", vec![Sample::new(&[("result", "ok"), ("type", "x")], 3.0)]),
+        ];
+        let b = vec![
+            Metric::new("queue", Kind::Gauge, "Other help", vec![Sample::new(&[], 0.0)]),
+            Metric::new("only_b", Kind::Counter, "B", vec![Sample::new(&[("z", "1"), ("a", "2")], 1.0)]),
+        ];
+        // The way a node's metrics reach the others: serde, labels in order.
+        let b: Vec<Metric> = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
+        let nodes = vec![("w1:aa".to_owned(), a), ("w2:bb".to_owned(), b)];
+        let p = to_prometheus_by_node(&nodes);
+        assert!(
+            p.starts_with(
+                "# HELP queue Queue\n# TYPE queue gauge\nqueue{node=\"w1:aa\"} 12\nqueue{node=\"w2:bb\"} 0\n"
+            ),
+            "{p}"
+        );
+        assert_eq!(p.matches("# HELP queue").count(), 1, "{p}");
+        assert!(p.contains("req{node=\"w1:aa\",result=\"ok\",type=\"x\"} 3\n"), "{p}");
+        assert!(p.contains("only_b{node=\"w2:bb\",z=\"1\",a=\"2\"} 1\n"), "{p}");
+        let j = to_json_by_node(&nodes);
+        assert_eq!(j["w1:aa"]["queue"]["data"][0]["value"], 12, "{j}");
+        assert_eq!(j["w2:bb"]["only_b"]["help"], "B", "{j}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! while `garbagecollector_enable` asks for it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -27,6 +27,11 @@ const BUDGET: Duration = Duration::from_secs(30 * 60);
 /// How long `DELETE /v1/messages` deletes before it answers; what is left is
 /// deleted in the background (`services.md` §3a, Recommended).
 const BULK_DELETE_BUDGET: Duration = Duration::from_secs(30);
+
+/// Whether this node should run the automatic passes now. In a
+/// multiconnect deployment only the primary master does (`multiconnect.md`
+/// §3.3), so that the nodes do not scan the same tables at once.
+pub type DutyGate = Arc<dyn Fn() -> bool + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GcKind {
@@ -52,6 +57,8 @@ pub struct GcService {
     message_retention_secs: i64,
     running_messages: AtomicBool,
     running_media: AtomicBool,
+    /// Automatic passes this node has run (`/v1/stats/app/internal`).
+    automatic_rounds: AtomicU64,
 }
 
 /// Clears a running flag however the pass ends.
@@ -79,6 +86,7 @@ impl GcService {
             message_retention_secs: i64::from(message_retention_days) * 24 * 3600,
             running_messages: AtomicBool::new(false),
             running_media: AtomicBool::new(false),
+            automatic_rounds: AtomicU64::new(0),
         }
     }
 
@@ -87,6 +95,11 @@ impl GcService {
             GcKind::Messages => &self.running_messages,
             GcKind::Media => &self.running_media,
         }
+    }
+
+    /// Rounds of automatic collection this node has run.
+    pub fn automatic_rounds(&self) -> u64 {
+        self.automatic_rounds.load(Ordering::Relaxed)
     }
 
     /// Starts a pass in the background unless one of this kind is running
@@ -210,11 +223,13 @@ impl GcService {
     }
 
     /// The automatic collectors: every `every`, a pass of each kind that
-    /// `garbagecollector_enable` turns on (no webhook: nobody asked).
+    /// `garbagecollector_enable` turns on (no webhook: nobody asked), on
+    /// the rounds `gate` (if any) lets through.
     pub async fn run_automatic(
         self: Arc<Self>,
         settings: watch::Receiver<Arc<ApplicationSettings>>,
         every: Duration,
+        gate: Option<DutyGate>,
         shutdown: CancellationToken,
     ) {
         loop {
@@ -222,6 +237,10 @@ impl GcService {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(every) => {}
             }
+            if gate.as_ref().is_some_and(|may| !may()) {
+                continue;
+            }
+            self.automatic_rounds.fetch_add(1, Ordering::Relaxed);
             let enabled = settings.borrow().garbagecollector_enable.clone();
             for (kind, on) in [(GcKind::Messages, enabled.messages), (GcKind::Media, enabled.media)] {
                 if !on || self.flag(kind).swap(true, Ordering::SeqCst) {

@@ -298,7 +298,12 @@ impl App {
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
             tokio::spawn(receipts.run(shutdown.clone())),
-            tokio::spawn(Arc::clone(&gc).run_automatic(settings.subscribe(), config.gc_interval, shutdown.clone())),
+            tokio::spawn(Arc::clone(&gc).run_automatic(
+                settings.subscribe(),
+                config.gc_interval,
+                gc_gate(cluster.as_ref()),
+                shutdown.clone(),
+            )),
             tokio::spawn(
                 Engine {
                     store: Arc::clone(&store),
@@ -425,6 +430,12 @@ impl App {
     }
 }
 
+/// In a deployment, only the primary master collects garbage.
+fn gc_gate(cluster: Option<&Arc<Cluster>>) -> Option<wabiz_domain::gc::DutyGate> {
+    let cluster = Arc::clone(cluster?);
+    Some(Arc::new(move || cluster.is_primary()))
+}
+
 /// What a node of a deployment reloads when another node changes the shared
 /// configuration, and what it publishes about itself.
 fn cluster_hooks(settings: Arc<SettingsService>, network: Arc<SimulatedNetwork>, state: AppState) -> Hooks {
@@ -441,7 +452,7 @@ fn cluster_hooks(settings: Arc<SettingsService>, network: Arc<SimulatedNetwork>,
     });
     let snapshot: SnapshotHook = Arc::new(move || {
         let state = state.clone();
-        Box::pin(async move { wabiz_api::support_snapshot(&state).await })
+        Box::pin(async move { wabiz_api::node_snapshot(&state).await })
     });
     Hooks { reload, snapshot }
 }

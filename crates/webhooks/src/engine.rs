@@ -228,13 +228,13 @@ impl Engine {
                 st.retry_at.pop_first();
                 maybe_more = true;
             }
-            let delivering = self.delivering();
-            if !delivering {
-                self.hand_back(&mut st).await;
-            } else if maybe_more && st.window.len() <= self.config.window / 2 {
-                maybe_more = self.refill(&mut st, now).await;
-            }
             let settings = Arc::clone(&self.settings.borrow_and_update());
+            let window = self.window(&settings);
+            if !self.delivering() {
+                self.hand_back(&mut st).await;
+            } else if maybe_more && st.window.len() <= window / 2 {
+                maybe_more = self.refill(&mut st, now, window).await;
+            }
             if let Some(client) = &client {
                 self.dispatch(&mut st, &settings, client, now, &done_tx);
             }
@@ -312,6 +312,16 @@ impl Engine {
         }
     }
 
+    /// How many callbacks this node holds at most: the whole window on its
+    /// own; in a deployment, two rounds of full POSTs of its share, so that
+    /// one node does not claim a burst that the others could help deliver.
+    fn window(&self, settings: &ApplicationSettings) -> usize {
+        match &self.config.share {
+            None => self.config.window,
+            Some(_) => (self.node_limit(settings) * MAX_BATCH * 2).clamp(1, self.config.window),
+        }
+    }
+
     /// Gives back the claims of callbacks held but not in flight, so that
     /// the nodes that deliver take them at once.
     async fn hand_back(&self, st: &mut State) {
@@ -330,8 +340,8 @@ impl Engine {
     }
 
     /// Claims stored callbacks into the window; whether there may be more.
-    async fn refill(&self, st: &mut State, now: i64) -> bool {
-        let room = self.config.window.saturating_sub(st.window.len());
+    async fn refill(&self, st: &mut State, now: i64, window: usize) -> bool {
+        let room = window.saturating_sub(st.window.len());
         if room == 0 {
             return true;
         }

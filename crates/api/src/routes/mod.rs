@@ -13,7 +13,7 @@ mod public;
 mod services;
 mod settings;
 mod simulator;
-mod stats;
+pub(crate) mod stats;
 pub(crate) mod support;
 mod users;
 

@@ -1,6 +1,11 @@
 //! `GET /metrics`, `/v1/stats/app`, `/v1/stats/db` and their `internal`
 //! variants (`health-stats.md` §3–§5): JSON by default, Prometheus text with
 //! `?format=prometheus`.
+//!
+//! In a multiconnect deployment the stats are keyed by node (§4.1): this
+//! node's own figures are read now, the other nodes' as they last published
+//! them with their heartbeat; a silent node is left out. The database stats
+//! sit under the primary master, the other nodes map to `{}`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -15,8 +20,13 @@ use wabiz_domain::WaError;
 use crate::envelope::reply;
 use crate::error::ApiError;
 use crate::extract::FormatQuery;
-use crate::metrics::{Histogram, Kind, Metric, Sample, to_json, to_prometheus};
+use crate::metrics::{Histogram, Kind, Metric, Sample, to_json, to_json_by_node, to_prometheus, to_prometheus_by_node};
 use crate::state::AppState;
+
+/// Where a node publishes its `stats/app` and `stats/app/internal` metrics
+/// in its heartbeat snapshot.
+pub const SNAPSHOT_APP: &str = "stats_app";
+pub const SNAPSHOT_APP_INTERNAL: &str = "stats_app_internal";
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
@@ -27,15 +37,27 @@ pub fn routes() -> ApiRouter {
         .get("/v1/stats/db/internal", db_internal, "Internal database stats")
 }
 
+/// One node's metrics, or every node's (multiconnect).
+enum Figures {
+    Single(Vec<Metric>),
+    ByNode(Vec<(String, Vec<Metric>)>),
+}
+
 /// `{"<key>": {"<sub>": metrics}}` in the envelope, or Prometheus text.
-fn answer(state: &AppState, format: &FormatQuery, path: &[&str], metrics: &[Metric]) -> Result<Response, ApiError> {
+fn answer(state: &AppState, format: &FormatQuery, path: &[&str], figures: Figures) -> Result<Response, ApiError> {
     match format.format.as_deref() {
         Some("prometheus") => {
-            Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], to_prometheus(metrics))
-                .into_response())
+            let text = match &figures {
+                Figures::Single(metrics) => to_prometheus(metrics),
+                Figures::ByNode(nodes) => to_prometheus_by_node(nodes),
+            };
+            Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
         }
         None | Some("json") => {
-            let mut body = to_json(metrics);
+            let mut body = match &figures {
+                Figures::Single(metrics) => to_json(metrics),
+                Figures::ByNode(nodes) => to_json_by_node(nodes),
+            };
             for key in path.iter().rev() {
                 body = json!({ *key: body });
             }
@@ -43,6 +65,44 @@ fn answer(state: &AppState, format: &FormatQuery, path: &[&str], metrics: &[Metr
         }
         Some(other) => Err(WaError::invalid_value("format", other).into()),
     }
+}
+
+/// Multiconnect: this node's `own` metrics and, for every other healthy
+/// node, what it published under `key`; `None` on a single node.
+async fn per_node(state: &AppState, own: Vec<Metric>, key: &str) -> Result<Figures, WaError> {
+    let Some(cluster) = &state.cluster else { return Ok(Figures::Single(own)) };
+    let mut own = Some(own);
+    let mut nodes = Vec::new();
+    for m in cluster.members(unhealthy(state)).await? {
+        if m.node_id == cluster.node_id() {
+            nodes.push((m.node_id, own.take().unwrap_or_default()));
+        } else if m.healthy {
+            let published = serde_json::from_str::<serde_json::Value>(&m.snapshot)
+                .ok()
+                .and_then(|mut v| serde_json::from_value::<Vec<Metric>>(v.get_mut(key)?.take()).ok());
+            if let Some(metrics) = published {
+                nodes.push((m.node_id, metrics));
+            }
+        }
+    }
+    Ok(Figures::ByNode(nodes))
+}
+
+/// Multiconnect: the database figures under the primary master, `{}` for
+/// the other healthy nodes (the database is shared, so this node counts).
+async fn under_primary(state: &AppState, metrics: Vec<Metric>) -> Result<Figures, WaError> {
+    let Some(cluster) = &state.cluster else { return Ok(Figures::Single(metrics)) };
+    let mut metrics = Some(metrics);
+    let mut nodes = Vec::new();
+    for m in cluster.members(unhealthy(state)).await?.into_iter().filter(|m| m.healthy) {
+        let figures = if m.role == "primary_master" { metrics.take().unwrap_or_default() } else { Vec::new() };
+        nodes.push((m.node_id, figures));
+    }
+    Ok(Figures::ByNode(nodes))
+}
+
+fn unhealthy(state: &AppState) -> std::time::Duration {
+    std::time::Duration::from_secs(state.settings.current().unhealthy_interval.max(1))
 }
 
 /// `/metrics`: the web server (the `node` label in every sample).
@@ -91,12 +151,23 @@ async fn web(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Res
         Metric::new("api_requests_duration_ms_sum", Kind::Counter, "Total number of durations of API requests", sum),
         Metric::new("api_requests_duration_ms_count", Kind::Counter, "Total number of API requests", count),
     ];
-    answer(&state, &f, &["metrics"], &metrics)
+    answer(&state, &f, &["metrics"], Figures::Single(metrics))
 }
 
 /// `/v1/stats/app`: the callback queue and deliveries.
 async fn app(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
-    let (depth, _) = state.store.callback_backlog().await.map_err(WaError::from)?;
+    let own = app_metrics(&state).await?;
+    answer(&state, &f, &["stats", "app"], per_node(&state, own, SNAPSHOT_APP).await?)
+}
+
+/// This node's `stats/app` metrics. The callback queue is the database's
+/// backlog on a single node; in a deployment it is what this node holds for
+/// delivery, so that the nodes' figures add up.
+pub async fn app_metrics(state: &AppState) -> Result<Vec<Metric>, WaError> {
+    let depth = match &state.cluster {
+        None => state.store.callback_backlog().await?.0,
+        Some(_) => state.webhooks.held.load(Ordering::Relaxed),
+    };
     let m = &state.webhooks;
     let mut requests = Vec::new();
     let mut durations_sum = Vec::new();
@@ -185,13 +256,25 @@ async fn app(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Res
             vec![Sample::new(&[], m.failed_callbacks.load(Ordering::Relaxed) as f64)],
         ),
     ];
-    answer(&state, &f, &["stats", "app"], &metrics)
+    Ok(metrics)
 }
 
 /// `/v1/stats/app/internal`: the engine's working state.
 async fn app_internal(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
+    let own = app_internal_metrics(&state);
+    answer(&state, &f, &["stats", "app", "internal"], per_node(&state, own, SNAPSHOT_APP_INTERNAL).await?)
+}
+
+/// This node's `stats/app/internal` metrics.
+pub fn app_internal_metrics(state: &AppState) -> Vec<Metric> {
     let m = &state.webhooks;
-    let metrics = vec![
+    vec![
+        Metric::new(
+            "gc_automatic_rounds",
+            Kind::Counter,
+            "Rounds of automatic garbage collection this node ran (only the primary master in a deployment)",
+            vec![Sample::new(&[], state.gc.automatic_rounds() as f64)],
+        ),
         Metric::new(
             "callbacks_held_in_memory",
             Kind::Gauge,
@@ -204,8 +287,7 @@ async fn app_internal(State(state): State<AppState>, Query(f): Query<FormatQuery
             "Webhook requests in flight",
             vec![Sample::new(&[], m.in_flight.load(Ordering::Relaxed) as f64)],
         ),
-    ];
-    answer(&state, &f, &["stats", "app", "internal"], &metrics)
+    ]
 }
 
 /// `/v1/stats/db`: counted now (slow on large databases, as documented).
@@ -243,7 +325,7 @@ async fn db(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Resu
             vec![Sample::new(&[], c.pending_messages as f64)],
         ),
     ];
-    answer(&state, &f, &["stats", "db"], &metrics)
+    answer(&state, &f, &["stats", "db"], under_primary(&state, metrics).await?)
 }
 
 /// `/v1/stats/db/internal`: the storage engine.
@@ -255,5 +337,5 @@ async fn db_internal(State(state): State<AppState>, Query(f): Query<FormatQuery>
         "The storage engine (1 for the one in use)",
         vec![Sample::new(&[("engine", engine)], 1.0)],
     )];
-    answer(&state, &f, &["stats", "db", "internal"], &metrics)
+    answer(&state, &f, &["stats", "db", "internal"], under_primary(&state, metrics).await?)
 }

@@ -62,7 +62,10 @@ pub async fn support(State(state): State<AppState>) -> Result<Response, ApiError
                 let entry = if m.node_id == cluster.node_id() {
                     Some(local.clone())
                 } else if m.healthy {
-                    serde_json::from_str::<serde_json::Value>(&m.snapshot).ok().and_then(|s| s.get("support").cloned())
+                    serde_json::from_str::<serde_json::Value>(&m.snapshot)
+                        .ok()
+                        .and_then(|mut s| s.get_mut(SNAPSHOT_SUPPORT).map(serde_json::Value::take))
+                        .filter(serde_json::Value::is_object)
                 } else {
                     None
                 };
@@ -84,17 +87,11 @@ pub async fn support(State(state): State<AppState>) -> Result<Response, ApiError
     Ok(reply(StatusCode::OK, &state.meta, json!({ "support": body })))
 }
 
-/// What this node publishes about itself at each heartbeat, for the other
-/// nodes' `GET /v1/support` (multiconnect).
-pub async fn snapshot(state: &AppState) -> String {
-    match document(state).await {
-        Ok(doc) => json!({ "support": doc }).to_string(),
-        Err(_) => "{}".to_owned(),
-    }
-}
+/// Where a node publishes its support document in its heartbeat snapshot.
+pub const SNAPSHOT_SUPPORT: &str = "support";
 
 /// This node's support document.
-async fn document(state: &AppState) -> Result<serde_json::Value, WaError> {
+pub async fn document(state: &AppState) -> Result<serde_json::Value, WaError> {
     let info = state.store.describe().await.map_err(|e| {
         tracing::error!(error = %e, "support: the database does not answer");
         WaError::internal("Communication failure: the database does not answer")

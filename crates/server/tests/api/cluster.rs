@@ -3,6 +3,8 @@
 //! deployment. Killing a shard owner with SIGKILL moves its shard within
 //! `unhealthy_interval` plus one heartbeat, and no accepted message or
 //! receipt is lost; killing the primary master makes another node primary.
+//! The nodes share one webhook concurrency limit, and the stats are keyed
+//! by node.
 
 use std::collections::{HashMap, HashSet};
 use std::process::Command;
@@ -12,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{json, pg_schema, plain_client};
 use crate::lifecycle::{Server, spawn_logged};
-use crate::receiver::Receiver;
+use crate::receiver::{Receiver, Reply};
 
 const HEARTBEAT_S: u64 = 1;
 const UNHEALTHY_S: u64 = 3;
@@ -25,6 +27,10 @@ struct Node {
 }
 
 fn start_node(db: &str) -> Node {
+    start_node_with(db, &[])
+}
+
+fn start_node_with(db: &str, extra: &[&str]) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--allow-http-webhooks"])
@@ -37,6 +43,7 @@ fn start_node(db: &str) -> Node {
             "--simulator-read-delay-ms",
             "0",
         ])
+        .args(extra)
         .arg("--data-dir")
         .arg(dir.path());
     let server = spawn_logged(cmd);
@@ -304,6 +311,108 @@ async fn a_killed_primary_master_is_replaced_by_a_secondary() {
         }
     }
     wait_all_read(&receiver, &ids, Duration::from_secs(60)).await;
+    drop(nodes);
+    schema.drop_schema().await;
+}
+
+#[tokio::test]
+async fn the_nodes_share_one_webhook_limit_and_report_stats_by_node() {
+    let Some(schema) = pg_schema("cluster_limits").await else { return };
+    let receiver = Receiver::start().await;
+    // A slow receiver, so that every node has callbacks waiting and would
+    // fill a limit of its own.
+    receiver.answer(Reply::slow(200, Duration::from_millis(150)));
+    let gc_every_second = ["--gc-interval-secs", "1"];
+    let nodes: Vec<Node> = (0..3).map(|_| start_node_with(&schema.url, &gc_every_second)).collect();
+    let api = set_up(&nodes.iter().collect::<Vec<_>>(), &receiver, 2).await;
+    let layout =
+        wait_layout(&api, &nodes[0], Duration::from_secs(30), "2 shards on 3 nodes", |l| settled(l, 3, 2)).await;
+    let primary = nodes.iter().find(|n| layout[&n.id].0 == "primary_master").unwrap().id.clone();
+
+    // 3 × 60 messages to 180 customers, through the three nodes at once:
+    // 540 status callbacks.
+    let through = |n: usize| {
+        let (api, node) = (&api, &nodes[n]);
+        async move {
+            let mut ids = Vec::new();
+            for i in 0..60 {
+                ids.push(api.send(node, &recipient(n * 100 + i)).await);
+            }
+            ids
+        }
+    };
+    let (a, b, c) = tokio::join!(through(0), through(1), through(2));
+    let ids: HashSet<String> = a.into_iter().chain(b).chain(c).collect();
+    wait_all_read(&receiver, &ids, Duration::from_secs(90)).await;
+    // `max_concurrent_requests` (6 by default) holds for the deployment:
+    // three delivering nodes with a limit each would reach 18.
+    let most = receiver.max_concurrent();
+    eprintln!("at most {most} callback requests at once across 3 nodes (limit 6)");
+    assert!(most <= 6, "{most} callback requests at once, more than the deployment's limit of 6");
+    assert!(most > 2, "{most} at once: no more than one node's share, so the nodes did not deliver side by side");
+    // Each callback went out from one node: no status arrived twice.
+    let pairs = receiver.acked_status_pairs();
+    let distinct: HashSet<&(String, String)> = pairs.iter().collect();
+    assert_eq!(distinct.len(), pairs.len(), "some statuses were delivered twice");
+
+    // `stats/app`: one entry per node, each with its own figures.
+    let (s, b) = api.call(&nodes[1], reqwest::Method::GET, "/v1/stats/app", None).await;
+    assert_eq!(s, 200, "{b}");
+    let app = b["stats"]["app"].as_object().expect("keyed by node");
+    assert_eq!(app.len(), 3, "{b}");
+    for node in &nodes {
+        assert_eq!(app[&node.id]["callback_queue_size"]["type"], "gauge", "{b}");
+    }
+    let delivered: i64 = app.values().map(|m| m["callbacks_delivered"]["data"][0]["value"].as_i64().unwrap()).sum();
+    assert!(delivered >= 1, "{b}");
+    // Prometheus: one header per metric, the `node` label first.
+    let text = api
+        .client
+        .get(format!("{}/v1/stats/app?format=prometheus", nodes[2].base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text.matches("# TYPE callback_queue_size gauge").count(), 1, "{text}");
+    for node in &nodes {
+        assert!(text.contains(&format!("callback_queue_size{{node=\"{}\"}}", node.id)), "{text}");
+    }
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(line.contains("{node=\""), "a sample without the node label first: {line}");
+    }
+    // `stats/db`: the figures under the primary master, `{}` for the others.
+    let (s, b) = api.call(&nodes[0], reqwest::Method::GET, "/v1/stats/db", None).await;
+    assert_eq!(s, 200, "{b}");
+    let db = b["stats"]["db"].as_object().expect("keyed by node");
+    assert_eq!(db.len(), 3, "{b}");
+    for (id, figures) in db {
+        if *id == primary {
+            // (The collector, every second here, may have removed read messages.)
+            assert_eq!(figures["db_messages"]["type"], "gauge", "{b}");
+            assert_eq!(figures["db_pending_messages"]["data"][0]["value"], 0, "{b}");
+        } else {
+            assert_eq!(figures, &json!({}), "{b}");
+        }
+    }
+    // Automatic garbage collection runs on the primary master only.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (s, b) = api.call(&nodes[1], reqwest::Method::GET, "/v1/stats/app/internal", None).await;
+        assert_eq!(s, 200, "{b}");
+        let internal = b["stats"]["app"]["internal"].as_object().expect("keyed by node").clone();
+        let rounds = |id: &str| internal[id]["gc_automatic_rounds"]["data"][0]["value"].as_i64().unwrap();
+        for node in nodes.iter().filter(|n| n.id != primary) {
+            assert_eq!(rounds(&node.id), 0, "a node that is not the primary master collected garbage: {b}");
+        }
+        if rounds(&primary) > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the primary master ran no garbage collection: {b}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     drop(nodes);
     schema.drop_schema().await;
 }
