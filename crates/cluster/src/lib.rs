@@ -7,4 +7,4 @@ pub mod plan;
 pub mod runtime;
 
 pub use node::{DeploymentMode, NodeIdentity};
-pub use runtime::{Cluster, Hooks, Member, ReloadHook, SnapshotHook, lease_ttl};
+pub use runtime::{Cluster, ForgetTokensHook, Hooks, Member, ReloadHook, SnapshotHook, lease_ttl};

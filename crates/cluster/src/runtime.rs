@@ -25,11 +25,14 @@ use crate::plan::plan;
 pub type ReloadHook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 /// What the node publishes about itself at each heartbeat (JSON).
 pub type SnapshotHook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = String> + Send>> + Send + Sync>;
+/// Drops the tokens the node cached (another node revoked one).
+pub type ForgetTokensHook = Arc<dyn Fn() + Send + Sync>;
 
 /// How the node's in-memory state follows the deployment.
 pub struct Hooks {
     pub reload: ReloadHook,
     pub snapshot: SnapshotHook,
+    pub forget_tokens: ForgetTokensHook,
 }
 
 /// A node of the deployment as `GET /v1/health` and `/v1/support` show it.
@@ -153,7 +156,7 @@ impl Cluster {
         hooks: Hooks,
         shutdown: CancellationToken,
     ) {
-        let listener = tokio::spawn(Arc::clone(&self).listen(hooks.reload, shutdown.clone()));
+        let listener = tokio::spawn(Arc::clone(&self).listen(hooks.reload, hooks.forget_tokens, shutdown.clone()));
         if self.role == NodeRole::Webapp {
             // Not a member: it only serves the API.
         } else if let Err(e) = self.store.register_node(&self.node_id, self.role, &(hooks.snapshot)().await).await {
@@ -308,11 +311,12 @@ impl Cluster {
 
     /// Follows the other nodes' notices: a configuration change reloads what
     /// this node keeps in memory; a shard-map change is read at once.
-    async fn listen(self: Arc<Self>, reload: ReloadHook, shutdown: CancellationToken) {
+    async fn listen(self: Arc<Self>, reload: ReloadHook, forget_tokens: ForgetTokensHook, shutdown: CancellationToken) {
         loop {
             match self.store.listen().await {
                 Ok(mut notices) => {
                     // Whatever happened while not listening.
+                    forget_tokens();
                     reload().await;
                     self.wake.notify_one();
                     loop {
@@ -325,6 +329,7 @@ impl Cluster {
                                     self.wake.notify_one();
                                 }
                                 Some(Notice::Shards) => self.wake.notify_one(),
+                                Some(Notice::Tokens) => forget_tokens(),
                                 None => break,
                             },
                         }

@@ -143,6 +143,8 @@ pub enum Notice {
     Config,
     /// The shard map changed: read it again.
     Shards,
+    /// A token was revoked (logout, deleted user): drop the cached ones.
+    Tokens,
 }
 
 #[async_trait]

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks, SupportInfo};
-use wabiz_cluster::{Cluster, Hooks, NodeIdentity, ReloadHook, SnapshotHook};
+use wabiz_cluster::{Cluster, ForgetTokensHook, Hooks, NodeIdentity, ReloadHook, SnapshotHook};
 use wabiz_domain::account::AccountService;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::{Clock, SystemClock};
@@ -450,11 +450,13 @@ fn cluster_hooks(settings: Arc<SettingsService>, network: Arc<SimulatedNetwork>,
             }
         })
     });
+    let users = Arc::clone(&state.users);
+    let forget_tokens: ForgetTokensHook = Arc::new(move || users.forget_cached_tokens());
     let snapshot: SnapshotHook = Arc::new(move || {
         let state = state.clone();
         Box::pin(async move { wabiz_api::node_snapshot(&state).await })
     });
-    Hooks { reload, snapshot }
+    Hooks { reload, snapshot, forget_tokens }
 }
 
 async fn purge_tokens(users: Arc<UserService>, shutdown: CancellationToken) {

@@ -310,6 +310,12 @@ impl UserService {
         Ok(Principal { username: user.username, role: user.role, token_digest: Some(digest) })
     }
 
+    /// Forgets every cached token, so that the next use of each is checked
+    /// against the store (another node of a deployment revoked one).
+    pub fn forget_cached_tokens(&self) {
+        self.cache.invalidate_all();
+    }
+
     /// Revokes the token the principal authenticated with; other tokens stay.
     pub async fn logout(&self, principal: &Principal) -> Result<(), WaError> {
         if let Some(digest) = &principal.token_digest {

@@ -416,3 +416,47 @@ async fn the_nodes_share_one_webhook_limit_and_report_stats_by_node() {
     drop(nodes);
     schema.drop_schema().await;
 }
+
+#[tokio::test]
+async fn a_token_revoked_on_one_node_stops_working_on_the_others() {
+    let Some(schema) = pg_schema("cluster_tokens").await else { return };
+    let receiver = Receiver::start().await;
+    let nodes = [start_node(&schema.url), start_node(&schema.url)];
+    let api = set_up(&[&nodes[0], &nodes[1], &nodes[0]], &receiver, 1).await;
+    // A second token, used (and so cached) on node 1.
+    let r = api
+        .client
+        .post(format!("{}/v1/users/login", nodes[0].base))
+        .basic_auth("admin", Some("Passw0rd!"))
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = json(r).await;
+    assert_eq!(s, 200, "{b}");
+    let other = Api { client: api.client.clone(), token: b["users"][0]["token"].as_str().unwrap().to_owned() };
+    let (s, b) = other.call(&nodes[1], reqwest::Method::GET, "/v1/settings/application", None).await;
+    assert_eq!(s, 200, "{b}");
+
+    // Logged out on node 0: node 1 refuses it well before its token cache
+    // (5 s) would have forgotten it.
+    let (s, b) = other.call(&nodes[0], reqwest::Method::POST, "/v1/users/logout", None).await;
+    assert_eq!(s, 200, "{b}");
+    let logged_out = Instant::now();
+    loop {
+        let (s, b) = other.call(&nodes[1], reqwest::Method::GET, "/v1/settings/application", None).await;
+        if s == 401 {
+            break;
+        }
+        assert_eq!(s, 200, "{b}");
+        assert!(logged_out.elapsed() < Duration::from_secs(2), "node 1 still takes a token logged out on node 0");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("the other node refused the token {:?} after the logout", logged_out.elapsed());
+    // The first token still works everywhere.
+    for node in &nodes {
+        let (s, b) = api.call(node, reqwest::Method::GET, "/v1/settings/application", None).await;
+        assert_eq!(s, 200, "{b}");
+    }
+    drop(nodes);
+    schema.drop_schema().await;
+}

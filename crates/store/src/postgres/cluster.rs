@@ -16,9 +16,14 @@ use super::{PgStore, apply_transitions_in_tx, db_err, due_from_row, unavailable}
 
 const CONFIG_CHANNEL: &str = "wabiz_config";
 const SHARDS_CHANNEL: &str = "wabiz_shards";
+const TOKENS_CHANNEL: &str = "wabiz_tokens";
 
 /// Sent in the transaction that changes settings or registration.
 pub(super) const NOTIFY_CONFIG: &str = "SELECT pg_notify('wabiz_config', '')";
+/// After `WITH d AS (DELETE … RETURNING 1)`: one row per deleted row, and a
+/// notice (sent at commit, once per transaction) only if something went, so
+/// that the other nodes forget the tokens they cached.
+pub(super) const NOTIFY_TOKENS_FROM_D: &str = "SELECT pg_notify('wabiz_tokens', '') FROM d";
 
 fn millis_since(col: &str) -> String {
     format!("(EXTRACT(EPOCH FROM (now() - {col})) * 1000)::BIGINT")
@@ -265,6 +270,7 @@ impl ClusterStore for PgStore {
         let channel = match notice {
             Notice::Config => CONFIG_CHANNEL,
             Notice::Shards => SHARDS_CHANNEL,
+            Notice::Tokens => TOKENS_CHANNEL,
         };
         let c = self.client().await?;
         c.execute("SELECT pg_notify($1, '')", &[&channel]).await.map_err(db_err)?;
@@ -281,6 +287,7 @@ impl ClusterStore for PgStore {
                 let notice = match message {
                     Ok(AsyncMessage::Notification(n)) if n.channel() == CONFIG_CHANNEL => Notice::Config,
                     Ok(AsyncMessage::Notification(n)) if n.channel() == SHARDS_CHANNEL => Notice::Shards,
+                    Ok(AsyncMessage::Notification(n)) if n.channel() == TOKENS_CHANNEL => Notice::Tokens,
                     Ok(_) => continue,
                     Err(e) => {
                         tracing::warn!(error = %e, "cluster: the notification connection failed");
@@ -292,7 +299,10 @@ impl ClusterStore for PgStore {
                 }
             }
         });
-        client.batch_execute(&format!("LISTEN {CONFIG_CHANNEL}; LISTEN {SHARDS_CHANNEL}")).await.map_err(db_err)?;
+        client
+            .batch_execute(&format!("LISTEN {CONFIG_CHANNEL}; LISTEN {SHARDS_CHANNEL}; LISTEN {TOKENS_CHANNEL}"))
+            .await
+            .map_err(db_err)?;
         // The client must live as long as the connection is driven.
         tokio::spawn(async move {
             let _ = driver.await;
