@@ -4,12 +4,13 @@
 //! (`?format=prometheus`), and the web server's own counters.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -185,8 +186,17 @@ pub struct WebMetrics {
     connections: AtomicU64,
     /// Bytes of the response bodies that declared their length.
     out_bytes: AtomicU64,
-    /// (`<METHOD>_<route template>`, status) → (count, total ms).
-    api: Mutex<BTreeMap<(String, u16), (u64, u64)>>,
+    /// Route template → (method, status, count, total ms). Looked up by
+    /// `&str` so that counting a request allocates nothing; the labels are
+    /// only built when the metrics are read.
+    api: Mutex<HashMap<String, Vec<RouteCount>>>,
+}
+
+struct RouteCount {
+    method: Method,
+    status: u16,
+    count: u64,
+    total_ms: u64,
 }
 
 impl Default for WebMetrics {
@@ -196,7 +206,7 @@ impl Default for WebMetrics {
             handled: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             out_bytes: AtomicU64::new(0),
-            api: Mutex::new(BTreeMap::new()),
+            api: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -231,35 +241,51 @@ impl WebMetrics {
         self.out_bytes.load(Ordering::Relaxed) / 1024
     }
 
-    /// `(method label, status, count, total ms)` of every route so far.
+    /// `(method label, status, count, total ms)` of every route so far, by
+    /// label and status.
     pub fn api(&self) -> Vec<(String, u16, u64, u64)> {
-        self.api
+        let mut out: Vec<(String, u16, u64, u64)> = self
+            .api
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .map(|((m, s), (n, ms))| (m.clone(), *s, *n, *ms))
-            .collect()
+            .flat_map(|(template, counts)| {
+                counts.iter().map(|c| (method_label(c.method.as_str(), template), c.status, c.count, c.total_ms))
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        out
     }
 
-    fn record(&self, label: String, status: u16, ms: u64) {
+    fn record(&self, method: &Method, template: &str, status: u16, ms: u64) {
         self.handled.fetch_add(1, Ordering::Relaxed);
         let mut api = self.api.lock().unwrap_or_else(|e| e.into_inner());
-        let e = api.entry((label, status)).or_insert((0, 0));
-        e.0 += 1;
-        e.1 += ms;
+        let counts = match api.get_mut(template) {
+            Some(counts) => counts,
+            None => api.entry(template.to_owned()).or_default(),
+        };
+        match counts.iter_mut().find(|c| c.status == status && c.method == method) {
+            Some(c) => {
+                c.count += 1;
+                c.total_ms += ms;
+            }
+            None => counts.push(RouteCount { method: method.clone(), status, count: 1, total_ms: ms }),
+        }
     }
 }
 
 /// Times every routed request, by route template and status.
 pub async fn measure(State(web): State<std::sync::Arc<WebMetrics>>, req: Request, next: Next) -> Response {
-    let template = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    let label = method_label(req.method().as_str(), &template);
+    // Both are cheap clones (a reference count; standard methods are inline).
+    let template = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let started = Instant::now();
     let res = next.run(req).await;
     if let Some(n) = axum::body::HttpBody::size_hint(res.body()).exact() {
         web.out_bytes.fetch_add(n, Ordering::Relaxed);
     }
-    web.record(label, res.status().as_u16(), u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    web.record(&method, template.as_ref().map_or("", MatchedPath::as_str), res.status().as_u16(), ms);
     res
 }
 
@@ -327,6 +353,26 @@ mod tests {
         let j = to_json_by_node(&nodes);
         assert_eq!(j["w1:aa"]["queue"]["data"][0]["value"], 12, "{j}");
         assert_eq!(j["w2:bb"]["only_b"]["help"], "B", "{j}");
+    }
+
+    #[test]
+    fn requests_are_counted_by_route_method_and_status() {
+        let web = WebMetrics::default();
+        web.record(&Method::POST, "/v1/messages", 201, 3);
+        web.record(&Method::POST, "/v1/messages", 201, 5);
+        web.record(&Method::POST, "/v1/messages", 400, 1);
+        web.record(&Method::GET, "/v1/media/{id}", 200, 2);
+        web.record(&Method::DELETE, "/v1/media/{id}", 200, 4);
+        assert_eq!(
+            web.api(),
+            [
+                ("DELETE_v1_media_id".to_owned(), 200, 1, 4),
+                ("GET_v1_media_id".to_owned(), 200, 1, 2),
+                ("POST_v1_messages".to_owned(), 201, 2, 8),
+                ("POST_v1_messages".to_owned(), 400, 1, 1),
+            ]
+        );
+        assert_eq!(web.handled(), 5);
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 13, name: "groups", sql: include_str!("../migrations/sqlite/0013_groups.sql") },
     Migration { version: 14, name: "gc", sql: include_str!("../migrations/sqlite/0014_gc.sql") },
     Migration { version: 15, name: "cluster", sql: include_str!("../migrations/sqlite/0015_cluster.sql") },
+    Migration {
+        version: 16,
+        name: "status_history",
+        sql: include_str!("../migrations/sqlite/0016_status_history.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -70,6 +75,11 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 13, name: "groups", sql: include_str!("../migrations/postgres/0013_groups.sql") },
     Migration { version: 14, name: "gc", sql: include_str!("../migrations/postgres/0014_gc.sql") },
     Migration { version: 15, name: "cluster", sql: include_str!("../migrations/postgres/0015_cluster.sql") },
+    Migration {
+        version: 16,
+        name: "status_history",
+        sql: include_str!("../migrations/postgres/0016_status_history.sql"),
+    },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

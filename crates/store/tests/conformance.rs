@@ -286,6 +286,60 @@ async fn sqlite_refuses_a_changed_migration() {
     assert!(err.to_string().contains("changed after it was applied"), "{err}");
 }
 
+/// Schema 16 moves every message's status history from `message_statuses`
+/// into the message row, errors and order kept.
+#[tokio::test]
+async fn sqlite_moves_the_status_history_into_the_message_row() {
+    let db = TestDb::sqlite();
+    let DatabaseConfig::Sqlite { path } = &db.config else { unreachable!() };
+    {
+        // A database as schema 15 left it.
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE wabiz_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+        )
+        .unwrap();
+        for m in wabiz_store::migrate::SQLITE.iter().filter(|m| m.version <= 15) {
+            conn.execute_batch(m.sql).unwrap();
+            conn.execute(
+                "INSERT INTO wabiz_migrations VALUES (?1, ?2, ?3, 0)",
+                rusqlite::params![m.version, m.name, m.checksum()],
+            )
+            .unwrap();
+        }
+        for id in ["old-a", "old-b", "old-c"] {
+            conn.execute(
+                "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at)
+                 VALUES (?1, 'outbound', 'individual', '16315551234', 'text', '{}', 'read', 1, 1)",
+                [id],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            r#"INSERT INTO message_statuses VALUES ('old-a', 'read', 7, NULL), ('old-a', 'sent', 5, NULL), ('old-a', 'delivered', 5, NULL);
+               INSERT INTO message_statuses VALUES ('old-b', 'failed', 9, '[{"code":1013,"title":"a \"quoted\" title"}]');"#,
+        )
+        .unwrap();
+    }
+    let s = db.open().await;
+    let status = |st: &str, at: i64, errors: Option<&str>| StatusRecord {
+        status: st.into(),
+        at,
+        errors: errors.map(Into::into),
+    };
+    assert_eq!(
+        s.message_statuses("old-a").await.unwrap(),
+        [status("sent", 5, None), status("delivered", 5, None), status("read", 7, None)]
+    );
+    assert_eq!(
+        s.message_statuses("old-b").await.unwrap(),
+        [status("failed", 9, Some(r#"[{"code":1013,"title":"a \"quoted\" title"}]"#))]
+    );
+    assert!(s.message_statuses("old-c").await.unwrap().is_empty());
+    assert_eq!(s.db_counts().await.unwrap().receipts, 4);
+    s.close().await;
+}
+
 async fn settings_documents_and_blobs(db: &TestDb) {
     let s = db.open().await;
     assert_eq!(s.get_setting("application").await.unwrap(), None);

@@ -227,7 +227,11 @@ impl wabiz_domain::ports::StatsStore for SqliteStore {
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(wabiz_domain::ports::DbCounts {
                     messages,
-                    receipts: count("SELECT COUNT(*) FROM message_statuses")?,
+                    // One history line per status.
+                    receipts: count(
+                        "SELECT COALESCE(SUM(length(history) - length(replace(history, char(10), '')) + 1), 0)
+                         FROM messages WHERE history IS NOT NULL",
+                    )?,
                     pending_messages: count(
                         "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'accepted'",
                     )?,

@@ -3,6 +3,7 @@
 mod callbacks;
 mod gc;
 mod groups;
+mod history;
 mod readers;
 mod writer;
 
@@ -20,6 +21,7 @@ use wabiz_domain::users::Role;
 
 use crate::migrate;
 use callbacks::insert_callback_row;
+use history::{history_lines, parse_history};
 use readers::ReadPool;
 use writer::Writer;
 
@@ -479,21 +481,26 @@ impl MessageStore for SqliteStore {
                     rest = tail;
                     let (first, last) = (&run[0], &run[n - 1]);
                     let conversation = run.iter().rev().find_map(|t| t.conversation.as_ref());
+                    let history = history_lines(run);
                     let changed = c
                         .prepare_cached(
-                            "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4, conversation = COALESCE(?6, conversation)
+                            "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4, conversation = COALESCE(?6, conversation),
+                                                 history = COALESCE(history || char(10), '') || ?7
                              WHERE id = ?1 AND status = ?5",
                         )?
-                        .execute(params![first.id, last.status, last.at, last.next_event_at, first.from_status, conversation])?;
+                        .execute(params![
+                            first.id,
+                            last.status,
+                            last.at,
+                            last.next_event_at,
+                            first.from_status,
+                            conversation,
+                            history
+                        ])?;
                     if changed == 0 {
                         continue;
                     }
                     for t in run {
-                        c.prepare_cached(
-                            "INSERT INTO message_statuses (message_id, status, at, errors) VALUES (?1, ?2, ?3, ?4)
-                             ON CONFLICT(message_id, status) DO NOTHING",
-                        )?
-                        .execute(params![t.id, t.status, t.at, t.errors])?;
                         if let Some(m) = &t.reply {
                             insert_message_row(c, m)?;
                         }
@@ -553,10 +560,11 @@ impl MessageStore for SqliteStore {
         let id = id.to_owned();
         self.readers
             .read(move |c| {
-                let mut st =
-                    c.prepare_cached("SELECT status, at, errors FROM message_statuses WHERE message_id = ?1 ORDER BY at, CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END")?;
-                let rows = st.query_map([id], |r| Ok(StatusRecord { status: r.get(0)?, at: r.get(1)?, errors: r.get(2)? }))?;
-                rows.collect()
+                let history: Option<Option<String>> = c
+                    .prepare_cached("SELECT history FROM messages WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?;
+                Ok(parse_history(history.flatten().as_deref().unwrap_or("")))
             })
             .await
     }
