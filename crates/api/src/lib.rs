@@ -23,7 +23,7 @@ pub use envelope::Meta;
 pub use error::ApiError;
 pub use metrics::WebMetrics;
 pub use snapshot::node_snapshot;
-pub use state::{AppState, InFlight, Limits, PublicLinks, SupportInfo};
+pub use state::{AppServices, AppState, InFlight, Limits, PublicLinks, SupportInfo};
 
 use axum::Router;
 use axum::extract::Request;

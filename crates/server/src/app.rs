@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
-use wabiz_api::{AppState, InFlight, Limits, Meta, PublicLinks, SupportInfo};
+use wabiz_api::{AppServices, AppState, InFlight, Limits, Meta, PublicLinks, SupportInfo};
 use wabiz_cluster::{Cluster, ForgetTokensHook, Hooks, NodeIdentity, ReloadHook, SnapshotHook};
 use wabiz_domain::account::AccountService;
 use wabiz_domain::callbacks::Outbox;
@@ -210,7 +210,7 @@ impl App {
             config.message_retention_days,
         ));
         let in_flight = Arc::new(InFlight::default());
-        let state = AppState {
+        let state = AppState::new(AppServices {
             users: Arc::clone(&users),
             network: Arc::clone(&network) as Arc<dyn Network>,
             store: Arc::clone(&store),
@@ -260,7 +260,7 @@ impl App {
             clock: Arc::clone(&opts.clock),
             out_messages: Arc::clone(&out_messages),
             cluster: cluster.clone(),
-        };
+        });
         let snapshot_state = state.clone();
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
         let per_connection =
