@@ -34,8 +34,10 @@ fn e164_digits(n: &phonenumber::PhoneNumber) -> String {
 /// several regular expressions (per region of the business's calling code),
 /// about 5 % of a send's CPU; integrations send to the same customers again
 /// and again. The answer depends only on the text and the calling code.
-static NORMALIZED: LazyLock<moka::sync::Cache<(Box<str>, Option<u16>), Option<Arc<str>>>> =
-    LazyLock::new(|| moka::sync::Cache::new(100_000));
+static NORMALIZED: LazyLock<NormalizedCache> = LazyLock::new(|| moka::sync::Cache::new(100_000));
+
+/// (number as written, business calling code) → `wa_id`.
+type NormalizedCache = moka::sync::Cache<(Box<str>, Option<u16>), Option<Arc<str>>>;
 
 /// The `wa_id` of a phone number written any common way, or `None` when it
 /// cannot be one. A number written without its country code is read in the
