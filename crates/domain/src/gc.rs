@@ -105,17 +105,21 @@ impl GcService {
     /// Starts a pass in the background unless one of this kind is running
     /// (then that one answers for it); either way the answer is `processing`.
     pub fn start(self: &Arc<Self>, kind: GcKind) {
-        if self.flag(kind).swap(true, Ordering::SeqCst) {
-            return;
-        }
         let me = Arc::clone(self);
         tokio::spawn(async move {
-            let outcome = {
-                let _running = Running(me.flag(kind));
-                me.pass(kind).await
-            };
-            me.report(kind, outcome).await;
+            if let Some(outcome) = me.pass_unless_running(kind).await {
+                me.report(kind, outcome).await;
+            }
         });
+    }
+
+    /// A pass of `kind`, or `None` when one is already running.
+    async fn pass_unless_running(&self, kind: GcKind) -> Option<Result<u64, WaError>> {
+        if self.flag(kind).swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        let _running = Running(self.flag(kind));
+        Some(self.pass(kind).await)
     }
 
     /// One pass: what it deleted.
@@ -243,14 +247,10 @@ impl GcService {
             self.automatic_rounds.fetch_add(1, Ordering::Relaxed);
             let enabled = settings.borrow().garbagecollector_enable.clone();
             for (kind, on) in [(GcKind::Messages, enabled.messages), (GcKind::Media, enabled.media)] {
-                if !on || self.flag(kind).swap(true, Ordering::SeqCst) {
+                if !on {
                     continue;
                 }
-                let outcome = {
-                    let _running = Running(self.flag(kind));
-                    self.pass(kind).await
-                };
-                if let Err(e) = outcome {
+                if let Some(Err(e)) = self.pass_unless_running(kind).await {
                     tracing::warn!(kind = kind.key(), error = %e, "automatic garbage collection failed");
                 }
             }

@@ -324,7 +324,7 @@ impl App {
             ),
         ];
         if let Some(cluster) = &cluster {
-            let hooks = cluster_hooks(Arc::clone(&settings), Arc::clone(&network), snapshot_state.clone());
+            let hooks = cluster_hooks(Arc::clone(&settings), Arc::clone(&network), snapshot_state);
             background.push(tokio::spawn(Arc::clone(cluster).run(settings.subscribe(), hooks, shutdown.clone())));
         }
         if let Some(handle) = opts.log_filter {

@@ -21,12 +21,8 @@ use crate::envelope::reply;
 use crate::error::ApiError;
 use crate::extract::FormatQuery;
 use crate::metrics::{Histogram, Kind, Metric, Sample, to_json, to_json_by_node, to_prometheus, to_prometheus_by_node};
+use crate::snapshot::{STATS_APP, STATS_APP_INTERNAL, published};
 use crate::state::AppState;
-
-/// Where a node publishes its `stats/app` and `stats/app/internal` metrics
-/// in its heartbeat snapshot.
-pub const SNAPSHOT_APP: &str = "stats_app";
-pub const SNAPSHOT_APP_INTERNAL: &str = "stats_app_internal";
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
@@ -68,8 +64,8 @@ fn answer(state: &AppState, format: &FormatQuery, path: &[&str], figures: Figure
 }
 
 /// Multiconnect: this node's `own` metrics and, for every other healthy
-/// node, what it published under `key`; `None` on a single node.
-async fn per_node(state: &AppState, own: Vec<Metric>, key: &str) -> Result<Figures, WaError> {
+/// node, what it published under `part`; on a single node, `own` alone.
+async fn per_node(state: &AppState, own: Vec<Metric>, part: &str) -> Result<Figures, WaError> {
     let Some(cluster) = &state.cluster else { return Ok(Figures::Single(own)) };
     let mut own = Some(own);
     let mut nodes = Vec::new();
@@ -77,10 +73,8 @@ async fn per_node(state: &AppState, own: Vec<Metric>, key: &str) -> Result<Figur
         if m.node_id == cluster.node_id() {
             nodes.push((m.node_id, own.take().unwrap_or_default()));
         } else if m.healthy {
-            let published = serde_json::from_str::<serde_json::Value>(&m.snapshot)
-                .ok()
-                .and_then(|mut v| serde_json::from_value::<Vec<Metric>>(v.get_mut(key)?.take()).ok());
-            if let Some(metrics) = published {
+            let metrics = published(&m.snapshot, part).and_then(|v| serde_json::from_value::<Vec<Metric>>(v).ok());
+            if let Some(metrics) = metrics {
                 nodes.push((m.node_id, metrics));
             }
         }
@@ -157,7 +151,7 @@ async fn web(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Res
 /// `/v1/stats/app`: the callback queue and deliveries.
 async fn app(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
     let own = app_metrics(&state).await?;
-    answer(&state, &f, &["stats", "app"], per_node(&state, own, SNAPSHOT_APP).await?)
+    answer(&state, &f, &["stats", "app"], per_node(&state, own, STATS_APP).await?)
 }
 
 /// This node's `stats/app` metrics. The callback queue is the database's
@@ -262,7 +256,7 @@ pub async fn app_metrics(state: &AppState) -> Result<Vec<Metric>, WaError> {
 /// `/v1/stats/app/internal`: the engine's working state.
 async fn app_internal(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
     let own = app_internal_metrics(&state);
-    answer(&state, &f, &["stats", "app", "internal"], per_node(&state, own, SNAPSHOT_APP_INTERNAL).await?)
+    answer(&state, &f, &["stats", "app", "internal"], per_node(&state, own, STATS_APP_INTERNAL).await?)
 }
 
 /// This node's `stats/app/internal` metrics.

@@ -15,6 +15,7 @@ use wabiz_domain::network::GatewayStatus;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
+use crate::snapshot::{SUPPORT, published};
 use crate::state::AppState;
 
 /// Variables whose values `env` may show. Everything else stays out,
@@ -62,10 +63,7 @@ pub async fn support(State(state): State<AppState>) -> Result<Response, ApiError
                 let entry = if m.node_id == cluster.node_id() {
                     Some(local.clone())
                 } else if m.healthy {
-                    serde_json::from_str::<serde_json::Value>(&m.snapshot)
-                        .ok()
-                        .and_then(|mut s| s.get_mut(SNAPSHOT_SUPPORT).map(serde_json::Value::take))
-                        .filter(serde_json::Value::is_object)
+                    published(&m.snapshot, SUPPORT).filter(serde_json::Value::is_object)
                 } else {
                     None
                 };
@@ -86,9 +84,6 @@ pub async fn support(State(state): State<AppState>) -> Result<Response, ApiError
     };
     Ok(reply(StatusCode::OK, &state.meta, json!({ "support": body })))
 }
-
-/// Where a node publishes its support document in its heartbeat snapshot.
-pub const SNAPSHOT_SUPPORT: &str = "support";
 
 /// This node's support document.
 pub async fn document(state: &AppState) -> Result<serde_json::Value, WaError> {

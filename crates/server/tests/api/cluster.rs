@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{json, pg_schema, plain_client};
+use crate::helpers::{ADMIN_PASSWORD, first_admin_login, json, pg_schema, plain_client};
 use crate::lifecycle::{Server, spawn_logged};
 use crate::receiver::{Receiver, Reply};
 
@@ -120,16 +120,8 @@ impl Api {
 /// webhook receiver and `shards` shards.
 async fn set_up(nodes: &[&Node], receiver: &Receiver, shards: u32) -> Api {
     let client = plain_client();
-    let r = client
-        .post(format!("{}/v1/users/login", nodes[0].base))
-        .basic_auth("admin", Some("secret"))
-        .json(&json!({"new_password": "Passw0rd!"}))
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = json(r).await;
-    assert_eq!(s, 200, "{b}");
-    let api = Api { client, token: b["users"][0]["token"].as_str().unwrap().to_owned() };
+    let token = first_admin_login(&client, &nodes[0].base).await;
+    let api = Api { client, token };
     let settings = json!({
         "heartbeat_interval": HEARTBEAT_S,
         "unhealthy_interval": UNHEALTHY_S,
@@ -427,7 +419,7 @@ async fn a_token_revoked_on_one_node_stops_working_on_the_others() {
     let r = api
         .client
         .post(format!("{}/v1/users/login", nodes[0].base))
-        .basic_auth("admin", Some("Passw0rd!"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
         .send()
         .await
         .unwrap();

@@ -41,16 +41,8 @@ impl Api {
     async fn first_login(server: &Server) -> Api {
         let client = crate::helpers::plain_client();
         let base = format!("http://{}", server.addr);
-        let r = client
-            .post(format!("{base}/v1/users/login"))
-            .basic_auth("admin", Some("secret"))
-            .json(&json!({"new_password": "Passw0rd!"}))
-            .send()
-            .await
-            .unwrap();
-        let (s, b) = json(r).await;
-        assert_eq!(s, 200, "{b}");
-        Api { client, base, token: b["users"][0]["token"].as_str().unwrap().to_owned() }
+        let token = crate::helpers::first_admin_login(&client, &base).await;
+        Api { client, base, token }
     }
 
     /// The same token on a restarted server (tokens survive restarts).

@@ -202,6 +202,21 @@ pub async fn token_of(r: Response) -> String {
     v["users"][0]["token"].as_str().expect("token").to_owned()
 }
 
+/// The first login of `admin` on the server at `base` (it changes the
+/// factory password to [`ADMIN_PASSWORD`]): the token.
+pub async fn first_admin_login(client: &Client, base: &str) -> String {
+    let r = client
+        .post(format!("{base}/v1/users/login"))
+        .basic_auth("admin", Some("secret"))
+        .json(&serde_json::json!({ "new_password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = json(r).await;
+    assert_eq!(s, 200, "first login: {b}");
+    b["users"][0]["token"].as_str().expect("token").to_owned()
+}
+
 /// Status and JSON body of a response (`Value::Null` for an empty body).
 pub async fn json(r: Response) -> (StatusCode, Value) {
     let status = r.status();

@@ -138,16 +138,7 @@ async fn the_binary_serves_https_and_keeps_its_state() {
     let server = start_binary(dir.path());
     let client = https_client(dir.path());
     let base = format!("https://{}", server.addr);
-    let login = client
-        .post(format!("{base}/v1/users/login"))
-        .basic_auth("admin", Some("secret"))
-        .json(&json!({"new_password": "Passw0rd!"}))
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = json(login).await;
-    assert_eq!(s, 200, "{b}");
-    let token = b["users"][0]["token"].as_str().unwrap().to_owned();
+    let token = first_admin_login(&client, &base).await;
 
     // SIGTERM: a graceful stop with exit status 0.
     let mut server = server;
@@ -195,7 +186,7 @@ async fn the_binary_serves_https_and_keeps_its_state() {
     // Nothing secret was logged at the default level.
     let log = [first_log, second_log, server.log.lock().unwrap().clone()].concat().join("\n");
     assert!(log.contains("wabiz is listening") && log.contains("user created"), "the log was captured");
-    for secret in ["Passw0rd!", "S3cret-Passw0rd", token.as_str(), "\"secret\""] {
+    for secret in [ADMIN_PASSWORD, "Passw0rd!", "S3cret-Passw0rd", token.as_str(), "\"secret\""] {
         assert!(!log.contains(secret), "{secret} appears in the log");
     }
 }
@@ -312,14 +303,7 @@ async fn log_level_scenario(extra: &[&str]) -> (bool, bool, bool, bool) {
     let server = spawn_logged(cmd);
     let base = format!("http://{}", server.addr);
     let client = plain_client();
-    let login = client
-        .post(format!("{base}/v1/users/login"))
-        .basic_auth("admin", Some("secret"))
-        .json(&json!({"new_password": "Passw0rd!"}))
-        .send()
-        .await
-        .unwrap();
-    let token = json(login).await.1["users"][0]["token"].as_str().unwrap().to_owned();
+    let token = first_admin_login(&client, &base).await;
     let create = |name: &'static str| {
         client
             .post(format!("{base}/v1/users"))

@@ -20,10 +20,14 @@ const TOKENS_CHANNEL: &str = "wabiz_tokens";
 
 /// Sent in the transaction that changes settings or registration.
 pub(super) const NOTIFY_CONFIG: &str = "SELECT pg_notify('wabiz_config', '')";
-/// After `WITH d AS (DELETE … RETURNING 1)`: one row per deleted row, and a
-/// notice (sent at commit, once per transaction) only if something went, so
-/// that the other nodes forget the tokens they cached.
-pub(super) const NOTIFY_TOKENS_FROM_D: &str = "SELECT pg_notify('wabiz_tokens', '') FROM d";
+
+/// Runs `delete` (a `DELETE … WHERE … = $1`) and, if it removed a row, tells
+/// the other nodes in the same statement to forget the tokens they cached
+/// (the notice is sent at commit, once). Whether one row went.
+pub(super) async fn delete_revoking_tokens(c: &tokio_postgres::Client, delete: &str, key: &str) -> StoreResult<bool> {
+    let sql = format!("WITH d AS ({delete} RETURNING 1) SELECT pg_notify('{TOKENS_CHANNEL}', '') FROM d");
+    Ok(c.query(&sql, &[&key]).await.map_err(db_err)?.len() == 1)
+}
 
 fn millis_since(col: &str) -> String {
     format!("(EXTRACT(EPOCH FROM (now() - {col})) * 1000)::BIGINT")

@@ -178,17 +178,7 @@ impl UserStore for PgStore {
         let c = self.client().await?;
         // Tokens go with the user (ON DELETE CASCADE), in the same statement;
         // the other nodes of a deployment drop their cached tokens.
-        let rows = c
-            .query(
-                &format!(
-                    "WITH d AS (DELETE FROM users WHERE username = $1 RETURNING 1) {}",
-                    cluster::NOTIFY_TOKENS_FROM_D
-                ),
-                &[&username],
-            )
-            .await
-            .map_err(db_err)?;
-        Ok(rows.len() == 1)
+        cluster::delete_revoking_tokens(&c, "DELETE FROM users WHERE username = $1", username).await
     }
 }
 
@@ -221,17 +211,7 @@ impl TokenStore for PgStore {
 
     async fn delete_token(&self, digest: &str) -> StoreResult<bool> {
         let c = self.client().await?;
-        let rows = c
-            .query(
-                &format!(
-                    "WITH d AS (DELETE FROM tokens WHERE digest = $1 RETURNING 1) {}",
-                    cluster::NOTIFY_TOKENS_FROM_D
-                ),
-                &[&digest],
-            )
-            .await
-            .map_err(db_err)?;
-        Ok(rows.len() == 1)
+        cluster::delete_revoking_tokens(&c, "DELETE FROM tokens WHERE digest = $1", digest).await
     }
 
     async fn purge_expired_tokens(&self, before: i64) -> StoreResult<u64> {
