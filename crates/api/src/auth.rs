@@ -1,8 +1,7 @@
 //! Authentication and the access table, applied to every routed request.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wabiz_domain::WaError;
 use wabiz_domain::access::{Access, required_access};
@@ -12,21 +11,19 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Looks the route up in the access table, authenticates the caller (bearer
-/// token or API key), checks the role and hands the principal to the handler.
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// token or API key), checks the role and hands the principal to the handler
+/// (in the request's extensions). `Err` is the refusal to answer with.
+pub async fn authorize(state: &AppState, req: &mut Request) -> Result<(), Response> {
     let required = match required_access(req.method().as_str(), req.uri().path()) {
-        Access::Public | Access::Basic => return next.run(req).await,
+        Access::Public | Access::Basic => return Ok(()),
         Access::Role(r) => r,
     };
-    let principal = match principal(&state, req.headers()).await {
-        Ok(p) => p,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
+    let principal = principal(state, req.headers()).await.map_err(|e| ApiError::from(e).into_response())?;
     if !principal.role.includes(required) {
-        return ApiError::from(WaError::forbidden("User doesn't have permission")).into_response();
+        return Err(ApiError::from(WaError::forbidden("User doesn't have permission")).into_response());
     }
     req.extensions_mut().insert(principal);
-    next.run(req).await
+    Ok(())
 }
 
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, WaError> {

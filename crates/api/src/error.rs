@@ -2,15 +2,13 @@
 //!
 //! Handlers and extractors return [`ApiError`]. Its `IntoResponse` cannot see
 //! the application state (where `meta` lives), so it only sets the status and
-//! attaches the error to the response; [`render_errors`], a middleware with the
-//! state, writes the envelope and logs server-side failures in one place.
+//! attaches the error to the response; [`render_pending_error`], called by the
+//! outer middleware with the state, writes the envelope and logs server-side failures in one place.
 
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wabiz_domain::ports::StoreError;
 use wabiz_domain::{ErrorCode, WaError};
@@ -38,7 +36,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The error waiting in a response's extensions for [`render_errors`].
+/// The error waiting in a response's extensions for [`render_pending_error`].
 #[derive(Clone)]
 struct PendingError(Arc<WaError>);
 
@@ -84,9 +82,9 @@ fn fallback_error(status: StatusCode) -> WaError {
     e.with_status(status.as_u16())
 }
 
-/// Writes the envelope of error responses and logs server-side failures.
-pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// Writes the envelope of an error response and logs server-side failures;
+/// other responses pass unchanged.
+pub fn render_pending_error(state: &AppState, mut res: Response) -> Response {
     let pending = res.extensions_mut().remove::<PendingError>();
     let err = match pending {
         Some(PendingError(e)) => e,

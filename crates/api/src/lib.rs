@@ -46,9 +46,7 @@ pub fn router(state: AppState) -> Router {
     routes
         // Runs only for matched routes, so unknown paths (404) and unrouted
         // methods (405) are answered before any credential is looked at.
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
-        // Outside authentication, so refusals (401/403) are timed too.
-        .route_layer(axum::middleware::from_fn_with_state(std::sync::Arc::clone(&state.web), metrics::measure))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::guard_route))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::Extension(document))
@@ -62,8 +60,7 @@ pub fn service(state: AppState) -> HttpService {
     let svc = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(middleware::HexRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.in_flight), middleware::log_requests))
-        .layer(axum::middleware::from_fn_with_state(state, error::render_errors))
+        .layer(axum::middleware::from_fn_with_state(state, middleware::around_request))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(NormalizePathLayer::trim_trailing_slash())
         .service(router);

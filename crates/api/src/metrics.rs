@@ -9,9 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
-use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -274,19 +273,32 @@ impl WebMetrics {
     }
 }
 
-/// Times every routed request, by route template and status.
-pub async fn measure(State(web): State<std::sync::Arc<WebMetrics>>, req: Request, next: Next) -> Response {
-    // Both are cheap clones (a reference count; standard methods are inline).
-    let template = req.extensions().get::<MatchedPath>().cloned();
-    let method = req.method().clone();
-    let started = Instant::now();
-    let res = next.run(req).await;
-    if let Some(n) = axum::body::HttpBody::size_hint(res.body()).exact() {
-        web.out_bytes.fetch_add(n, Ordering::Relaxed);
+/// Times one routed request, by route template and status.
+pub struct Timer {
+    template: Option<MatchedPath>,
+    method: Method,
+    started: Instant,
+}
+
+impl Timer {
+    pub fn start(req: &Request) -> Self {
+        // Both are cheap clones (a reference count; standard methods are inline).
+        Self {
+            template: req.extensions().get::<MatchedPath>().cloned(),
+            method: req.method().clone(),
+            started: Instant::now(),
+        }
     }
-    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    web.record(&method, template.as_ref().map_or("", MatchedPath::as_str), res.status().as_u16(), ms);
-    res
+
+    /// Counts the answer; hands it back.
+    pub fn finish(self, web: &WebMetrics, res: Response) -> Response {
+        if let Some(n) = axum::body::HttpBody::size_hint(res.body()).exact() {
+            web.out_bytes.fetch_add(n, Ordering::Relaxed);
+        }
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        web.record(&self.method, self.template.as_ref().map_or("", MatchedPath::as_str), res.status().as_u16(), ms);
+        res
+    }
 }
 
 #[cfg(test)]

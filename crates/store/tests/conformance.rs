@@ -618,6 +618,7 @@ fn callback(peer: &str, item: &str) -> NewCallback {
     }
 }
 
+/// The claims of one delivering node, the same on both engines.
 async fn callback_queue(db: &TestDb) {
     let s = db.open().await;
     let items = |v: &[wabiz_domain::callbacks::PendingCallback]| v.iter().map(|c| c.item.clone()).collect::<Vec<_>>();
@@ -633,9 +634,6 @@ async fn callback_queue(db: &TestDb) {
     assert!(first[0].seq < first[1].seq);
     assert_eq!((first[0].attempts, first[0].next_attempt_at, first[0].subject.as_deref()), (0, 1_000, Some("gBa")));
     let (a, b) = (first[0].seq, first[1].seq);
-    // c waits while its peer's older a is held; e has no peer, so no order.
-    let second = s.claim_callbacks("n2", 1_000, 10_000, 10).await.unwrap();
-    assert_eq!(items(&second), [n("e")]);
 
     // a acknowledged, b failed: b waits for its retry, released.
     s.finish_callbacks(vec![
@@ -650,27 +648,26 @@ async fn callback_queue(db: &TestDb) {
         (failed.attempts, failed.last_attempt_at, failed.next_attempt_at, failed.last_result.as_deref()),
         (1, Some(1_500), 5_000, Some("HTTP 500"))
     );
-    let third = s.claim_callbacks("n2", 2_000, 10_000, 10).await.unwrap();
-    assert_eq!(items(&third), [n("c")], "a is gone, so c is free; b is not due");
-    let c = third[0].seq;
+    // Held callbacks are not handed out twice; e has no peer, so no order.
+    let second = s.claim_callbacks("n1", 2_000, 10_000, 10).await.unwrap();
+    assert_eq!(items(&second), [n("c"), n("e")], "a is gone, so c is free; b is not due");
+    let (c, e) = (second[0].seq, second[1].seq);
     // A newer callback of b's peer waits behind b.
     s.enqueue_callbacks(vec![callback("2", "d")]).await.unwrap();
-    assert!(s.claim_callbacks("n2", 3_000, 10_000, 10).await.unwrap().is_empty());
+    assert!(s.claim_callbacks("n1", 3_000, 10_000, 10).await.unwrap().is_empty());
     // Due again: b, then d behind it, in one claim.
-    let fourth = s.claim_callbacks("n3", 5_000, 20_000, 10).await.unwrap();
-    assert_eq!(items(&fourth), [n("b"), n("d")]);
-    assert_eq!(fourth[0].attempts, 1);
-
-    // Renewed claims hold; lapsed ones are taken over (d stays behind b).
-    s.renew_callback_claims("n3", vec![b], 30_000).await.unwrap();
-    let fifth = s.claim_callbacks("n4", 20_000, 40_000, 10).await.unwrap();
-    assert_eq!(items(&fifth), [n("c"), n("e")], "n2's lapsed claims; b renewed, d behind it");
+    let third = s.claim_callbacks("n1", 5_000, 20_000, 10).await.unwrap();
+    assert_eq!(items(&third), [n("b"), n("d")]);
+    assert_eq!(third[0].attempts, 1);
+    // Given back: claimable at once; the others stay held.
     s.finish_callbacks(vec![CallbackOutcome::Released { seq: c }]).await.unwrap();
-    assert_eq!(s.claim_callbacks("n5", 20_001, 40_000, 10).await.unwrap().len(), 1, "released: claimable at once");
+    let again = s.claim_callbacks("n1", 6_000, 20_000, 10).await.unwrap();
+    assert_eq!(items(&again), [n("c")], "released: claimable at once");
+    assert!(e > c);
 
-    // A restarting single node releases every claim; a node its own.
-    assert_eq!(s.release_callback_claims(Some("n3")).await.unwrap(), 2);
-    assert_eq!(s.release_callback_claims(None).await.unwrap(), 2);
+    // A restarting single node releases every claim.
+    assert_eq!(s.release_callback_claims(None).await.unwrap(), 4);
+    assert_eq!(s.claim_callbacks("n1", 6_000, 20_000, 10).await.unwrap().len(), 4, "all claimable again");
     let listed: Vec<i64> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.seq).collect();
     assert_eq!(listed.len(), 4);
     assert_eq!(s.list_callbacks(listed[0], 10).await.unwrap().len(), 3, "paging by seq");
@@ -679,10 +676,77 @@ async fn callback_queue(db: &TestDb) {
     let last = *listed.last().unwrap();
     assert_eq!(s.clear_callbacks().await.unwrap(), 4);
     assert_eq!(s.callback_backlog().await.unwrap(), (0, None));
+    s.release_callback_claims(None).await.unwrap();
     s.enqueue_callbacks(vec![callback("9", "z")]).await.unwrap();
     let fresh = s.claim_callbacks("n", 1_000, 10_000, 10).await.unwrap();
     assert!(fresh[0].seq > last, "{} > {last}", fresh[0].seq);
     s.close().await;
+}
+
+/// SQLite keeps its one node's claims in memory: a node's own claims do not
+/// hold its peers' later callbacks back (the engine orders them itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_claims_of_the_one_node() {
+    let s = TestDb::sqlite().open().await;
+    s.enqueue_callbacks(vec![callback("1", "a"), callback("1", "b")]).await.unwrap();
+    let first = s.claim_callbacks("n", 1_000, 10_000, 1).await.unwrap();
+    let second = s.claim_callbacks("n", 1_000, 10_000, 10).await.unwrap();
+    assert_eq!((first.len(), second.len()), (1, 1));
+    assert!(first[0].seq < second[0].seq, "in order, each once");
+    // A failed callback scanned past while not yet due is found once it is,
+    // and its peer's later ones behind it; newer ones of others go on.
+    s.enqueue_callbacks(vec![callback("2", "x")]).await.unwrap();
+    let x = s.claim_callbacks("n", 1_000, 10_000, 10).await.unwrap();
+    s.finish_callbacks(vec![CallbackOutcome::Failed {
+        seq: x[0].seq,
+        attempts: 1,
+        at: 1_500,
+        next_attempt_at: 9_000,
+        result: "HTTP 500".into(),
+    }])
+    .await
+    .unwrap();
+    s.enqueue_callbacks(vec![callback("2", "y"), callback("3", "z")]).await.unwrap();
+    let third = s.claim_callbacks("n", 2_000, 10_000, 10).await.unwrap();
+    assert_eq!(third.iter().map(|c| c.item.as_str()).collect::<Vec<_>>(), [r#"{"n":"z"}"#]);
+    let fourth = s.claim_callbacks("n", 9_000, 20_000, 10).await.unwrap();
+    assert_eq!(fourth.iter().map(|c| c.item.as_str()).collect::<Vec<_>>(), [r#"{"n":"x"}"#, r#"{"n":"y"}"#]);
+    // Finished callbacks are not found again, even by a full scan.
+    let all: Vec<CallbackOutcome> =
+        [first, second, third, fourth].iter().flatten().map(|c| CallbackOutcome::Delivered { seq: c.seq }).collect();
+    s.finish_callbacks(all).await.unwrap();
+    assert_eq!(s.release_callback_claims(None).await.unwrap(), 0);
+    assert!(s.claim_callbacks("n", 20_000, 30_000, 10).await.unwrap().is_empty());
+    s.close().await;
+}
+
+/// Claims shared by the nodes of a deployment (PostgreSQL): a node's claim
+/// holds its peer's later callbacks back from the other nodes, lapses unless
+/// renewed, and each node releases its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_claims_across_nodes() {
+    let Some(db) = TestDb::postgres("claims").await else { return };
+    let s = db.open().await;
+    let items = |v: &[wabiz_domain::callbacks::PendingCallback]| v.iter().map(|c| c.item.clone()).collect::<Vec<_>>();
+    let n = |name: &str| format!("{{\"n\":\"{name}\"}}");
+    s.enqueue_callbacks(vec![callback("1", "a"), callback("2", "b"), callback("1", "c"), callback("", "e")])
+        .await
+        .unwrap();
+    let first = s.claim_callbacks("n1", 1_000, 10_000, 2).await.unwrap();
+    assert_eq!(items(&first), [n("a"), n("b")]);
+    let b = first[1].seq;
+    // c waits while its peer's older a is held by n1.
+    let second = s.claim_callbacks("n2", 1_000, 10_000, 10).await.unwrap();
+    assert_eq!(items(&second), [n("e")]);
+    // Renewed claims hold; lapsed ones are taken over (c stays behind a).
+    s.renew_callback_claims("n1", vec![b], 30_000).await.unwrap();
+    let third = s.claim_callbacks("n3", 20_000, 40_000, 10).await.unwrap();
+    assert_eq!(items(&third), [n("a"), n("c"), n("e")], "lapsed claims; b renewed");
+    // A node releases its own claims; a single node starting, all of them.
+    assert_eq!(s.release_callback_claims(Some("n1")).await.unwrap(), 1);
+    assert_eq!(s.release_callback_claims(None).await.unwrap(), 3);
+    s.close().await;
+    db.cleanup().await;
 }
 
 async fn callbacks_travel_with_their_cause(db: &TestDb) {

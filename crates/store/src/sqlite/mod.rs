@@ -53,6 +53,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 pub struct SqliteStore {
     writer: Writer,
     readers: ReadPool,
+    claims: tokio::sync::Mutex<callbacks::Claims>,
+    conversations: std::sync::Mutex<callbacks::OpenConversations>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -76,7 +78,7 @@ impl SqliteStore {
         migrate_sqlite(&mut conn)?;
         let readers = ReadPool::open(path, READERS).map_err(unavailable)?;
         let writer = Writer::start(conn).map_err(unavailable)?;
-        Ok(Self { writer, readers })
+        Ok(Self { writer, readers, claims: tokio::sync::Mutex::default(), conversations: std::sync::Mutex::default() })
     }
 }
 
@@ -135,7 +137,7 @@ impl MetaStore for SqliteStore {
                 c.prepare_cached(
                     "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 )?
-                .execute([key, value])
+                .execute([&key, &value])
                 .map(|_| ())
             })
             .await
@@ -208,7 +210,7 @@ impl UserStore for SqliteStore {
         self.writer
             .write(move |c| {
                 // Tokens go with the user (ON DELETE CASCADE).
-                let n = c.prepare_cached("DELETE FROM users WHERE username = ?1")?.execute([username])?;
+                let n = c.prepare_cached("DELETE FROM users WHERE username = ?1")?.execute([&username])?;
                 Ok(n == 1)
             })
             .await
@@ -251,7 +253,7 @@ impl TokenStore for SqliteStore {
     async fn delete_token(&self, digest: &str) -> StoreResult<bool> {
         let digest = digest.to_owned();
         self.writer
-            .write(move |c| Ok(c.prepare_cached("DELETE FROM tokens WHERE digest = ?1")?.execute([digest])? == 1))
+            .write(move |c| Ok(c.prepare_cached("DELETE FROM tokens WHERE digest = ?1")?.execute([&digest])? == 1))
             .await
     }
 
@@ -288,7 +290,7 @@ impl SettingsStore for SqliteStore {
         // One write job: all of it commits, or (on any error) none of it.
         self.writer
             .write(move |c| {
-                for w in writes {
+                for w in &writes {
                     match w {
                         SettingWrite::Put { name, value } => c
                             .prepare_cached(
@@ -367,7 +369,7 @@ impl MediaStore for SqliteStore {
 
     async fn delete_media(&self, id: &str) -> StoreResult<bool> {
         let id = id.to_owned();
-        self.writer.write(move |c| Ok(c.prepare_cached("DELETE FROM media WHERE id = ?1")?.execute([id])? == 1)).await
+        self.writer.write(move |c| Ok(c.prepare_cached("DELETE FROM media WHERE id = ?1")?.execute([&id])? == 1)).await
     }
 }
 
