@@ -618,14 +618,26 @@ fn callback(peer: &str, item: &str) -> NewCallback {
     }
 }
 
-/// The claims of one delivering node, the same on both engines.
-async fn callback_queue(db: &TestDb) {
-    let s = db.open().await;
-    let items = |v: &[wabiz_domain::callbacks::PendingCallback]| v.iter().map(|c| c.item.clone()).collect::<Vec<_>>();
-    let n = |name: &str| format!("{{\"n\":\"{name}\"}}");
+/// The items of claimed callbacks, and the item [`callback`] makes of a name.
+fn items(v: &[wabiz_domain::callbacks::PendingCallback]) -> Vec<String> {
+    v.iter().map(|c| c.item.clone()).collect()
+}
+
+fn n(name: &str) -> String {
+    format!("{{\"n\":\"{name}\"}}")
+}
+
+/// a, b, c, e: a and c of customer 1, b of customer 2, e without a customer.
+async fn enqueue_a_b_c_e(s: &Arc<dyn Store>) {
     s.enqueue_callbacks(vec![callback("1", "a"), callback("2", "b"), callback("1", "c"), callback("", "e")])
         .await
         .unwrap();
+}
+
+/// The claims of one delivering node, the same on both engines.
+async fn callback_queue(db: &TestDb) {
+    let s = db.open().await;
+    enqueue_a_b_c_e(&s).await;
     assert_eq!(s.callback_backlog().await.unwrap(), (4, Some(1_000)));
 
     // Oldest first, up to the limit.
@@ -727,11 +739,7 @@ async fn sqlite_claims_of_the_one_node() {
 async fn postgres_claims_across_nodes() {
     let Some(db) = TestDb::postgres("claims").await else { return };
     let s = db.open().await;
-    let items = |v: &[wabiz_domain::callbacks::PendingCallback]| v.iter().map(|c| c.item.clone()).collect::<Vec<_>>();
-    let n = |name: &str| format!("{{\"n\":\"{name}\"}}");
-    s.enqueue_callbacks(vec![callback("1", "a"), callback("2", "b"), callback("1", "c"), callback("", "e")])
-        .await
-        .unwrap();
+    enqueue_a_b_c_e(&s).await;
     let first = s.claim_callbacks("n1", 1_000, 10_000, 2).await.unwrap();
     assert_eq!(items(&first), [n("a"), n("b")]);
     let b = first[1].seq;
