@@ -196,12 +196,11 @@ impl CallbackStore for SqliteStore {
         // Only now that the rows are gone or updated on disk: a claim reads
         // what is committed.
         let mut claims = self.claims.lock().await;
-        for (seq, back) in seqs {
+        let (back, done): (Vec<_>, Vec<_>) = seqs.into_iter().partition(|(_, back)| *back);
+        for (seq, _) in done {
             claims.held.remove(&seq);
-            if back {
-                claims.floor = claims.floor.min(seq - 1);
-            }
         }
+        claims.release(back.into_iter().map(|(seq, _)| seq).collect());
         Ok(())
     }
 
