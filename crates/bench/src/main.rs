@@ -246,7 +246,7 @@ async fn main() -> Result<()> {
     println!("| accepted sends/s (`POST /v1/messages`, 201) | {sends_per_sec:.0} |");
     println!("| send p50 / p99 | {:.2} ms / {:.2} ms |", sends.p50_ms, sends.p99_ms);
     println!("| sends / baseline | {:.2} |", sends_per_sec / baseline.requests_per_sec);
-    println!("| non-201 answers | {} |", sends.non_2xx + sends.errors);
+    println!("| non-201 answers / socket errors | {} / {} |", sends.non_2xx, sends.errors);
     println!("| statuses delivered (of {expected}) | {statuses} |");
     println!("| statuses delivered/s (first to last callback) | {:.0} |", statuses as f64 / delivery_secs);
     println!("| all statuses delivered after (from load start) | {:.1} s |", drained_after.as_secs_f64());

@@ -2,6 +2,7 @@
 //! a Cloud API relay may later.
 
 use crate::error::WaError;
+use crate::ports::{MessageRecord, StoreError};
 
 /// The link between the Coreapp and WhatsApp's servers, as `/v1/health` reports it
 /// (`health-stats.md` §2.1).
@@ -102,3 +103,17 @@ pub const ACCOUNT_NUMBER_META: &str = "account.number";
 /// Meta key saying how the number was registered: `startup` (the simulator's
 /// configured number), `verify` (the registration flow) or `restore` (a backup).
 pub const ACCOUNT_SOURCE_META: &str = "account.registered_by";
+
+/// A network whose first steps can be due the moment a message is accepted
+/// (the simulator with zero delays) stores them with the message: one write
+/// of the final row instead of an insert that its worker reads back and
+/// updates (issue 7). What is stored, and when the webhooks see it, is the
+/// same either way.
+#[async_trait::async_trait]
+pub trait ImmediateSteps: Send + Sync {
+    /// Stores `message` (as accepted) with the steps due now and their
+    /// callbacks; `Ok(false)` when nothing was stored because no step is due
+    /// at once, or the first needs work first (a media link to fetch): the
+    /// caller then stores the message and the worker moves it on.
+    async fn store_with_steps(&self, message: &MessageRecord) -> Result<bool, StoreError>;
+}

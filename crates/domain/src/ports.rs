@@ -255,6 +255,15 @@ pub trait MessageStore: Send + Sync {
     /// Applies status changes in one transaction, each with its history entry
     /// and its reply; a change whose `from_status` no longer holds is skipped.
     async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()>;
+    /// Stores a new message together with the steps the network took at
+    /// once (`steps`: this message's, in order, from its stored status), as
+    /// `insert_message` then `apply_transitions` would. An engine may write
+    /// the message in its final state in one transaction instead (SQLite
+    /// does: an insert and no update, on the one writer).
+    async fn insert_message_with_steps(&self, message: &MessageRecord, steps: Vec<Transition>) -> StoreResult<()> {
+        self.insert_message(message, &[]).await?;
+        self.apply_transitions(steps).await
+    }
     /// A message's status history, in order.
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>>;
     /// The last `limit` messages exchanged with `peer`, oldest first.

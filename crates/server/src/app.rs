@@ -209,6 +209,26 @@ impl App {
             outbox.clone(),
             config.message_retention_days,
         ));
+        let mut receipts = network.receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages));
+        if let Some(cluster) = &cluster {
+            // Only the shards this node owns, fenced by the shard map.
+            receipts = receipts.in_shards(cluster.store(), cluster.subscribe_scope());
+        }
+        let mut messages = MessageService::new(
+            Arc::clone(&store),
+            Arc::clone(&network) as Arc<dyn Network>,
+            Arc::clone(&media),
+            Arc::clone(&opts.clock),
+            Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
+            config.open_window,
+            outbox.clone(),
+        )
+        .with_contacts(Arc::clone(&contacts))
+        .with_groups(Arc::clone(&groups));
+        if let Some(immediate) = receipts.immediate() {
+            // Zero delays: messages are stored with the steps they take at once.
+            messages = messages.with_immediate_steps(Arc::new(immediate));
+        }
         let in_flight = Arc::new(InFlight::default());
         let state = AppState::new(AppServices {
             users: Arc::clone(&users),
@@ -224,19 +244,7 @@ impl App {
                 Arc::clone(&store),
             )),
             media: Arc::clone(&media),
-            messages: Arc::new(
-                MessageService::new(
-                    Arc::clone(&store),
-                    Arc::clone(&network) as Arc<dyn Network>,
-                    Arc::clone(&media),
-                    Arc::clone(&opts.clock),
-                    Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
-                    config.open_window,
-                    outbox.clone(),
-                )
-                .with_contacts(Arc::clone(&contacts))
-                .with_groups(Arc::clone(&groups)),
-            ),
+            messages: Arc::new(messages),
             contacts,
             settings: Arc::clone(&settings),
             certificates,
@@ -290,11 +298,6 @@ impl App {
         };
 
         let shutdown = CancellationToken::new();
-        let mut receipts = network.receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages));
-        if let Some(cluster) = &cluster {
-            // Only the shards this node owns, fenced by the shard map.
-            receipts = receipts.in_shards(cluster.store(), cluster.subscribe_scope());
-        }
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
             tokio::spawn(receipts.run(shutdown.clone())),

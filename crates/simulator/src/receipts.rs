@@ -17,6 +17,7 @@ use wabiz_domain::cluster::{ClusterStore, ShardScope};
 use wabiz_domain::error::{ErrorCode, ErrorItem};
 use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::messages::inbound::{InboundRequest, callback, new_inbound_id};
+use wabiz_domain::network::ImmediateSteps;
 use wabiz_domain::ports::{DueMessage, MessageRecord, Store, StoreError, Transition};
 
 use crate::links::LinkFetcher;
@@ -219,6 +220,79 @@ fn merge_status_callbacks(chain: &mut [Transition]) {
     }
 }
 
+/// The next step of each due message, with the callbacks that report it.
+/// A `sent` step opens (or joins) the customer's pricing conversation
+/// first, so that its status can name it.
+async fn build_steps(
+    store: &dyn Store,
+    outbox: &Outbox,
+    business: &str,
+    delays: Delays,
+    due: &[DueMessage],
+    now: i64,
+) -> Result<Vec<Transition>, StoreError> {
+    let policy = outbox.policy();
+    // Each message's steps that are due now, in order: with zero delays
+    // `sent`, `delivered` and `read` are stored in one transaction.
+    let chains: Vec<Vec<Transition>> = due.iter().map(|d| chain(d, now, delays, business)).collect();
+
+    // The messages becoming `sent` and their conversations.
+    let sending: Vec<usize> = chains
+        .iter()
+        .enumerate()
+        .filter(|(_, chain)| chain.iter().any(|t| t.status == "sent" && t.from_status != "sent"))
+        .map(|(i, _)| i)
+        .collect();
+    let wanted: Vec<(String, String)> = sending
+        .iter()
+        .map(|&i| (due[i].peer.clone(), due[i].category.clone().unwrap_or_else(|| "service".into())))
+        .collect();
+    let opened = if wanted.is_empty() { Vec::new() } else { store.open_conversations(wanted, now / 1000).await? };
+    let mut conversation_of: std::collections::HashMap<usize, Conversation> = sending.into_iter().zip(opened).collect();
+
+    let mut steps = Vec::with_capacity(chains.iter().map(Vec::len).sum());
+    for (i, (d, chain)) in due.iter().zip(chains).enumerate() {
+        let first = steps.len();
+        // The conversation the message is in, once known.
+        let mut current: Option<Conversation> = d
+            .conversation
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<Conversation>(c).ok())
+            .map(|c| Conversation { opened_here: false, ..c });
+        for mut t in chain {
+            if t.status == t.from_status {
+                steps.push(t);
+                continue;
+            }
+            let conversation = if t.status == "sent" {
+                let c = conversation_of.remove(&i);
+                t.conversation = c.as_ref().and_then(|c| serde_json::to_string(c).ok());
+                current = c.clone().map(|c| Conversation { opened_here: false, ..c });
+                c
+            } else {
+                // Only the `sent` status tells that the conversation opened here.
+                current.clone()
+            };
+            let event = StatusEvent {
+                message_id: &d.id,
+                recipient_id: &d.peer,
+                status: &t.status,
+                at: t.at,
+                errors: t.errors.as_deref(),
+                conversation: conversation.as_ref(),
+            };
+            t.callbacks.extend(Outbox::status(&policy, &event, now));
+            if let Some(reply) = &t.reply {
+                let doc = serde_json::from_str::<serde_json::Value>(&reply.content).ok();
+                t.callbacks.extend(doc.and_then(|doc| Outbox::inbound(&policy, &doc, now)));
+            }
+            steps.push(t);
+        }
+        merge_status_callbacks(&mut steps[first..]);
+    }
+    Ok(steps)
+}
+
 /// Applies due steps until shut down.
 pub struct ReceiptWorker {
     pub store: Arc<dyn Store>,
@@ -235,6 +309,71 @@ pub struct ReceiptWorker {
     pub counters: Arc<OutMessageCounters>,
     /// In a multiconnect deployment: only the shards this node owns.
     pub shards: Option<Shards>,
+}
+
+/// The worker's rules applied at acceptance: with zero delays a message is
+/// stored already `read` (or however far its customer takes it at once),
+/// with the callback reporting its statuses, in the one write that accepts
+/// it. The worker would have done the same a moment later, after reading
+/// the message back and updating it (issue 7).
+pub struct ImmediateReceipts {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    delays: Delays,
+    wake: Arc<Notify>,
+    business: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+    outbox: Outbox,
+    counters: Arc<OutMessageCounters>,
+}
+
+#[async_trait::async_trait]
+impl ImmediateSteps for ImmediateReceipts {
+    async fn store_with_steps(&self, m: &MessageRecord) -> Result<bool, StoreError> {
+        let now = self.clock.now_millis();
+        if m.direction != "outbound" || m.next_event_at.is_none_or(|at| at > now) {
+            return Ok(false);
+        }
+        let due = DueMessage {
+            id: m.id.clone(),
+            peer: m.peer.clone(),
+            status: m.status.clone(),
+            failure: m.failure.clone(),
+            kind: m.kind.clone(),
+            content: m.content.clone(),
+            category: m.category.clone(),
+            conversation: m.conversation.clone(),
+            expires_at: m.expires_at,
+        };
+        // The link is fetched by the worker, off the request path.
+        if LinkFetcher::needed(&due) {
+            return Ok(false);
+        }
+        let business = (self.business)().unwrap_or_default();
+        let steps = match build_steps(self.store.as_ref(), &self.outbox, &business, self.delays, &[due], now).await {
+            Ok(steps) => steps,
+            Err(e) => {
+                // The worker will try again.
+                tracing::warn!(error = %e, "simulated network: could not open a conversation at acceptance");
+                return Ok(false);
+            }
+        };
+        if steps.is_empty() || steps.iter().any(|t| t.status == t.from_status) {
+            return Ok(false);
+        }
+        let reached = OutMessageCounters::default();
+        for t in &steps {
+            reached.add(&t.status, 1);
+        }
+        let later = steps.last().and_then(|t| t.next_event_at).is_some();
+        self.store.insert_message_with_steps(m, steps).await?;
+        self.counters.merge(&reached);
+        self.outbox.stored();
+        if later {
+            // A step is left for the worker (a slow customer): it plans its sleep again.
+            self.wake.notify_one();
+        }
+        Ok(true)
+    }
 }
 
 /// The shards a node of a deployment works on, and the fenced queries.
@@ -267,72 +406,24 @@ impl ReceiptWorker {
     }
 
     /// The next step of each due message, with the callbacks that report it.
-    /// A `sent` step opens (or joins) the customer's pricing conversation
-    /// first, so that its status can name it.
     async fn steps(&self, due: &[DueMessage], now: i64) -> Result<Vec<Transition>, StoreError> {
         let business = (self.business)().unwrap_or_default();
-        let policy = self.outbox.policy();
-        // Each message's steps that are due now, in order: with zero delays
-        // `sent`, `delivered` and `read` are stored in one transaction.
-        let chains: Vec<Vec<Transition>> = due.iter().map(|d| chain(d, now, self.delays, &business)).collect();
+        build_steps(self.store.as_ref(), &self.outbox, &business, self.delays, due, now).await
+    }
 
-        // The messages becoming `sent` and their conversations.
-        let sending: Vec<usize> = chains
-            .iter()
-            .enumerate()
-            .filter(|(_, chain)| chain.iter().any(|t| t.status == "sent" && t.from_status != "sent"))
-            .map(|(i, _)| i)
-            .collect();
-        let wanted: Vec<(String, String)> = sending
-            .iter()
-            .map(|&i| (due[i].peer.clone(), due[i].category.clone().unwrap_or_else(|| "service".into())))
-            .collect();
-        let opened =
-            if wanted.is_empty() { Vec::new() } else { self.store.open_conversations(wanted, now / 1000).await? };
-        let mut conversation_of: std::collections::HashMap<usize, Conversation> =
-            sending.into_iter().zip(opened).collect();
-
-        let mut steps = Vec::with_capacity(chains.iter().map(Vec::len).sum());
-        for (i, (d, chain)) in due.iter().zip(chains).enumerate() {
-            let first = steps.len();
-            // The conversation the message is in, once known.
-            let mut current: Option<Conversation> = d
-                .conversation
-                .as_deref()
-                .and_then(|c| serde_json::from_str::<Conversation>(c).ok())
-                .map(|c| Conversation { opened_here: false, ..c });
-            for mut t in chain {
-                if t.status == t.from_status {
-                    steps.push(t);
-                    continue;
-                }
-                let conversation = if t.status == "sent" {
-                    let c = conversation_of.remove(&i);
-                    t.conversation = c.as_ref().and_then(|c| serde_json::to_string(c).ok());
-                    current = c.clone().map(|c| Conversation { opened_here: false, ..c });
-                    c
-                } else {
-                    // Only the `sent` status tells that the conversation opened here.
-                    current.clone()
-                };
-                let event = StatusEvent {
-                    message_id: &d.id,
-                    recipient_id: &d.peer,
-                    status: &t.status,
-                    at: t.at,
-                    errors: t.errors.as_deref(),
-                    conversation: conversation.as_ref(),
-                };
-                t.callbacks.extend(Outbox::status(&policy, &event, now));
-                if let Some(reply) = &t.reply {
-                    let doc = serde_json::from_str::<serde_json::Value>(&reply.content).ok();
-                    t.callbacks.extend(doc.and_then(|doc| Outbox::inbound(&policy, &doc, now)));
-                }
-                steps.push(t);
-            }
-            merge_status_callbacks(&mut steps[first..]);
-        }
-        Ok(steps)
+    /// The steps taken at acceptance, when a message's first step is due at
+    /// once (no `sent` delay) and this node works on every message (no
+    /// shards: in a deployment the shard's owner moves it on).
+    pub fn immediate(&self) -> Option<ImmediateReceipts> {
+        (self.delays.sent_ms == 0 && self.shards.is_none()).then(|| ImmediateReceipts {
+            store: Arc::clone(&self.store),
+            clock: Arc::clone(&self.clock),
+            delays: self.delays,
+            wake: Arc::clone(&self.wake),
+            business: Arc::clone(&self.business),
+            outbox: self.outbox.clone(),
+            counters: Arc::clone(&self.counters),
+        })
     }
 
     /// Limits the worker to the shards this node owns (multiconnect).

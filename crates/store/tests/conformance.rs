@@ -113,6 +113,7 @@ conformance!(
     inbound_window_and_read,
     callback_queue,
     callbacks_travel_with_their_cause,
+    messages_stored_with_their_steps,
     conversations_last_a_day,
     groups_change_by_compare_and_set,
     garbage_collection_keeps_what_is_needed,
@@ -807,6 +808,72 @@ async fn callbacks_travel_with_their_cause(db: &TestDb) {
     assert_eq!((stored.category.as_deref(), stored.conversation.as_deref()), (Some("service"), Some(r#"{"id":"c1"}"#)));
     let due = s.due_messages(10, 10).await.unwrap();
     assert!(due.is_empty());
+    s.close().await;
+}
+
+/// A message stored with the steps taken at once ends as if it had been
+/// inserted and then moved on: same row, history and callbacks.
+async fn messages_stored_with_their_steps(db: &TestDb) {
+    let s = db.open().await;
+    let m = |id: &str| MessageRecord {
+        id: id.into(),
+        direction: "outbound".into(),
+        recipient_type: "individual".into(),
+        peer: "1555".into(),
+        kind: "text".into(),
+        content: "{}".into(),
+        status: "accepted".into(),
+        created_at: 1,
+        updated_at: 1,
+        next_event_at: Some(1_000),
+        failure: None,
+        category: Some("service".into()),
+        conversation: None,
+        expires_at: Some(99_000),
+    };
+    let step = |id: &str, from: &str, to: &str, at: i64, cb: Option<&str>| Transition {
+        id: id.into(),
+        from_status: from.into(),
+        status: to.into(),
+        at,
+        errors: None,
+        next_event_at: None,
+        reply: None,
+        conversation: (to == "sent").then(|| r#"{"id":"c1"}"#.into()),
+        callbacks: cb.map(|n| callback("1555", n)).into_iter().collect(),
+    };
+    let run = |id: &str| {
+        vec![
+            step(id, "accepted", "sent", 2, None),
+            step(id, "sent", "delivered", 2, None),
+            step(id, "delivered", "read", 3, Some(id)),
+        ]
+    };
+    s.insert_message_with_steps(&m("a"), run("a")).await.unwrap();
+    let a = s.get_message("a").await.unwrap().unwrap();
+    assert_eq!((a.status.as_str(), a.updated_at, a.next_event_at), ("read", 3, None));
+    assert_eq!(a.conversation.as_deref(), Some(r#"{"id":"c1"}"#));
+    assert_eq!((a.created_at, a.expires_at, a.category.as_deref()), (1, Some(99_000), Some("service")));
+    let history: Vec<(String, i64)> =
+        s.message_statuses("a").await.unwrap().into_iter().map(|r| (r.status, r.at)).collect();
+    assert_eq!(history, [("sent".into(), 2), ("delivered".into(), 2), ("read".into(), 3)]);
+    assert!(s.due_messages(i64::MAX, 10).await.unwrap().is_empty(), "nothing left to do");
+
+    // A step left for later stays due.
+    let later = vec![Transition { next_event_at: Some(7_000), ..step("b", "accepted", "sent", 2, Some("b")) }];
+    s.insert_message_with_steps(&m("b"), later).await.unwrap();
+    let due: Vec<(String, String)> =
+        s.due_messages(7_000, 10).await.unwrap().into_iter().map(|d| (d.id, d.status)).collect();
+    assert_eq!(due, [("b".to_owned(), "sent".to_owned())]);
+
+    // Steps that do not start from the stored status change nothing but the insert.
+    s.insert_message_with_steps(&m("c"), vec![step("c", "sent", "delivered", 2, Some("c"))]).await.unwrap();
+    assert_eq!(s.get_message("c").await.unwrap().unwrap().status, "accepted");
+
+    // A failing insert (the id exists) stores no callback either.
+    assert!(s.insert_message_with_steps(&m("a"), run("a")).await.is_err());
+    let items: Vec<String> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.item).collect();
+    assert_eq!(items, [r#"{"n":"a"}"#, r#"{"n":"b"}"#]);
     s.close().await;
 }
 

@@ -55,6 +55,8 @@ const RENEW_EVERY_MS: i64 = 60 * 1000;
 /// Longest wait without looking at the database (other nodes' callbacks,
 /// a missed wake-up).
 const POLL: Duration = Duration::from_secs(1);
+/// How long new callbacks may gather while requests are in flight.
+const GATHER: Duration = Duration::from_millis(1);
 /// How long requests in flight may finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// Most response bytes read (the body is ignored; reading lets the
@@ -253,7 +255,17 @@ impl Engine {
                         tracing::error!("webhooks: the outcome recorder stopped");
                     }
                 }
-                () = self.wake.notified() => maybe_more = true,
+                () = self.wake.notified() => {
+                    maybe_more = true;
+                    // Sends with zero receipt delays store their callbacks one
+                    // at a time, each waking the engine: taken at once, each
+                    // would leave in a POST of its own (twice the POSTs of the
+                    // receipt worker's bursts, issue 7). While requests are in
+                    // flight the receiver is busy anyway: let more gather.
+                    if st.requests > 0 {
+                        tokio::time::sleep(GATHER).await;
+                    }
+                }
                 changed = self.settings.changed() => {
                     if changed.is_err() { break }
                 }

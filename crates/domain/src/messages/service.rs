@@ -17,7 +17,7 @@ use crate::contacts::{ContactsService, normalize};
 use crate::error::{ErrorCode, ErrorItem, WaError};
 use crate::groups::GroupService;
 use crate::media::MediaService;
-use crate::network::Network;
+use crate::network::{ImmediateSteps, Network};
 use crate::ports::{MessageRecord, Store, TemplateRecord};
 
 /// What a send answers.
@@ -41,6 +41,8 @@ pub struct MessageService {
     outbox: Outbox,
     /// Groups, for `recipient_type: group` sends and customers writing in groups.
     groups: Option<Arc<GroupService>>,
+    /// Stores the network's steps that are due at once with the message.
+    immediate: Option<Arc<dyn ImmediateSteps>>,
 }
 
 /// The pricing category of free-form messages (and of templates the registry
@@ -105,7 +107,13 @@ impl MessageService {
         open_window: bool,
         outbox: Outbox,
     ) -> Self {
-        Self { store, network, media, clock, rules, open_window, contacts: None, outbox, groups: None }
+        Self { store, network, media, clock, rules, open_window, contacts: None, outbox, groups: None, immediate: None }
+    }
+
+    /// Lets the network store the steps it takes at once with each message.
+    pub fn with_immediate_steps(mut self, immediate: Arc<dyn ImmediateSteps>) -> Self {
+        self.immediate = Some(immediate);
+        self
     }
 
     /// Lets sends and inbound messages reach groups.
@@ -180,8 +188,14 @@ impl MessageService {
                 i64::try_from(msg.ttl_secs.unwrap_or(DEFAULT_TTL_SECS)).unwrap_or(i64::MAX / 2000).saturating_mul(1000),
             )),
         };
-        self.store.insert_message(&record, &[]).await?;
-        self.network.outbound_accepted();
+        let stored_with_steps = match &self.immediate {
+            Some(immediate) => immediate.store_with_steps(&record).await?,
+            None => false,
+        };
+        if !stored_with_steps {
+            self.store.insert_message(&record, &[]).await?;
+            self.network.outbound_accepted();
+        }
         // Sending restarts the 30-day clock of the media it uses (media GC).
         let used: Vec<String> = msg
             .media

@@ -28,6 +28,26 @@ async fn an_ordinary_customer_receives_and_reads() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
 
+/// With zero delays the network's steps are stored with the message: once
+/// the 201 is answered, the message is already read, its history complete.
+#[tokio::test]
+async fn with_zero_delays_a_message_is_stored_with_its_steps() {
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    for to in ["16315551234", "16315551234", "15550000003"] {
+        let id = send_text(&app, &admin, to).await;
+        let m = message_view(&app, &admin, &id).await;
+        let want: &[&str] = if to == "15550000003" { &["sent", "delivered"] } else { &["sent", "delivered", "read"] };
+        assert_eq!(statuses(&m), want, "{to}: {m}");
+        assert!(m["next_event_at"].is_null(), "nothing left for the worker: {m}");
+    }
+    // A slow customer's delivery is still the worker's, later.
+    let id = send_text(&app, &admin, "15550000004").await;
+    let m = message_view(&app, &admin, &id).await;
+    assert_eq!(statuses(&m), ["sent"], "{m}");
+    assert!(m["next_event_at"].is_i64(), "{m}");
+}
+
 #[tokio::test]
 async fn magic_numbers_behave_as_documented() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;

@@ -37,10 +37,18 @@ const STATEMENT_CACHE: usize = 64;
 /// `temp_store = MEMORY` keeps the statement journal of each job's savepoint
 /// in memory: on a file it spilled past 64 KiB within a batch, and its page
 /// writes were an eighth of the writer thread's time (issue 7).
+///
+/// The query planner stability guarantee (QPSG) is on: without it, SQLite
+/// marks a statement whose `LIMIT ?` is a bound parameter to be compiled
+/// again whenever that parameter is bound, so every cached `… LIMIT ?`
+/// query (due messages, pending callbacks) was parsed and planned anew on
+/// each run: 3 % of the worker threads (issue 7). Our plans never depend on
+/// bound values (there are no `sqlite_stat4` samples), so nothing is lost.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // The writer alone runs some twenty different statements; with rusqlite's
     // default of 16 cached ones, the hot ones were evicted and parsed again.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -373,10 +381,12 @@ impl MediaStore for SqliteStore {
     }
 }
 
-fn insert_message_row(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()> {
+/// Inserts a message; `history` is its status history when it is stored
+/// with steps already taken (see `history_lines`).
+fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) -> rusqlite::Result<()> {
     c.prepare_cached(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, history)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         m.id,
@@ -392,9 +402,72 @@ fn insert_message_row(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()>
         m.failure,
         m.category,
         m.conversation,
-        m.expires_at
+        m.expires_at,
+        history
     ])
     .map(|_| ())
+}
+
+/// Applies status steps (see `MessageStore::apply_transitions`).
+fn apply_runs(c: &Connection, transitions: &[Transition]) -> rusqlite::Result<()> {
+    let mut rest = transitions;
+    while !rest.is_empty() {
+        // One message's consecutive steps (sent → delivered → read with zero
+        // delays) change its row once, from the first step's status to the
+        // last one's.
+        let n = 1 + rest.windows(2).take_while(|w| w[1].id == w[0].id && w[1].from_status == w[0].status).count();
+        let (run, tail) = rest.split_at(n);
+        rest = tail;
+        let (first, last) = (&run[0], &run[n - 1]);
+        let conversation = run.iter().rev().find_map(|t| t.conversation.as_ref());
+        let history = history_lines(run);
+        let changed = c
+            .prepare_cached(
+                "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4, conversation = COALESCE(?6, conversation),
+                                     history = COALESCE(history || char(10), '') || ?7
+                 WHERE id = ?1 AND status = ?5",
+            )?
+            .execute(params![first.id, last.status, last.at, last.next_event_at, first.from_status, conversation, history])?;
+        if changed == 0 {
+            continue;
+        }
+        store_step_effects(c, run)?;
+    }
+    Ok(())
+}
+
+/// What steps bring with them: the customer's replies and the callbacks.
+fn store_step_effects(c: &Connection, run: &[Transition]) -> rusqlite::Result<()> {
+    for t in run {
+        if let Some(m) = &t.reply {
+            insert_message_row(c, m, None)?;
+        }
+        for cb in &t.callbacks {
+            insert_callback_row(c, cb)?;
+        }
+    }
+    Ok(())
+}
+
+/// `steps` as the message's row after them, with its history, when they
+/// are one run of `m`'s steps from its stored status.
+fn settled_row(m: &MessageRecord, steps: &[Transition]) -> Option<(MessageRecord, String)> {
+    let (first, last) = (steps.first()?, steps.last()?);
+    let one_run = first.from_status == m.status
+        && steps.iter().all(|t| t.id == m.id)
+        && steps.windows(2).all(|w| w[1].from_status == w[0].status);
+    if !one_run {
+        return None;
+    }
+    let conversation = steps.iter().rev().find_map(|t| t.conversation.clone()).or_else(|| m.conversation.clone());
+    let row = MessageRecord {
+        status: last.status.clone(),
+        updated_at: last.at,
+        next_event_at: last.next_event_at,
+        conversation,
+        ..m.clone()
+    };
+    Some((row, history_lines(steps)))
 }
 
 fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
@@ -422,8 +495,27 @@ impl MessageStore for SqliteStore {
         let (m, callbacks) = (m.clone(), callbacks.to_vec());
         self.writer
             .write(move |c| {
-                insert_message_row(c, &m)?;
+                insert_message_row(c, &m, None)?;
                 callbacks.iter().try_for_each(|cb| insert_callback_row(c, cb))
+            })
+            .await
+    }
+
+    /// One insert of the final row: no update of a row just written, and no
+    /// entry in the due-steps index that is removed again (issue 7).
+    async fn insert_message_with_steps(&self, m: &MessageRecord, steps: Vec<Transition>) -> StoreResult<()> {
+        let (row, history) = match settled_row(m, &steps) {
+            Some((row, history)) => (row, Some(history)),
+            None => (m.clone(), None),
+        };
+        self.writer
+            .write(move |c| {
+                insert_message_row(c, &row, history.as_deref())?;
+                match history {
+                    Some(_) => store_step_effects(c, &steps),
+                    // Not one run of its steps: as an insert, then an update.
+                    None => apply_runs(c, &steps),
+                }
             })
             .await
     }
@@ -478,52 +570,7 @@ impl MessageStore for SqliteStore {
     }
 
     async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()> {
-        self.writer
-            .write(move |c| {
-                let mut rest = transitions.as_slice();
-                while !rest.is_empty() {
-                    // One message's consecutive steps (sent → delivered → read
-                    // with zero delays) change its row once, from the first
-                    // step's status to the last one's.
-                    let n = 1 + rest
-                        .windows(2)
-                        .take_while(|w| w[1].id == w[0].id && w[1].from_status == w[0].status)
-                        .count();
-                    let (run, tail) = rest.split_at(n);
-                    rest = tail;
-                    let (first, last) = (&run[0], &run[n - 1]);
-                    let conversation = run.iter().rev().find_map(|t| t.conversation.as_ref());
-                    let history = history_lines(run);
-                    let changed = c
-                        .prepare_cached(
-                            "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4, conversation = COALESCE(?6, conversation),
-                                                 history = COALESCE(history || char(10), '') || ?7
-                             WHERE id = ?1 AND status = ?5",
-                        )?
-                        .execute(params![
-                            first.id,
-                            last.status,
-                            last.at,
-                            last.next_event_at,
-                            first.from_status,
-                            conversation,
-                            history
-                        ])?;
-                    if changed == 0 {
-                        continue;
-                    }
-                    for t in run {
-                        if let Some(m) = &t.reply {
-                            insert_message_row(c, m)?;
-                        }
-                        for cb in &t.callbacks {
-                            insert_callback_row(c, cb)?;
-                        }
-                    }
-                }
-                Ok(())
-            })
-            .await
+        self.writer.write(move |c| apply_runs(c, &transitions)).await
     }
 
     async fn conversation(&self, peer: &str, limit: usize) -> StoreResult<Vec<MessageRecord>> {
@@ -703,5 +750,28 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.writer.shutdown().await;
         self.readers.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::StatementStatus;
+
+    use super::*;
+
+    /// A cached `… LIMIT ?` query must run again without being compiled
+    /// again, whatever is bound to it (see `configure`).
+    #[test]
+    fn limit_parameters_do_not_recompile_cached_statements() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("q.db")).unwrap();
+        configure(&conn).unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2), (3);").unwrap();
+        for limit in [1_i64, 2, 3, 2] {
+            let mut st = conn.prepare_cached("SELECT v FROM t WHERE v > ?1 ORDER BY v LIMIT ?2").unwrap();
+            let n = st.query_map(params![0, limit], |r| r.get::<_, i64>(0)).unwrap().count();
+            assert_eq!(n as i64, limit);
+            assert_eq!(st.get_status(StatementStatus::RePrepare), 0, "compiled again for LIMIT {limit}");
+        }
     }
 }
