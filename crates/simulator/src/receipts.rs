@@ -206,7 +206,12 @@ fn merge_status_callbacks(chain: &mut [Transition]) {
             if cb.kind == CallbackKind::Status {
                 match &mut pending {
                     Some(p) => p.append(&cb),
-                    None => pending = Some(cb),
+                    None => {
+                        // Room for the usual three statuses, grown once.
+                        let mut cb = cb;
+                        cb.item.reserve(2 * (cb.item.len() + 1));
+                        pending = Some(cb);
+                    }
                 }
             } else {
                 out.extend(pending.take());
