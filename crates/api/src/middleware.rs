@@ -20,8 +20,9 @@ pub struct HexRequestId;
 
 impl MakeRequestId for HexRequestId {
     fn make_request_id<B>(&mut self, _req: &axum::http::Request<B>) -> Option<RequestId> {
+        // The thread's CSPRNG: no system call per request.
         let mut raw = [0u8; 16];
-        getrandom::fill(&mut raw).ok()?;
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut raw);
         HeaderValue::from_str(&wabiz_domain::hex::encode(&raw)).ok().map(RequestId::new)
     }
 }
