@@ -3,6 +3,7 @@
 //! `delivered` status of each probe message (recipients starting with
 //! [`PROBE_PREFIX`]) arrived.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use anyhow::Result;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
-use serde_json::Value;
+use serde::Deserialize;
 
 /// Recipients of the probe's messages.
 pub const PROBE_PREFIX: &str = "1631999";
@@ -32,23 +33,49 @@ pub struct Receiver {
     shared: Arc<Shared>,
 }
 
+/// The part of a callback body the receiver reads. The rest of each status
+/// (conversation, pricing) is skipped by the parser without being built:
+/// the receiver shares the machine with the server it measures, and
+/// building every status as a `Value` tree cost it a seventh of the
+/// server's CPU.
+#[derive(Deserialize)]
+struct Body<'a> {
+    #[serde(borrow, default)]
+    statuses: Vec<StatusItem<'a>>,
+}
+
+#[derive(Deserialize)]
+struct StatusItem<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(borrow, default)]
+    recipient_id: Option<Cow<'a, str>>,
+}
+
+/// How many statuses a callback body holds, and the ids of the probe
+/// messages it reports `delivered`.
+fn read_body(body: &[u8]) -> (usize, Vec<String>) {
+    let Ok(v) = serde_json::from_slice::<Body<'_>>(body) else { return (0, Vec::new()) };
+    let probe = |s: &&StatusItem<'_>| {
+        s.status == "delivered" && s.recipient_id.as_deref().is_some_and(|r| r.starts_with(PROBE_PREFIX))
+    };
+    let probes = v.statuses.iter().filter(probe).map(|s| s.id.to_string()).collect();
+    (v.statuses.len(), probes)
+}
+
 async fn hook(State(shared): State<Arc<Shared>>, body: Bytes) -> &'static str {
     let now = Instant::now();
     shared.posts.fetch_add(1, Ordering::Relaxed);
-    if let Ok(v) = serde_json::from_slice::<Value>(&body)
-        && let Some(items) = v.get("statuses").and_then(Value::as_array)
-    {
-        shared.statuses.fetch_add(items.len() as u64, Ordering::Relaxed);
+    let (statuses, probes) = read_body(&body);
+    if statuses > 0 {
+        shared.statuses.fetch_add(statuses as u64, Ordering::Relaxed);
         shared.first.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(now);
         *shared.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
-        let probe = |s: &&Value| {
-            s["status"] == "delivered" && s["recipient_id"].as_str().is_some_and(|r| r.starts_with(PROBE_PREFIX))
-        };
-        for s in items.iter().filter(probe) {
-            if let Some(id) = s["id"].as_str() {
-                shared.probes.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_owned()).or_insert(now);
-            }
-        }
+    }
+    for id in probes {
+        shared.probes.lock().unwrap_or_else(|e| e.into_inner()).entry(id).or_insert(now);
     }
     "ok"
 }
@@ -85,5 +112,26 @@ impl Receiver {
             *self.shared.first.lock().unwrap_or_else(|e| e.into_inner()),
             *self.shared.last.lock().unwrap_or_else(|e| e.into_inner()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_statuses_and_finds_delivered_probes() {
+        let body = format!(
+            r#"{{"statuses":[
+                {{"id":"gBa","recipient_id":"{p}0001","status":"sent","timestamp":"1",
+                  "conversation":{{"id":"c","origin":{{"type":"service"}}}},"pricing":{{"billable":true}}}},
+                {{"id":"gBa","recipient_id":"{p}0001","status":"delivered","timestamp":"1"}},
+                {{"id":"gBb","recipient_id":"16315560001","status":"delivered","timestamp":"1"}},
+                {{"id":"gBc","recipient_id":"{p}0002","status":"read","timestamp":"2"}}]}}"#,
+            p = PROBE_PREFIX
+        );
+        assert_eq!(read_body(body.as_bytes()), (4, vec!["gBa".to_owned()]));
+        assert_eq!(read_body(br#"{"messages":[{"id":"x"}]}"#), (0, Vec::new()), "not statuses");
+        assert_eq!(read_body(b"not json"), (0, Vec::new()));
     }
 }
