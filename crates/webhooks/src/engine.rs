@@ -12,7 +12,8 @@
 //!   after `min(n × callback_backoff_delay_ms, max_callback_backoff_delay_ms)`
 //!   for its `n`-th consecutive failure, forever.
 //! - **Batching.** One callback per POST while the backlog is small; once more
-//!   callbacks wait than requests may be in flight, up to [`MAX_BATCH`] of one
+//!   callbacks are undelivered (waiting or in flight) than requests may be in
+//!   flight, up to [`MAX_BATCH`] of one
 //!   kind (and [`MAX_BATCH_BYTES`]) share a POST (`webhooks.md` §1.2). A
 //!   callback that failed before goes alone, so one the receiver refuses
 //!   cannot hold others back.
@@ -180,8 +181,6 @@ struct State {
     window: BTreeMap<i64, Slot>,
     /// Requests in flight.
     requests: usize,
-    /// Callbacks in flight.
-    busy: usize,
     /// Whether the last request failed (to log state changes, not every
     /// attempt).
     failing: bool,
@@ -199,7 +198,6 @@ impl Engine {
         let mut st = State {
             window: BTreeMap::new(),
             requests: 0,
-            busy: 0,
             failing: false,
             warned_http: false,
             retry_at: BTreeSet::new(),
@@ -399,7 +397,7 @@ impl Engine {
             return;
         }
         let free = limit.saturating_sub(st.requests);
-        let batches = plan(&st.window, now, free, limit, st.busy);
+        let batches = plan(&st.window, now, free, limit);
         for batch in batches {
             let items: Vec<&PendingCallback> =
                 batch.seqs.iter().filter_map(|s| st.window.get(s)).map(|slot| &slot.cb).collect();
@@ -410,7 +408,6 @@ impl Engine {
                 }
             }
             st.requests += 1;
-            st.busy += batch.seqs.len();
             self.metrics.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (client, url, tx, clock) = (client.clone(), url.to_owned(), done.clone(), Arc::clone(&self.clock));
@@ -433,7 +430,6 @@ impl Engine {
     fn finish(&self, st: &mut State, settings: &ApplicationSettings, done: Done) -> Vec<CallbackOutcome> {
         use std::sync::atomic::Ordering::Relaxed;
         st.requests = st.requests.saturating_sub(1);
-        st.busy = st.busy.saturating_sub(done.seqs.len());
         self.metrics.in_flight.fetch_sub(1, Relaxed);
         let result = match &done.result {
             Ok(()) => "success".to_owned(),
@@ -534,12 +530,17 @@ impl Engine {
 /// skipped entirely, so its callbacks never overtake each other; a peer's
 /// callbacks may share one POST (in order). Callbacks without a peer have no
 /// order.
-fn plan(window: &BTreeMap<i64, Slot>, now: i64, free: usize, limit: usize, busy: usize) -> Vec<Batch> {
+///
+/// The backlog that turns batching on counts every undelivered callback the
+/// engine holds, in flight ones included: with sends trickling in (zero
+/// receipt delays), only a few wait at any moment while the requests in
+/// flight are busy, and counting those few alone sent them one per POST
+/// (issue 7).
+fn plan(window: &BTreeMap<i64, Slot>, now: i64, free: usize, limit: usize) -> Vec<Batch> {
     if free == 0 {
         return Vec::new();
     }
-    let waiting = window.len().saturating_sub(busy);
-    let cap = if waiting > limit { MAX_BATCH } else { 1 };
+    let cap = if window.len() > limit { MAX_BATCH } else { 1 };
     let fits = |b: &Batch, kind: CallbackKind, size: usize| {
         b.kind == kind && b.seqs.len() < b.cap && b.bytes + size <= MAX_BATCH_BYTES
     };
@@ -713,8 +714,21 @@ mod tests {
     fn one_callback_per_post_while_the_backlog_is_small() {
         let w: BTreeMap<_, _> =
             [slot(1, "a", S, 0, false), slot(2, "b", S, 0, false), slot(3, "a", S, 0, false)].into();
-        let b = plan(&w, 10, 6, 6, 0);
+        let b = plan(&w, 10, 6, 6);
         assert_eq!(seqs(&b), [vec![1], vec![2]], "a's second waits for its first");
+    }
+
+    #[test]
+    fn callbacks_in_flight_count_toward_the_backlog() {
+        // Five requests in flight (limit 6) and three new callbacks: eight
+        // undelivered, more than the limit, so the three share the free slot.
+        let mut w: BTreeMap<_, _> = (1..=5).map(|seq| slot(seq, &format!("f{seq}"), S, 0, true)).collect();
+        w.extend([slot(6, "a", S, 0, false), slot(7, "b", S, 0, false), slot(8, "c", S, 0, false)]);
+        assert_eq!(seqs(&plan(&w, 10, 1, 6)), [vec![6, 7, 8]]);
+        // With fewer undelivered than the limit, one per POST.
+        let small: BTreeMap<_, _> =
+            [slot(1, "f", S, 0, true), slot(2, "a", S, 0, false), slot(3, "b", S, 0, false)].into();
+        assert_eq!(seqs(&plan(&small, 10, 5, 6)), [vec![2], vec![3]]);
     }
 
     #[test]
@@ -728,15 +742,15 @@ mod tests {
             slot(5, "c", S, 0, false),
         ]
         .into();
-        assert_eq!(seqs(&plan(&w, 10, 5, 6, 1)), [vec![5]]);
-        assert!(plan(&w, 10, 0, 6, 1).is_empty(), "no free slot, no POST");
+        assert_eq!(seqs(&plan(&w, 10, 5, 6)), [vec![5]]);
+        assert!(plan(&w, 10, 0, 6).is_empty(), "no free slot, no POST");
     }
 
     #[test]
     fn callbacks_without_a_peer_have_no_order() {
         let w: BTreeMap<_, _> =
             [slot(1, "", CallbackKind::Error, 0, true), slot(2, "", CallbackKind::Error, 0, false)].into();
-        assert_eq!(seqs(&plan(&w, 10, 5, 6, 1)), [vec![2]]);
+        assert_eq!(seqs(&plan(&w, 10, 5, 6)), [vec![2]]);
     }
 
     #[test]
@@ -746,7 +760,7 @@ mod tests {
             let (k, v) = slot(seq, &format!("p{}", seq % 7), if seq == 3 { M } else { S }, 0, false);
             w.insert(k, v);
         }
-        let b = plan(&w, 10, 2, 2, 0);
+        let b = plan(&w, 10, 2, 2);
         assert_eq!(b.len(), 2);
         assert_eq!(b[0].seqs.len(), MAX_BATCH);
         assert_eq!(b[1].kind, M);
@@ -767,7 +781,7 @@ mod tests {
             v.cb.item = "x".repeat(10_000);
             w.insert(k, v);
         }
-        let b = plan(&w, 10, 3, 2, 0);
+        let b = plan(&w, 10, 3, 2);
         assert_eq!(b[0].seqs, [0], "a callback that failed before goes alone");
         assert!(b[1..].iter().all(|b| b.bytes <= MAX_BATCH_BYTES && b.seqs.len() == 6), "{:?}", seqs(&b));
     }
