@@ -14,7 +14,10 @@
 //!    reached the receiver;
 //! 5. prints sends/s, p50/p99, the ratio to the baseline, statuses delivered
 //!    per second, the probe's end-to-end p50/p99, and the server's peak RSS.
+//!
+//! With `--against B`, two such runs go at once, one per binary (`compare.rs`).
 
+mod compare;
 mod receiver;
 mod wrk;
 
@@ -50,6 +53,10 @@ struct Args {
     /// Longest wait for the last callbacks after the load ends, in seconds.
     #[arg(long, default_value_t = 120)]
     drain_timeout: u64,
+    /// A second wabiz binary: both are measured at the same time, each by
+    /// its own bench, and the figures printed side by side with their ratio.
+    #[arg(long)]
+    against: Option<PathBuf>,
 }
 
 struct Server {
@@ -148,6 +155,19 @@ async fn main() -> Result<()> {
     };
     if !bin.exists() {
         bail!("{} not found: build it first (cargo build --release --bins)", bin.display());
+    }
+    if let Some(other) = &args.against {
+        if !other.exists() {
+            bail!("{} not found", other.display());
+        }
+        let shared = compare::Shared {
+            duration: args.duration,
+            connections: args.connections,
+            threads: args.threads,
+            webhook_concurrency: args.webhook_concurrency,
+            drain_timeout: args.drain_timeout,
+        };
+        return compare::run(&bin, other, &shared);
     }
     let data = tempfile::tempdir()?;
     let receiver = Arc::new(Receiver::start().await?);
