@@ -408,26 +408,59 @@ fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) 
     .map(|_| ())
 }
 
+/// How many of `steps`, from the first, are one message's consecutive steps
+/// (sent → delivered → read with zero delays): they change its row once.
+fn run_len(steps: &[Transition]) -> usize {
+    1 + steps.windows(2).take_while(|w| w[1].id == w[0].id && w[1].from_status == w[0].status).count()
+}
+
+/// What a run of one message's steps leaves in its row.
+struct RunEnd<'a> {
+    status: &'a str,
+    at: i64,
+    next_event_at: Option<i64>,
+    /// The conversation the run named last, if any.
+    conversation: Option<&'a str>,
+    /// The history lines the run appends.
+    history: String,
+}
+
+impl<'a> RunEnd<'a> {
+    /// `None` for an empty run.
+    fn of(run: &'a [Transition]) -> Option<Self> {
+        let last = run.last()?;
+        Some(Self {
+            status: &last.status,
+            at: last.at,
+            next_event_at: last.next_event_at,
+            conversation: run.iter().rev().find_map(|t| t.conversation.as_deref()),
+            history: history_lines(run),
+        })
+    }
+}
+
 /// Applies status steps (see `MessageStore::apply_transitions`).
 fn apply_runs(c: &Connection, transitions: &[Transition]) -> rusqlite::Result<()> {
     let mut rest = transitions;
-    while !rest.is_empty() {
-        // One message's consecutive steps (sent → delivered → read with zero
-        // delays) change its row once, from the first step's status to the
-        // last one's.
-        let n = 1 + rest.windows(2).take_while(|w| w[1].id == w[0].id && w[1].from_status == w[0].status).count();
-        let (run, tail) = rest.split_at(n);
+    while let Some(first) = rest.first() {
+        let (run, tail) = rest.split_at(run_len(rest));
         rest = tail;
-        let (first, last) = (&run[0], &run[n - 1]);
-        let conversation = run.iter().rev().find_map(|t| t.conversation.as_ref());
-        let history = history_lines(run);
+        let Some(end) = RunEnd::of(run) else { continue };
         let changed = c
             .prepare_cached(
                 "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4, conversation = COALESCE(?6, conversation),
                                      history = COALESCE(history || char(10), '') || ?7
                  WHERE id = ?1 AND status = ?5",
             )?
-            .execute(params![first.id, last.status, last.at, last.next_event_at, first.from_status, conversation, history])?;
+            .execute(params![
+                first.id,
+                end.status,
+                end.at,
+                end.next_event_at,
+                first.from_status,
+                end.conversation,
+                end.history
+            ])?;
         if changed == 0 {
             continue;
         }
@@ -449,25 +482,22 @@ fn store_step_effects(c: &Connection, run: &[Transition]) -> rusqlite::Result<()
     Ok(())
 }
 
-/// `steps` as the message's row after them, with its history, when they
-/// are one run of `m`'s steps from its stored status.
+/// `m`'s row after `steps`, with its history, when they are one run of
+/// `m`'s steps from its stored status.
 fn settled_row(m: &MessageRecord, steps: &[Transition]) -> Option<(MessageRecord, String)> {
-    let (first, last) = (steps.first()?, steps.last()?);
-    let one_run = first.from_status == m.status
-        && steps.iter().all(|t| t.id == m.id)
-        && steps.windows(2).all(|w| w[1].from_status == w[0].status);
-    if !one_run {
+    let first = steps.first()?;
+    if first.id != m.id || first.from_status != m.status || run_len(steps) != steps.len() {
         return None;
     }
-    let conversation = steps.iter().rev().find_map(|t| t.conversation.clone()).or_else(|| m.conversation.clone());
+    let end = RunEnd::of(steps)?;
     let row = MessageRecord {
-        status: last.status.clone(),
-        updated_at: last.at,
-        next_event_at: last.next_event_at,
-        conversation,
+        status: end.status.to_owned(),
+        updated_at: end.at,
+        next_event_at: end.next_event_at,
+        conversation: end.conversation.map(str::to_owned).or_else(|| m.conversation.clone()),
         ..m.clone()
     };
-    Some((row, history_lines(steps)))
+    Some((row, end.history))
 }
 
 fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {

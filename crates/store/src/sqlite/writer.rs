@@ -267,6 +267,15 @@ mod tests {
         }
     }
 
+    /// A writer on a new database with one table, `t (v INTEGER)`; the
+    /// directory lives as long as the returned guard.
+    fn writer_on_table_t() -> (tempfile::TempDir, std::sync::Arc<Writer>) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        (dir, std::sync::Arc::new(Writer::start(conn).unwrap()))
+    }
+
     /// Holds the writer inside a job until the returned sender is used, so
     /// that the jobs queued meanwhile share the next batch.
     async fn hold(writer: &std::sync::Arc<Writer>) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
@@ -290,10 +299,7 @@ mod tests {
     /// in savepoints).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_job_rolls_back_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = Connection::open(dir.path().join("w.db")).unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
-        let writer = std::sync::Arc::new(Writer::start(conn).unwrap());
+        let (_dir, writer) = writer_on_table_t();
         let (release, first) = hold(&writer).await;
         let insert = |v: i64, fail: bool| {
             let w = std::sync::Arc::clone(&writer);
@@ -327,10 +333,7 @@ mod tests {
     /// the jobs after it run outside a transaction, nor be reported as saved.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_aborted_transaction_fails_the_whole_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = Connection::open(dir.path().join("w.db")).unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
-        let writer = std::sync::Arc::new(Writer::start(conn).unwrap());
+        let (_dir, writer) = writer_on_table_t();
         // Hold the writer with a blocked job so the next two share one batch.
         let (release, first) = hold(&writer).await;
         let w = std::sync::Arc::clone(&writer);
