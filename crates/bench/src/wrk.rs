@@ -125,6 +125,55 @@ pub fn run(load: &Load, duration: Duration, connections: u32, threads: u32) -> R
 mod tests {
     use super::*;
 
+    /// The send load, run by the real wrk against a local server that keeps
+    /// what it receives: every request is an authenticated text to a number
+    /// of the bench's range, and the recipients rotate. wrk must be
+    /// installed (`.ci/run` installs it); without it the test says so.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_send_load_posts_texts_to_rotating_recipients() {
+        use std::sync::{Arc, Mutex};
+        if check_installed().is_err() {
+            eprintln!("SKIPPED: wrk is not installed (apt-get install wrk); the send load's script was not run");
+            return;
+        }
+        type Seen = Arc<Mutex<Vec<(String, Option<String>, String)>>>;
+        let seen: Seen = Arc::default();
+        let keep = Arc::clone(&seen);
+        let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let keep = Arc::clone(&keep);
+            async move {
+                let path = format!("{} {}", req.method(), req.uri().path());
+                let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let body = axum::body::to_bytes(req.into_body(), 1 << 16).await.unwrap_or_default();
+                keep.lock().unwrap().push((path, auth, String::from_utf8_lossy(&body).into_owned()));
+                (axum::http::StatusCode::CREATED, "{}")
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let load = Load::sends(&base, "T0KEN");
+        let report =
+            tokio::task::spawn_blocking(move || run(&load, Duration::from_secs(1), 4, 1)).await.unwrap().unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert!(report.requests > 0 && seen.len() as u64 >= report.requests, "{report:?} vs {} received", seen.len());
+        assert_eq!(report.non_2xx, 0);
+        let mut recipients = std::collections::HashSet::new();
+        for (path, auth, body) in &seen {
+            assert_eq!(path, "POST /v1/messages");
+            assert_eq!(auth.as_deref(), Some("Bearer T0KEN"));
+            let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(v["type"], "text");
+            assert_eq!(v["text"]["body"], "load test");
+            let to = v["to"].as_str().unwrap_or_default();
+            assert!(to.len() == 11 && to.starts_with("1631556") && to.bytes().all(|b| b.is_ascii_digit()), "{to}");
+            recipients.insert(to.to_owned());
+        }
+        // Every request of the first 10,000 goes to a new number.
+        assert_eq!(recipients.len(), seen.len().min(10_000), "recipients do not rotate");
+    }
+
     #[test]
     fn reads_a_wrk_report() {
         let out = "Running 10s test @ http://127.0.0.1:1/v1/messages
