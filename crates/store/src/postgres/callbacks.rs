@@ -1,12 +1,10 @@
-//! The callback queue and pricing conversations on PostgreSQL. Claims use
+//! The callback queue (`CallbackStore`) on PostgreSQL. Claims use
 //! `FOR UPDATE SKIP LOCKED`, so nodes claiming at once take disjoint sets.
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
-use wabiz_domain::callbacks::{
-    CONVERSATION_SECS, CallbackKind, CallbackOutcome, Conversation, NewCallback, PendingCallback, new_conversation_id,
-};
-use wabiz_domain::ports::{CallbackStore, ConversationStore, StoreResult};
+use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, NewCallback, PendingCallback};
+use wabiz_domain::ports::{CallbackStore, StoreResult};
 
 use super::{PgStore, db_err};
 
@@ -181,64 +179,5 @@ impl CallbackStore for PgStore {
     async fn clear_callbacks(&self) -> StoreResult<u64> {
         let c = self.client().await?;
         c.execute("DELETE FROM callbacks", &[]).await.map_err(db_err)
-    }
-}
-
-#[async_trait]
-impl ConversationStore for PgStore {
-    async fn open_conversations(&self, wanted: Vec<(String, String)>, now: i64) -> StoreResult<Vec<Conversation>> {
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(db_err)?;
-        let mut out = Vec::with_capacity(wanted.len());
-        for (peer, category) in &wanted {
-            // Opening is one upsert that keeps a conversation still open, so two
-            // nodes opening at once agree on the id.
-            let fresh = new_conversation_id();
-            let expires = now + CONVERSATION_SECS;
-            let row = tx
-                .query_one(
-                    "INSERT INTO conversations (peer, category, id, opened_at, expires_at) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (peer, category) DO UPDATE SET
-                        id = CASE WHEN conversations.expires_at > $4 THEN conversations.id ELSE excluded.id END,
-                        opened_at = CASE WHEN conversations.expires_at > $4 THEN conversations.opened_at ELSE excluded.opened_at END,
-                        expires_at = CASE WHEN conversations.expires_at > $4 THEN conversations.expires_at ELSE excluded.expires_at END
-                     RETURNING id, expires_at",
-                    &[peer, category, &fresh, &now, &expires],
-                )
-                .await
-                .map_err(db_err)?;
-            let id: String = row.get(0);
-            out.push(Conversation { opened_here: id == fresh, id, category: category.clone(), expires_at: row.get(1) });
-        }
-        tx.commit().await.map_err(db_err)?;
-        Ok(out)
-    }
-}
-
-#[async_trait]
-impl wabiz_domain::ports::StatsStore for PgStore {
-    async fn db_counts(&self) -> StoreResult<wabiz_domain::ports::DbCounts> {
-        let c = self.client().await?;
-        let count = |row: tokio_postgres::Row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
-        let messages = c
-            .query("SELECT type, COUNT(*) FROM messages GROUP BY type ORDER BY type", &[])
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(|r| (r.get::<_, String>(0), u64::try_from(r.get::<_, i64>(1)).unwrap_or(0)))
-            .collect();
-        let one = |sql: &'static str| {
-            let c = &c;
-            async move { c.query_one(sql, &[]).await.map(count).map_err(db_err) }
-        };
-        Ok(wabiz_domain::ports::DbCounts {
-            messages,
-            receipts: one("SELECT COUNT(*) FROM message_statuses").await?,
-            pending_messages: one("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'accepted'")
-                .await?,
-            pending_callbacks: one("SELECT COUNT(*) FROM callbacks").await?,
-            whatsapp_contacts: one("SELECT COUNT(*) FROM contacts WHERE status = 'valid'").await?,
-            other_contacts: one("SELECT COUNT(*) FROM contacts WHERE status <> 'valid'").await?,
-        })
     }
 }

@@ -12,7 +12,8 @@ use wabiz_domain::cluster::{
 };
 use wabiz_domain::ports::{DueMessage, StoreError, StoreResult, Transition};
 
-use super::{PgStore, apply_transitions_in_tx, db_err, due_from_row, unavailable};
+use super::messages::{apply_transitions_in_tx, due_from_row};
+use super::{PgStore, db_err, unavailable};
 
 const CONFIG_CHANNEL: &str = "wabiz_config";
 const SHARDS_CHANNEL: &str = "wabiz_shards";

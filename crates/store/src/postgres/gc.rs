@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use wabiz_domain::ports::{GcStore, MediaRecord, StoreResult};
 
-use super::{PgStore, db_err, media_from_row};
+use super::media::media_from_row;
+use super::{PgStore, db_err};
 
 #[async_trait]
 impl GcStore for PgStore {

@@ -1,13 +1,11 @@
-//! The callback queue and pricing conversations on SQLite.
+//! The callback queue (`CallbackStore`) on SQLite.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
-use wabiz_domain::callbacks::{
-    CONVERSATION_SECS, CallbackKind, CallbackOutcome, Conversation, NewCallback, PendingCallback, new_conversation_id,
-};
-use wabiz_domain::ports::{CallbackStore, ConversationStore, StoreResult};
+use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, NewCallback, PendingCallback};
+use wabiz_domain::ports::{CallbackStore, StoreResult};
 
 use super::SqliteStore;
 
@@ -237,128 +235,5 @@ impl CallbackStore for SqliteStore {
 
     async fn clear_callbacks(&self) -> StoreResult<u64> {
         self.writer.write(|c| Ok(c.prepare_cached("DELETE FROM callbacks")?.execute([])? as u64)).await
-    }
-}
-
-#[async_trait]
-impl ConversationStore for SqliteStore {
-    async fn open_conversations(&self, wanted: Vec<(String, String)>, now: i64) -> StoreResult<Vec<Conversation>> {
-        // Most customers are in an open conversation already; those answer
-        // from memory. The rest go through the writer (the only one that
-        // opens conversations on this single-node engine, so what is
-        // remembered stays true until it expires).
-        let known: Vec<Option<Conversation>> = {
-            let open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
-            wanted.iter().map(|(peer, category)| open.find(peer, category, now)).collect()
-        };
-        if known.iter().all(Option::is_some) {
-            return Ok(known.into_iter().flatten().collect());
-        }
-        let missing: Vec<(String, String)> =
-            wanted.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(w, _)| w.clone()).collect();
-        let opened = self
-            .writer
-            .write(move |c| {
-                let mut out = Vec::with_capacity(missing.len());
-                for (peer, category) in &missing {
-                    let open: Option<(String, i64)> = c
-                        .prepare_cached(
-                            "SELECT id, expires_at FROM conversations WHERE peer = ?1 AND category = ?2 AND expires_at > ?3",
-                        )?
-                        .query_row(params![peer, category, now], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?;
-                    out.push(match open {
-                        Some((id, expires_at)) => {
-                            Conversation { id, category: category.clone(), expires_at, opened_here: false }
-                        }
-                        None => {
-                            let conversation = Conversation {
-                                id: new_conversation_id(),
-                                category: category.clone(),
-                                expires_at: now + CONVERSATION_SECS,
-                                opened_here: true,
-                            };
-                            c.prepare_cached(
-                                "INSERT INTO conversations (peer, category, id, opened_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                                 ON CONFLICT(peer, category) DO UPDATE SET id = excluded.id, opened_at = excluded.opened_at, expires_at = excluded.expires_at",
-                            )?
-                            .execute(params![peer, category, conversation.id, now, conversation.expires_at])?;
-                            conversation
-                        }
-                    });
-                }
-                Ok(out)
-            })
-            .await?;
-        let mut open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
-        let mut opened = opened.into_iter();
-        let mut out = Vec::with_capacity(wanted.len());
-        for ((peer, _), k) in wanted.iter().zip(known) {
-            match k {
-                Some(c) => out.push(c),
-                None => {
-                    let Some(c) = opened.next() else { break };
-                    open.remember(peer, &c);
-                    out.push(c);
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// Open conversations remembered by customer, so that the receipts of a
-/// customer in one do not need the writer (issue 7). Bounded: when full, it
-/// starts over.
-#[derive(Default)]
-pub(super) struct OpenConversations {
-    by_peer: HashMap<String, Vec<Conversation>>,
-}
-
-/// Customers remembered at most.
-const REMEMBERED_PEERS: usize = 100_000;
-
-impl OpenConversations {
-    fn find(&self, peer: &str, category: &str, now: i64) -> Option<Conversation> {
-        let c = self.by_peer.get(peer)?.iter().find(|c| c.category == category && c.expires_at > now)?;
-        Some(Conversation { opened_here: false, ..c.clone() })
-    }
-
-    fn remember(&mut self, peer: &str, c: &Conversation) {
-        if self.by_peer.len() >= REMEMBERED_PEERS && !self.by_peer.contains_key(peer) {
-            self.by_peer.clear();
-        }
-        let known = self.by_peer.entry(peer.to_owned()).or_default();
-        known.retain(|k| k.category != c.category);
-        known.push(c.clone());
-    }
-}
-
-#[async_trait]
-impl wabiz_domain::ports::StatsStore for SqliteStore {
-    async fn db_counts(&self) -> StoreResult<wabiz_domain::ports::DbCounts> {
-        self.readers
-            .read(|c| {
-                let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n.max(0) as u64);
-                let mut st = c.prepare("SELECT type, COUNT(*) FROM messages GROUP BY type ORDER BY type")?;
-                let messages = st
-                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(wabiz_domain::ports::DbCounts {
-                    messages,
-                    // One history line per status.
-                    receipts: count(
-                        "SELECT COALESCE(SUM(length(history) - length(replace(history, char(10), '')) + 1), 0)
-                         FROM messages WHERE history IS NOT NULL",
-                    )?,
-                    pending_messages: count(
-                        "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'accepted'",
-                    )?,
-                    pending_callbacks: count("SELECT COUNT(*) FROM callbacks")?,
-                    whatsapp_contacts: count("SELECT COUNT(*) FROM contacts WHERE status = 'valid'")?,
-                    other_contacts: count("SELECT COUNT(*) FROM contacts WHERE status <> 'valid'")?,
-                })
-            })
-            .await
     }
 }

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use rusqlite::params;
 use wabiz_domain::ports::{GcStore, MediaRecord, StoreResult};
 
-use super::{SqliteStore, media_from_row};
+use super::SqliteStore;
+use super::media::media_from_row;
 
 /// The messages collection may delete (`GcStore::collect_messages`).
 pub(super) const ELIGIBLE: &str = "SELECT m.id FROM messages m

@@ -1,0 +1,67 @@
+//! Message templates (`TemplateStore`) on PostgreSQL.
+
+use async_trait::async_trait;
+use wabiz_domain::ports::{StoreResult, TemplateRecord, TemplateStore};
+
+use super::{PgStore, db_err};
+
+fn template_from_row(r: &tokio_postgres::Row) -> TemplateRecord {
+    TemplateRecord {
+        namespace: r.get(0),
+        name: r.get(1),
+        language: r.get(2),
+        components: r.get(3),
+        created_at: r.get(4),
+        category: r.get(5),
+    }
+}
+
+#[async_trait]
+impl TemplateStore for PgStore {
+    async fn put_template(&self, t: &TemplateRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO templates (namespace, name, language, components, created_at, category) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (namespace, name, language) DO UPDATE SET components = excluded.components, category = excluded.category",
+            &[&t.namespace, &t.name, &t.language, &t.components, &t.created_at, &t.category],
+        )
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_templates(&self) -> StoreResult<Vec<TemplateRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT namespace, name, language, components, created_at, category FROM templates ORDER BY namespace, name, language",
+                &[],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(template_from_row).collect())
+    }
+
+    async fn find_templates(&self, namespace: &str, name: &str) -> StoreResult<Vec<TemplateRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT namespace, name, language, components, created_at, category FROM templates
+                 WHERE namespace = $1 AND name = $2 ORDER BY language",
+                &[&namespace, &name],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(template_from_row).collect())
+    }
+
+    async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> StoreResult<u64> {
+        let c = self.client().await?;
+        c.execute(
+            "DELETE FROM templates WHERE namespace = $1 AND name = $2 AND ($3::TEXT IS NULL OR language = $3)",
+            &[&namespace, &name, &language],
+        )
+        .await
+        .map_err(db_err)
+    }
+}

@@ -1,0 +1,289 @@
+//! Messages (`MessageStore`) on SQLite, with the runs of status steps that
+//! settle a message's row in one update.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use wabiz_domain::callbacks::NewCallback;
+use wabiz_domain::ports::{DueMessage, MessageRecord, MessageStore, StatusRecord, StoreResult, Transition};
+
+use super::SqliteStore;
+use super::callbacks::insert_callback_row;
+use super::history::{history_lines, parse_history};
+
+/// Inserts a message; `history` is its status history when it is stored
+/// with steps already taken (see `history_lines`).
+fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, history)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        m.id,
+        m.direction,
+        m.recipient_type,
+        m.peer,
+        m.kind,
+        m.content,
+        m.status,
+        m.created_at,
+        m.updated_at,
+        m.next_event_at,
+        m.failure,
+        m.category,
+        m.conversation,
+        m.expires_at,
+        history
+    ])
+    .map(|_| ())
+}
+
+/// How many of `steps`, from the first, are one message's consecutive steps
+/// (sent → delivered → read with zero delays): they change its row once.
+fn run_len(steps: &[Transition]) -> usize {
+    1 + steps.windows(2).take_while(|w| w[1].id == w[0].id && w[1].from_status == w[0].status).count()
+}
+
+/// What a run of one message's steps leaves in its row.
+struct RunEnd<'a> {
+    status: &'a str,
+    at: i64,
+    next_event_at: Option<i64>,
+    /// The conversation the run named last, if any.
+    conversation: Option<&'a str>,
+    /// The history lines the run appends.
+    history: String,
+}
+
+impl<'a> RunEnd<'a> {
+    /// `None` for an empty run.
+    fn of(run: &'a [Transition]) -> Option<Self> {
+        let last = run.last()?;
+        Some(Self {
+            status: &last.status,
+            at: last.at,
+            next_event_at: last.next_event_at,
+            conversation: run.iter().rev().find_map(|t| t.conversation.as_deref()),
+            history: history_lines(run),
+        })
+    }
+}
+
+/// Applies status steps (see `MessageStore::apply_transitions`).
+fn apply_runs(c: &Connection, transitions: &[Transition]) -> rusqlite::Result<()> {
+    let mut rest = transitions;
+    while let Some(first) = rest.first() {
+        let (run, tail) = rest.split_at(run_len(rest));
+        rest = tail;
+        let Some(end) = RunEnd::of(run) else { continue };
+        let changed = c
+            .prepare_cached(
+                "UPDATE messages SET status = ?2, updated_at = ?3, next_event_at = ?4, conversation = COALESCE(?6, conversation),
+                                     history = COALESCE(history || char(10), '') || ?7
+                 WHERE id = ?1 AND status = ?5",
+            )?
+            .execute(params![
+                first.id,
+                end.status,
+                end.at,
+                end.next_event_at,
+                first.from_status,
+                end.conversation,
+                end.history
+            ])?;
+        if changed == 0 {
+            continue;
+        }
+        store_step_effects(c, run)?;
+    }
+    Ok(())
+}
+
+/// What steps bring with them: the customer's replies and the callbacks.
+fn store_step_effects(c: &Connection, run: &[Transition]) -> rusqlite::Result<()> {
+    for t in run {
+        if let Some(m) = &t.reply {
+            insert_message_row(c, m, None)?;
+        }
+        for cb in &t.callbacks {
+            insert_callback_row(c, cb)?;
+        }
+    }
+    Ok(())
+}
+
+/// `m`'s row after `steps`, with its history, when they are one run of
+/// `m`'s steps from its stored status.
+fn settled_row(m: &MessageRecord, steps: &[Transition]) -> Option<(MessageRecord, String)> {
+    let first = steps.first()?;
+    if first.id != m.id || first.from_status != m.status || run_len(steps) != steps.len() {
+        return None;
+    }
+    let end = RunEnd::of(steps)?;
+    let row = MessageRecord {
+        status: end.status.to_owned(),
+        updated_at: end.at,
+        next_event_at: end.next_event_at,
+        conversation: end.conversation.map(str::to_owned).or_else(|| m.conversation.clone()),
+        ..m.clone()
+    };
+    Some((row, end.history))
+}
+
+fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
+    Ok(MessageRecord {
+        id: r.get(0)?,
+        direction: r.get(1)?,
+        recipient_type: r.get(2)?,
+        peer: r.get(3)?,
+        kind: r.get(4)?,
+        content: r.get(5)?,
+        status: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        next_event_at: r.get(9)?,
+        failure: r.get(10)?,
+        category: r.get(11)?,
+        conversation: r.get(12)?,
+        expires_at: r.get(13)?,
+    })
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn insert_message(&self, m: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<()> {
+        let (m, callbacks) = (m.clone(), callbacks.to_vec());
+        self.writer
+            .write(move |c| {
+                insert_message_row(c, &m, None)?;
+                callbacks.iter().try_for_each(|cb| insert_callback_row(c, cb))
+            })
+            .await
+    }
+
+    /// One insert of the final row: no update of a row just written, and no
+    /// entry in the due-steps index that is removed again (issue 7).
+    async fn insert_message_with_steps(&self, m: &MessageRecord, steps: Vec<Transition>) -> StoreResult<()> {
+        let (row, history) = match settled_row(m, &steps) {
+            Some((row, history)) => (row, Some(history)),
+            None => (m.clone(), None),
+        };
+        self.writer
+            .write(move |c| {
+                insert_message_row(c, &row, history.as_deref())?;
+                match history {
+                    Some(_) => store_step_effects(c, &steps),
+                    // Not one run of its steps: as an insert, then an update.
+                    None => apply_runs(c, &steps),
+                }
+            })
+            .await
+    }
+
+    async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
+        let id = id.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at
+                     FROM messages WHERE id = ?1",
+                )?
+                .query_row([id], message_from_row)
+                .optional()
+            })
+            .await
+    }
+
+    async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .read(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
+                     ORDER BY next_event_at LIMIT ?2",
+                )?;
+                let rows = st.query_map(params![now_ms, limit], |r| {
+                    Ok(DueMessage {
+                        id: r.get(0)?,
+                        peer: r.get(1)?,
+                        status: r.get(2)?,
+                        failure: r.get(3)?,
+                        kind: r.get(4)?,
+                        content: r.get(5)?,
+                        category: r.get(6)?,
+                        conversation: r.get(7)?,
+                        expires_at: r.get(8)?,
+                    })
+                })?;
+                rows.collect()
+            })
+            .await
+    }
+
+    async fn next_message_event(&self) -> StoreResult<Option<i64>> {
+        self.readers
+            .read(|c| {
+                c.prepare_cached("SELECT MIN(next_event_at) FROM messages WHERE next_event_at IS NOT NULL")?
+                    .query_row([], |r| r.get(0))
+            })
+            .await
+    }
+
+    async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()> {
+        self.writer.write(move |c| apply_runs(c, &transitions)).await
+    }
+
+    async fn conversation(&self, peer: &str, limit: usize) -> StoreResult<Vec<MessageRecord>> {
+        let peer = peer.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .read(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
+                     ORDER BY o",
+                )?;
+                let rows = st.query_map(params![peer, limit], message_from_row)?;
+                rows.collect()
+            })
+            .await
+    }
+
+    async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>> {
+        let peer = peer.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT MAX(created_at) FROM messages WHERE peer = ?1 AND direction = 'inbound'")?
+                    .query_row([peer], |r| r.get(0))
+            })
+            .await
+    }
+
+    async fn mark_inbound_read(&self, id: &str, at: i64) -> StoreResult<u64> {
+        let id = id.to_owned();
+        self.writer
+            .write(move |c| {
+                let n = c
+                    .prepare_cached(
+                        "UPDATE messages SET status = 'read', updated_at = ?2
+                         WHERE direction = 'inbound' AND status = 'received'
+                           AND peer = (SELECT peer FROM messages WHERE id = ?1)
+                           AND rowid <= (SELECT rowid FROM messages WHERE id = ?1)",
+                    )?
+                    .execute(params![id, at])?;
+                Ok(n as u64)
+            })
+            .await
+    }
+
+    async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>> {
+        let id = id.to_owned();
+        self.readers
+            .read(move |c| {
+                let history: Option<Option<String>> = c
+                    .prepare_cached("SELECT history FROM messages WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?;
+                Ok(parse_history(history.flatten().as_deref().unwrap_or("")))
+            })
+            .await
+    }
+}
