@@ -98,6 +98,8 @@ pub struct AppServices {
     /// This node's name (`host:instance`), the `node` label of metrics.
     pub node: Arc<str>,
     pub groups: Arc<wabiz_domain::groups::GroupService>,
+    /// The simulated network's control plane (`/simulator/*`).
+    pub simulator: Arc<wabiz_simulator::SimulatorControl>,
     /// False with `--disable-groups`: the groups API is not routed.
     pub groups_enabled: bool,
     pub gc: Arc<wabiz_domain::gc::GcService>,

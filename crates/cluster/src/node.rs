@@ -37,10 +37,7 @@ impl NodeIdentity {
     /// 12-hex-character instance id.
     pub fn new(hostname: Option<String>) -> Self {
         let hostname = hostname.filter(|h| !h.trim().is_empty()).unwrap_or_else(machine_hostname);
-        let mut id = [0u8; 6];
-        // Without randomness the id is only less unique, which is harmless here.
-        let _ = getrandom::fill(&mut id);
-        let instance_id = wabiz_domain::hex::encode(&id);
+        let instance_id = wabiz_domain::ids::node_instance();
         Self { hostname, instance_id }
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 
+use crate::messages::lifecycle::{Failure, MessageStatus, PricingCategory};
 use crate::settings::application::ApplicationSettings;
 
 /// The top-level key a callback item goes under; items of one kind can share
@@ -120,7 +121,7 @@ pub enum CallbackOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Conversation {
     pub id: String,
-    pub category: String,
+    pub category: PricingCategory,
     /// Unix seconds.
     pub expires_at: i64,
     /// True on the message that opened it (its `sent` status carries the
@@ -132,11 +133,23 @@ pub struct Conversation {
 /// How long a conversation stays open.
 pub const CONVERSATION_SECS: i64 = 24 * 3600;
 
-/// A new conversation id: 32 hex characters, like the originals.
-pub fn new_conversation_id() -> String {
-    let mut raw = [0u8; 16];
-    let _ = getrandom::fill(&mut raw);
-    crate::hex::encode(&raw)
+impl Conversation {
+    /// A conversation opened at `now` (Unix seconds) by the message whose
+    /// `sent` status will report it: a new id (32 hex characters, like the
+    /// originals), open for [`CONVERSATION_SECS`].
+    pub fn open(category: PricingCategory, now: i64) -> Self {
+        Self { id: crate::ids::conversation(), category, expires_at: now + CONVERSATION_SECS, opened_here: true }
+    }
+
+    /// Whether it is still open at `now` (Unix seconds).
+    pub fn is_open_at(&self, now: i64) -> bool {
+        self.expires_at > now
+    }
+
+    /// The same conversation as a later message of it sees it.
+    pub fn joined(&self) -> Self {
+        Self { opened_here: false, ..self.clone() }
+    }
 }
 
 /// Which callbacks the settings ask for, read once per batch of events.
@@ -166,12 +179,12 @@ impl CallbackPolicy {
     }
 
     /// Whether a status callback is wanted (`failed` always is).
-    pub fn wants_status(&self, status: &str) -> bool {
+    pub fn wants_status(&self, status: MessageStatus) -> bool {
         self.enabled
             && match status {
-                "sent" => self.sent,
-                "delivered" => self.delivered,
-                "read" => self.read,
+                MessageStatus::Sent => self.sent,
+                MessageStatus::Delivered => self.delivered,
+                MessageStatus::Read => self.read,
                 _ => true,
             }
     }
@@ -182,11 +195,11 @@ impl CallbackPolicy {
 pub struct StatusEvent<'a> {
     pub message_id: &'a str,
     pub recipient_id: &'a str,
-    pub status: &'a str,
+    pub status: MessageStatus,
     /// Unix seconds.
     pub at: i64,
-    /// JSON array of error objects (for `failed`).
-    pub errors: Option<&'a str>,
+    /// Why it failed (for `failed`).
+    pub errors: Option<&'a Failure>,
     pub conversation: Option<&'a Conversation>,
 }
 
@@ -199,18 +212,18 @@ pub struct StatusEvent<'a> {
 /// the order a `Value` map would print them (sorted), so the text is the same.
 pub fn status_item(e: &StatusEvent<'_>, pricing: bool) -> String {
     let priced = match (pricing, e.conversation, e.status) {
-        (true, Some(c), "sent" | "delivered") => Some(c),
+        (true, Some(c), MessageStatus::Sent | MessageStatus::Delivered) => Some(c),
         _ => None,
     };
     let item = StatusItem {
         conversation: priced.map(|c| ConversationItem {
-            expiration_timestamp: (e.status == "sent" && c.opened_here).then_some(c.expires_at),
+            expiration_timestamp: (e.status == MessageStatus::Sent && c.opened_here).then_some(c.expires_at),
             id: &c.id,
-            origin: Origin { kind: &c.category },
+            origin: Origin { kind: c.category },
         }),
-        errors: e.errors.and_then(|s| serde_json::from_str::<Value>(s).ok()),
+        errors: e.errors,
         id: e.message_id,
-        pricing: priced.map(|c| Pricing { billable: true, category: &c.category, pricing_model: "CBP" }),
+        pricing: priced.map(|c| Pricing { billable: true, category: c.category, pricing_model: "CBP" }),
         recipient_id: e.recipient_id,
         status: e.status,
         timestamp: Seconds(e.at),
@@ -224,12 +237,12 @@ struct StatusItem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     conversation: Option<ConversationItem<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<Value>,
+    errors: Option<&'a Failure>,
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pricing: Option<Pricing<'a>>,
     recipient_id: &'a str,
-    status: &'a str,
+    status: MessageStatus,
     timestamp: Seconds,
 }
 
@@ -238,19 +251,19 @@ struct ConversationItem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     expiration_timestamp: Option<i64>,
     id: &'a str,
-    origin: Origin<'a>,
+    origin: Origin,
 }
 
 #[derive(serde::Serialize)]
-struct Origin<'a> {
+struct Origin {
     #[serde(rename = "type")]
-    kind: &'a str,
+    kind: PricingCategory,
 }
 
 #[derive(serde::Serialize)]
 struct Pricing<'a> {
     billable: bool,
-    category: &'a str,
+    category: PricingCategory,
     pricing_model: &'a str,
 }
 
@@ -383,8 +396,14 @@ impl Outbox {
         at: i64,
         now_ms: i64,
     ) -> Option<NewCallback> {
-        let e =
-            StatusEvent { message_id, recipient_id: wa_id, status: "deleted", at, errors: None, conversation: None };
+        let e = StatusEvent {
+            message_id,
+            recipient_id: wa_id,
+            status: MessageStatus::Deleted,
+            at,
+            errors: None,
+            conversation: None,
+        };
         Self::status(policy, &e, now_ms)
     }
 
@@ -420,6 +439,8 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
+    use MessageStatus::{Delivered, Failed, Read, Sent};
 
     fn settings(patch: Value) -> ApplicationSettings {
         let base = ApplicationSettings::default();
@@ -429,19 +450,24 @@ mod tests {
     #[test]
     fn policy_follows_the_settings() {
         let off = CallbackPolicy::of(&ApplicationSettings::default());
-        assert!(!off.enabled && !off.wants_status("failed"));
+        assert!(!off.enabled && !off.wants_status(Failed));
         let on = CallbackPolicy::of(&settings(json!({"webhooks": {"url": "https://h.example/x"}})));
-        assert!(on.wants_status("sent") && on.wants_status("read") && on.wants_status("failed"));
+        assert!(on.wants_status(Sent) && on.wants_status(Read) && on.wants_status(Failed));
         let quiet = CallbackPolicy::of(&settings(
             json!({"webhooks": {"url": "https://h.example/x", "message": {"read": false}}, "sent_status": false}),
         ));
-        assert!(!quiet.wants_status("sent") && quiet.wants_status("delivered") && !quiet.wants_status("read"));
-        assert!(quiet.wants_status("failed"));
+        assert!(!quiet.wants_status(Sent) && quiet.wants_status(Delivered) && !quiet.wants_status(Read));
+        assert!(quiet.wants_status(Failed));
     }
 
     #[test]
     fn status_items_carry_conversation_where_documented() {
-        let c = Conversation { id: "c0ffee".into(), category: "service".into(), expires_at: 86_500, opened_here: true };
+        let c = Conversation {
+            id: "c0ffee".into(),
+            category: PricingCategory::Service,
+            expires_at: 86_500,
+            opened_here: true,
+        };
         let e = |status, conversation| StatusEvent {
             message_id: "gBx",
             recipient_id: "16315551234",
@@ -453,24 +479,24 @@ mod tests {
         let item = |e: &StatusEvent<'_>, pricing| -> Value {
             serde_json::from_str(&status_item(e, pricing)).expect("an item is JSON")
         };
-        let sent = item(&e("sent", Some(&c)), true);
+        let sent = item(&e(Sent, Some(&c)), true);
         assert_eq!(sent["timestamp"], "100");
         assert_eq!(
             sent["conversation"],
             json!({"id": "c0ffee", "origin": {"type": "service"}, "expiration_timestamp": 86_500})
         );
         assert_eq!(sent["pricing"], json!({"billable": true, "pricing_model": "CBP", "category": "service"}));
-        let delivered = item(&e("delivered", Some(&c)), true);
+        let delivered = item(&e(Delivered, Some(&c)), true);
         assert!(delivered["conversation"].get("expiration_timestamp").is_none());
-        assert!(item(&e("read", Some(&c)), true).get("conversation").is_none());
-        assert!(item(&e("sent", Some(&c)), false).get("pricing").is_none());
-        let failed =
-            StatusEvent { errors: Some(r#"[{"code":470,"title":"Re-engagement message"}]"#), ..e("failed", None) };
+        assert!(item(&e(Read, Some(&c)), true).get("conversation").is_none());
+        assert!(item(&e(Sent, Some(&c)), false).get("pricing").is_none());
+        let window = Failure(vec![crate::error::ErrorItem::bare(ErrorCode::ReEngagementMessage)]);
+        let failed = StatusEvent { errors: Some(&window), ..e(Failed, None) };
         assert_eq!(item(&failed, true)["errors"][0]["code"], 470);
         // The text is what a sorted `Value` map prints: integrations that
         // compare stored bodies see no change.
         assert_eq!(
-            status_item(&e("sent", Some(&c)), true),
+            status_item(&e(Sent, Some(&c)), true),
             json!({
                 "id": "gBx", "recipient_id": "16315551234", "status": "sent", "timestamp": "100",
                 "conversation": {"id": "c0ffee", "origin": {"type": "service"}, "expiration_timestamp": 86_500},

@@ -8,8 +8,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -17,7 +15,6 @@ use crate::callbacks::{NewCallback, Outbox};
 use crate::clock::Clock;
 use crate::contacts::normalize;
 use crate::error::{ErrorCode, WaError};
-use crate::messages::inbound::new_inbound_id;
 use crate::network::Network;
 use crate::ports::{GroupRecord, Store};
 
@@ -54,12 +51,6 @@ pub struct GroupService {
     network: Arc<dyn Network>,
     clock: Arc<dyn Clock>,
     outbox: Outbox,
-}
-
-fn invite_code() -> String {
-    let mut raw = [0u8; 17];
-    let _ = getrandom::fill(&mut raw);
-    URL_SAFE_NO_PAD.encode(raw)[..22].to_owned()
 }
 
 /// `subject`: required, a string, not blank, at most 25 characters.
@@ -99,7 +90,7 @@ impl GroupService {
     fn event(&self, group_id: &str, kind: &str, operator: &str, users: &[String], body: String) -> Option<NewCallback> {
         let now = self.clock.now_millis();
         let doc = json!({ "messages": [{
-            "from": operator, "group_id": group_id, "id": new_inbound_id(), "timestamp": (now / 1000).to_string(),
+            "from": operator, "group_id": group_id, "id": crate::ids::inbound_message(), "timestamp": (now / 1000).to_string(),
             "type": "system",
             "system": { "type": kind, "body": body, "group_id": group_id, "operator": operator, "users": users },
         }]});
@@ -169,7 +160,7 @@ impl GroupService {
             }
             let record = GroupRecord {
                 id: id.clone(),
-                invite_code: invite_code(),
+                invite_code: crate::ids::group_invite(),
                 document: document.clone(),
                 icon: None,
                 version: 1,
@@ -251,7 +242,7 @@ impl GroupService {
     pub async fn revoke_invite(&self, id: &str) -> Result<(), WaError> {
         self.change(id, |g, r, own| {
             Self::require_admin(g, own)?;
-            r.invite_code = invite_code();
+            r.invite_code = crate::ids::group_invite();
             Ok(self
                 .event(id, "group_invite_link_revoked", own, &[], format!("{own} reset this group's invite link"))
                 .into_iter()
@@ -433,7 +424,7 @@ mod tests {
 
     #[test]
     fn invite_codes_and_images() {
-        let (a, b) = (invite_code(), invite_code());
+        let (a, b) = (crate::ids::group_invite(), crate::ids::group_invite());
         assert_eq!(a.len(), 22);
         assert_ne!(a, b);
         assert_eq!(image_type(&[0xff, 0xd8, 0xff, 0xe0]), Some("image/jpeg"));

@@ -17,6 +17,7 @@ pub mod error;
 pub mod gc;
 pub mod groups;
 pub mod hex;
+pub mod ids;
 pub mod media;
 pub mod messages;
 pub mod network;

@@ -61,18 +61,6 @@ fn not_found(id: &str) -> WaError {
     WaError::not_found(format!("File with id {id} not found"))
 }
 
-/// A new random media id: a lower-case UUID v4.
-pub fn new_media_id() -> String {
-    let mut b = [0u8; 16];
-    // Without randomness there is no safe id: fall back to the clock-free zero
-    // id only in theory; getrandom does not fail on supported platforms.
-    let _ = getrandom::fill(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::hex::encode(&b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
-}
-
 /// An upload in progress.
 pub struct Upload {
     id: String,
@@ -126,7 +114,7 @@ impl MediaService {
         if declared.is_some_and(|n| n > self.max_upload) {
             return Err(too_large(self.max_upload));
         }
-        let id = new_media_id();
+        let id = crate::ids::media();
         let writer = self.files.create(&id).await.map_err(|e| not_writable(&e))?;
         Ok(Upload { id, mime_type, writer: Some(writer), hasher: Sha256::new(), size: 0, limit: self.max_upload })
     }
@@ -168,7 +156,7 @@ impl MediaService {
         origin: &str,
         filename: Option<String>,
     ) -> Result<MediaRecord, WaError> {
-        let id = new_media_id();
+        let id = crate::ids::media();
         let mut writer = self.files.create(&id).await.map_err(|e| not_writable(&e))?;
         if let Err(e) = writer.write(bytes).await {
             writer.abort().await;
@@ -222,22 +210,5 @@ impl MediaService {
             tracing::warn!(error = %e, "a deleted media file could not be removed from disk");
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_uuid_v4() {
-        let a = new_media_id();
-        assert_eq!(a.len(), 36);
-        let parts: Vec<&str> = a.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
-        assert!(parts[2].starts_with('4'));
-        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
-        assert!(a.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-        assert_ne!(a, new_media_id());
     }
 }

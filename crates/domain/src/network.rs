@@ -83,14 +83,15 @@ pub trait Network: Send + Sync + 'static {
         false
     }
 
-    /// When the network first acts on an outbound message accepted at `now_ms`
-    /// (stored with the message, so the work survives a restart).
-    fn first_step_at(&self, now_ms: i64) -> Option<i64> {
-        Some(now_ms)
-    }
-
-    /// Tells the network that messages were accepted (wakes its worker).
-    fn outbound_accepted(&self) {}
+    /// Takes an outbound message the API accepted (checked, its failure if
+    /// any decided, `accepted`) and makes it durable: when this returns
+    /// `Ok`, the message is stored and the send may answer 201. The network
+    /// decides what is stored with it: when it acts first (`next_event_at`,
+    /// so the work survives a restart) and any steps it takes at once (the
+    /// simulator with zero delays stores the message already `read`, with
+    /// the callback reporting its statuses). The network moves the message
+    /// on from there.
+    async fn accept_outbound(&self, message: MessageRecord) -> Result<(), StoreError>;
 
     /// Whether a `wa_id` belongs to a WhatsApp user (legacy contact checks).
     fn is_whatsapp_user(&self, _wa_id: &str) -> bool {
@@ -103,17 +104,3 @@ pub const ACCOUNT_NUMBER_META: &str = "account.number";
 /// Meta key saying how the number was registered: `startup` (the simulator's
 /// configured number), `verify` (the registration flow) or `restore` (a backup).
 pub const ACCOUNT_SOURCE_META: &str = "account.registered_by";
-
-/// A network whose first steps can be due the moment a message is accepted
-/// (the simulator with zero delays) stores them with the message: one write
-/// of the final row instead of an insert that its worker reads back and
-/// updates (issue 7). What is stored, and when the webhooks see it, is the
-/// same either way.
-#[async_trait::async_trait]
-pub trait ImmediateSteps: Send + Sync {
-    /// Stores `message` (as accepted) with the steps due now and their
-    /// callbacks; `Ok(false)` when nothing was stored because no step is due
-    /// at once, or the first needs work first (a media link to fetch): the
-    /// caller then stores the message and the worker moves it on.
-    async fn store_with_steps(&self, message: &MessageRecord) -> Result<bool, StoreError>;
-}

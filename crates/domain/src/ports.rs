@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use crate::callbacks::{CallbackOutcome, Conversation, NewCallback, PendingCallback};
 use crate::error::{ErrorCode, WaError};
+use crate::messages::lifecycle::{Direction, Failure, MessageStatus, PricingCategory, RecipientType};
 use crate::users::Role;
 
 /// A storage failure. The variants say what the caller can do about it; the
@@ -147,28 +148,24 @@ pub trait MediaStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {
     pub id: String,
-    /// `outbound` or `inbound`.
-    pub direction: String,
-    /// `individual` or `group`.
-    pub recipient_type: String,
+    pub direction: Direction,
+    pub recipient_type: RecipientType,
     /// The customer's `wa_id` (or the group id).
     pub peer: String,
     pub kind: String,
     /// The type object (JSON text) as sent or received.
     pub content: String,
-    /// Outbound: `accepted`, `sent`, `delivered`, `read`, `failed`; inbound: `received`, `read`.
-    pub status: String,
+    pub status: MessageStatus,
     pub created_at: i64,
     pub updated_at: i64,
     /// When the network next moves it on (Unix milliseconds); `None` when done.
     pub next_event_at: Option<i64>,
-    /// Why it will fail (JSON error objects), decided at acceptance.
-    pub failure: Option<String>,
+    /// Why it will fail, decided at acceptance.
+    pub failure: Option<Failure>,
     /// Outbound: the pricing category (`service`, or the template's).
-    pub category: Option<String>,
-    /// Outbound: the pricing conversation it was sent in (JSON of
-    /// [`Conversation`]), once `sent`.
-    pub conversation: Option<String>,
+    pub category: Option<PricingCategory>,
+    /// Outbound: the pricing conversation it was sent in, once `sent`.
+    pub conversation: Option<Conversation>,
     /// Outbound: when it expires if still undelivered (Unix milliseconds).
     pub expires_at: Option<i64>,
 }
@@ -179,12 +176,12 @@ impl MessageRecord {
     pub fn inbound(id: String, peer: String, kind: String, content: String, at: i64) -> Self {
         Self {
             id,
-            direction: "inbound".into(),
-            recipient_type: "individual".into(),
+            direction: Direction::Inbound,
+            recipient_type: RecipientType::Individual,
             peer,
             kind,
             content,
-            status: "received".into(),
+            status: MessageStatus::Received,
             created_at: at,
             updated_at: at,
             next_event_at: None,
@@ -194,6 +191,21 @@ impl MessageRecord {
             expires_at: None,
         }
     }
+
+    /// The part of an outbound message the network's steps need.
+    pub fn due(&self) -> DueMessage {
+        DueMessage {
+            id: self.id.clone(),
+            peer: self.peer.clone(),
+            status: self.status,
+            failure: self.failure.clone(),
+            kind: self.kind.clone(),
+            content: self.content.clone(),
+            category: self.category,
+            conversation: self.conversation.clone(),
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 /// An outbound message whose next step is due.
@@ -201,14 +213,14 @@ impl MessageRecord {
 pub struct DueMessage {
     pub id: String,
     pub peer: String,
-    pub status: String,
-    pub failure: Option<String>,
+    pub status: MessageStatus,
+    pub failure: Option<Failure>,
     pub kind: String,
     /// The type object as sent (JSON text).
     pub content: String,
-    pub category: Option<String>,
-    /// JSON of [`Conversation`], once `sent`.
-    pub conversation: Option<String>,
+    pub category: Option<PricingCategory>,
+    /// The conversation it was sent in, once `sent`.
+    pub conversation: Option<Conversation>,
     /// When it expires if still undelivered (Unix milliseconds).
     pub expires_at: Option<i64>,
 }
@@ -218,28 +230,36 @@ pub struct DueMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
     pub id: String,
-    pub from_status: String,
-    pub status: String,
+    pub from_status: MessageStatus,
+    pub status: MessageStatus,
     /// Unix seconds.
     pub at: i64,
-    /// JSON array of error objects (for `failed`).
-    pub errors: Option<String>,
+    /// Why it failed (for `failed`).
+    pub errors: Option<Failure>,
     /// When the next step is due (Unix milliseconds), if any.
     pub next_event_at: Option<i64>,
     /// A message the customer sends back, stored with the step (same transaction).
     pub reply: Option<MessageRecord>,
     /// The conversation the message was sent in (set with `sent`).
-    pub conversation: Option<String>,
+    pub conversation: Option<Conversation>,
     /// The callbacks that report the step (and the reply), stored with it.
     pub callbacks: Vec<NewCallback>,
+}
+
+impl Transition {
+    /// Whether the step changes the status (a step that does not only stops
+    /// the message's schedule).
+    pub fn moves(&self) -> bool {
+        self.status != self.from_status
+    }
 }
 
 /// One entry of a message's status history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusRecord {
-    pub status: String,
+    pub status: MessageStatus,
     pub at: i64,
-    pub errors: Option<String>,
+    pub errors: Option<Failure>,
 }
 
 #[async_trait]
@@ -424,9 +444,13 @@ pub trait StatsStore: Send + Sync {
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
     /// The conversation each `(peer, category)` is in at `now` (Unix
-    /// seconds), opening a new one where none is open. One transaction, so
-    /// concurrent callers agree.
-    async fn open_conversations(&self, wanted: Vec<(String, String)>, now: i64) -> StoreResult<Vec<Conversation>>;
+    /// seconds), opening a new one ([`Conversation::open`]) where none is
+    /// open. One transaction, so concurrent callers agree.
+    async fn open_conversations(
+        &self,
+        wanted: Vec<(String, PricingCategory)>,
+        now: i64,
+    ) -> StoreResult<Vec<Conversation>>;
 }
 
 /// Everything the server stores.

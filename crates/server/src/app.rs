@@ -29,8 +29,9 @@ use wabiz_domain::settings::{SettingsConfig, SettingsService};
 use wabiz_domain::users::apikey::ApiKey;
 use wabiz_domain::users::password::PasswordHasher;
 use wabiz_domain::users::{UserService, UserServiceConfig};
-use wabiz_simulator::SimulatedNetwork;
 use wabiz_simulator::links::LinkFetcher;
+use wabiz_simulator::receipts::Shards;
+use wabiz_simulator::{SimulatedNetwork, SimulatorControl};
 use wabiz_store::files::DiskMediaFiles;
 use wabiz_webhooks::{Engine, EngineConfig};
 
@@ -209,26 +210,26 @@ impl App {
             outbox.clone(),
             config.message_retention_days,
         ));
-        let mut receipts = network.receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages));
-        if let Some(cluster) = &cluster {
-            // Only the shards this node owns, fenced by the shard map.
-            receipts = receipts.in_shards(cluster.store(), cluster.subscribe_scope());
-        }
-        let mut messages = MessageService::new(
+        // In a deployment, only the shards this node owns, fenced by the shard map.
+        let shards = cluster.as_ref().map(|c| Shards { store: c.store(), scope: c.subscribe_scope() });
+        let receipts = network.receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages), shards);
+        let messages = MessageService::new(
             Arc::clone(&store),
             Arc::clone(&network) as Arc<dyn Network>,
-            Arc::clone(&media),
             Arc::clone(&opts.clock),
             Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
             config.open_window,
-            outbox.clone(),
         )
         .with_contacts(Arc::clone(&contacts))
         .with_groups(Arc::clone(&groups));
-        if let Some(immediate) = receipts.immediate() {
-            // Zero delays: messages are stored with the steps they take at once.
-            messages = messages.with_immediate_steps(Arc::new(immediate));
-        }
+        let simulator = Arc::new(SimulatorControl::new(
+            Arc::clone(&store),
+            Arc::clone(&network) as Arc<dyn Network>,
+            Arc::clone(&media),
+            Arc::clone(&groups),
+            Arc::clone(&opts.clock),
+            outbox.clone(),
+        ));
         let in_flight = Arc::new(InFlight::default());
         let state = AppState::new(AppServices {
             users: Arc::clone(&users),
@@ -256,6 +257,7 @@ impl App {
             webhooks: Arc::clone(&webhook_metrics),
             web: Arc::clone(&web),
             groups: Arc::clone(&groups),
+            simulator,
             groups_enabled: !config.disable_groups,
             gc: Arc::clone(&gc),
             node: Arc::from(node.to_string()),

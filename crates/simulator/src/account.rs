@@ -1,18 +1,19 @@
 //! The business number and whether it is registered (`registration.md` §5).
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::Notify;
 
 use crate::links::LinkFetcher;
-use crate::receipts::{Delays, ReceiptWorker};
+use crate::receipts::{ReceiptWorker, SettleAtOnce, Shards};
+use crate::steps::Delays;
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::contacts::country_code_of;
 use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
-use wabiz_domain::ports::{SettingWrite, Store, StoreError};
+use wabiz_domain::ports::{MessageRecord, SettingWrite, Store, StoreError};
 
 /// The default business number: a fictional North American number
 /// (555-01xx numbers are reserved for fiction).
@@ -94,6 +95,10 @@ pub struct SimulatedNetwork {
     opts: SimulatorOptions,
     /// Wakes the receipt worker when messages are accepted.
     wake: Arc<Notify>,
+    /// Stores the steps due at once with an accepted message (zero `sent`
+    /// delay, one node); set when the receipt worker is made, since it
+    /// needs the outbox, which needs the settings, which need the network.
+    settle: OnceLock<SettleAtOnce>,
 }
 
 fn random_code() -> String {
@@ -138,18 +143,23 @@ impl SimulatedNetwork {
             clock,
             opts: opts.clone(),
             wake: Arc::new(Notify::new()),
+            settle: OnceLock::new(),
         })
     }
 
-    /// The worker that moves accepted messages on; the server runs it.
+    /// The worker that moves accepted messages on (the server runs it), on
+    /// every message or, in a multiconnect deployment, on the `shards` this
+    /// node owns. Messages accepted from now on whose first steps are due
+    /// at once are stored with them.
     pub fn receipt_worker(
         self: &Arc<Self>,
         outbox: Outbox,
         links: Option<Arc<LinkFetcher>>,
         counters: Arc<OutMessageCounters>,
+        shards: Option<Shards>,
     ) -> ReceiptWorker {
         let me = Arc::clone(self);
-        ReceiptWorker {
+        let worker = ReceiptWorker {
             store: Arc::clone(&self.store),
             clock: Arc::clone(&self.clock),
             delays: self.opts.delays,
@@ -158,8 +168,14 @@ impl SimulatedNetwork {
             outbox,
             links,
             counters,
-            shards: None,
+            shards,
+        };
+        if let Some(settle) = worker.settle_at_once()
+            && self.settle.set(settle).is_err()
+        {
+            tracing::warn!("simulated network: a second receipt worker was made; the first one's settings stay");
         }
+        worker
     }
 
     /// Reads the registration again: another node of the deployment may
@@ -272,16 +288,22 @@ impl Network for SimulatedNetwork {
         self.opts.sunset
     }
 
-    fn first_step_at(&self, now_ms: i64) -> Option<i64> {
-        Some(now_ms.saturating_add(i64::try_from(self.opts.delays.sent_ms).unwrap_or(i64::MAX)))
-    }
-
-    fn outbound_accepted(&self) {
+    async fn accept_outbound(&self, mut message: MessageRecord) -> Result<(), StoreError> {
+        let delay = i64::try_from(self.opts.delays.sent_ms).unwrap_or(i64::MAX);
+        message.next_event_at = Some(self.clock.now_millis().saturating_add(delay));
+        if let Some(settle) = self.settle.get() {
+            let business = self.registered_number().unwrap_or_default();
+            if settle.store_settled(&message, &business).await? {
+                return Ok(());
+            }
+        }
+        self.store.insert_message(&message, &[]).await?;
         self.wake.notify_one();
+        Ok(())
     }
 
     fn is_whatsapp_user(&self, wa_id: &str) -> bool {
-        crate::receipts::customer(wa_id) != crate::receipts::Customer::NotOnWhatsApp
+        crate::customers::customer(wa_id) != crate::customers::Customer::NotOnWhatsApp
     }
 }
 

@@ -1,11 +1,24 @@
 //! The simulated network (`--network simulator`, the default): an offline
-//! stand-in for WhatsApp's servers. Today it holds the business number's
-//! registration state (which `/v1/health` reports as `gateway_status`) and the
-//! receipts of outbound messages; inbound customers and templates build on it.
+//! stand-in for WhatsApp's servers, implementing the domain's `Network`.
+//!
+//! - `account.rs`: the network itself: the business number and its
+//!   registration flow, and how it takes accepted messages in;
+//! - `customers.rs`: the simulated customers (the magic numbers) and their
+//!   replies; `inbound.rs`: customers' messages in the callback shape;
+//! - `steps.rs`: the steps of an outbound message and the callbacks that
+//!   report them; `receipts.rs`: the worker that takes them when due, and
+//!   the same steps taken at acceptance; `links.rs`: media sent by link;
+//! - `control/`: the control plane the `/simulator` routes call.
 
 pub mod account;
+pub mod control;
+pub mod customers;
+pub mod inbound;
 pub mod links;
 pub mod receipts;
+pub mod steps;
 
 pub use account::{SimulatedNetwork, SimulatorOptions};
-pub use receipts::{Customer, Delays, MAGIC_NUMBERS};
+pub use control::SimulatorControl;
+pub use customers::{Customer, MAGIC_NUMBERS};
+pub use steps::Delays;

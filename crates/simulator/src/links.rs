@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use wabiz_domain::error::{ErrorCode, ErrorItem};
+use wabiz_domain::error::ErrorCode;
 use wabiz_domain::messages::service::media_size_limit;
+use wabiz_domain::messages::{Failure, MessageStatus};
 use wabiz_domain::ports::DueMessage;
 use wabiz_domain::settings::SettingsService;
 use wabiz_domain::settings::providers::ProviderAuth;
@@ -27,8 +28,8 @@ fn link_of(due: &DueMessage) -> Option<(String, Option<String>)> {
     Some((link, provider))
 }
 
-fn failure(details: String) -> Option<String> {
-    serde_json::to_string(&[ErrorItem::new(ErrorCode::MediaDownloadError, details)]).ok()
+fn failure(details: String) -> Option<Failure> {
+    Some(Failure::new(ErrorCode::MediaDownloadError, details))
 }
 
 impl LinkFetcher {
@@ -39,13 +40,13 @@ impl LinkFetcher {
 
     /// Whether `due` needs a download before it can be sent.
     pub fn needed(due: &DueMessage) -> bool {
-        due.status == "accepted" && due.failure.is_none() && link_of(due).is_some()
+        due.status == MessageStatus::Accepted && due.failure.is_none() && link_of(due).is_some()
     }
 
-    /// Downloads the message's link; the failure (JSON error array) if it
-    /// cannot be fetched. The bytes are not kept: the simulated recipient
-    /// only needs to know they exist.
-    pub async fn fetch(&self, due: &DueMessage) -> Option<String> {
+    /// Downloads the message's link; the failure if it cannot be fetched.
+    /// The bytes are not kept: the simulated recipient only needs to know
+    /// they exist.
+    pub async fn fetch(&self, due: &DueMessage) -> Option<Failure> {
         let (link, provider) = link_of(due)?;
         let limit = media_size_limit(&due.kind).unwrap_or(0);
         let mut request = self.client.get(&link);

@@ -7,6 +7,7 @@
 //!
 //! This crate is the only one that knows SQL.
 
+mod columns;
 pub mod files;
 pub mod migrate;
 pub mod postgres;

@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use tempfile::TempDir;
-use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, NewCallback};
+use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, Conversation, NewCallback};
+use wabiz_domain::error::{ErrorCode, ErrorItem};
+use wabiz_domain::messages::MessageStatus::{self, Accepted, Delivered, Failed, Read, Received, Sent};
+use wabiz_domain::messages::{Direction, Failure, PricingCategory, RecipientType};
 use wabiz_domain::ports::{
     MediaRecord, MessageRecord, SettingWrite, StatusRecord, Store, TemplateRecord, TokenRecord, Transition, UserRecord,
 };
@@ -323,18 +326,15 @@ async fn sqlite_moves_the_status_history_into_the_message_row() {
         .unwrap();
     }
     let s = db.open().await;
-    let status = |st: &str, at: i64, errors: Option<&str>| StatusRecord {
-        status: st.into(),
-        at,
-        errors: errors.map(Into::into),
-    };
+    let status = |status: MessageStatus, at: i64, errors: Option<Failure>| StatusRecord { status, at, errors };
     assert_eq!(
         s.message_statuses("old-a").await.unwrap(),
-        [status("sent", 5, None), status("delivered", 5, None), status("read", 7, None)]
+        [status(Sent, 5, None), status(Delivered, 5, None), status(Read, 7, None)]
     );
+    // The stored title is the code's; the code is what is kept.
     assert_eq!(
         s.message_statuses("old-b").await.unwrap(),
-        [status("failed", 9, Some(r#"[{"code":1013,"title":"a \"quoted\" title"}]"#))]
+        [status(Failed, 9, Some(Failure(vec![ErrorItem::bare(ErrorCode::UserNotValid)])))]
     );
     assert!(s.message_statuses("old-c").await.unwrap().is_empty());
     assert_eq!(s.db_counts().await.unwrap().receipts, 4);
@@ -411,17 +411,17 @@ async fn message_records(db: &TestDb) {
     let s = db.open().await;
     let m = MessageRecord {
         id: "gBEGkYiEB1VXAglK1ZEqA1YKPrU".into(),
-        direction: "outbound".into(),
-        recipient_type: "individual".into(),
+        direction: Direction::Outbound,
+        recipient_type: RecipientType::Individual,
         peer: "16315551234".into(),
         kind: "text".into(),
         content: r#"{"body":"hi"}"#.into(),
-        status: "accepted".into(),
+        status: Accepted,
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
         next_event_at: Some(1_700_000_000_500),
-        failure: Some(r#"[{"code":2001}]"#.into()),
-        category: Some("service".into()),
+        failure: Some(Failure(vec![ErrorItem::bare(ErrorCode::TemplateMissing)])),
+        category: Some(PricingCategory::Service),
         conversation: None,
         expires_at: None,
     };
@@ -439,12 +439,12 @@ async fn message_transitions(db: &TestDb) {
     let s = db.open().await;
     let msg = |id: &str, due: Option<i64>| MessageRecord {
         id: id.into(),
-        direction: "outbound".into(),
-        recipient_type: "individual".into(),
+        direction: Direction::Outbound,
+        recipient_type: RecipientType::Individual,
         peer: "16315551234".into(),
         kind: "text".into(),
         content: "{}".into(),
-        status: "accepted".into(),
+        status: Accepted,
         created_at: 1,
         updated_at: 1,
         next_event_at: due,
@@ -463,10 +463,10 @@ async fn message_transitions(db: &TestDb) {
     assert_eq!(due, ["b", "a"], "oldest first");
     assert_eq!(s.due_messages(5_000, 1).await.unwrap().len(), 1, "limit");
 
-    let t = |id: &str, from: &str, status: &str, at: i64, next: Option<i64>| Transition {
+    let t = |id: &str, from: MessageStatus, status: MessageStatus, at: i64, next: Option<i64>| Transition {
         id: id.into(),
-        from_status: from.into(),
-        status: status.into(),
+        from_status: from,
+        status,
         at,
         errors: None,
         next_event_at: next,
@@ -474,21 +474,21 @@ async fn message_transitions(db: &TestDb) {
         conversation: None,
         callbacks: Vec::new(),
     };
-    s.apply_transitions(vec![t("b", "accepted", "sent", 10, Some(4_000)), t("a", "accepted", "sent", 10, Some(9_000))])
+    s.apply_transitions(vec![t("b", Accepted, Sent, 10, Some(4_000)), t("a", Accepted, Sent, 10, Some(9_000))])
         .await
         .unwrap();
-    s.apply_transitions(vec![t("b", "sent", "delivered", 11, Some(6_000))]).await.unwrap();
+    s.apply_transitions(vec![t("b", Sent, Delivered, 11, Some(6_000))]).await.unwrap();
     // Stale steps (another worker already moved the message on) change nothing.
-    s.apply_transitions(vec![t("b", "accepted", "sent", 13, Some(99_000))]).await.unwrap();
-    s.apply_transitions(vec![t("b", "sent", "delivered", 14, Some(99_000))]).await.unwrap();
+    s.apply_transitions(vec![t("b", Accepted, Sent, 13, Some(99_000))]).await.unwrap();
+    s.apply_transitions(vec![t("b", Sent, Delivered, 14, Some(99_000))]).await.unwrap();
     let reply = MessageRecord {
         id: "reply-1".into(),
-        direction: "inbound".into(),
-        recipient_type: "individual".into(),
+        direction: Direction::Inbound,
+        recipient_type: RecipientType::Individual,
         peer: "16315551234".into(),
         kind: "text".into(),
         content: "{}".into(),
-        status: "received".into(),
+        status: Received,
         created_at: 12,
         updated_at: 12,
         next_event_at: None,
@@ -498,18 +498,22 @@ async fn message_transitions(db: &TestDb) {
         expires_at: None,
     };
     let failed = Transition {
-        errors: Some(r#"[{"code":1013}]"#.into()),
+        errors: Some(Failure(vec![ErrorItem::bare(ErrorCode::UserNotValid)])),
         reply: Some(reply.clone()),
-        ..t("b", "delivered", "failed", 12, None)
+        ..t("b", Delivered, Failed, 12, None)
     };
     s.apply_transitions(vec![failed]).await.unwrap();
     let history = s.message_statuses("b").await.unwrap();
     assert_eq!(
         history,
         vec![
-            StatusRecord { status: "sent".into(), at: 10, errors: None },
-            StatusRecord { status: "delivered".into(), at: 11, errors: None },
-            StatusRecord { status: "failed".into(), at: 12, errors: Some(r#"[{"code":1013}]"#.into()) },
+            StatusRecord { status: Sent, at: 10, errors: None },
+            StatusRecord { status: Delivered, at: 11, errors: None },
+            StatusRecord {
+                status: Failed,
+                at: 12,
+                errors: Some(Failure(vec![ErrorItem::bare(ErrorCode::UserNotValid)]))
+            },
         ]
     );
     let b = s.get_message("b").await.unwrap().unwrap();
@@ -519,11 +523,11 @@ async fn message_transitions(db: &TestDb) {
     // A stale step's reply is not stored.
     let stale = Transition {
         reply: Some(MessageRecord { id: "reply-2".into(), ..reply }),
-        ..t("b", "delivered", "read", 20, None)
+        ..t("b", Delivered, Read, 20, None)
     };
     s.apply_transitions(vec![stale]).await.unwrap();
     assert_eq!(s.get_message("reply-2").await.unwrap(), None);
-    assert_eq!(s.get_message("b").await.unwrap().unwrap().status, "failed");
+    assert_eq!(s.get_message("b").await.unwrap().unwrap().status, Failed);
     s.close().await;
 }
 
@@ -557,14 +561,14 @@ async fn template_registry(db: &TestDb) {
 
 async fn inbound_window_and_read(db: &TestDb) {
     let s = db.open().await;
-    let msg = |id: &str, direction: &str, peer: &str, at: i64| MessageRecord {
+    let msg = |id: &str, direction: Direction, peer: &str, at: i64| MessageRecord {
         id: id.into(),
-        direction: direction.into(),
-        recipient_type: "individual".into(),
+        direction,
+        recipient_type: RecipientType::Individual,
         peer: peer.into(),
         kind: "text".into(),
         content: "{}".into(),
-        status: if direction == "inbound" { "received" } else { "accepted" }.into(),
+        status: if direction == Direction::Inbound { Received } else { Accepted },
         created_at: at,
         updated_at: at,
         next_event_at: None,
@@ -574,12 +578,12 @@ async fn inbound_window_and_read(db: &TestDb) {
         expires_at: None,
     };
     assert_eq!(s.last_inbound_at("1555").await.unwrap(), None);
-    s.insert_message(&msg("in1", "inbound", "1555", 100), &[]).await.unwrap();
-    s.insert_message(&msg("in2", "inbound", "1555", 300), &[]).await.unwrap();
+    s.insert_message(&msg("in1", Direction::Inbound, "1555", 100), &[]).await.unwrap();
+    s.insert_message(&msg("in2", Direction::Inbound, "1555", 300), &[]).await.unwrap();
     // Same second as in2, but later: it stays unread.
-    s.insert_message(&msg("in3", "inbound", "1555", 300), &[]).await.unwrap();
-    s.insert_message(&msg("out", "outbound", "1555", 400), &[]).await.unwrap();
-    s.insert_message(&msg("other", "inbound", "1666", 50), &[]).await.unwrap();
+    s.insert_message(&msg("in3", Direction::Inbound, "1555", 300), &[]).await.unwrap();
+    s.insert_message(&msg("out", Direction::Outbound, "1555", 400), &[]).await.unwrap();
+    s.insert_message(&msg("other", Direction::Inbound, "1666", 50), &[]).await.unwrap();
     assert_eq!(s.last_inbound_at("1555").await.unwrap(), Some(300), "outbound messages do not count");
     let ids = |v: Vec<MessageRecord>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
     assert_eq!(ids(s.conversation("1555", 10).await.unwrap()), ["in1", "in2", "in3", "out"], "insertion order");
@@ -588,10 +592,10 @@ async fn inbound_window_and_read(db: &TestDb) {
     assert_eq!(s.mark_inbound_read("in2", 500).await.unwrap(), 2);
     assert_eq!(s.mark_inbound_read("in2", 501).await.unwrap(), 0, "idempotent");
     let status = |m: Option<MessageRecord>| m.unwrap().status;
-    assert_eq!(status(s.get_message("in1").await.unwrap()), "read");
-    assert_eq!(status(s.get_message("in3").await.unwrap()), "received");
-    assert_eq!(status(s.get_message("other").await.unwrap()), "received");
-    assert_eq!(status(s.get_message("out").await.unwrap()), "accepted");
+    assert_eq!(status(s.get_message("in1").await.unwrap()), Read);
+    assert_eq!(status(s.get_message("in3").await.unwrap()), Received);
+    assert_eq!(status(s.get_message("other").await.unwrap()), Received);
+    assert_eq!(status(s.get_message("out").await.unwrap()), Accepted);
     s.close().await;
 }
 
@@ -762,12 +766,12 @@ async fn callbacks_travel_with_their_cause(db: &TestDb) {
     let s = db.open().await;
     let inbound = MessageRecord {
         id: "ABin".into(),
-        direction: "inbound".into(),
-        recipient_type: "individual".into(),
+        direction: Direction::Inbound,
+        recipient_type: RecipientType::Individual,
         peer: "1555".into(),
         kind: "text".into(),
         content: "{}".into(),
-        status: "received".into(),
+        status: Received,
         created_at: 1,
         updated_at: 1,
         next_event_at: None,
@@ -781,31 +785,32 @@ async fn callbacks_travel_with_their_cause(db: &TestDb) {
     assert!(s.insert_message(&inbound, &[callback("1555", "dup")]).await.is_err());
     let out = MessageRecord {
         id: "gBout".into(),
-        direction: "outbound".into(),
-        status: "accepted".into(),
+        direction: Direction::Outbound,
+        status: Accepted,
         next_event_at: Some(5),
-        category: Some("service".into()),
+        category: Some(PricingCategory::Service),
         ..inbound.clone()
     };
     s.insert_message(&out, &[]).await.unwrap();
-    let step = |from: &str, to: &str, item: &str| Transition {
+    let c1 = Conversation::open(PricingCategory::Service, 2);
+    let step = |from: MessageStatus, to: MessageStatus, item: &str| Transition {
         id: "gBout".into(),
-        from_status: from.into(),
-        status: to.into(),
+        from_status: from,
+        status: to,
         at: 2,
         errors: None,
         next_event_at: None,
         reply: None,
-        conversation: Some(r#"{"id":"c1"}"#.into()),
+        conversation: Some(c1.clone()),
         callbacks: vec![callback("1555", item)],
     };
-    s.apply_transitions(vec![step("accepted", "sent", "sent")]).await.unwrap();
+    s.apply_transitions(vec![step(Accepted, Sent, "sent")]).await.unwrap();
     // A stale step (already moved on) brings no callback.
-    s.apply_transitions(vec![step("accepted", "sent", "stale")]).await.unwrap();
+    s.apply_transitions(vec![step(Accepted, Sent, "stale")]).await.unwrap();
     let items: Vec<String> = s.list_callbacks(0, 10).await.unwrap().into_iter().map(|c| c.item).collect();
     assert_eq!(items, [r#"{"n":"in"}"#, r#"{"n":"sent"}"#]);
     let stored = s.get_message("gBout").await.unwrap().unwrap();
-    assert_eq!((stored.category.as_deref(), stored.conversation.as_deref()), (Some("service"), Some(r#"{"id":"c1"}"#)));
+    assert_eq!((stored.category, stored.conversation.as_ref()), (Some(PricingCategory::Service), Some(&c1)));
     let due = s.due_messages(10, 10).await.unwrap();
     assert!(due.is_empty());
     s.close().await;
@@ -817,58 +822,59 @@ async fn messages_stored_with_their_steps(db: &TestDb) {
     let s = db.open().await;
     let m = |id: &str| MessageRecord {
         id: id.into(),
-        direction: "outbound".into(),
-        recipient_type: "individual".into(),
+        direction: Direction::Outbound,
+        recipient_type: RecipientType::Individual,
         peer: "1555".into(),
         kind: "text".into(),
         content: "{}".into(),
-        status: "accepted".into(),
+        status: Accepted,
         created_at: 1,
         updated_at: 1,
         next_event_at: Some(1_000),
         failure: None,
-        category: Some("service".into()),
+        category: Some(PricingCategory::Service),
         conversation: None,
         expires_at: Some(99_000),
     };
-    let step = |id: &str, from: &str, to: &str, at: i64, cb: Option<&str>| Transition {
+    let c1 = Conversation::open(PricingCategory::Service, 2);
+    let step = |id: &str, from: MessageStatus, to: MessageStatus, at: i64, cb: Option<&str>| Transition {
         id: id.into(),
-        from_status: from.into(),
-        status: to.into(),
+        from_status: from,
+        status: to,
         at,
         errors: None,
         next_event_at: None,
         reply: None,
-        conversation: (to == "sent").then(|| r#"{"id":"c1"}"#.into()),
+        conversation: (to == Sent).then(|| c1.clone()),
         callbacks: cb.map(|n| callback("1555", n)).into_iter().collect(),
     };
     let run = |id: &str| {
         vec![
-            step(id, "accepted", "sent", 2, None),
-            step(id, "sent", "delivered", 2, None),
-            step(id, "delivered", "read", 3, Some(id)),
+            step(id, Accepted, Sent, 2, None),
+            step(id, Sent, Delivered, 2, None),
+            step(id, Delivered, Read, 3, Some(id)),
         ]
     };
     s.insert_message_with_steps(&m("a"), run("a")).await.unwrap();
     let a = s.get_message("a").await.unwrap().unwrap();
     assert_eq!((a.status.as_str(), a.updated_at, a.next_event_at), ("read", 3, None));
-    assert_eq!(a.conversation.as_deref(), Some(r#"{"id":"c1"}"#));
-    assert_eq!((a.created_at, a.expires_at, a.category.as_deref()), (1, Some(99_000), Some("service")));
-    let history: Vec<(String, i64)> =
+    assert_eq!(a.conversation.as_ref(), Some(&c1));
+    assert_eq!((a.created_at, a.expires_at, a.category), (1, Some(99_000), Some(PricingCategory::Service)));
+    let history: Vec<(MessageStatus, i64)> =
         s.message_statuses("a").await.unwrap().into_iter().map(|r| (r.status, r.at)).collect();
-    assert_eq!(history, [("sent".into(), 2), ("delivered".into(), 2), ("read".into(), 3)]);
+    assert_eq!(history, [(Sent, 2), (Delivered, 2), (Read, 3)]);
     assert!(s.due_messages(i64::MAX, 10).await.unwrap().is_empty(), "nothing left to do");
 
     // A step left for later stays due.
-    let later = vec![Transition { next_event_at: Some(7_000), ..step("b", "accepted", "sent", 2, Some("b")) }];
+    let later = vec![Transition { next_event_at: Some(7_000), ..step("b", Accepted, Sent, 2, Some("b")) }];
     s.insert_message_with_steps(&m("b"), later).await.unwrap();
-    let due: Vec<(String, String)> =
+    let due: Vec<(String, MessageStatus)> =
         s.due_messages(7_000, 10).await.unwrap().into_iter().map(|d| (d.id, d.status)).collect();
-    assert_eq!(due, [("b".to_owned(), "sent".to_owned())]);
+    assert_eq!(due, [("b".to_owned(), Sent)]);
 
     // Steps that do not start from the stored status change nothing but the insert.
-    s.insert_message_with_steps(&m("c"), vec![step("c", "sent", "delivered", 2, Some("c"))]).await.unwrap();
-    assert_eq!(s.get_message("c").await.unwrap().unwrap().status, "accepted");
+    s.insert_message_with_steps(&m("c"), vec![step("c", Sent, Delivered, 2, Some("c"))]).await.unwrap();
+    assert_eq!(s.get_message("c").await.unwrap().unwrap().status, Accepted);
 
     // A failing insert (the id exists) stores no callback either.
     assert!(s.insert_message_with_steps(&m("a"), run("a")).await.is_err());
@@ -879,16 +885,25 @@ async fn messages_stored_with_their_steps(db: &TestDb) {
 
 async fn conversations_last_a_day(db: &TestDb) {
     let s = db.open().await;
-    let w = |peer: &str, cat: &str| (peer.to_owned(), cat.to_owned());
-    let first =
-        s.open_conversations(vec![w("1", "service"), w("1", "service"), w("1", "marketing")], 1_000).await.unwrap();
+    let w = |peer: &str, cat: PricingCategory| (peer.to_owned(), cat);
+    let first = s
+        .open_conversations(
+            vec![
+                w("1", PricingCategory::Service),
+                w("1", PricingCategory::Service),
+                w("1", PricingCategory::Marketing),
+            ],
+            1_000,
+        )
+        .await
+        .unwrap();
     assert!(first[0].opened_here && !first[1].opened_here && first[2].opened_here);
     assert_eq!(first[0].id, first[1].id, "same customer and category: same conversation");
     assert_ne!(first[0].id, first[2].id, "another category: another conversation");
     assert_eq!((first[0].id.len(), first[0].expires_at), (32, 1_000 + 86_400));
-    let later = s.open_conversations(vec![w("1", "service")], 1_000 + 86_399).await.unwrap();
+    let later = s.open_conversations(vec![w("1", PricingCategory::Service)], 1_000 + 86_399).await.unwrap();
     assert_eq!((later[0].id.as_str(), later[0].opened_here), (first[0].id.as_str(), false));
-    let next_day = s.open_conversations(vec![w("1", "service")], 1_000 + 86_400).await.unwrap();
+    let next_day = s.open_conversations(vec![w("1", PricingCategory::Service)], 1_000 + 86_400).await.unwrap();
     assert!(next_day[0].opened_here);
     assert_ne!(next_day[0].id, first[0].id);
     assert_eq!(next_day[0].expires_at, 1_000 + 2 * 86_400);
@@ -931,19 +946,19 @@ async fn garbage_collection_keeps_what_is_needed(db: &TestDb) {
     let s = db.open().await;
     let day = 86_400;
     let now = 100 * day;
-    let out = |id: &str, status: &str, at: i64| MessageRecord {
-        direction: "outbound".into(),
-        status: status.into(),
+    let out = |id: &str, status: MessageStatus, at: i64| MessageRecord {
+        direction: Direction::Outbound,
+        status,
         ..MessageRecord::inbound(id.into(), "1555".into(), "text".into(), "{}".into(), at)
     };
     let old = now - 31 * day;
     for m in [
-        out("read-new", "read", now),           // final: collected
-        out("failed-new", "failed", now),       // final: collected
-        out("delivered-old", "delivered", old), // delivered and old: collected
-        out("delivered-new", "delivered", now), // kept
-        out("sent-old", "sent", old),           // not final: kept
-        out("read-pending", "read", old),       // a callback still pending: kept
+        out("read-new", Read, now),           // final: collected
+        out("failed-new", Failed, now),       // final: collected
+        out("delivered-old", Delivered, old), // delivered and old: collected
+        out("delivered-new", Delivered, now), // kept
+        out("sent-old", Sent, old),           // not final: kept
+        out("read-pending", Read, old),       // a callback still pending: kept
         MessageRecord::inbound("in-old".into(), "1555".into(), "text".into(), "{}".into(), old), // collected
         MessageRecord::inbound("in-new".into(), "1555".into(), "text".into(), "{}".into(), now), // kept
     ] {
@@ -953,8 +968,8 @@ async fn garbage_collection_keeps_what_is_needed(db: &TestDb) {
     s.enqueue_callbacks(vec![pending]).await.unwrap();
     s.apply_transitions(vec![Transition {
         id: "delivered-old".into(),
-        from_status: "delivered".into(),
-        status: "delivered".into(),
+        from_status: Delivered,
+        status: Delivered,
         at: old,
         errors: None,
         next_event_at: None,
@@ -1036,8 +1051,8 @@ async fn postgres_cluster_lease_and_shard_fencing() {
     // A message for shard 0, owned by a.
     let to = (0..100).map(|i| format!("4915{i:08}")).find(|t| shard_of(t, 2) == 0).unwrap();
     let mut m = wabiz_domain::ports::MessageRecord::inbound("m1".into(), to.clone(), "text".into(), "{}".into(), 1);
-    m.direction = "outbound".into();
-    m.status = "accepted".into();
+    m.direction = Direction::Outbound;
+    m.status = Accepted;
     m.next_event_at = Some(0);
     store.insert_message(&m, &[]).await.unwrap();
     // What a node owns, as it reads the map now.
@@ -1056,8 +1071,8 @@ async fn postgres_cluster_lease_and_shard_fencing() {
     assert!(cluster.write_shard_map("b", b.epoch, 2, vec![change(0, "b")], false).await.unwrap());
     let step = wabiz_domain::ports::Transition {
         id: "m1".into(),
-        from_status: "accepted".into(),
-        status: "sent".into(),
+        from_status: Accepted,
+        status: Sent,
         at: 2,
         errors: None,
         next_event_at: None,
@@ -1066,10 +1081,10 @@ async fn postgres_cluster_lease_and_shard_fencing() {
         callbacks: Vec::new(),
     };
     assert!(!cluster.apply_transitions_in(&scope_a, vec![step.clone()]).await.unwrap());
-    assert_eq!(store.get_message("m1").await.unwrap().unwrap().status, "accepted");
+    assert_eq!(store.get_message("m1").await.unwrap().unwrap().status, Accepted);
     let scope_b = scope_of(&cluster.shard_map().await.unwrap(), "b");
     assert!(cluster.apply_transitions_in(&scope_b, vec![step]).await.unwrap());
-    assert_eq!(store.get_message("m1").await.unwrap().unwrap().status, "sent");
+    assert_eq!(store.get_message("m1").await.unwrap().unwrap().status, Sent);
 
     // Fewer shards: rows at or above the count go; the members see it.
     assert!(cluster.write_shard_map("b", b.epoch, 1, Vec::new(), true).await.unwrap());

@@ -137,6 +137,6 @@ async fn remove(State(state): State<AppState>, Path(id): Path<String>, body: Jso
 
 /// A simulated customer joins through the invite link.
 async fn join(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
-    let id = state.groups.join(&body.0).await?;
+    let id = state.simulator.join_group(&body.0).await?;
     Ok(reply(StatusCode::OK, &state.meta, json!({ "groups": [{ "id": id }] })))
 }

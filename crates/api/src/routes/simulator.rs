@@ -1,5 +1,7 @@
 //! wabiz's own control API of the simulated network (`/simulator/*`, admin
-//! only, same envelope). Documented in the README.
+//! only, same envelope), over the simulator's `SimulatorControl`. Documented
+//! in the README. (A customer joining a group is routed with the groups,
+//! which `--disable-groups` leaves out.)
 
 use crate::openapi::ApiRouter;
 use axum::extract::{Path, Query, State};
@@ -9,6 +11,7 @@ use serde_json::{Value, json};
 
 use wabiz_domain::WaError;
 use wabiz_domain::ports::MessageRecord;
+use wabiz_simulator::control::MessageView;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
@@ -31,7 +34,7 @@ pub fn routes() -> ApiRouter {
 
 /// Fault injection: an `errors` callback.
 async fn inject_error(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
-    state.messages.inject_error(&body.0).await?;
+    state.simulator.inject_error(&body.0).await?;
     Ok(reply(StatusCode::OK, &state.meta, json!({})))
 }
 
@@ -41,19 +44,20 @@ async fn change_number(
     Path(wa_id): Path<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let id = state.messages.customer_changed_number(&wa_id, &body.0).await?;
+    let id = state.simulator.change_number(&wa_id, &body.0).await?;
     Ok(reply(StatusCode::CREATED, &state.meta, json!({ "messages": [{ "id": id }] })))
 }
 
 /// The customer deletes a message they sent (a `deleted` status).
 async fn delete_message(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    state.messages.customer_deleted(&id).await?;
+    state.simulator.delete_message(&id).await?;
     Ok(reply(StatusCode::OK, &state.meta, json!({})))
 }
 
 /// The registration state and the code the simulated "SMS" carried.
 async fn registration(State(state): State<AppState>) -> Response {
-    let pending = state.network.pending_registration().map_or(Value::Null, |p| {
+    let registration = state.simulator.registration();
+    let pending = registration.pending.map_or(Value::Null, |p| {
         json!({
             "number": p.number,
             "method": p.method,
@@ -64,8 +68,8 @@ async fn registration(State(state): State<AppState>) -> Response {
     });
     let body = json!({
         "registration": {
-            "wa_id": state.network.registered_number(),
-            "gateway_status": state.network.gateway_status().as_str(),
+            "wa_id": registration.wa_id,
+            "gateway_status": registration.gateway_status.as_str(),
             "pending": pending,
         }
     });
@@ -76,23 +80,18 @@ async fn registration(State(state): State<AppState>) -> Response {
 /// status, times, its status history, and when the network moves it on next
 /// (`next_event_at`, Unix milliseconds; `null` once it has nothing left to do).
 async fn message(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let Some(m) = state.messages.get(&id).await? else {
-        return Err(WaError::not_found(format!("Message {id} not found")).into());
-    };
-    let statuses: Vec<Value> = state
-        .messages
-        .statuses(&id)
-        .await?
+    let MessageView { message, statuses } = state.simulator.message(&id).await?;
+    let statuses: Vec<Value> = statuses
         .into_iter()
         .map(|st| {
             let mut v = json!({ "status": st.status, "timestamp": st.at.to_string() });
-            if let Some(errors) = st.errors.and_then(|e| serde_json::from_str::<Value>(&e).ok()) {
-                v["errors"] = errors;
+            if let Some(errors) = st.errors {
+                v["errors"] = json!(errors);
             }
             v
         })
         .collect();
-    let mut view = message_json(&m);
+    let mut view = message_json(&message);
     view["statuses"] = json!(statuses);
     Ok(reply(StatusCode::OK, &state.meta, json!({ "message": view })))
 }
@@ -115,7 +114,7 @@ fn message_json(m: &MessageRecord) -> Value {
 
 /// The last 100 messages exchanged with a customer, oldest first.
 async fn conversation(State(state): State<AppState>, Path(wa_id): Path<String>) -> Result<Response, ApiError> {
-    let messages: Vec<Value> = state.messages.conversation(&wa_id, 100).await?.iter().map(message_json).collect();
+    let messages: Vec<Value> = state.simulator.conversation(&wa_id, 100).await?.iter().map(message_json).collect();
     Ok(reply(StatusCode::OK, &state.meta, json!({ "messages": messages })))
 }
 
@@ -124,13 +123,13 @@ fn template_json(t: &wabiz_domain::messages::templates::Template) -> Value {
 }
 
 async fn list_templates(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let list: Vec<Value> = state.messages.templates().await?.iter().map(template_json).collect();
+    let list: Vec<Value> = state.simulator.templates().await?.iter().map(template_json).collect();
     Ok(reply(StatusCode::OK, &state.meta, json!({ "templates": list })))
 }
 
 /// Adds (or replaces, by namespace, name and language) an approved template.
 async fn add_template(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
-    let t = state.messages.register_template(&body.0).await?;
+    let t = state.simulator.register_template(&body.0).await?;
     Ok(reply(StatusCode::CREATED, &state.meta, json!({ "templates": [ template_json(&t) ] })))
 }
 
@@ -146,12 +145,12 @@ async fn delete_templates(State(state): State<AppState>, Query(key): Query<Templ
     let (Some(namespace), Some(name)) = (key.namespace, key.name) else {
         return Err(WaError::missing_parameter("namespace' and 'name").into());
     };
-    let deleted = state.messages.delete_templates(&namespace, &name, key.language.as_deref()).await?;
+    let deleted = state.simulator.delete_templates(&namespace, &name, key.language.as_deref()).await?;
     Ok(reply(StatusCode::OK, &state.meta, json!({ "deleted": deleted })))
 }
 
 /// A simulated customer writes to the business; answers the new message's id.
 async fn inbound(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
-    let id = state.messages.receive(&body.0).await?;
+    let id = state.simulator.receive(&body.0).await?;
     Ok(reply(StatusCode::CREATED, &state.meta, json!({ "messages": [ { "id": id } ] })))
 }

@@ -16,6 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use wabiz_domain::WaError;
+use wabiz_domain::messages::MessageStatus;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
@@ -186,7 +187,7 @@ pub async fn app_metrics(state: &AppState) -> Result<Vec<Metric>, WaError> {
         endpoint_sum.push(Sample::new(&labels, *ms as f64));
     }
     let out = state.out_messages.snapshot();
-    let out_messages = |status: &str| {
+    let out_messages = |status: MessageStatus| {
         let n = out.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
         vec![Sample::new(&[], n as f64)]
     };
@@ -204,10 +205,20 @@ pub async fn app_metrics(state: &AppState) -> Result<Vec<Metric>, WaError> {
             "Total duration of endpoint requests in ms",
             endpoint_sum,
         ),
-        Metric::new("out_message_sent", Kind::Counter, "Outgoing messages sent", out_messages("sent")),
-        Metric::new("out_message_delivered", Kind::Counter, "Outgoing messages delivered", out_messages("delivered")),
-        Metric::new("out_message_read", Kind::Counter, "Outgoing messages read", out_messages("read")),
-        Metric::new("out_message_failed", Kind::Counter, "Outgoing messages failed", out_messages("failed")),
+        Metric::new("out_message_sent", Kind::Counter, "Outgoing messages sent", out_messages(MessageStatus::Sent)),
+        Metric::new(
+            "out_message_delivered",
+            Kind::Counter,
+            "Outgoing messages delivered",
+            out_messages(MessageStatus::Delivered),
+        ),
+        Metric::new("out_message_read", Kind::Counter, "Outgoing messages read", out_messages(MessageStatus::Read)),
+        Metric::new(
+            "out_message_failed",
+            Kind::Counter,
+            "Outgoing messages failed",
+            out_messages(MessageStatus::Failed),
+        ),
         Metric::new(
             "callback_queue_size",
             Kind::Gauge,

@@ -4,57 +4,61 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::lifecycle::MessageStatus;
+
 #[derive(Debug, Default)]
 pub struct OutMessageCounters {
-    sent: AtomicU64,
-    delivered: AtomicU64,
-    read: AtomicU64,
-    failed: AtomicU64,
+    /// One counter per status of [`MessageStatus::OUTCOMES`], in its order.
+    counts: [AtomicU64; 4],
+}
+
+fn slot(status: MessageStatus) -> Option<usize> {
+    MessageStatus::OUTCOMES.iter().position(|s| *s == status)
 }
 
 impl OutMessageCounters {
     /// Adds `n` messages that reached `status` (other statuses are ignored).
-    pub fn add(&self, status: &str, n: u64) {
-        let counter = match status {
-            "sent" => &self.sent,
-            "delivered" => &self.delivered,
-            "read" => &self.read,
-            "failed" => &self.failed,
-            _ => return,
-        };
-        counter.fetch_add(n, Ordering::Relaxed);
+    pub fn add(&self, status: MessageStatus, n: u64) {
+        if let Some(i) = slot(status) {
+            self.counts[i].fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     /// Adds what `other` counted.
     pub fn merge(&self, other: &OutMessageCounters) {
-        for (status, n) in other.snapshot() {
+        for (mine, theirs) in self.counts.iter().zip(&other.counts) {
+            let n = theirs.load(Ordering::Relaxed);
             if n > 0 {
-                self.add(status, n);
+                mine.fetch_add(n, Ordering::Relaxed);
             }
         }
     }
 
     /// `(status, count)` for sent, delivered, read and failed.
-    pub fn snapshot(&self) -> [(&'static str, u64); 4] {
-        [
-            ("sent", self.sent.load(Ordering::Relaxed)),
-            ("delivered", self.delivered.load(Ordering::Relaxed)),
-            ("read", self.read.load(Ordering::Relaxed)),
-            ("failed", self.failed.load(Ordering::Relaxed)),
-        ]
+    pub fn snapshot(&self) -> [(MessageStatus, u64); 4] {
+        let mut out = MessageStatus::OUTCOMES.map(|s| (s, 0));
+        for ((_, n), count) in out.iter_mut().zip(&self.counts) {
+            *n = count.load(Ordering::Relaxed);
+        }
+        out
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use MessageStatus::{Deleted, Delivered, Failed, Read, Sent};
 
     #[test]
     fn counts_the_four_outcomes_only() {
         let c = OutMessageCounters::default();
-        c.add("sent", 2);
-        c.add("read", 1);
-        c.add("deleted", 5);
-        assert_eq!(c.snapshot(), [("sent", 2), ("delivered", 0), ("read", 1), ("failed", 0)]);
+        c.add(Sent, 2);
+        c.add(Read, 1);
+        c.add(Deleted, 5);
+        assert_eq!(c.snapshot(), [(Sent, 2), (Delivered, 0), (Read, 1), (Failed, 0)]);
+        let total = OutMessageCounters::default();
+        total.merge(&c);
+        total.merge(&c);
+        assert_eq!(total.snapshot(), [(Sent, 4), (Delivered, 0), (Read, 2), (Failed, 0)]);
     }
 }

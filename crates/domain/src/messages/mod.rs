@@ -1,10 +1,11 @@
 //! Outbound and inbound messages (`messages.md`).
 
 pub mod counters;
-pub mod inbound;
+pub mod lifecycle;
 pub mod service;
 pub mod templates;
 pub mod validate;
 
 pub use counters::OutMessageCounters;
+pub use lifecycle::{Direction, Failure, MessageStatus, PricingCategory, RecipientType};
 pub use service::{MessageService, Sent};

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::validate::TemplateCall;
 use crate::error::{ErrorCode, ErrorItem, Problems, WaError};
+use crate::ports::TemplateRecord;
 
 /// A registered template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +65,25 @@ fn component<'a>(components: &'a Value, kind: &str) -> Option<&'a Map<String, Va
 }
 
 impl Template {
+    /// A stored template; `None` if its components are not JSON (a
+    /// hand-edited row), which no send can match.
+    pub fn from_record(r: TemplateRecord) -> Option<Template> {
+        let components = serde_json::from_str(&r.components).ok()?;
+        Some(Template { namespace: r.namespace, name: r.name, language: r.language, components, category: r.category })
+    }
+
+    /// The template as stored, registered at `now` (Unix seconds).
+    pub fn to_record(&self, now: i64) -> TemplateRecord {
+        TemplateRecord {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            language: self.language.clone(),
+            components: self.components.to_string(),
+            created_at: now,
+            category: self.category.clone(),
+        }
+    }
+
     /// Reads a registry POST body: `namespace`, `name`, `language` (code) and
     /// `components` with one `BODY`.
     pub fn parse(body: &Map<String, Value>) -> Result<Template, WaError> {

@@ -51,11 +51,7 @@ const MAX_TTL_DAYS: u64 = 30;
 const LANGUAGE_POLICIES: [&str; 2] = ["fallback", "deterministic"];
 const WEEKDAYS: [&str; 7] = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecipientType {
-    Individual,
-    Group,
-}
+pub use super::lifecycle::RecipientType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageType {

@@ -228,7 +228,7 @@ impl ClusterStore for PgStore {
             .await
             .map_err(db_err)?;
         let rows = c.query(&st, &[&now_ms, &limit, &count, &shards]).await.map_err(db_err)?;
-        Ok(rows.iter().map(due_from_row).collect())
+        rows.iter().map(due_from_row).collect()
     }
 
     async fn next_message_event_in(&self, scope: &ShardScope) -> StoreResult<Option<i64>> {

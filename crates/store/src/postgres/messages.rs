@@ -3,10 +3,11 @@
 
 use async_trait::async_trait;
 use wabiz_domain::callbacks::NewCallback;
-use wabiz_domain::ports::{DueMessage, MessageRecord, MessageStore, StatusRecord, StoreResult, Transition};
+use wabiz_domain::ports::{DueMessage, MessageRecord, MessageStore, StatusRecord, StoreError, StoreResult, Transition};
 
 use super::callbacks::insert_callback_row;
 use super::{PgStore, db_err};
+use crate::columns;
 
 async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &MessageRecord) -> StoreResult<()> {
     c.execute(
@@ -14,18 +15,18 @@ async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &Messa
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         &[
             &m.id,
-            &m.direction,
-            &m.recipient_type,
+            &m.direction.as_str(),
+            &m.recipient_type.as_str(),
             &m.peer,
             &m.kind,
             &m.content,
-            &m.status,
+            &m.status.as_str(),
             &m.created_at,
             &m.updated_at,
             &m.next_event_at,
-            &m.failure,
-            &m.category,
-            &m.conversation,
+            &columns::failure_text(m.failure.as_ref()),
+            &m.category.map(|c| c.as_str()),
+            &columns::conversation_text(m.conversation.as_ref()),
             &m.expires_at,
             &i64::from(wabiz_domain::cluster::route_hash(&m.peer)),
         ],
@@ -35,23 +36,23 @@ async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &Messa
     Ok(())
 }
 
-fn message_from_row(r: &tokio_postgres::Row) -> MessageRecord {
-    MessageRecord {
+fn message_from_row(r: &tokio_postgres::Row) -> Result<MessageRecord, StoreError> {
+    Ok(MessageRecord {
         id: r.get(0),
-        direction: r.get(1),
-        recipient_type: r.get(2),
+        direction: columns::direction(r.get(1))?,
+        recipient_type: columns::recipient_type(r.get(2))?,
         peer: r.get(3),
         kind: r.get(4),
         content: r.get(5),
-        status: r.get(6),
+        status: columns::status(r.get(6))?,
         created_at: r.get(7),
         updated_at: r.get(8),
         next_event_at: r.get(9),
-        failure: r.get(10),
-        category: r.get(11),
-        conversation: r.get(12),
+        failure: columns::failure(r.get(10)),
+        category: columns::category(r.get(11))?,
+        conversation: columns::conversation(r.get(12)),
         expires_at: r.get(13),
-    }
+    })
 }
 
 #[async_trait]
@@ -78,7 +79,7 @@ impl MessageStore for PgStore {
             )
             .await
             .map_err(db_err)?;
-        Ok(c.query_opt(&st, &[&id]).await.map_err(db_err)?.as_ref().map(message_from_row))
+        c.query_opt(&st, &[&id]).await.map_err(db_err)?.as_ref().map(message_from_row).transpose()
     }
 
     async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>> {
@@ -92,7 +93,7 @@ impl MessageStore for PgStore {
             )
             .await
             .map_err(db_err)?;
-        Ok(rows.iter().map(due_from_row).collect())
+        rows.iter().map(due_from_row).collect()
     }
 
     async fn next_message_event(&self) -> StoreResult<Option<i64>> {
@@ -122,7 +123,7 @@ impl MessageStore for PgStore {
             )
             .await
             .map_err(db_err)?;
-        Ok(rows.iter().map(message_from_row).collect())
+        rows.iter().map(message_from_row).collect()
     }
 
     async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>> {
@@ -150,13 +151,22 @@ impl MessageStore for PgStore {
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>> {
         let c = self.client().await?;
         let rows = c
-            .query(
-                "SELECT status, at, errors FROM message_statuses WHERE message_id = $1 ORDER BY at, CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END",
-                &[&id],
-            )
+            .query("SELECT status, at, errors FROM message_statuses WHERE message_id = $1 ORDER BY at", &[&id])
             .await
             .map_err(db_err)?;
-        Ok(rows.iter().map(|r| StatusRecord { status: r.get(0), at: r.get(1), errors: r.get(2) }).collect())
+        let mut history = rows
+            .iter()
+            .map(|r| {
+                Ok(StatusRecord {
+                    status: columns::status(r.get(0))?,
+                    at: r.get(1),
+                    errors: columns::failure(r.get(2)),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // Statuses of one instant in their order (a stable sort keeps the rest).
+        history.sort_by_key(|s| (s.at, s.status.rank()));
+        Ok(history)
     }
 }
 
@@ -170,7 +180,14 @@ pub(super) async fn apply_transitions_in_tx(
                 .execute(
                     "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4, conversation = COALESCE($6, conversation)
                      WHERE id = $1 AND status = $5",
-                    &[&t.id, &t.status, &t.at, &t.next_event_at, &t.from_status, &t.conversation],
+                    &[
+                        &t.id,
+                        &t.status.as_str(),
+                        &t.at,
+                        &t.next_event_at,
+                        &t.from_status.as_str(),
+                        &columns::conversation_text(t.conversation.as_ref()),
+                    ],
                 )
                 .await
                 .map_err(db_err)?;
@@ -186,7 +203,7 @@ pub(super) async fn apply_transitions_in_tx(
         tx.execute(
             "INSERT INTO message_statuses (message_id, status, at, errors) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (message_id, status) DO NOTHING",
-            &[&t.id, &t.status, &t.at, &t.errors],
+            &[&t.id, &t.status.as_str(), &t.at, &columns::failure_text(t.errors.as_ref())],
         )
         .await
         .map_err(db_err)?;
@@ -196,16 +213,16 @@ pub(super) async fn apply_transitions_in_tx(
 
 /// A due message from `SELECT id, peer, status, failure, type, content,
 /// category, conversation, expires_at`.
-pub(super) fn due_from_row(r: &tokio_postgres::Row) -> DueMessage {
-    DueMessage {
+pub(super) fn due_from_row(r: &tokio_postgres::Row) -> Result<DueMessage, StoreError> {
+    Ok(DueMessage {
         id: r.get(0),
         peer: r.get(1),
-        status: r.get(2),
-        failure: r.get(3),
+        status: columns::status(r.get(2))?,
+        failure: columns::failure(r.get(3)),
         kind: r.get(4),
         content: r.get(5),
-        category: r.get(6),
-        conversation: r.get(7),
+        category: columns::category(r.get(6))?,
+        conversation: columns::conversation(r.get(7)),
         expires_at: r.get(8),
-    }
+    })
 }

@@ -4,54 +4,53 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use wabiz_domain::callbacks::{CONVERSATION_SECS, Conversation, new_conversation_id};
+use wabiz_domain::callbacks::Conversation;
+use wabiz_domain::messages::PricingCategory;
 use wabiz_domain::ports::{ConversationStore, StoreResult};
 
 use super::SqliteStore;
 
 #[async_trait]
 impl ConversationStore for SqliteStore {
-    async fn open_conversations(&self, wanted: Vec<(String, String)>, now: i64) -> StoreResult<Vec<Conversation>> {
+    async fn open_conversations(
+        &self,
+        wanted: Vec<(String, PricingCategory)>,
+        now: i64,
+    ) -> StoreResult<Vec<Conversation>> {
         // Most customers are in an open conversation already; those answer
         // from memory. The rest go through the writer (the only one that
         // opens conversations on this single-node engine, so what is
         // remembered stays true until it expires).
         let known: Vec<Option<Conversation>> = {
             let open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
-            wanted.iter().map(|(peer, category)| open.find(peer, category, now)).collect()
+            wanted.iter().map(|(peer, category)| open.find(peer, *category, now)).collect()
         };
         if known.iter().all(Option::is_some) {
             return Ok(known.into_iter().flatten().collect());
         }
-        let missing: Vec<(String, String)> =
+        let missing: Vec<(String, PricingCategory)> =
             wanted.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(w, _)| w.clone()).collect();
         let opened = self
             .writer
             .write(move |c| {
                 let mut out = Vec::with_capacity(missing.len());
                 for (peer, category) in &missing {
+                    let category = *category;
                     let open: Option<(String, i64)> = c
                         .prepare_cached(
                             "SELECT id, expires_at FROM conversations WHERE peer = ?1 AND category = ?2 AND expires_at > ?3",
                         )?
-                        .query_row(params![peer, category, now], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .query_row(params![peer, category.as_str(), now], |r| Ok((r.get(0)?, r.get(1)?)))
                         .optional()?;
                     out.push(match open {
-                        Some((id, expires_at)) => {
-                            Conversation { id, category: category.clone(), expires_at, opened_here: false }
-                        }
+                        Some((id, expires_at)) => Conversation { id, category, expires_at, opened_here: false },
                         None => {
-                            let conversation = Conversation {
-                                id: new_conversation_id(),
-                                category: category.clone(),
-                                expires_at: now + CONVERSATION_SECS,
-                                opened_here: true,
-                            };
+                            let conversation = Conversation::open(category, now);
                             c.prepare_cached(
                                 "INSERT INTO conversations (peer, category, id, opened_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
                                  ON CONFLICT(peer, category) DO UPDATE SET id = excluded.id, opened_at = excluded.opened_at, expires_at = excluded.expires_at",
                             )?
-                            .execute(params![peer, category, conversation.id, now, conversation.expires_at])?;
+                            .execute(params![peer, category.as_str(), conversation.id, now, conversation.expires_at])?;
                             conversation
                         }
                     });
@@ -88,9 +87,9 @@ pub(super) struct OpenConversations {
 const REMEMBERED_PEERS: usize = 100_000;
 
 impl OpenConversations {
-    fn find(&self, peer: &str, category: &str, now: i64) -> Option<Conversation> {
-        let c = self.by_peer.get(peer)?.iter().find(|c| c.category == category && c.expires_at > now)?;
-        Some(Conversation { opened_here: false, ..c.clone() })
+    fn find(&self, peer: &str, category: PricingCategory, now: i64) -> Option<Conversation> {
+        let c = self.by_peer.get(peer)?.iter().find(|c| c.category == category && c.is_open_at(now))?;
+        Some(c.joined())
     }
 
     fn remember(&mut self, peer: &str, c: &Conversation) {

@@ -3,7 +3,10 @@
 //! Appending a line is part of the update that moves the message on, so a
 //! status step costs no row of its own.
 
+use wabiz_domain::messages::Failure;
 use wabiz_domain::ports::{StatusRecord, Transition};
+
+use crate::columns;
 
 /// The lines a run of one message's steps appends, in order.
 pub(super) fn history_lines(run: &[Transition]) -> String {
@@ -12,50 +15,48 @@ pub(super) fn history_lines(run: &[Transition]) -> String {
         if !out.is_empty() {
             out.push('\n');
         }
+        // The errors stay JSON text inside the line, as the first rows had them.
+        let errors = columns::failure_text(t.errors.as_ref());
         // A tuple of strings and an integer always serialises.
-        out.push_str(&serde_json::to_string(&(&t.status, t.at, &t.errors)).unwrap_or_default());
+        out.push_str(&serde_json::to_string(&(t.status.as_str(), t.at, errors)).unwrap_or_default());
     }
     out
 }
 
-/// The history in time order (`sent` before `delivered` before `read` at the
-/// same instant); a status recorded twice counts once, at its first time.
-/// A line that cannot be read (hand-edited) is skipped.
+/// The history in time order (statuses of one instant in their order,
+/// [`wabiz_domain::messages::MessageStatus::rank`]); a status recorded twice
+/// counts once, at its first time. A line that cannot be read (hand-edited)
+/// is skipped.
 pub(super) fn parse_history(text: &str) -> Vec<StatusRecord> {
     let mut out: Vec<StatusRecord> = Vec::new();
     for line in text.lines() {
-        let Ok((status, at, errors)) = serde_json::from_str::<(String, i64, Option<String>)>(line) else {
+        let parsed = serde_json::from_str::<(String, i64, Option<String>)>(line).ok();
+        let Some((Ok(status), at, errors)) = parsed.map(|(s, at, e)| (columns::status(&s), at, e)) else {
             tracing::warn!("a message's status history holds an unreadable line");
             continue;
         };
         if !out.iter().any(|s| s.status == status) {
-            out.push(StatusRecord { status, at, errors });
+            out.push(StatusRecord { status, at, errors: errors.map(|e| Failure::from_json(&e)) });
         }
     }
-    out.sort_by_key(|s| (s.at, rank(&s.status)));
+    out.sort_by_key(|s| (s.at, s.status.rank()));
     out
-}
-
-fn rank(status: &str) -> u8 {
-    match status {
-        "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        _ => 4,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn step(status: &str, at: i64, errors: Option<&str>) -> Transition {
+    use wabiz_domain::error::ErrorCode;
+    use wabiz_domain::messages::MessageStatus::{self, Accepted, Delivered, Failed, Read, Sent};
+
+    fn step(status: MessageStatus, at: i64, errors: Option<Failure>) -> Transition {
         Transition {
             id: "m".into(),
-            from_status: "accepted".into(),
-            status: status.into(),
+            from_status: Accepted,
+            status,
             at,
-            errors: errors.map(str::to_owned),
+            errors,
             next_event_at: None,
             reply: None,
             conversation: None,
@@ -65,23 +66,26 @@ mod tests {
 
     #[test]
     fn lines_round_trip_in_order() {
-        let errors = r#"[{"code":1013,"title":"User is not valid \"x\""}]"#;
-        let text = history_lines(&[step("sent", 10, None), step("delivered", 10, None)]);
-        let text = format!("{text}\n{}", history_lines(&[step("failed", 12, Some(errors))]));
+        let errors = Failure::new(ErrorCode::UserNotValid, "a \"quoted\" detail");
+        let text = history_lines(&[step(Sent, 10, None), step(Delivered, 10, None)]);
+        let text = format!("{text}\n{}", history_lines(&[step(Failed, 12, Some(errors.clone()))]));
         assert_eq!(text.lines().count(), 3);
+        // The errors are JSON text inside the line, as the first rows had them.
+        assert!(text.lines().nth(2).is_some_and(|l| l.starts_with(r#"["failed",12,"[{\"code\":1013"#)), "{text}");
         let h = parse_history(&text);
-        let got: Vec<(&str, i64, Option<&str>)> =
-            h.iter().map(|s| (s.status.as_str(), s.at, s.errors.as_deref())).collect();
-        assert_eq!(got, [("sent", 10, None), ("delivered", 10, None), ("failed", 12, Some(errors))]);
+        let got: Vec<(MessageStatus, i64, Option<Failure>)> =
+            h.into_iter().map(|s| (s.status, s.at, s.errors)).collect();
+        assert_eq!(got, [(Sent, 10, None), (Delivered, 10, None), (Failed, 12, Some(errors))]);
     }
 
     #[test]
     fn same_instant_sorts_by_the_status_order_and_duplicates_count_once() {
-        // As SQLite's json_array wrote the migrated rows.
-        let text = "[\"read\",5,null]\n[\"delivered\",5,null]\n[\"sent\",5,null]\n[\"sent\",9,null]\nnot json";
+        // As SQLite's json_array wrote the migrated rows; a line with an
+        // unknown status is skipped like any unreadable line.
+        let text = "[\"read\",5,null]\n[\"delivered\",5,null]\n[\"sent\",5,null]\n[\"sent\",9,null]\nnot json\n[\"deliverd\",5,null]";
         let h = parse_history(text);
-        let got: Vec<(&str, i64)> = h.iter().map(|s| (s.status.as_str(), s.at)).collect();
-        assert_eq!(got, [("sent", 5), ("delivered", 5), ("read", 5)]);
+        let got: Vec<(MessageStatus, i64)> = h.iter().map(|s| (s.status, s.at)).collect();
+        assert_eq!(got, [(Sent, 5), (Delivered, 5), (Read, 5)]);
         assert!(parse_history("").is_empty());
     }
 }

@@ -3,12 +3,14 @@
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
-use wabiz_domain::callbacks::NewCallback;
+use wabiz_domain::callbacks::{Conversation, NewCallback};
+use wabiz_domain::messages::MessageStatus;
 use wabiz_domain::ports::{DueMessage, MessageRecord, MessageStore, StatusRecord, StoreResult, Transition};
 
 use super::SqliteStore;
 use super::callbacks::insert_callback_row;
 use super::history::{history_lines, parse_history};
+use crate::columns;
 
 /// Inserts a message; `history` is its status history when it is stored
 /// with steps already taken (see `history_lines`).
@@ -19,18 +21,18 @@ fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) 
     )?
     .execute(params![
         m.id,
-        m.direction,
-        m.recipient_type,
+        m.direction.as_str(),
+        m.recipient_type.as_str(),
         m.peer,
         m.kind,
         m.content,
-        m.status,
+        m.status.as_str(),
         m.created_at,
         m.updated_at,
         m.next_event_at,
-        m.failure,
-        m.category,
-        m.conversation,
+        columns::failure_text(m.failure.as_ref()),
+        m.category.map(|c| c.as_str()),
+        columns::conversation_text(m.conversation.as_ref()),
         m.expires_at,
         history
     ])
@@ -45,11 +47,11 @@ fn run_len(steps: &[Transition]) -> usize {
 
 /// What a run of one message's steps leaves in its row.
 struct RunEnd<'a> {
-    status: &'a str,
+    status: MessageStatus,
     at: i64,
     next_event_at: Option<i64>,
     /// The conversation the run named last, if any.
-    conversation: Option<&'a str>,
+    conversation: Option<&'a Conversation>,
     /// The history lines the run appends.
     history: String,
 }
@@ -59,10 +61,10 @@ impl<'a> RunEnd<'a> {
     fn of(run: &'a [Transition]) -> Option<Self> {
         let last = run.last()?;
         Some(Self {
-            status: &last.status,
+            status: last.status,
             at: last.at,
             next_event_at: last.next_event_at,
-            conversation: run.iter().rev().find_map(|t| t.conversation.as_deref()),
+            conversation: run.iter().rev().find_map(|t| t.conversation.as_ref()),
             history: history_lines(run),
         })
     }
@@ -83,11 +85,11 @@ fn apply_runs(c: &Connection, transitions: &[Transition]) -> rusqlite::Result<()
             )?
             .execute(params![
                 first.id,
-                end.status,
+                end.status.as_str(),
                 end.at,
                 end.next_event_at,
-                first.from_status,
-                end.conversation,
+                first.from_status.as_str(),
+                columns::conversation_text(end.conversation),
                 end.history
             ])?;
         if changed == 0 {
@@ -120,10 +122,10 @@ fn settled_row(m: &MessageRecord, steps: &[Transition]) -> Option<(MessageRecord
     }
     let end = RunEnd::of(steps)?;
     let row = MessageRecord {
-        status: end.status.to_owned(),
+        status: end.status,
         updated_at: end.at,
         next_event_at: end.next_event_at,
-        conversation: end.conversation.map(str::to_owned).or_else(|| m.conversation.clone()),
+        conversation: end.conversation.cloned().or_else(|| m.conversation.clone()),
         ..m.clone()
     };
     Some((row, end.history))
@@ -132,18 +134,18 @@ fn settled_row(m: &MessageRecord, steps: &[Transition]) -> Option<(MessageRecord
 fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
         id: r.get(0)?,
-        direction: r.get(1)?,
-        recipient_type: r.get(2)?,
+        direction: columns::direction(r.get_ref(1)?.as_str()?)?,
+        recipient_type: columns::recipient_type(r.get_ref(2)?.as_str()?)?,
         peer: r.get(3)?,
         kind: r.get(4)?,
         content: r.get(5)?,
-        status: r.get(6)?,
+        status: columns::status(r.get_ref(6)?.as_str()?)?,
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
         next_event_at: r.get(9)?,
-        failure: r.get(10)?,
-        category: r.get(11)?,
-        conversation: r.get(12)?,
+        failure: columns::failure(r.get(10)?),
+        category: columns::category(r.get(11)?)?,
+        conversation: columns::conversation(r.get(12)?),
         expires_at: r.get(13)?,
     })
 }
@@ -205,12 +207,12 @@ impl MessageStore for SqliteStore {
                     Ok(DueMessage {
                         id: r.get(0)?,
                         peer: r.get(1)?,
-                        status: r.get(2)?,
-                        failure: r.get(3)?,
+                        status: columns::status(r.get_ref(2)?.as_str()?)?,
+                        failure: columns::failure(r.get(3)?),
                         kind: r.get(4)?,
                         content: r.get(5)?,
-                        category: r.get(6)?,
-                        conversation: r.get(7)?,
+                        category: columns::category(r.get(6)?)?,
+                        conversation: columns::conversation(r.get(7)?),
                         expires_at: r.get(8)?,
                     })
                 })?;

@@ -3,10 +3,9 @@
 //! (`webhooks.md` §2), which is what is stored and later delivered by webhook.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
-
-use crate::error::{Problems, WaError};
+use wabiz_domain::error::{Problems, WaError};
 
 /// Inbound types the callbacks know (`order`, `system`, `unknown` and
 /// `ephemeral` come from elsewhere).
@@ -50,14 +49,6 @@ pub struct InboundRequest {
     pub media: Option<InboundMedia>,
     pub profile_name: Option<String>,
     pub context: Option<Value>,
-}
-
-/// A new inbound message id: `AB` and 26 random base64url characters (28, like
-/// the originals).
-pub fn new_inbound_id() -> String {
-    let mut raw = [0u8; 20];
-    let _ = getrandom::fill(&mut raw);
-    format!("AB{}", &URL_SAFE_NO_PAD.encode(raw)[..26])
 }
 
 /// Plausible bytes for media a simulated customer sends without giving any.
@@ -285,8 +276,7 @@ mod tests {
 
     #[test]
     fn ids_and_callbacks() {
-        let id = new_inbound_id();
-        assert!(id.starts_with("AB") && id.len() == 28, "{id}");
+        let id = wabiz_domain::ids::inbound_message();
         let req = parse(&body(
             json!({"from": "16315551234", "type": "text", "text": {"body": "hi"}, "profile": {"name": "Kerry"}}),
         ))

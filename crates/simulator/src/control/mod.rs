@@ -1,0 +1,97 @@
+//! The simulator's control plane (`/simulator/*`): what a test does as the
+//! customers (`customers.rs`: write in, change number, delete a message, join
+//! a group), as WhatsApp on a bad day (`faults.rs`), as the template reviewer
+//! (`templates.rs`), and what it reads back about the simulated world (here).
+//! The routes call [`SimulatorControl`] and nothing else.
+
+mod customers;
+mod faults;
+mod templates;
+
+use std::sync::Arc;
+
+use wabiz_domain::WaError;
+use wabiz_domain::callbacks::Outbox;
+use wabiz_domain::clock::Clock;
+use wabiz_domain::error::ErrorCode;
+use wabiz_domain::groups::{Group, GroupService};
+use wabiz_domain::media::MediaService;
+use wabiz_domain::network::{GatewayStatus, Network, PendingRegistration};
+use wabiz_domain::ports::{MessageRecord, StatusRecord, Store};
+
+pub struct SimulatorControl {
+    store: Arc<dyn Store>,
+    network: Arc<dyn Network>,
+    media: Arc<MediaService>,
+    groups: Arc<GroupService>,
+    clock: Arc<dyn Clock>,
+    outbox: Outbox,
+}
+
+/// A stored message with its status history, as the control API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageView {
+    pub message: MessageRecord,
+    pub statuses: Vec<StatusRecord>,
+}
+
+/// The business number as the simulated network sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationView {
+    pub wa_id: Option<String>,
+    pub gateway_status: GatewayStatus,
+    /// The code the simulated SMS or call carried, while it is valid.
+    pub pending: Option<PendingRegistration>,
+}
+
+impl SimulatorControl {
+    pub fn new(
+        store: Arc<dyn Store>,
+        network: Arc<dyn Network>,
+        media: Arc<MediaService>,
+        groups: Arc<GroupService>,
+        clock: Arc<dyn Clock>,
+        outbox: Outbox,
+    ) -> Self {
+        Self { store, network, media, groups, clock, outbox }
+    }
+
+    /// The registration state and the pending code.
+    pub fn registration(&self) -> RegistrationView {
+        RegistrationView {
+            wa_id: self.network.registered_number(),
+            gateway_status: self.network.gateway_status(),
+            pending: self.network.pending_registration(),
+        }
+    }
+
+    /// A stored message and its status history (404 if unknown).
+    pub async fn message(&self, id: &str) -> Result<MessageView, WaError> {
+        let Some(message) = self.store.get_message(id).await? else {
+            return Err(WaError::not_found(format!("Message {id} not found")));
+        };
+        let statuses = self.store.message_statuses(id).await?;
+        Ok(MessageView { message, statuses })
+    }
+
+    /// The last `limit` messages exchanged with a customer (or group), oldest first.
+    pub async fn conversation(&self, peer: &str, limit: usize) -> Result<Vec<MessageRecord>, WaError> {
+        Ok(self.store.conversation(peer, limit).await?)
+    }
+
+    /// The registered business number (503/1011 while there is none).
+    fn business_number(&self) -> Result<String, WaError> {
+        self.network.registered_number().ok_or_else(|| WaError::new(ErrorCode::ServiceNotReady, "Service not ready"))
+    }
+
+    /// A group the business is in (404/1012 otherwise).
+    async fn known_group(&self, id: &str) -> Result<Group, WaError> {
+        self.groups.get(id).await.map_err(|e| {
+            if e.code() == Some(ErrorCode::ResourceNotFound) {
+                WaError::new(ErrorCode::GroupUnknown, "Group is unknown")
+            } else {
+                e
+            }
+        })
+    }
+}
