@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, PendingCallback};
+use wabiz_domain::callbacks::{AttemptFailure, CallbackKind, CallbackOutcome, PendingCallback};
 use wabiz_domain::clock::Clock;
 use wabiz_domain::cluster::DeliveryShare;
 use wabiz_domain::ports::Store;
@@ -127,7 +127,7 @@ struct Slot {
 struct Done {
     seqs: Vec<i64>,
     kind: CallbackKind,
-    result: Result<(), String>,
+    result: Result<(), AttemptFailure>,
     /// Unix milliseconds.
     at: i64,
     /// How long the POST took.
@@ -151,11 +151,11 @@ struct Reporter {
     kind: CallbackKind,
     clock: Arc<dyn Clock>,
     started: std::time::Instant,
-    result: Option<Result<(), String>>,
+    result: Option<Result<(), AttemptFailure>>,
 }
 
 impl Reporter {
-    fn report(mut self, result: Result<(), String>) {
+    fn report(mut self, result: Result<(), AttemptFailure>) {
         self.result = Some(result);
         // Dropped here: that sends it.
     }
@@ -163,7 +163,7 @@ impl Reporter {
 
 impl Drop for Reporter {
     fn drop(&mut self) {
-        let result = self.result.take().unwrap_or_else(|| Err("request task failed".into()));
+        let result = self.result.take().unwrap_or(Err(AttemptFailure::TaskFailed));
         let done = Done {
             seqs: std::mem::take(&mut self.seqs),
             kind: self.kind,
@@ -431,13 +431,6 @@ impl Engine {
         use std::sync::atomic::Ordering::Relaxed;
         st.requests = st.requests.saturating_sub(1);
         self.metrics.in_flight.fetch_sub(1, Relaxed);
-        let result = match &done.result {
-            Ok(()) => "success".to_owned(),
-            Err(reason) => match reason.strip_prefix("HTTP ") {
-                Some(status) => status.to_owned(),
-                None => reason.split(':').next().unwrap_or("failed").replace(' ', "_"),
-            },
-        };
         let kind = match done.kind {
             CallbackKind::Status => "status_change",
             CallbackKind::Message => "inbound_message",
@@ -445,7 +438,8 @@ impl Engine {
             CallbackKind::Service => "service",
             CallbackKind::Contact => "contact_check",
         };
-        self.metrics.observe_request(kind, result, u64::try_from(done.took.as_millis()).unwrap_or(u64::MAX));
+        let took = u64::try_from(done.took.as_millis()).unwrap_or(u64::MAX);
+        self.metrics.observe_request(kind, done.result.as_ref().copied(), took);
         let mut outcomes = Vec::with_capacity(done.seqs.len());
         match done.result {
             Ok(()) => {
@@ -600,17 +594,17 @@ fn plan(window: &BTreeMap<i64, Slot>, now: i64, free: usize, limit: usize) -> Ve
 }
 
 /// One attempt: only a 200 acknowledges.
-async fn post(client: &reqwest::Client, url: &str, body: String) -> Result<(), String> {
+async fn post(client: &reqwest::Client, url: &str, body: String) -> Result<(), AttemptFailure> {
     let response = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body)
         .send()
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| classify(&e))?;
     let status = response.status();
     drain(response).await;
-    if status == reqwest::StatusCode::OK { Ok(()) } else { Err(format!("HTTP {}", status.as_u16())) }
+    if status == reqwest::StatusCode::OK { Ok(()) } else { Err(AttemptFailure::Status(status.as_u16())) }
 }
 
 /// Reads (and drops) a bounded amount of the response body.
@@ -625,25 +619,23 @@ async fn drain(mut response: reqwest::Response) {
 }
 
 /// Why an attempt failed, without the URL (its query may hold the shared
-/// secret): the kind, then the causes (a TLS or DNS problem shows there).
-fn describe(e: &reqwest::Error) -> String {
+/// secret): the kind, with the causes' texts (a TLS or DNS problem shows
+/// there).
+fn classify(e: &reqwest::Error) -> AttemptFailure {
     if e.is_timeout() {
-        return "timeout".into();
+        return AttemptFailure::Timeout;
     }
-    let mut msg = String::from(if e.is_connect() { "connection failed" } else { "request failed" });
-    let mut seen: Vec<String> = Vec::new();
+    let mut causes: Vec<String> = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let text = s.to_string();
         // Wrappers often repeat their cause's text.
-        if !seen.iter().any(|t| t.contains(&text)) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-            seen.push(text);
+        if !causes.iter().any(|t| t.contains(&text)) {
+            causes.push(text);
         }
         source = s.source();
     }
-    msg
+    if e.is_connect() { AttemptFailure::Connect(causes) } else { AttemptFailure::Request(causes) }
 }
 
 /// Writes outcomes to the store, several requests' worth per transaction,
