@@ -111,9 +111,98 @@ pub enum CallbackOutcome {
     Delivered { seq: i64 },
     /// Not acknowledged: try again at `next_attempt_at`. The claim is
     /// released: the callback waits in the database, not in memory.
-    Failed { seq: i64, attempts: u32, at: i64, next_attempt_at: i64, result: String },
+    Failed { seq: i64, attempts: u32, at: i64, next_attempt_at: i64, result: AttemptFailure },
     /// Given back unattempted (it waits behind a failed one of its peer).
     Released { seq: i64 },
+}
+
+/// What one attempt got when it was not acknowledged.
+///
+/// Its text ([`Display`](std::fmt::Display)) is what the queue view shows as a
+/// callback's `last_result` (`HTTP 500`, `timeout`, `connection failed: …`);
+/// its [label](AttemptFailure::as_label) names it in the request metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptFailure {
+    /// The receiver answered with a status other than 200.
+    Status(u16),
+    /// No answer within the attempt's time limit.
+    Timeout,
+    /// No connection (refused, name resolution, TLS handshake…), with the
+    /// texts of the error's causes, outermost first. They never hold the URL,
+    /// whose query may carry the shared secret.
+    Connect(Vec<String>),
+    /// The request failed otherwise; its causes, as for `Connect`.
+    Request(Vec<String>),
+    /// The task making the request ended without a result (it panicked).
+    TaskFailed,
+}
+
+impl AttemptFailure {
+    /// The metrics label: the status code, or the kind of failure in
+    /// snake case (`timeout`, `connection_failed`, `request_failed`,
+    /// `request_task_failed`).
+    pub fn as_label(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            AttemptFailure::Status(status) => status.to_string().into(),
+            AttemptFailure::Timeout => "timeout".into(),
+            AttemptFailure::Connect(_) => "connection_failed".into(),
+            AttemptFailure::Request(_) => "request_failed".into(),
+            AttemptFailure::TaskFailed => "request_task_failed".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for AttemptFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, causes) = match self {
+            AttemptFailure::Status(status) => return write!(f, "HTTP {status}"),
+            AttemptFailure::Timeout => return f.write_str("timeout"),
+            AttemptFailure::TaskFailed => return f.write_str("request task failed"),
+            AttemptFailure::Connect(causes) => ("connection failed", causes),
+            AttemptFailure::Request(causes) => ("request failed", causes),
+        };
+        f.write_str(what)?;
+        causes.iter().try_for_each(|cause| write!(f, ": {cause}"))
+    }
+}
+
+// Kept beside the type rather than in the module's tests below, which are
+// about the producers.
+#[cfg(test)]
+mod attempt_failure_tests {
+    use super::AttemptFailure;
+
+    #[test]
+    fn text_is_what_the_queue_view_shows() {
+        let cases = [
+            (AttemptFailure::Status(500), "HTTP 500"),
+            (AttemptFailure::Timeout, "timeout"),
+            (AttemptFailure::Connect(Vec::new()), "connection failed"),
+            (
+                AttemptFailure::Connect(vec!["client error (Connect)".into(), "tcp connect error".into()]),
+                "connection failed: client error (Connect): tcp connect error",
+            ),
+            (AttemptFailure::Request(vec!["builder error".into()]), "request failed: builder error"),
+            (AttemptFailure::TaskFailed, "request task failed"),
+        ];
+        for (failure, text) in cases {
+            assert_eq!(failure.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn labels_name_the_kind_of_failure() {
+        let cases = [
+            (AttemptFailure::Status(503), "503"),
+            (AttemptFailure::Timeout, "timeout"),
+            (AttemptFailure::Connect(vec!["invalid peer certificate".into()]), "connection_failed"),
+            (AttemptFailure::Request(Vec::new()), "request_failed"),
+            (AttemptFailure::TaskFailed, "request_task_failed"),
+        ];
+        for (failure, label) in cases {
+            assert_eq!(failure.as_label(), label);
+        }
+    }
 }
 
 /// A pricing conversation (`webhooks.md` §4): one per customer and category,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tempfile::TempDir;
-use wabiz_domain::callbacks::{CallbackKind, CallbackOutcome, Conversation, NewCallback};
+use wabiz_domain::callbacks::{AttemptFailure, CallbackKind, CallbackOutcome, Conversation, NewCallback};
 use wabiz_domain::error::{ErrorCode, ErrorItem};
 use wabiz_domain::messages::MessageStatus::{self, Accepted, Delivered, Failed, Read, Received, Sent};
 use wabiz_domain::messages::{Direction, Failure, PricingCategory, RecipientType};
@@ -655,7 +655,13 @@ async fn callback_queue(db: &TestDb) {
     // a acknowledged, b failed: b waits for its retry, released.
     s.finish_callbacks(vec![
         CallbackOutcome::Delivered { seq: a },
-        CallbackOutcome::Failed { seq: b, attempts: 1, at: 1_500, next_attempt_at: 5_000, result: "HTTP 500".into() },
+        CallbackOutcome::Failed {
+            seq: b,
+            attempts: 1,
+            at: 1_500,
+            next_attempt_at: 5_000,
+            result: AttemptFailure::Status(500),
+        },
     ])
     .await
     .unwrap();
@@ -719,7 +725,7 @@ async fn sqlite_claims_of_the_one_node() {
         attempts: 1,
         at: 1_500,
         next_attempt_at: 9_000,
-        result: "HTTP 500".into(),
+        result: AttemptFailure::Status(500),
     }])
     .await
     .unwrap();

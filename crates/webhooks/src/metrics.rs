@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
+use wabiz_domain::callbacks::AttemptFailure;
 
 /// Upper bounds (milliseconds) of the latency histogram's buckets.
 pub const LATENCY_BUCKETS_MS: [u64; 10] = [10, 50, 100, 250, 500, 1_000, 5_000, 30_000, 300_000, 3_600_000];
@@ -44,8 +45,8 @@ pub struct Metrics {
     latency_buckets: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
     latency_sum_ms: AtomicU64,
     recent: Mutex<VecDeque<Delivered>>,
-    /// POSTs by callback type and result (`success`, an HTTP status,
-    /// `timeout`, `connection_failed`, `request_failed`), with their total
+    /// POSTs by callback type and result (`success`, or the failure's label:
+    /// an HTTP status, `timeout`, `connection_failed`, …), with their total
     /// duration in milliseconds: `callback_requests` in `/v1/stats/app`.
     by_result: Mutex<std::collections::BTreeMap<RequestKey, RequestTotals>>,
 }
@@ -100,10 +101,15 @@ impl Metrics {
         self.recent.lock().unwrap_or_else(|e| e.into_inner()).iter().rev().take(limit).cloned().collect()
     }
 
-    /// Counts one POST of `kind` callbacks that ended with `result` after `ms`.
-    pub fn observe_request(&self, kind: &'static str, result: String, ms: u64) {
+    /// Counts one POST of `kind` callbacks that ended with `result` after `ms`,
+    /// under the label `success` or the failure's label.
+    pub fn observe_request(&self, kind: &'static str, result: Result<(), &AttemptFailure>, ms: u64) {
+        let label = match result {
+            Ok(()) => "success".to_owned(),
+            Err(failure) => failure.as_label().into_owned(),
+        };
         let mut map = self.by_result.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry((kind, result)).or_insert((0, 0));
+        let entry = map.entry((kind, label)).or_insert((0, 0));
         entry.0 += 1;
         entry.1 += ms;
     }
@@ -133,6 +139,29 @@ mod tests {
         assert_eq!(l.buckets[1], ("50".to_owned(), 3));
         assert_eq!(l.buckets.last().unwrap(), &("+Inf".to_owned(), 4));
         assert_eq!((l.count, l.sum_ms), (4, 4_000_026));
+    }
+
+    #[test]
+    fn requests_are_counted_by_type_and_result() {
+        let m = Metrics::default();
+        m.observe_request("status_change", Ok(()), 5);
+        m.observe_request("status_change", Ok(()), 7);
+        m.observe_request("status_change", Err(&AttemptFailure::Status(500)), 3);
+        m.observe_request("inbound_message", Err(&AttemptFailure::Timeout), 20_000);
+        m.observe_request("inbound_message", Err(&AttemptFailure::Connect(vec!["tcp connect error".into()])), 1);
+        m.observe_request("error", Err(&AttemptFailure::Request(Vec::new())), 2);
+        m.observe_request("error", Err(&AttemptFailure::TaskFailed), 4);
+        let want = [
+            ("error", "request_failed", (1, 2)),
+            ("error", "request_task_failed", (1, 4)),
+            ("inbound_message", "connection_failed", (1, 1)),
+            ("inbound_message", "timeout", (1, 20_000)),
+            ("status_change", "500", (1, 3)),
+            ("status_change", "success", (2, 12)),
+        ];
+        let want: Vec<(RequestKey, RequestTotals)> =
+            want.into_iter().map(|(kind, result, totals)| ((kind, result.to_owned()), totals)).collect();
+        assert_eq!(m.requests_by_result(), want);
     }
 
     #[test]

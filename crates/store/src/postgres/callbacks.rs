@@ -140,7 +140,7 @@ impl CallbackStore for PgStore {
                     "UPDATE callbacks SET attempts = $2, last_attempt_at = $3, next_attempt_at = $4, last_result = $5,
                             claimed_by = NULL, claimed_until = 0
                      WHERE seq = $1",
-                    &[seq, &attempts, at, next_attempt_at, result],
+                    &[seq, &attempts, at, next_attempt_at, &result.to_string()],
                 )
                 .await
                 .map_err(db_err)?;

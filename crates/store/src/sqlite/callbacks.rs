@@ -182,7 +182,7 @@ impl CallbackStore for SqliteStore {
                                 "UPDATE callbacks SET attempts = ?2, last_attempt_at = ?3, next_attempt_at = ?4, last_result = ?5
                                  WHERE seq = ?1",
                             )?
-                            .execute(params![seq, attempts, at, next_attempt_at, result])?;
+                            .execute(params![seq, attempts, at, next_attempt_at, result.to_string()])?;
                         }
                         // Nothing stored changes: the claim was only in memory.
                         CallbackOutcome::Released { .. } => {}

@@ -2,6 +2,10 @@
 //! into POSTs and hands each POST to a request task, within the settings'
 //! concurrency limit.
 //!
+//! The loop (claiming, waking, the window, shutdown) is here; `plan` chooses
+//! which held callbacks go into which POST, `attempt` makes one POST and
+//! classifies what it got, and `recorder` writes the outcomes to the store.
+//!
 //! - **Order.** Callbacks of one peer (a customer's `wa_id`) go out in the
 //!   order they were stored: while one of a peer's callbacks is in flight or
 //!   waiting for a retry, its later ones wait too. A failed callback goes
@@ -25,7 +29,11 @@
 //!   callback acknowledged just before a crash may be delivered again after
 //!   the restart (at-least-once, as the original).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod attempt;
+mod plan;
+mod recorder;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,12 +49,11 @@ use crate::backoff::retry_delay;
 use crate::body::compose;
 use crate::client;
 use crate::metrics::{Delivered, Metrics};
+use attempt::{Done, Reporter, post};
+use plan::plan;
+pub use plan::{MAX_BATCH, MAX_BATCH_BYTES};
+use recorder::record;
 
-/// Most callbacks of one POST (`webhooks.md` §1.2, Recommended).
-pub const MAX_BATCH: usize = 50;
-/// Most item bytes of one POST with several callbacks (receivers' body limits
-/// start around 100 kB).
-pub const MAX_BATCH_BYTES: usize = 64 * 1024;
 /// Retry times remembered to wake up for (later ones are found by the poll).
 const RETRY_TIMES: usize = 1024;
 /// How long a claim lasts without renewal.
@@ -60,9 +67,6 @@ const POLL: Duration = Duration::from_secs(1);
 const GATHER: Duration = Duration::from_millis(1);
 /// How long requests in flight may finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-/// Most response bytes read (the body is ignored; reading lets the
-/// connection be reused).
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -121,59 +125,6 @@ pub async fn prepare_queue(store: &dyn Store, persist: bool, multiconnect: bool)
 struct Slot {
     cb: PendingCallback,
     in_flight: bool,
-}
-
-/// A finished request.
-struct Done {
-    seqs: Vec<i64>,
-    kind: CallbackKind,
-    result: Result<(), String>,
-    /// Unix milliseconds.
-    at: i64,
-    /// How long the POST took.
-    took: Duration,
-}
-
-/// A POST ready to go.
-struct Batch {
-    kind: CallbackKind,
-    seqs: Vec<i64>,
-    bytes: usize,
-    /// Most callbacks it may take.
-    cap: usize,
-}
-
-/// Reports a request task's end even if it panics, so that its concurrency
-/// slot and callbacks are never lost.
-struct Reporter {
-    tx: mpsc::Sender<Done>,
-    seqs: Vec<i64>,
-    kind: CallbackKind,
-    clock: Arc<dyn Clock>,
-    started: std::time::Instant,
-    result: Option<Result<(), String>>,
-}
-
-impl Reporter {
-    fn report(mut self, result: Result<(), String>) {
-        self.result = Some(result);
-        // Dropped here: that sends it.
-    }
-}
-
-impl Drop for Reporter {
-    fn drop(&mut self) {
-        let result = self.result.take().unwrap_or_else(|| Err("request task failed".into()));
-        let done = Done {
-            seqs: std::mem::take(&mut self.seqs),
-            kind: self.kind,
-            result,
-            at: self.clock.now_millis(),
-            took: self.started.elapsed(),
-        };
-        // The channel has room for every request that can be in flight.
-        let _ = self.tx.try_send(done);
-    }
 }
 
 /// The engine's mutable state, owned by its task.
@@ -411,14 +362,7 @@ impl Engine {
             self.metrics.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (client, url, tx, clock) = (client.clone(), url.to_owned(), done.clone(), Arc::clone(&self.clock));
-            let reporter = Reporter {
-                tx,
-                seqs: batch.seqs,
-                kind: batch.kind,
-                clock,
-                started: std::time::Instant::now(),
-                result: None,
-            };
+            let reporter = Reporter::new(tx, batch.seqs, batch.kind, clock);
             tokio::spawn(async move {
                 let result = post(&client, &url, body).await;
                 reporter.report(result);
@@ -431,13 +375,6 @@ impl Engine {
         use std::sync::atomic::Ordering::Relaxed;
         st.requests = st.requests.saturating_sub(1);
         self.metrics.in_flight.fetch_sub(1, Relaxed);
-        let result = match &done.result {
-            Ok(()) => "success".to_owned(),
-            Err(reason) => match reason.strip_prefix("HTTP ") {
-                Some(status) => status.to_owned(),
-                None => reason.split(':').next().unwrap_or("failed").replace(' ', "_"),
-            },
-        };
         let kind = match done.kind {
             CallbackKind::Status => "status_change",
             CallbackKind::Message => "inbound_message",
@@ -445,7 +382,8 @@ impl Engine {
             CallbackKind::Service => "service",
             CallbackKind::Contact => "contact_check",
         };
-        self.metrics.observe_request(kind, result, u64::try_from(done.took.as_millis()).unwrap_or(u64::MAX));
+        let took = u64::try_from(done.took.as_millis()).unwrap_or(u64::MAX);
+        self.metrics.observe_request(kind, done.result.as_ref().copied(), took);
         let mut outcomes = Vec::with_capacity(done.seqs.len());
         match done.result {
             Ok(()) => {
@@ -522,267 +460,5 @@ impl Engine {
             }
         }
         outcomes
-    }
-}
-
-/// Chooses the POSTs to start now from the window (oldest first), at most
-/// `free` of them. A peer with a callback in flight (or not yet due) is
-/// skipped entirely, so its callbacks never overtake each other; a peer's
-/// callbacks may share one POST (in order). Callbacks without a peer have no
-/// order.
-///
-/// The backlog that turns batching on counts every undelivered callback the
-/// engine holds, in flight ones included: with sends trickling in (zero
-/// receipt delays), only a few wait at any moment while the requests in
-/// flight are busy, and counting those few alone sent them one per POST
-/// (issue 7).
-fn plan(window: &BTreeMap<i64, Slot>, now: i64, free: usize, limit: usize) -> Vec<Batch> {
-    if free == 0 {
-        return Vec::new();
-    }
-    let cap = if window.len() > limit { MAX_BATCH } else { 1 };
-    let fits = |b: &Batch, kind: CallbackKind, size: usize| {
-        b.kind == kind && b.seqs.len() < b.cap && b.bytes + size <= MAX_BATCH_BYTES
-    };
-    let mut batches: Vec<Batch> = Vec::new();
-    let mut blocked: HashSet<&str> = HashSet::new();
-    let mut batch_of: HashMap<&str, usize> = HashMap::new();
-    for (seq, slot) in window {
-        let peer = slot.cb.peer.as_str();
-        let ordered = !peer.is_empty();
-        if slot.in_flight || slot.cb.next_attempt_at > now {
-            if ordered {
-                blocked.insert(peer);
-            }
-            continue;
-        }
-        if ordered && blocked.contains(peer) {
-            continue;
-        }
-        let kind = slot.cb.kind;
-        let size = slot.cb.item.len() + slot.cb.contact.as_ref().map_or(0, String::len);
-        // A callback that failed before goes alone.
-        let alone = slot.cb.attempts > 0;
-        let open_new = |batches: &mut Vec<Batch>| {
-            (batches.len() < free).then(|| {
-                batches.push(Batch { kind, seqs: Vec::new(), bytes: 0, cap: if alone { 1 } else { cap } });
-                batches.len() - 1
-            })
-        };
-        let target = match batch_of.get(peer).copied().filter(|_| ordered) {
-            // A peer's callbacks stay in the POST its first one went into.
-            Some(i) => (!alone && fits(&batches[i], kind, size)).then_some(i),
-            None if alone => open_new(&mut batches),
-            None => match batches.iter().position(|b| fits(b, kind, size)) {
-                Some(i) => Some(i),
-                None => open_new(&mut batches),
-            },
-        };
-        match target {
-            Some(i) => {
-                batches[i].seqs.push(*seq);
-                // The first item of a batch may exceed the byte budget alone.
-                batches[i].bytes += size;
-                if ordered {
-                    batch_of.insert(peer, i);
-                }
-            }
-            None if ordered => {
-                blocked.insert(peer);
-            }
-            None => {}
-        }
-        if batches.len() == free && batches.iter().all(|b| b.seqs.len() >= b.cap) {
-            break;
-        }
-    }
-    batches
-}
-
-/// One attempt: only a 200 acknowledges.
-async fn post(client: &reqwest::Client, url: &str, body: String) -> Result<(), String> {
-    let response = client
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| describe(&e))?;
-    let status = response.status();
-    drain(response).await;
-    if status == reqwest::StatusCode::OK { Ok(()) } else { Err(format!("HTTP {}", status.as_u16())) }
-}
-
-/// Reads (and drops) a bounded amount of the response body.
-async fn drain(mut response: reqwest::Response) {
-    let mut read = 0;
-    while let Ok(Some(chunk)) = response.chunk().await {
-        read += chunk.len();
-        if read > MAX_RESPONSE_BYTES {
-            break;
-        }
-    }
-}
-
-/// Why an attempt failed, without the URL (its query may hold the shared
-/// secret): the kind, then the causes (a TLS or DNS problem shows there).
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        return "timeout".into();
-    }
-    let mut msg = String::from(if e.is_connect() { "connection failed" } else { "request failed" });
-    let mut seen: Vec<String> = Vec::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        // Wrappers often repeat their cause's text.
-        if !seen.iter().any(|t| t.contains(&text)) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-            seen.push(text);
-        }
-        source = s.source();
-    }
-    msg
-}
-
-/// Writes outcomes to the store, several requests' worth per transaction,
-/// trying again while the database does not answer. A commit that released
-/// claims wakes the engine: those callbacks (and retries already due, if the
-/// commit was slow) can be claimed again. Deliveries alone free nothing.
-async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<CallbackOutcome>>, wake: Arc<Notify>) {
-    const TRIES: u32 = 20;
-    while let Some(mut batch) = rx.recv().await {
-        while batch.len() < 4096 {
-            match rx.try_recv() {
-                Ok(more) => batch.extend(more),
-                Err(_) => break,
-            }
-        }
-        let releases = batch.iter().any(|o| !matches!(o, CallbackOutcome::Delivered { .. }));
-        for attempt in 1..=TRIES {
-            match store.finish_callbacks(batch.clone()).await {
-                Ok(()) => {
-                    if releases {
-                        wake.notify_one();
-                    }
-                    break;
-                }
-                Err(e) if attempt == TRIES => {
-                    // Their claims lapse and they are claimed again: delivered
-                    // ones may be sent twice (at-least-once), nothing is lost.
-                    tracing::error!(error = %e, outcomes = batch.len(), "webhooks: could not record delivery outcomes");
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, attempt, "webhooks: recording delivery outcomes failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
-                }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn slot(seq: i64, peer: &str, kind: CallbackKind, due: i64, in_flight: bool) -> (i64, Slot) {
-        let cb = PendingCallback {
-            seq,
-            kind,
-            peer: peer.into(),
-            subject: None,
-            item: "{}".into(),
-            contact: None,
-            created_at: 0,
-            attempts: 0,
-            next_attempt_at: due,
-            last_attempt_at: None,
-            last_result: None,
-        };
-        (seq, Slot { cb, in_flight })
-    }
-
-    fn seqs(batches: &[Batch]) -> Vec<Vec<i64>> {
-        batches.iter().map(|b| b.seqs.clone()).collect()
-    }
-
-    const S: CallbackKind = CallbackKind::Status;
-    const M: CallbackKind = CallbackKind::Message;
-
-    #[test]
-    fn one_callback_per_post_while_the_backlog_is_small() {
-        let w: BTreeMap<_, _> =
-            [slot(1, "a", S, 0, false), slot(2, "b", S, 0, false), slot(3, "a", S, 0, false)].into();
-        let b = plan(&w, 10, 6, 6);
-        assert_eq!(seqs(&b), [vec![1], vec![2]], "a's second waits for its first");
-    }
-
-    #[test]
-    fn callbacks_in_flight_count_toward_the_backlog() {
-        // Five requests in flight (limit 6) and three new callbacks: eight
-        // undelivered, more than the limit, so the three share the free slot.
-        let mut w: BTreeMap<_, _> = (1..=5).map(|seq| slot(seq, &format!("f{seq}"), S, 0, true)).collect();
-        w.extend([slot(6, "a", S, 0, false), slot(7, "b", S, 0, false), slot(8, "c", S, 0, false)]);
-        assert_eq!(seqs(&plan(&w, 10, 1, 6)), [vec![6, 7, 8]]);
-        // With fewer undelivered than the limit, one per POST.
-        let small: BTreeMap<_, _> =
-            [slot(1, "f", S, 0, true), slot(2, "a", S, 0, false), slot(3, "b", S, 0, false)].into();
-        assert_eq!(seqs(&plan(&small, 10, 5, 6)), [vec![2], vec![3]]);
-    }
-
-    #[test]
-    fn a_peer_waits_behind_its_own_callbacks() {
-        // 1 is in flight; 2 is not due yet; 3 (a) and 4 (b) are behind them.
-        let w: BTreeMap<_, _> = [
-            slot(1, "a", S, 0, true),
-            slot(2, "b", S, 500, false),
-            slot(3, "a", S, 0, false),
-            slot(4, "b", S, 0, false),
-            slot(5, "c", S, 0, false),
-        ]
-        .into();
-        assert_eq!(seqs(&plan(&w, 10, 5, 6)), [vec![5]]);
-        assert!(plan(&w, 10, 0, 6).is_empty(), "no free slot, no POST");
-    }
-
-    #[test]
-    fn callbacks_without_a_peer_have_no_order() {
-        let w: BTreeMap<_, _> =
-            [slot(1, "", CallbackKind::Error, 0, true), slot(2, "", CallbackKind::Error, 0, false)].into();
-        assert_eq!(seqs(&plan(&w, 10, 5, 6)), [vec![2]]);
-    }
-
-    #[test]
-    fn a_large_backlog_is_batched_by_kind_and_in_order() {
-        let mut w = BTreeMap::new();
-        for seq in 0..120 {
-            let (k, v) = slot(seq, &format!("p{}", seq % 7), if seq == 3 { M } else { S }, 0, false);
-            w.insert(k, v);
-        }
-        let b = plan(&w, 10, 2, 2);
-        assert_eq!(b.len(), 2);
-        assert_eq!(b[0].seqs.len(), MAX_BATCH);
-        assert_eq!(b[1].kind, M);
-        // p3's message went out alone; p3's later statuses must wait for it.
-        assert_eq!(b[1].seqs, [3]);
-        assert!(!b[0].seqs.iter().any(|s| s % 7 == 3 && *s > 3));
-        assert!(b[0].seqs.windows(2).all(|p| p[0] < p[1]));
-    }
-
-    #[test]
-    fn retried_callbacks_go_alone_and_batches_respect_the_byte_budget() {
-        let mut w = BTreeMap::new();
-        for seq in 0..40 {
-            let (k, mut v) = slot(seq, &format!("p{seq}"), S, 0, false);
-            if seq == 0 {
-                v.cb.attempts = 3;
-            }
-            v.cb.item = "x".repeat(10_000);
-            w.insert(k, v);
-        }
-        let b = plan(&w, 10, 3, 2);
-        assert_eq!(b[0].seqs, [0], "a callback that failed before goes alone");
-        assert!(b[1..].iter().all(|b| b.bytes <= MAX_BATCH_BYTES && b.seqs.len() == 6), "{:?}", seqs(&b));
     }
 }
