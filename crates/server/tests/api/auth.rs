@@ -10,14 +10,14 @@ const API_KEY: &str = "monitoring-key-0123";
 #[tokio::test]
 async fn routing_comes_before_authentication() {
     let app = TestApp::spawn().await;
-    let (s, b) = json(app.request(Method::GET, "/v1/nothing/here").send().await.unwrap()).await;
+    let (s, b) = send(app.request(Method::GET, "/v1/nothing/here")).await;
     assert_error(s, &b, 404, 1006, Some("URL path not found"));
-    let (s, b) = json(app.request(Method::PATCH, "/v1/users/login").send().await.unwrap()).await;
+    let (s, b) = send(app.request(Method::PATCH, "/v1/users/login")).await;
     assert_error(s, &b, 405, 1014, None);
-    let (s, b) = json(app.request(Method::GET, "/v1/users").send().await.unwrap()).await;
+    let (s, b) = send(app.request(Method::GET, "/v1/users")).await;
     assert_error(s, &b, 405, 1014, None);
     // A routed path without a token: now authentication speaks.
-    let (s, b) = json(app.request(Method::GET, "/v1/health").send().await.unwrap()).await;
+    let (s, b) = send(app.request(Method::GET, "/v1/health")).await;
     assert_error(s, &b, 401, 1005, Some("Missing or invalid authentication credentials"));
 }
 
@@ -74,7 +74,7 @@ async fn a_token_signed_by_another_server_is_refused() {
     let a = TestApp::spawn().await;
     let b = TestApp::spawn().await;
     let token_a = a.admin_token().await;
-    let (s, body) = json(b.authed(Method::GET, "/v1/health", &token_a).send().await.unwrap()).await;
+    let (s, body) = b.get(&token_a, "/v1/health").await;
     assert_error(s, &body, 401, 1005, Some("Invalid credentials."));
 }
 

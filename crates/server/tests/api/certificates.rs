@@ -177,7 +177,7 @@ async fn upload_webhook_ca(app: &TestApp, token: &str, content_type: Option<&str
     if let Some(ct) = content_type {
         rb = rb.header(CONTENT_TYPE, ct);
     }
-    json(rb.send().await.expect("webhook CA upload")).await
+    send(rb).await
 }
 
 /// Asserts a PEM download: 200, text/plain, `Content-Disposition` naming
@@ -206,7 +206,7 @@ async fn webhook_ca(app: &TestApp, token: &str) -> String {
 }
 
 async fn assert_no_webhook_ca(app: &TestApp, token: &str) {
-    let (s, b) = json(app.authed(Method::GET, WEBHOOK_CA, token).send().await.expect("GET webhook CA")).await;
+    let (s, b) = app.get(token, WEBHOOK_CA).await;
     assert_error(s, &b, 404, 1006, Some(WEBHOOK_CA_NOT_FOUND));
 }
 
@@ -233,7 +233,7 @@ async fn fresh_server_serves_the_generated_ca_which_verifies_the_listener() {
     let (app, admin, user) = https_app().await;
     assert!(app.base_url.starts_with("https://"), "{}", app.base_url);
 
-    let (s, b) = json(app.request(Method::GET, EXTERNAL_CA).send().await.unwrap()).await;
+    let (s, b) = send(app.request(Method::GET, EXTERNAL_CA)).await;
     assert_error(s, &b, 401, 1005, Some(MISSING_CREDENTIALS));
 
     // Any authenticated user may download it, and both get the same CA.
@@ -417,7 +417,7 @@ async fn wrong_methods_are_405_with_code_1014() {
             if let Some(t) = token {
                 rb = rb.bearer_auth(t);
             }
-            let (s, b) = json(rb.send().await.unwrap()).await;
+            let (s, b) = send(rb).await;
             assert_error(s, &b, 405, 1014, None);
         }
     }
@@ -451,10 +451,10 @@ async fn webhook_ca_is_stored_replaced_and_deleted() {
     assert_eq!(webhook_ca(&app, &admin).await, second);
 
     // Item 12: DELETE, then nothing stored, and DELETE is idempotent.
-    let (s, b) = json(app.authed(Method::DELETE, WEBHOOK_CA, &admin).send().await.unwrap()).await;
+    let (s, b) = app.delete(&admin, WEBHOOK_CA).await;
     assert_meta_only(s, &b, 200);
     assert_no_webhook_ca(&app, &admin).await;
-    let (s, b) = json(app.authed(Method::DELETE, WEBHOOK_CA, &admin).send().await.unwrap()).await;
+    let (s, b) = app.delete(&admin, WEBHOOK_CA).await;
     assert_meta_only(s, &b, 200);
     assert_no_webhook_ca(&app, &admin).await;
 }
@@ -524,14 +524,14 @@ async fn webhook_ca_is_admin_only() {
     let (s, b) = upload_webhook_ca(&app, &admin, Some("text/plain"), &stored).await;
     assert_meta_only(s, &b, 200);
 
-    let (s, b) = json(app.authed(Method::GET, WEBHOOK_CA, &user).send().await.unwrap()).await;
+    let (s, b) = app.get(&user, WEBHOOK_CA).await;
     assert_error(s, &b, 403, 1005, Some(NO_PERMISSION));
     let (s, b) = upload_webhook_ca(&app, &user, Some("text/plain"), &root_ca("user's").pem()).await;
     assert_error(s, &b, 403, 1005, Some(NO_PERMISSION));
-    let (s, b) = json(app.authed(Method::DELETE, WEBHOOK_CA, &user).send().await.unwrap()).await;
+    let (s, b) = app.delete(&user, WEBHOOK_CA).await;
     assert_error(s, &b, 403, 1005, Some(NO_PERMISSION));
     for method in [Method::GET, Method::POST, Method::DELETE] {
-        let (s, b) = json(app.request(method, WEBHOOK_CA).send().await.unwrap()).await;
+        let (s, b) = send(app.request(method, WEBHOOK_CA)).await;
         assert_error(s, &b, 401, 1005, Some(MISSING_CREDENTIALS));
     }
 

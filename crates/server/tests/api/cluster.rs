@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_PASSWORD, first_admin_login, json, pg_schema, plain_client};
+use crate::helpers::{ADMIN_PASSWORD, first_admin_login, json, pg_schema, plain_client, send};
 use crate::lifecycle::{Server, spawn_logged};
 use crate::receiver::{Receiver, Reply};
 
@@ -79,7 +79,7 @@ impl Api {
         if let Some(b) = body {
             rb = rb.json(&b);
         }
-        let (s, b) = json(rb.send().await.unwrap()).await;
+        let (s, b) = send(rb).await;
         (s.as_u16(), b)
     }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 async fn check(app: &TestApp, token: &str, body: Value) -> (reqwest::StatusCode, Value) {
-    json(app.authed(Method::POST, "/v1/contacts", token).json(&body).send().await.unwrap()).await
+    app.post(token, "/v1/contacts", body).await
 }
 
 #[tokio::test]
@@ -133,8 +133,8 @@ async fn legacy_no_wait_checks_need_a_webhook_and_answer_processing() {
     assert_error(s, &b, 412, 1022, Some("Webhooks URL is not configured"));
 
     let patch = json!({"webhooks": {"url": "https://hooks.example.com/wa"}});
-    let r = app.authed(Method::PATCH, "/v1/settings/application", &admin).json(&patch).send().await.unwrap();
-    assert_eq!(r.status(), 200);
+    let (s, _) = app.patch(&admin, "/v1/settings/application", patch).await;
+    assert_eq!(s, 200);
     let (s, b) = check(&app, &admin, json!({"contacts": ["16315551234"]})).await;
     assert_eq!(s, 200);
     assert_eq!(b["contacts"][0], json!({"input": "16315551234", "status": "processing"}));
@@ -152,24 +152,19 @@ async fn legacy_no_wait_checks_need_a_webhook_and_answer_processing() {
 async fn legacy_sends_need_a_valid_check_unless_the_customer_wrote() {
     let app = TestApp::spawn_with(legacy()).await;
     let admin = app.admin_token().await;
-    let send = |to: &str| {
-        app.authed(Method::POST, "/v1/messages", &admin).json(&json!({"to": to, "text": {"body": "hi"}})).send()
-    };
-    let (s, b) = json(send("16315551234").await.unwrap()).await;
+    let send = |to: &str| app.post(&admin, "/v1/messages", json!({"to": to, "text": {"body": "hi"}}));
+    let (s, b) = send("16315551234").await;
     assert_error(s, &b, 404, 1006, Some("unknown contact"));
     check(&app, &admin, json!({"blocking": "wait", "contacts": ["16315551234", "15550000001"]})).await;
-    assert_eq!(send("16315551234").await.unwrap().status(), 201);
-    let (s, b) = json(send("15550000001").await.unwrap()).await;
+    assert_eq!(send("16315551234").await.0, 201);
+    let (s, b) = send("15550000001").await;
     assert_error(s, &b, 400, 1013, Some("User is not valid"));
     // A customer who wrote first needs no check.
-    let r = app
-        .authed(Method::POST, "/simulator/inbound", &admin)
-        .json(&json!({"from": "16315559999", "type": "text", "text": {"body": "hello"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    assert_eq!(send("16315559999").await.unwrap().status(), 201);
+    let (s, _) = app
+        .post(&admin, "/simulator/inbound", json!({"from": "16315559999", "type": "text", "text": {"body": "hello"}}))
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(send("16315559999").await.0, 201);
 }
 
 #[tokio::test]

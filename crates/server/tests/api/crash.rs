@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::json;
+use crate::helpers::send;
 use crate::lifecycle::{Server, spawn_logged};
 use crate::receiver::{Receiver, Reply};
 
@@ -55,7 +55,7 @@ impl Api {
         if let Some(b) = body {
             rb = rb.json(&b);
         }
-        json(rb.send().await.unwrap()).await
+        send(rb).await
     }
 
     async fn send(&self, to: &str) -> String {

@@ -41,7 +41,7 @@ async fn every_json_response_carries_meta() {
 #[tokio::test]
 async fn an_error_without_details_has_no_details_key() {
     let app = TestApp::spawn().await;
-    let (s, b) = json(app.request(Method::PUT, "/v1/users/login").send().await.unwrap()).await;
+    let (s, b) = send(app.request(Method::PUT, "/v1/users/login")).await;
     assert_error(s, &b, 405, 1014, None);
     assert_eq!(b["errors"][0], json!({"code": 1014, "title": "Internal error"}));
 }
@@ -58,7 +58,7 @@ async fn bodies_are_read_only_as_json_and_only_when_labelled() {
         if let Some(ct) = ct {
             rb = rb.header("Content-Type", ct);
         }
-        let (s, b) = json(rb.send().await.unwrap()).await;
+        let (s, b) = send(rb).await;
         assert_error(s, &b, 400, 1009, Some("Username doesn't meet length requirements"));
     }
     // An empty JSON body is {}.
@@ -104,7 +104,7 @@ async fn undecodable_and_oversized_bodies() {
     let (s, b) = json(post(big).await.unwrap()).await;
     assert_error(s, &b, 400, 1009, Some("Request content exceeds size of 4194304 bytes"));
     // Nothing was created by any of it.
-    let (s, _) = json(app.authed(Method::GET, "/v1/users/aaaa", &admin).send().await.unwrap()).await;
+    let (s, _) = app.get(&admin, "/v1/users/aaaa").await;
     assert_eq!(s, 404);
 }
 
@@ -119,10 +119,10 @@ async fn trailing_slashes_are_ignored() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let (s, b) = json(app.authed(Method::GET, "/v1/users/jdoe/", &admin).send().await.unwrap()).await;
+    let (s, b) = app.get(&admin, "/v1/users/jdoe/").await;
     assert_eq!(s, 200);
     assert_eq!(b["users"][0]["username"], "jdoe");
-    let (s, _) = json(app.authed(Method::GET, "/v1/health/", &admin).send().await.unwrap()).await;
+    let (s, _) = app.get(&admin, "/v1/health/").await;
     assert_eq!(s, 200);
 }
 
@@ -139,12 +139,12 @@ async fn garbage_never_yields_a_server_error() {
         json!({"username": "j\u{0000}doe", "password": "Passw0rd!"}),
     ];
     for body in bodies {
-        let (s, b) = json(app.authed(Method::POST, "/v1/users", &admin).json(&body).send().await.unwrap()).await;
+        let (s, b) = app.post(&admin, "/v1/users", body.clone()).await;
         assert_eq!(s, 400, "{body} -> {b}");
         assert_eq!(b["errors"][0]["code"], 1009, "{body} -> {b}");
     }
     for body in [json!({"password": 5}), json!({"password": []}), json!([])] {
-        let (s, b) = json(app.authed(Method::PUT, "/v1/users/admin", &admin).json(&body).send().await.unwrap()).await;
+        let (s, b) = app.put(&admin, "/v1/users/admin", body.clone()).await;
         assert_eq!(s, 400, "{body} -> {b}");
     }
     let (s, b) = json(app.login("admin", ADMIN_PASSWORD, Some(json!({"new_password": 42}))).await).await;

@@ -13,25 +13,25 @@ use crate::receiver::Receiver;
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn create(app: &TestApp, admin: &str, subject: &str) -> String {
-    let (s, b) = call(app, admin, Method::POST, "/v1/groups", Some(json!({ "subject": subject }))).await;
+    let (s, b) = app.post(admin, "/v1/groups", json!({ "subject": subject })).await;
     assert_eq!(s, 200, "{b}");
     b["groups"][0]["id"].as_str().unwrap().to_owned()
 }
 
 async fn info(app: &TestApp, admin: &str, id: &str) -> Value {
-    let (s, b) = call(app, admin, Method::GET, &format!("/v1/groups/{id}"), None).await;
+    let (s, b) = app.get(admin, &format!("/v1/groups/{id}")).await;
     assert_eq!(s, 200, "{b}");
     b["groups"][0].clone()
 }
 
 async fn invite_link(app: &TestApp, admin: &str, id: &str) -> String {
-    let (s, b) = call(app, admin, Method::GET, &format!("/v1/groups/{id}/invite"), None).await;
+    let (s, b) = app.get(admin, &format!("/v1/groups/{id}/invite")).await;
     assert_eq!(s, 200, "{b}");
     b["groups"][0]["link"].as_str().unwrap().to_owned()
 }
 
 async fn join(app: &TestApp, admin: &str, link: &str, wa_id: &str) -> (reqwest::StatusCode, Value) {
-    call(app, admin, Method::POST, "/simulator/groups/join", Some(json!({ "invite": link, "wa_id": wa_id }))).await
+    app.post(admin, "/simulator/groups/join", json!({ "invite": link, "wa_id": wa_id })).await
 }
 
 /// `system.type` of every group event the receiver got, in order.
@@ -48,27 +48,25 @@ async fn the_group_lifecycle_over_http() {
     let rx = Receiver::start().await;
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--allow-http-webhooks")).await;
     let admin = app.admin_token().await;
-    let (s, b) =
-        call(&app, &admin, Method::PATCH, "/v1/settings/application", Some(json!({"webhooks": {"url": rx.url()}})))
-            .await;
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"webhooks": {"url": rx.url()}})).await;
     assert!(s.is_success(), "{b}");
 
     // Create: `<creator>-<seconds>`, an integer creation time.
-    let (s, b) = call(&app, &admin, Method::POST, "/v1/groups", Some(json!({"subject": "Team"}))).await;
+    let (s, b) = app.post(&admin, "/v1/groups", json!({"subject": "Team"})).await;
     assert_eq!(s, 200, "{b}");
     let id = b["groups"][0]["id"].as_str().unwrap().to_owned();
     let (creator, secs) = id.split_once('-').unwrap();
     assert!(creator.chars().all(|c| c.is_ascii_digit()) && secs.parse::<i64>().is_ok(), "{id}");
     assert!(b["groups"][0]["creation_time"].is_i64());
-    let (s, b) = call(&app, &admin, Method::POST, "/v1/groups", Some(json!({}))).await;
+    let (s, b) = app.post(&admin, "/v1/groups", json!({})).await;
     assert_one_error(s, &b, 400, 1008, "Missing mandatory parameter 'subject'");
-    let (s, b) = call(&app, &admin, Method::POST, "/v1/groups", Some(json!({"subject": "x".repeat(26)}))).await;
+    let (s, b) = app.post(&admin, "/v1/groups", json!({"subject": "x".repeat(26)})).await;
     assert_one_error(s, &b, 400, 1009, "Subject exceeds 25 characters");
     let second = create(&app, &admin, "Second").await;
     assert_ne!(second, id, "two groups in one second get different ids");
 
     // List and info.
-    let (_, b) = call(&app, &admin, Method::GET, "/v1/groups", None).await;
+    let (_, b) = app.get(&admin, "/v1/groups").await;
     let ids: Vec<&str> = b["groups"].as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [id.as_str(), second.as_str()]);
     let g = info(&app, &admin, &id).await;
@@ -80,7 +78,7 @@ async fn the_group_lifecycle_over_http() {
     assert_eq!(keys, ["admins", "creation_time", "creator", "participants", "subject"]);
 
     // Subject.
-    let (s, b) = call(&app, &admin, Method::PUT, &format!("/v1/groups/{id}"), Some(json!({"subject": "New"}))).await;
+    let (s, b) = app.put(&admin, &format!("/v1/groups/{id}"), json!({"subject": "New"})).await;
     assert_meta_only(s, &b, 200);
     assert_eq!(info(&app, &admin, &id).await["subject"], "New");
 
@@ -88,7 +86,7 @@ async fn the_group_lifecycle_over_http() {
     let first = invite_link(&app, &admin, &id).await;
     assert!(first.starts_with("https://chat.whatsapp.com/") && first.len() == 26 + 22, "{first}");
     assert_eq!(invite_link(&app, &admin, &id).await, first);
-    let (s, b) = call(&app, &admin, Method::DELETE, &format!("/v1/groups/{id}/invite"), None).await;
+    let (s, b) = app.delete(&admin, &format!("/v1/groups/{id}/invite")).await;
     assert_meta_only(s, &b, 200);
     let current = invite_link(&app, &admin, &id).await;
     assert_ne!(current, first);
@@ -104,28 +102,22 @@ async fn the_group_lifecycle_over_http() {
 
     // Admins: promote, demote; bodies on DELETE.
     let path = format!("/v1/groups/{id}/admins");
-    let (s, b) = call(&app, &admin, Method::PATCH, &path, Some(json!({"wa_ids": ["16505550001"]}))).await;
+    let (s, b) = app.patch(&admin, &path, json!({"wa_ids": ["16505550001"]})).await;
     assert_meta_only(s, &b, 200);
     assert_eq!(info(&app, &admin, &id).await["admins"], json!([creator, "16505550001"]));
-    let (s, b) = call(&app, &admin, Method::DELETE, &path, Some(json!({"wa_ids": ["16505550001"]}))).await;
+    let (s, b) = app.delete_with(&admin, &path, json!({"wa_ids": ["16505550001"]})).await;
     assert_meta_only(s, &b, 200);
     assert_eq!(info(&app, &admin, &id).await["admins"], json!([creator]));
-    let (s, b) = call(&app, &admin, Method::PATCH, &path, Some(json!({}))).await;
+    let (s, b) = app.patch(&admin, &path, json!({})).await;
     assert_one_error(s, &b, 400, 1008, "Missing mandatory parameter 'wa_ids'");
-    let (s, b) = call(&app, &admin, Method::PATCH, &path, Some(json!({"wa_ids": ["19999999999"]}))).await;
+    let (s, b) = app.patch(&admin, &path, json!({"wa_ids": ["19999999999"]})).await;
     assert_code(s, &b, 400, 1009);
-    let (s, b) = call(&app, &admin, Method::DELETE, &path, Some(json!({"wa_ids": [creator]}))).await;
+    let (s, b) = app.delete_with(&admin, &path, json!({"wa_ids": [creator]})).await;
     assert_code(s, &b, 400, 1009);
 
     // Remove a participant.
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/v1/groups/{id}/participants"),
-        Some(json!({"wa_ids": ["16505550002"]})),
-    )
-    .await;
+    let (s, b) =
+        app.delete_with(&admin, &format!("/v1/groups/{id}/participants"), json!({"wa_ids": ["16505550002"]})).await;
     assert_meta_only(s, &b, 200);
     assert_eq!(info(&app, &admin, &id).await["participants"], json!([creator, "16505550001"]));
 
@@ -146,7 +138,7 @@ async fn the_group_lifecycle_over_http() {
     assert!(r.headers()["content-disposition"].to_str().unwrap().contains("groupIcon.jpg"));
     assert_eq!(r.bytes().await.unwrap().to_vec(), jpeg);
     // As a public link: served without credentials while the icon is current.
-    let (s, b) = call(&app, &admin, Method::GET, &format!("{icon_path}?format=link"), None).await;
+    let (s, b) = app.get(&admin, &format!("{icon_path}?format=link")).await;
     assert_eq!(s, 200, "{b}");
     let link = b["groups"][0]["icon"]["link"].as_str().unwrap().to_owned();
     let public_path = link.split_once("/pps/").map(|(_, rest)| format!("/pps/{rest}")).unwrap();
@@ -156,62 +148,49 @@ async fn the_group_lifecycle_over_http() {
     assert_eq!(r.bytes().await.unwrap().to_vec(), jpeg);
     let stale = format!("/pps/groups/{id}/{}.jpg", "0".repeat(64));
     assert_eq!(app.request(Method::GET, &stale).send().await.unwrap().status(), 404);
-    let (s, b) = json(app.authed(Method::POST, &icon_path, &admin).body(Vec::new()).send().await.unwrap()).await;
+    let (s, b) = send(app.authed(Method::POST, &icon_path, &admin).body(Vec::new())).await;
     assert_one_error(s, &b, 400, 1008, "No data found");
     let huge = [&[0xff, 0xd8, 0xff][..], &vec![0u8; 5 * 1024 * 1024]].concat();
-    let (s, b) = json(app.authed(Method::POST, &icon_path, &admin).body(huge).send().await.unwrap()).await;
+    let (s, b) = send(app.authed(Method::POST, &icon_path, &admin).body(huge)).await;
     assert_one_error(s, &b, 400, 1009, "Photo size too large. Max allowed size: 5242880 bytes");
-    let (s, b) = call(&app, &admin, Method::DELETE, &icon_path, None).await;
+    let (s, b) = app.delete(&admin, &icon_path).await;
     assert_meta_only(s, &b, 200);
-    let (s, b) = call(&app, &admin, Method::GET, &icon_path, None).await;
+    let (s, b) = app.get(&admin, &icon_path).await;
     assert_code(s, &b, 404, 1006);
     assert_eq!(app.request(Method::GET, &public_path).send().await.unwrap().status(), 404, "deleted: the link is dead");
 
     // A customer writes in the group; the business sends to it.
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/simulator/inbound",
-        Some(json!({"from": "16505550001", "group_id": id, "type": "text", "text": {"body": "hello group"}})),
-    )
-    .await;
+    let (s, b) = app
+        .post(
+            &admin,
+            "/simulator/inbound",
+            json!({"from": "16505550001", "group_id": id, "type": "text", "text": {"body": "hello group"}}),
+        )
+        .await;
     assert_eq!(s, 201, "{b}");
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/simulator/inbound",
-        Some(json!({"from": "16505550002", "group_id": id, "type": "text", "text": {"body": "I was removed"}})),
-    )
-    .await;
+    let (s, b) = app
+        .post(
+            &admin,
+            "/simulator/inbound",
+            json!({"from": "16505550002", "group_id": id, "type": "text", "text": {"body": "I was removed"}}),
+        )
+        .await;
     assert_code(s, &b, 400, 1003);
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/messages",
-        Some(json!({"to": id, "recipient_type": "group", "text": {"body": "hi all"}})),
-    )
-    .await;
+    let (s, b) = app
+        .post(&admin, "/v1/messages", json!({"to": id, "recipient_type": "group", "text": {"body": "hi all"}}))
+        .await;
     assert_eq!(s, 201, "{b}");
     let sent = b["messages"][0]["id"].as_str().unwrap().to_owned();
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/messages",
-        Some(json!({"to": "1-2", "recipient_type": "group", "text": {"body": "x"}})),
-    )
-    .await;
+    let (s, b) =
+        app.post(&admin, "/v1/messages", json!({"to": "1-2", "recipient_type": "group", "text": {"body": "x"}})).await;
     assert_code(s, &b, 404, 1012);
 
     // Leave: gone from the list and from every route.
-    let (s, b) = call(&app, &admin, Method::POST, &format!("/v1/groups/{second}/leave"), None).await;
+    let (s, b) = app.call(&admin, Method::POST, &format!("/v1/groups/{second}/leave"), None).await;
     assert_meta_only(s, &b, 200);
-    let (_, b) = call(&app, &admin, Method::GET, "/v1/groups", None).await;
+    let (_, b) = app.get(&admin, "/v1/groups").await;
     assert_eq!(b["groups"].as_array().unwrap().len(), 1);
-    let (s, b) = call(&app, &admin, Method::GET, &format!("/v1/groups/{second}"), None).await;
+    let (s, b) = app.get(&admin, &format!("/v1/groups/{second}")).await;
     assert_code(s, &b, 404, 1006);
 
     // The webhook saw every event, the group message, and the send's statuses.
@@ -260,7 +239,7 @@ async fn groups_can_be_switched_off() {
         (Method::POST, "/v1/groups/1-2/icon"),
         (Method::PATCH, "/v1/groups/1-2/admins"),
     ] {
-        let (s, b) = call(&app, &admin, method.clone(), path, Some(json!({"subject": "x"}))).await;
+        let (s, b) = app.call(&admin, method.clone(), path, Some(json!({"subject": "x"}))).await;
         assert_one_error(s, &b, 404, 1006, "URL path not found");
     }
 }

@@ -11,7 +11,7 @@ async fn health_reports_a_registered_simulated_number_as_connected() {
     let admin = app.admin_token().await;
     let user = app.user_token(&admin, "jdoe", "Passw0rd!").await;
     for token in [&admin, &user] {
-        let (s, b) = json(app.authed(Method::GET, "/v1/health", token).send().await.unwrap()).await;
+        let (s, b) = app.get(token, "/v1/health").await;
         assert_eq!(s, 200);
         assert_eq!(b["health"], json!({"gateway_status": "connected"}));
         assert_eq!(b["meta"]["api_status"], "stable");
@@ -22,12 +22,12 @@ async fn health_reports_a_registered_simulated_number_as_connected() {
 async fn health_follows_the_registration_state_across_restarts() {
     let app = TestApp::spawn_with(Spawn::default().arg("--unregistered")).await;
     let admin = app.admin_token().await;
-    let (_, b) = json(app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap()).await;
+    let (_, b) = app.get(&admin, "/v1/health").await;
     assert_eq!(b["health"]["gateway_status"], "unregistered");
 
     // Restarted with the flag again: still unregistered, token still valid.
     let app = app.restart().await;
-    let (_, b) = json(app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap()).await;
+    let (_, b) = app.get(&admin, "/v1/health").await;
     assert_eq!(b["health"]["gateway_status"], "unregistered");
 }
 
@@ -36,9 +36,9 @@ async fn health_fails_loudly_when_the_database_is_gone() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     // One request first, so the token is in the authentication cache.
-    assert_eq!(app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap().status(), 200);
+    assert_eq!(app.get(&admin, "/v1/health").await.0, 200);
     app.app().store().close().await;
-    let (s, b) = json(app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap()).await;
+    let (s, b) = app.get(&admin, "/v1/health").await;
     // The token is still cached, so authentication passes and health reports.
     assert_error(s, &b, 500, 1014, Some("Communication failure: the database does not answer"));
 }
@@ -46,7 +46,7 @@ async fn health_fails_loudly_when_the_database_is_gone() {
 #[tokio::test]
 async fn root_is_a_public_liveness_page() {
     let app = TestApp::spawn_with(Spawn::https()).await;
-    let (s, b) = json(app.request(Method::GET, "/").send().await.unwrap()).await;
+    let (s, b) = send(app.request(Method::GET, "/")).await;
     assert_eq!(s, 200);
     assert!(b["meta"].is_object());
 }

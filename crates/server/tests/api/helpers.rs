@@ -173,14 +173,63 @@ impl TestApp {
 
     /// Creates a `ROLE_USER` user and returns a token for it.
     pub async fn user_token(&self, admin: &str, username: &str, password: &str) -> String {
-        let r = self
-            .authed(Method::POST, "/v1/users", admin)
-            .json(&serde_json::json!({ "username": username, "password": password }))
-            .send()
-            .await
-            .expect("create user");
-        assert_eq!(r.status(), StatusCode::CREATED, "create {username}");
+        let (s, b) = self.post(admin, "/v1/users", json!({ "username": username, "password": password })).await;
+        assert_eq!(s, StatusCode::CREATED, "create {username}: {b}");
         token_of(self.login(username, password, None).await).await
+    }
+
+    /// An authenticated request with an optional JSON body: the whole
+    /// response, for callers that read headers or raw bytes.
+    pub async fn response(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Response {
+        let what = format!("{method} {path}");
+        let mut rb = self.authed(method, path, token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        rb.send().await.unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
+
+    /// An authenticated call with an optional JSON body: the status and the
+    /// JSON answer. The shorthands below cover the usual cases.
+    pub async fn call(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        json(self.response(token, method, path, body).await).await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.call(token, Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(token, Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(token, Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(token, Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.call(token, Method::DELETE, path, None).await
+    }
+
+    /// A `DELETE` with a JSON body (group admins and participants, messages).
+    pub async fn delete_with(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(token, Method::DELETE, path, Some(body)).await
+    }
+
+    /// `POST /v1/messages` that must be accepted: the new message id.
+    pub async fn send_message(&self, token: &str, body: Value) -> String {
+        let (s, b) = self.post(token, "/v1/messages", body).await;
+        assert_eq!(s, StatusCode::CREATED, "send: {b}");
+        b["messages"][0]["id"].as_str().unwrap_or_else(|| panic!("no message id: {b}")).to_owned()
+    }
+
+    /// Sends the text `body` to `to`: the new message id.
+    pub async fn send_text(&self, token: &str, to: &str, body: &str) -> String {
+        self.send_message(token, json!({"to": to, "type": "text", "text": {"body": body}})).await
     }
 }
 
@@ -303,8 +352,7 @@ pub fn plain_client() -> Client {
 
 /// The simulator's view of a stored message (`GET /simulator/messages/{id}`).
 pub async fn message_view(app: &TestApp, admin: &str, id: &str) -> Value {
-    let r = app.authed(reqwest::Method::GET, &format!("/simulator/messages/{id}"), admin).send().await.expect("view");
-    let (s, b) = json(r).await;
+    let (s, b) = app.get(admin, &format!("/simulator/messages/{id}")).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     b["message"].clone()
 }
@@ -361,26 +409,8 @@ pub fn invalid_value(name: &str, value: &str) -> String {
     format!("Parameter '{name}' has invalid value '{value}'")
 }
 
-/// An authenticated call with an optional JSON body; status and JSON answer.
-pub async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let what = format!("{method} {path}");
-    let mut rb = app.authed(method, path, token);
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    json(rb.send().await.unwrap_or_else(|e| panic!("{what}: {e}"))).await
-}
-
-/// Sends a text to `to` and returns the new message id (asserting the 201).
-pub async fn send_text(app: &TestApp, token: &str, to: &str) -> String {
-    let (s, b) = call(
-        app,
-        token,
-        Method::POST,
-        "/v1/messages",
-        Some(json!({"to": to, "type": "text", "text": {"body": "hello"}})),
-    )
-    .await;
-    assert_eq!(s, 201, "{b}");
-    b["messages"][0]["id"].as_str().unwrap_or_else(|| panic!("no id: {b}")).to_owned()
+/// Sends a request: its status and JSON body (for requests the shorthands on
+/// [`TestApp`] do not cover, such as raw bodies or extra headers).
+pub async fn send(rb: RequestBuilder) -> (StatusCode, Value) {
+    json(rb.send().await.unwrap_or_else(|e| panic!("request failed: {e}"))).await
 }

@@ -12,13 +12,7 @@ use crate::helpers::*;
 const TEN_SECONDS: Duration = Duration::from_secs(10);
 
 async fn inbound(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
-    json(app.authed(Method::POST, "/simulator/inbound", token).json(&body).send().await.unwrap()).await
-}
-
-async fn send(app: &TestApp, token: &str, body: Value) -> String {
-    let (s, b) = json(app.authed(Method::POST, "/v1/messages", token).json(&body).send().await.unwrap()).await;
-    assert_eq!(s, 201, "{b}");
-    b["messages"][0]["id"].as_str().unwrap().to_owned()
+    app.post(token, "/simulator/inbound", body).await
 }
 
 fn text_to(to: &str) -> Value {
@@ -61,14 +55,7 @@ async fn customer_media_can_be_downloaded() {
     let admin = app.admin_token().await;
     // Documents are auto-downloaded (their callbacks name the stored file);
     // images are not (id only, fetched on demand).
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::PATCH,
-        "/v1/settings/application",
-        Some(json!({"media": {"auto_download": ["document"]}})),
-    )
-    .await;
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"media": {"auto_download": ["document"]}})).await;
     assert!(s.is_success(), "{b}");
     let pdf = b"%PDF-1.4 customer invoice".to_vec();
     let data = base64::engine::general_purpose::STANDARD.encode(&pdf);
@@ -164,7 +151,7 @@ async fn free_form_messages_need_the_customer_service_window() {
     let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
     // Never wrote: outside the window. 201, then failed 470 without `sent`.
-    let m = settled_message(&app, &admin, &send(&app, &admin, text_to("16315551234")).await, TEN_SECONDS).await;
+    let m = settled_message(&app, &admin, &app.send_message(&admin, text_to("16315551234")).await, TEN_SECONDS).await;
     let statuses: Vec<&str> = m["statuses"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["failed"]);
     assert_eq!(m["statuses"][0]["errors"][0]["code"], 470);
@@ -172,32 +159,34 @@ async fn free_form_messages_need_the_customer_service_window() {
 
     // The customer writes: free-form messages go through for 24 hours.
     inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "hi"}})).await;
-    let m = settled_message(&app, &admin, &send(&app, &admin, text_to("16315551234")).await, TEN_SECONDS).await;
+    let m = settled_message(&app, &admin, &app.send_message(&admin, text_to("16315551234")).await, TEN_SECONDS).await;
     assert_eq!(m["status"], "read", "{m}");
     let location = json!({"to": "16315551234", "type": "location", "location": {"latitude": 1.0, "longitude": 2.0}});
     assert_eq!(
-        settled_message(&app, &admin, &send(&app, &admin, location.clone()).await, TEN_SECONDS).await["status"],
+        settled_message(&app, &admin, &app.send_message(&admin, location.clone()).await, TEN_SECONDS).await["status"],
         "read"
     );
 
     // 25 hours later the window is closed again; a template still goes through.
     app.clock.advance(25 * 3600);
-    let m = settled_message(&app, &admin, &send(&app, &admin, location).await, TEN_SECONDS).await;
+    let m = settled_message(&app, &admin, &app.send_message(&admin, location).await, TEN_SECONDS).await;
     assert_eq!(m["statuses"][0]["errors"][0]["code"], 470, "{m}");
     let register = json!({"namespace": "ns", "name": "hello", "language": "en", "components": [{"type": "BODY", "text": "Hello"}]});
-    let (s, _) =
-        json(app.authed(Method::POST, "/simulator/templates", &admin).json(&register).send().await.unwrap()).await;
+    let (s, _) = app.post(&admin, "/simulator/templates", register).await;
     assert_eq!(s, 201);
     let template = json!({"to": "16315551234", "type": "template", "template": {"namespace": "ns", "name": "hello",
         "language": {"policy": "deterministic", "code": "en"}}});
-    assert_eq!(settled_message(&app, &admin, &send(&app, &admin, template).await, TEN_SECONDS).await["status"], "read");
+    assert_eq!(
+        settled_message(&app, &admin, &app.send_message(&admin, template).await, TEN_SECONDS).await["status"],
+        "read"
+    );
 }
 
 #[tokio::test]
 async fn the_open_window_flag_lets_everything_through() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
-    let m = settled_message(&app, &admin, &send(&app, &admin, text_to("16315551234")).await, TEN_SECONDS).await;
+    let m = settled_message(&app, &admin, &app.send_message(&admin, text_to("16315551234")).await, TEN_SECONDS).await;
     assert_eq!(m["status"], "read");
 }
 
@@ -212,16 +201,14 @@ async fn received_messages_are_marked_read_with_the_earlier_ones() {
             inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": text}})).await;
         ids.push(b["messages"][0]["id"].as_str().unwrap().to_owned());
     }
-    let put = |id: &str| {
-        app.authed(Method::PUT, &format!("/v1/messages/{id}"), &user).json(&json!({"status": "read"})).send()
-    };
-    let (s, b) = json(put(&ids[1]).await.unwrap()).await;
+    let put = |id: &str| app.authed(Method::PUT, &format!("/v1/messages/{id}"), &user).json(&json!({"status": "read"}));
+    let (s, b) = send(put(&ids[1])).await;
     assert_eq!((s.as_u16(), b["meta"].is_object(), b.get("errors").is_none()), (200, true, true), "{b}");
     let status = |m: Value| m["status"].as_str().unwrap().to_owned();
     assert_eq!(status(message_view(&app, &admin, &ids[0]).await), "read");
     assert_eq!(status(message_view(&app, &admin, &ids[1]).await), "read");
     assert_eq!(status(message_view(&app, &admin, &ids[2]).await), "received");
-    let (s, _) = json(put(&ids[1]).await.unwrap()).await;
+    let (s, _) = send(put(&ids[1])).await;
     assert_eq!(s, 200, "marking again is fine");
 }
 
@@ -237,8 +224,7 @@ async fn inbound_needs_a_registered_number() {
 async fn conversation_of(app: &TestApp, admin: &str, wa_id: &str, count: usize) -> Vec<Value> {
     let deadline = std::time::Instant::now() + TEN_SECONDS;
     loop {
-        let r = app.authed(Method::GET, &format!("/simulator/conversations/{wa_id}"), admin).send().await.unwrap();
-        let (s, b) = json(r).await;
+        let (s, b) = app.get(admin, &format!("/simulator/conversations/{wa_id}")).await;
         assert_eq!(s, 200, "{b}");
         let messages = b["messages"].as_array().cloned().unwrap_or_default();
         if messages.len() >= count {
@@ -254,15 +240,12 @@ async fn answering_customers_reply_once_they_read() {
     let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     let admin = app.admin_token().await;
     let register = json!({"namespace": "ns", "name": "hello", "language": "en", "components": [{"type": "BODY", "text": "Hello"}]});
-    assert_eq!(
-        app.authed(Method::POST, "/simulator/templates", &admin).json(&register).send().await.unwrap().status(),
-        201
-    );
+    assert_eq!(app.post(&admin, "/simulator/templates", register).await.0, 201);
     let template = json!({"to": "15550000005", "type": "template", "template": {"namespace": "ns", "name": "hello",
         "language": {"policy": "deterministic", "code": "en"}}});
 
     // The echo customer reads the template and answers, which opens the window...
-    let first = send(&app, &admin, template).await;
+    let first = app.send_message(&admin, template).await;
     let talk = conversation_of(&app, &admin, "15550000005", 2).await;
     assert_eq!(talk[0]["id"], first.as_str());
     let reply = &talk[1]["content"]["messages"][0];
@@ -272,7 +255,7 @@ async fn answering_customers_reply_once_they_read() {
     assert_eq!(talk[1]["content"]["contacts"][0]["profile"]["name"], "Echo Customer");
 
     // ...so a text goes through, and comes back.
-    let second = send(&app, &admin, text_to("15550000005")).await;
+    let second = app.send_message(&admin, text_to("15550000005")).await;
     let talk = conversation_of(&app, &admin, "15550000005", 4).await;
     assert_eq!(talk[2]["id"], second.as_str());
     assert_eq!(talk[2]["status"], "read");
@@ -280,18 +263,18 @@ async fn answering_customers_reply_once_they_read() {
 
     // The auto-replying customer, after writing first.
     inbound(&app, &admin, json!({"from": "15550000006", "type": "text", "text": {"body": "hi"}})).await;
-    send(&app, &admin, text_to("15550000006")).await;
+    app.send_message(&admin, text_to("15550000006")).await;
     let talk = conversation_of(&app, &admin, "15550000006", 3).await;
     let body = talk[2]["content"]["messages"][0]["text"]["body"].as_str().unwrap();
     assert!(body.starts_with("Thanks for your message!"), "{body}");
 
     // Ordinary customers never answer.
     inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "hi"}})).await;
-    let id = send(&app, &admin, text_to("16315551234")).await;
+    let id = app.send_message(&admin, text_to("16315551234")).await;
     assert_eq!(settled_message(&app, &admin, &id, TEN_SECONDS).await["status"], "read");
     // Barrier: a later echo reply means the worker finished the iteration that
     // read the ordinary customer's message, replies included.
-    send(&app, &admin, text_to("15550000005")).await;
+    app.send_message(&admin, text_to("15550000005")).await;
     conversation_of(&app, &admin, "15550000005", 6).await;
     assert_eq!(conversation_of(&app, &admin, "16315551234", 2).await.len(), 2, "no reply from an ordinary customer");
 }

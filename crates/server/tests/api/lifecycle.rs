@@ -17,15 +17,15 @@ async fn survives_restart(spawn: Spawn) {
     let admin = app.admin_token().await;
     let user = app.user_token(&admin, "jdoe", "Passw0rd!").await;
     let logged_out = app.admin_token().await;
-    let r = app.authed(Method::POST, "/v1/users/logout", &logged_out).send().await.unwrap();
-    assert_eq!(r.status(), 200);
+    let (s, b) = app.call(&logged_out, Method::POST, "/v1/users/logout", None).await;
+    assert_eq!(s, 200, "{b}");
 
     let app = app.restart().await;
     for token in [&admin, &user] {
-        let r = app.authed(Method::GET, "/v1/users/jdoe", token).send().await.unwrap();
-        assert_eq!(r.status(), 200, "token lost in the restart");
+        let (s, _) = app.get(token, "/v1/users/jdoe").await;
+        assert_eq!(s, 200, "token lost in the restart");
     }
-    let (s, b) = json(app.authed(Method::GET, "/v1/health", &logged_out).send().await.unwrap()).await;
+    let (s, b) = app.get(&logged_out, "/v1/health").await;
     assert_error(s, &b, 401, 1005, Some("Invalid credentials."));
     // The changed admin password is kept; the factory one stays refused.
     assert_eq!(app.login("admin", ADMIN_PASSWORD, None).await.status(), 200);
@@ -53,7 +53,7 @@ async fn two_servers_on_one_postgres_database_share_users_and_tokens() {
     let admin = a.admin_token().await;
     // Server b knows the new password and accepts a's token (one signing key in the database).
     assert_eq!(b.login("admin", ADMIN_PASSWORD, None).await.status(), 200);
-    assert_eq!(b.authed(Method::GET, "/v1/users/admin", &admin).send().await.unwrap().status(), 200);
+    assert_eq!(b.get(&admin, "/v1/users/admin").await.0, 200);
     drop((a, b));
     schema.drop_schema().await;
 }
@@ -67,8 +67,7 @@ async fn generated_certificate_is_kept_across_restarts() {
     let app = app.restart().await;
     assert_eq!(app.app().ca_pem(), Some(ca.as_str()));
     assert_eq!(std::fs::read_to_string(app.data_dir.path().join("tls/server.pem")).unwrap(), cert);
-    let r = app.authed(Method::GET, "/v1/health", &admin).send().await.unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(app.get(&admin, "/v1/health").await.0, 200);
 }
 
 #[tokio::test]
@@ -152,8 +151,7 @@ async fn the_binary_serves_https_and_keeps_its_state() {
     // Started again on the same data dir: same certificate, same token.
     let server = start_binary(dir.path());
     let client = https_client(dir.path());
-    let (s, b) =
-        json(client.get(format!("https://{}/v1/health", server.addr)).bearer_auth(&token).send().await.unwrap()).await;
+    let (s, b) = send(client.get(format!("https://{}/v1/health", server.addr)).bearer_auth(&token)).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["health"]["gateway_status"], "connected");
 

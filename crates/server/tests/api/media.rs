@@ -17,7 +17,7 @@ async fn upload(app: &TestApp, token: &str, content_type: Option<&str>, bytes: V
     if let Some(ct) = content_type {
         rb = rb.header("Content-Type", ct);
     }
-    json(rb.send().await.unwrap()).await
+    send(rb).await
 }
 
 /// Bytes that are not text, so any re-encoding on the way would show.
@@ -91,21 +91,19 @@ async fn the_default_limit_is_the_originals_100_mb() {
 async fn unknown_and_deleted_media_are_not_found() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let (s, b) =
-        json(app.authed(Method::GET, "/v1/media/f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68", &admin).send().await.unwrap())
-            .await;
+    let (s, b) = app.get(&admin, "/v1/media/f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68").await;
     assert_error(s, &b, 404, 1006, Some("File with id f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68 not found"));
-    let (s, b) = json(app.authed(Method::GET, "/v1/media/..%2F..%2Fwabiz.db", &admin).send().await.unwrap()).await;
+    let (s, b) = app.get(&admin, "/v1/media/..%2F..%2Fwabiz.db").await;
     assert_eq!(s, 404, "{b}");
 
     let (_, b) = upload(&app, &admin, Some("audio/ogg; codecs=opus"), binary(1000)).await;
     let id = b["media"][0]["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/media/{id}");
-    let (s, b) = json(app.authed(Method::DELETE, &path, &admin).send().await.unwrap()).await;
+    let (s, b) = app.delete(&admin, &path).await;
     assert_eq!((s.as_u16(), b["meta"].is_object()), (200, true));
-    let (s, b) = json(app.authed(Method::DELETE, &path, &admin).send().await.unwrap()).await;
+    let (s, b) = app.delete(&admin, &path).await;
     assert_error(s, &b, 404, 1006, Some(&format!("File with id {id} not found")));
-    let (s, _) = json(app.authed(Method::GET, &path, &admin).send().await.unwrap()).await;
+    let (s, _) = app.get(&admin, &path).await;
     assert_eq!(s, 404);
 }
 
@@ -172,26 +170,19 @@ async fn media_sent_by_link_is_fetched_with_its_provider() {
     let (host, authed) = media_host().await;
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/settings/application/media/providers",
-        Some(json!([{"name": "my-cdn", "type": "www", "config": {"basic": {"username": "u", "password": "p"}}}])),
-    )
-    .await;
+    let (s, b) = app
+        .post(
+            &admin,
+            "/v1/settings/application/media/providers",
+            json!([{"name": "my-cdn", "type": "www", "config": {"basic": {"username": "u", "password": "p"}}}]),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     let send = |image: Value| {
         let (app, admin) = (&app, &admin);
         async move {
-            let (s, b) = call(
-                app,
-                admin,
-                Method::POST,
-                "/v1/messages",
-                Some(json!({"to": "16315551234", "type": "image", "image": image})),
-            )
-            .await;
+            let (s, b) =
+                app.post(admin, "/v1/messages", json!({"to": "16315551234", "type": "image", "image": image})).await;
             assert_eq!(s, 201, "{b}");
             let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
             settled_message(app, admin, &id, std::time::Duration::from_secs(20)).await

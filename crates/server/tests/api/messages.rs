@@ -6,12 +6,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn send(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
-    json(app.authed(Method::POST, "/v1/messages", token).json(&body).send().await.unwrap()).await
-}
-
 async fn stored(app: &TestApp, admin: &str, id: &str) -> (StatusCode, Value) {
-    json(app.authed(Method::GET, &format!("/simulator/messages/{id}"), admin).send().await.unwrap()).await
+    app.get(admin, &format!("/simulator/messages/{id}")).await
 }
 
 async fn upload(app: &TestApp, token: &str, mime: &str, bytes: Vec<u8>) -> String {
@@ -26,7 +22,7 @@ async fn a_text_without_type_is_accepted_and_on_disk() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let user = app.user_token(&admin, "agent", "Passw0rd!").await;
-    let (s, b) = send(&app, &user, json!({"to": "16315551234", "text": {"body": "hi"}})).await;
+    let (s, b) = app.post(&user, "/v1/messages", json!({"to": "16315551234", "text": {"body": "hi"}})).await;
     assert_eq!(s, 201, "{b}");
     assert!(b["meta"].is_object());
     assert_eq!(b["messages"].as_array().map(Vec::len), Some(1));
@@ -48,7 +44,9 @@ async fn a_text_without_type_is_accepted_and_on_disk() {
 async fn a_phone_number_recipient_is_resolved_and_echoed() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let (s, b) = send(&app, &admin, json!({"to": "+1 (631) 555-1234", "type": "text", "text": {"body": "x"}})).await;
+    let (s, b) = app
+        .post(&admin, "/v1/messages", json!({"to": "+1 (631) 555-1234", "type": "text", "text": {"body": "x"}}))
+        .await;
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["contacts"], json!([{"input": "+1 (631) 555-1234", "wa_id": "16315551234"}]));
     let (_, m) = stored(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
@@ -105,7 +103,7 @@ async fn webapp_validation_errors() {
         (json!({"to": "1", "type": "image", "image": {"id": "x", "link": "https://a.b/c.jpg"}}), 1010, None),
     ];
     for (body, code, details) in cases {
-        let (s, b) = send(&app, &admin, body.clone()).await;
+        let (s, b) = app.post(&admin, "/v1/messages", body.clone()).await;
         assert_eq!(s, 400, "{body} -> {b}");
         assert_eq!(b["errors"][0]["code"].as_u64(), Some(code), "{body} -> {b}");
         if let Some(d) = details {
@@ -113,7 +111,7 @@ async fn webapp_validation_errors() {
         }
     }
     // Two independent problems: two errors.
-    let (s, b) = send(&app, &admin, json!({"preview_url": "yes", "text": {"body": "x"}})).await;
+    let (s, b) = app.post(&admin, "/v1/messages", json!({"preview_url": "yes", "text": {"body": "x"}})).await;
     assert_eq!(s, 400);
     assert_eq!(b["errors"].as_array().map(Vec::len), Some(2), "{b}");
 }
@@ -125,16 +123,16 @@ async fn interactive_counts_are_checked_at_once() {
     let button = |i: usize| json!({"type": "reply", "reply": {"id": format!("b{i}"), "title": format!("B{i}")}});
     let four = json!({"to": "16315551234", "type": "interactive", "interactive": {"type": "button", "body": {"text": "?"},
         "action": {"buttons": (0..4).map(button).collect::<Vec<_>>()}}});
-    let (s, b) = send(&app, &admin, four).await;
+    let (s, b) = app.post(&admin, "/v1/messages", four).await;
     assert_error(s, &b, 400, 1009, b["errors"][0]["details"].as_str());
     let rows: Vec<Value> = (0..11).map(|i| json!({"id": format!("r{i}"), "title": format!("Row {i}")})).collect();
     let list = json!({"to": "16315551234", "type": "interactive", "interactive": {"type": "list", "body": {"text": "?"},
         "action": {"button": "Pick", "sections": [{"title": "All", "rows": rows}]}}});
-    let (s, b) = send(&app, &admin, list).await;
+    let (s, b) = app.post(&admin, "/v1/messages", list).await;
     assert_eq!((s.as_u16(), b["errors"][0]["code"].as_u64()), (400, Some(2016)), "{b}");
     let three = json!({"to": "16315551234", "type": "interactive", "interactive": {"type": "button", "body": {"text": "?"},
         "action": {"buttons": (0..3).map(button).collect::<Vec<_>>()}}});
-    assert_eq!(send(&app, &admin, three).await.0, 201);
+    assert_eq!(app.post(&admin, "/v1/messages", three).await.0, 201);
 }
 
 #[tokio::test]
@@ -160,7 +158,7 @@ async fn every_message_type_is_accepted_in_its_documented_form() {
             "language": {"policy": "deterministic", "code": "en"}, "localizable_params": [{"default": "1234"}]}}),
     ];
     for body in bodies {
-        let (s, b) = send(&app, &admin, body.clone()).await;
+        let (s, b) = app.post(&admin, "/v1/messages", body.clone()).await;
         assert_eq!(s, 201, "{body} -> {b}");
         let (_, m) = stored(&app, &admin, b["messages"][0]["id"].as_str().unwrap()).await;
         assert_eq!(m["message"]["type"], body["type"], "{m}");
@@ -171,21 +169,26 @@ async fn every_message_type_is_accepted_in_its_documented_form() {
 async fn media_ids_must_exist_and_suit_the_type() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let (s, b) = send(
-        &app,
-        &admin,
-        json!({"to": "16315551234", "type": "image", "image": {"id": "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68"}}),
-    )
-    .await;
+    let (s, b) = app
+        .post(
+            &admin,
+            "/v1/messages",
+            json!({"to": "16315551234", "type": "image", "image": {"id": "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68"}}),
+        )
+        .await;
     assert_error(s, &b, 404, 1006, Some("Media id f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68 not found"));
     let pdf = upload(&app, &admin, "application/pdf", b"%PDF".to_vec()).await;
-    let (s, b) = send(&app, &admin, json!({"to": "16315551234", "type": "image", "image": {"id": pdf}})).await;
+    let (s, b) =
+        app.post(&admin, "/v1/messages", json!({"to": "16315551234", "type": "image", "image": {"id": pdf}})).await;
     assert_error(s, &b, 400, 1009, Some("Unsupported media type 'application/pdf' for type 'image'"));
     let big_png = upload(&app, &admin, "image/png", vec![0u8; 6 * 1024 * 1024]).await;
-    let (s, b) = send(&app, &admin, json!({"to": "16315551234", "type": "image", "image": {"id": big_png}})).await;
+    let (s, b) =
+        app.post(&admin, "/v1/messages", json!({"to": "16315551234", "type": "image", "image": {"id": big_png}})).await;
     assert_error(s, &b, 400, 1009, Some("Media size exceeds limit for type 'image'"));
     // The same PDF is a fine document.
-    let (s, _) = send(&app, &admin, json!({"to": "16315551234", "type": "document", "document": {"id": pdf}})).await;
+    let (s, _) = app
+        .post(&admin, "/v1/messages", json!({"to": "16315551234", "type": "document", "document": {"id": pdf}}))
+        .await;
     assert_eq!(s, 201);
 }
 
@@ -193,13 +196,17 @@ async fn media_ids_must_exist_and_suit_the_type() {
 async fn state_dependent_refusals() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let (s, b) = send(&app, &admin, json!({"to": "16315550100", "text": {"body": "me"}})).await;
+    let (s, b) = app.post(&admin, "/v1/messages", json!({"to": "16315550100", "text": {"body": "me"}})).await;
     assert_error(s, &b, 400, 1021, Some("Cannot send a message to your own number"));
-    let (s, b) = send(&app, &admin, json!({"to": "12", "text": {"body": "x"}})).await;
+    let (s, b) = app.post(&admin, "/v1/messages", json!({"to": "12", "text": {"body": "x"}})).await;
     assert_error(s, &b, 400, 1009, Some("Parameter 'to' has invalid value '12'"));
-    let (s, b) =
-        send(&app, &admin, json!({"to": "16315558032-1530825318", "recipient_type": "group", "text": {"body": "x"}}))
-            .await;
+    let (s, b) = app
+        .post(
+            &admin,
+            "/v1/messages",
+            json!({"to": "16315558032-1530825318", "recipient_type": "group", "text": {"body": "x"}}),
+        )
+        .await;
     assert_error(s, &b, 404, 1012, Some("Group is unknown"));
     // Not JSON: the parameters read as missing.
     let r = app.authed(Method::POST, "/v1/messages", &admin).body(r#"{"to":"1"}"#).send().await.unwrap();
@@ -211,7 +218,7 @@ async fn state_dependent_refusals() {
 
     let app = TestApp::spawn_with(Spawn::default().arg("--unregistered")).await;
     let admin = app.admin_token().await;
-    let (s, b) = send(&app, &admin, json!({"to": "16315551234", "text": {"body": "x"}})).await;
+    let (s, b) = app.post(&admin, "/v1/messages", json!({"to": "16315551234", "text": {"body": "x"}})).await;
     assert_error(s, &b, 500, 1011, Some("Service not ready"));
 }
 
@@ -219,35 +226,39 @@ async fn state_dependent_refusals() {
 async fn group_and_reaction_flags() {
     let app = TestApp::spawn_with(Spawn::default().arg("--disable-groups")).await;
     let admin = app.admin_token().await;
-    let (s, b) =
-        send(&app, &admin, json!({"to": "16315558032-1530825318", "recipient_type": "group", "text": {"body": "x"}}))
-            .await;
+    let (s, b) = app
+        .post(
+            &admin,
+            "/v1/messages",
+            json!({"to": "16315558032-1530825318", "recipient_type": "group", "text": {"body": "x"}}),
+        )
+        .await;
     assert_eq!((s.as_u16(), b["errors"][0]["code"].as_u64()), (400, Some(1009)), "{b}");
     let reaction = json!({"to": "16315551234", "type": "reaction", "reaction": {"message_id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf", "emoji": "👍"}});
-    let (s, b) = send(&app, &admin, reaction.clone()).await;
+    let (s, b) = app.post(&admin, "/v1/messages", reaction.clone()).await;
     assert_error(s, &b, 400, 1009, Some("Parameter 'type' has invalid value 'reaction'"));
 
     let app = TestApp::spawn_with(Spawn::default().arg("--enable-reactions")).await;
     let admin = app.admin_token().await;
-    assert_eq!(send(&app, &admin, reaction).await.0, 201);
+    assert_eq!(app.post(&admin, "/v1/messages", reaction).await.0, 201);
 }
 
 #[tokio::test]
 async fn mark_as_read_checks_its_input() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let put = |id: &str, body: Value| app.authed(Method::PUT, &format!("/v1/messages/{id}"), &admin).json(&body).send();
-    let (s, b) = json(put("ABGGFlA5FpafAgo6tHcNmNjXmuSf", json!({})).await.unwrap()).await;
+    let put = |id: &str, body: Value| app.authed(Method::PUT, &format!("/v1/messages/{id}"), &admin).json(&body);
+    let (s, b) = send(put("ABGGFlA5FpafAgo6tHcNmNjXmuSf", json!({}))).await;
     assert_error(s, &b, 400, 1008, Some("Missing mandatory parameter 'status'"));
-    let (s, b) = json(put("ABGGFlA5FpafAgo6tHcNmNjXmuSf", json!({"status": "seen"})).await.unwrap()).await;
+    let (s, b) = send(put("ABGGFlA5FpafAgo6tHcNmNjXmuSf", json!({"status": "seen"}))).await;
     assert_error(s, &b, 400, 1009, Some("Parameter 'status' has invalid value 'seen'"));
-    let (s, b) = json(put("ABGGFlA5FpafAgo6tHcNmNjXmuSf", json!({"status": "read"})).await.unwrap()).await;
+    let (s, b) = send(put("ABGGFlA5FpafAgo6tHcNmNjXmuSf", json!({"status": "read"}))).await;
     assert_error(s, &b, 404, 1006, Some("Message ABGGFlA5FpafAgo6tHcNmNjXmuSf not found"));
-    let (_, sent) = send(&app, &admin, json!({"to": "16315551234", "text": {"body": "x"}})).await;
+    let (_, sent) = app.post(&admin, "/v1/messages", json!({"to": "16315551234", "text": {"body": "x"}})).await;
     let id = sent["messages"][0]["id"].as_str().unwrap().to_owned();
-    let (s, b) = json(put(&id, json!({"status": "read"})).await.unwrap()).await;
+    let (s, b) = send(put(&id, json!({"status": "read"}))).await;
     assert_error(s, &b, 400, 1009, Some("Only received messages can be marked as read"));
     // GET and DELETE on a message id are the Webapp's no-ops.
-    let (s, b) = json(app.authed(Method::GET, &format!("/v1/messages/{id}"), &admin).send().await.unwrap()).await;
+    let (s, b) = app.get(&admin, &format!("/v1/messages/{id}")).await;
     assert_eq!((s.as_u16(), b["meta"].is_object()), (200, true));
 }

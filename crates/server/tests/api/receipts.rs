@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -19,7 +18,7 @@ fn statuses(m: &Value) -> Vec<String> {
 async fn an_ordinary_customer_receives_and_reads() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
-    let id = send_text(&app, &admin, "16315551234").await;
+    let id = app.send_text(&admin, "16315551234", "hello").await;
     let m = settled_message(&app, &admin, &id, Duration::from_secs(10)).await;
     assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
     assert_eq!(m["status"], "read");
@@ -35,14 +34,14 @@ async fn with_zero_delays_a_message_is_stored_with_its_steps() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
     for to in ["16315551234", "16315551234", "15550000003"] {
-        let id = send_text(&app, &admin, to).await;
+        let id = app.send_text(&admin, to, "hello").await;
         let m = message_view(&app, &admin, &id).await;
         let want: &[&str] = if to == "15550000003" { &["sent", "delivered"] } else { &["sent", "delivered", "read"] };
         assert_eq!(statuses(&m), want, "{to}: {m}");
         assert!(m["next_event_at"].is_null(), "nothing left for the worker: {m}");
     }
     // A slow customer's delivery is still the worker's, later.
-    let id = send_text(&app, &admin, "15550000004").await;
+    let id = app.send_text(&admin, "15550000004", "hello").await;
     let m = message_view(&app, &admin, &id).await;
     assert_eq!(statuses(&m), ["sent"], "{m}");
     assert!(m["next_event_at"].is_i64(), "{m}");
@@ -53,15 +52,21 @@ async fn magic_numbers_behave_as_documented() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
 
-    let m = settled_message(&app, &admin, &send_text(&app, &admin, "15550000001").await, Duration::from_secs(10)).await;
+    let m =
+        settled_message(&app, &admin, &app.send_text(&admin, "15550000001", "hello").await, Duration::from_secs(10))
+            .await;
     assert_eq!(statuses(&m), ["failed"], "not on WhatsApp: never sent");
     assert_eq!(m["statuses"][0]["errors"][0]["code"], 1013);
 
-    let m = settled_message(&app, &admin, &send_text(&app, &admin, "15550000002").await, Duration::from_secs(10)).await;
+    let m =
+        settled_message(&app, &admin, &app.send_text(&admin, "15550000002", "hello").await, Duration::from_secs(10))
+            .await;
     assert_eq!(statuses(&m), ["sent", "failed"]);
     assert_eq!(m["statuses"][1]["errors"][0]["code"], 1026);
 
-    let m = settled_message(&app, &admin, &send_text(&app, &admin, "15550000003").await, Duration::from_secs(10)).await;
+    let m =
+        settled_message(&app, &admin, &app.send_text(&admin, "15550000003", "hello").await, Duration::from_secs(10))
+            .await;
     assert_eq!(statuses(&m), ["sent", "delivered"], "delivered, and nothing left to do: never read");
     assert_eq!(m["status"], "delivered");
 }
@@ -70,7 +75,7 @@ async fn magic_numbers_behave_as_documented() {
 async fn a_slow_customer_is_delivered_late() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
-    let id = send_text(&app, &admin, "15550000004").await;
+    let id = app.send_text(&admin, "15550000004", "hello").await;
     // Sent at once; delivery waits at least 5 s.
     let deadline = Instant::now() + Duration::from_secs(5);
     let m = loop {
@@ -101,7 +106,8 @@ async fn pending_receipts_resume_after_a_restart() {
         .arg("--simulator-open-window");
     let app = TestApp::spawn_with(slow).await;
     let admin = app.admin_token().await;
-    let ids = [send_text(&app, &admin, "16315551234").await, send_text(&app, &admin, "16315551235").await];
+    let ids =
+        [app.send_text(&admin, "16315551234", "hello").await, app.send_text(&admin, "16315551235", "hello").await];
     for id in &ids {
         let deadline = Instant::now() + Duration::from_secs(5);
         while message_view(&app, &admin, id).await["status"] != "sent" {
@@ -123,7 +129,7 @@ async fn many_messages_all_settle() {
     let admin = app.admin_token().await;
     let mut ids = Vec::new();
     for i in 0..200 {
-        ids.push(send_text(&app, &admin, &format!("1631555{:04}", 2000 + i)).await);
+        ids.push(app.send_text(&admin, &format!("1631555{:04}", 2000 + i), "hello").await);
     }
     for id in &ids {
         let m = settled_message(&app, &admin, id, Duration::from_secs(20)).await;
@@ -136,26 +142,17 @@ async fn a_message_undelivered_within_its_ttl_expires() {
     let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
     // The slow customer takes at least 5 s to receive; a 1 s ttl runs out first.
-    let r = app
-        .authed(Method::POST, "/v1/messages", &admin)
-        .json(&json!({"to": "15550000004", "ttl": 1, "text": {"body": "hurry"}}))
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = json(r).await;
+    let (s, b) =
+        app.post(&admin, "/v1/messages", json!({"to": "15550000004", "ttl": 1, "text": {"body": "hurry"}})).await;
     assert_eq!(s, 201, "{b}");
     let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
     let m = settled_message(&app, &admin, &id, Duration::from_secs(10)).await;
     assert_eq!(statuses(&m), ["sent", "failed"]);
     assert_eq!(m["statuses"][1]["errors"][0]["code"], 410);
     // A generous ttl changes nothing for an ordinary customer.
-    let r = app
-        .authed(Method::POST, "/v1/messages", &admin)
-        .json(&json!({"to": "16315551234", "ttl": {"days": 1}, "text": {"body": "no hurry"}}))
-        .send()
-        .await
-        .unwrap();
-    let (_, b) = json(r).await;
+    let (_, b) = app
+        .post(&admin, "/v1/messages", json!({"to": "16315551234", "ttl": {"days": 1}, "text": {"body": "no hurry"}}))
+        .await;
     let m = settled_message(&app, &admin, b["messages"][0]["id"].as_str().unwrap(), Duration::from_secs(10)).await;
     assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
 }

@@ -77,16 +77,8 @@ fn shards_request(cc: &str, phone: &str, shards: Value) -> Value {
     json!({"cc": cc, "phone_number": phone, "shards": shards, "cert": acme()})
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    call(app, token, Method::POST, path, Some(body)).await
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    call(app, token, Method::GET, path, None).await
-}
-
 async fn verify(app: &TestApp, token: &str, code: &str) -> (StatusCode, Value) {
-    post(app, token, VERIFY, json!({"code": code})).await
+    app.post(token, VERIFY, json!({"code": code})).await
 }
 
 /// A `202 Accepted` carrying `account: [{vname}]` and `meta`, nothing else.
@@ -122,14 +114,14 @@ async fn spawn(spawn: Spawn) -> (TestApp, String) {
 
 /// `gateway_status` of `/v1/health`.
 async fn gateway(app: &TestApp, token: &str) -> String {
-    let (s, b) = get(app, token, HEALTH).await;
+    let (s, b) = app.get(token, HEALTH).await;
     assert_eq!(s, StatusCode::OK, "health: {b}");
     b["health"]["gateway_status"].as_str().unwrap_or_else(|| panic!("no gateway_status: {b}")).to_owned()
 }
 
 /// `settings.application.wa_id` (`None` when absent).
 async fn wa_id(app: &TestApp, token: &str) -> Option<String> {
-    let (s, b) = get(app, token, APPLICATION).await;
+    let (s, b) = app.get(token, APPLICATION).await;
     assert_eq!(s, StatusCode::OK, "application settings: {b}");
     let application = &b["settings"]["application"];
     assert!(application.is_object(), "no settings.application: {b}");
@@ -142,7 +134,7 @@ async fn wa_id(app: &TestApp, token: &str) -> Option<String> {
 
 /// `registration` of the simulator control API.
 async fn simulator(app: &TestApp, admin: &str) -> Value {
-    let (s, b) = get(app, admin, SIMULATOR).await;
+    let (s, b) = app.get(admin, SIMULATOR).await;
     assert_eq!(s, StatusCode::OK, "simulator registration: {b}");
     assert_meta(&b);
     b["registration"].clone()
@@ -158,14 +150,14 @@ async fn pending_code(app: &TestApp, admin: &str) -> String {
 
 /// `GET /v1/account/shards` → the count.
 async fn shard_count(app: &TestApp, admin: &str) -> Value {
-    let (s, b) = get(app, admin, SHARDS).await;
+    let (s, b) = app.get(admin, SHARDS).await;
     assert_eq!(s, StatusCode::OK, "get shards: {b}");
     assert_meta(&b);
     b["account"]["shards"].clone()
 }
 
 async fn enable_two_step(app: &TestApp, admin: &str, pin: &str) {
-    let (s, b) = post(app, admin, TWO_STEP, json!({"pin": pin})).await;
+    let (s, b) = app.post(admin, TWO_STEP, json!({"pin": pin})).await;
     assert_meta_only(s, &b, 200);
 }
 
@@ -196,7 +188,7 @@ async fn a_number_is_registered_by_requesting_and_verifying_a_code() {
     assert_unregistered(&app, &admin).await;
 
     // 1. 202 with the verified name of the certificate.
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     assert!(b["account"][0]["vname"].is_string());
     // Requesting a code registers nothing yet.
@@ -214,9 +206,9 @@ async fn a_number_is_registered_by_requesting_and_verifying_a_code() {
     assert_eq!(simulator(&app, &admin).await["pending"], Value::Null, "the code is used up");
 
     // 3. The same number again: 201 without `account`.
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_meta_only(s, &b, 201);
-    let (s, b) = get(&app, &admin, APPLICATION).await;
+    let (s, b) = app.get(&admin, APPLICATION).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["settings"]["application"]["wa_id"], "16315551234", "{b}");
     // Nothing was requested by the 201.
@@ -231,14 +223,14 @@ async fn a_number_is_registered_by_requesting_and_verifying_a_code() {
 async fn the_verified_name_comes_from_the_certificate() {
     let (app, admin) = unregistered().await;
     for name in ["Acme Shop", "Zoë's Café", "X"] {
-        let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"cert": cert(name)}))).await;
+        let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"cert": cert(name)}))).await;
         assert_code_sent(s, &b, name);
     }
     let not_protobuf = STANDARD.encode(b"not a certificate");
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"cert": not_protobuf}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"cert": not_protobuf}))).await;
     assert_code_sent(s, &b, "");
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"method": "voice"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"method": "voice"}))).await;
     assert_code_sent(s, &b, "Acme Shop");
     assert_eq!(simulator(&app, &admin).await["pending"]["method"], "voice");
 }
@@ -249,7 +241,7 @@ async fn the_verified_name_comes_from_the_certificate() {
 #[tokio::test]
 async fn an_empty_request_reports_every_missing_parameter() {
     let (app, admin) = unregistered().await;
-    let (s, b) = post(&app, &admin, ACCOUNT, json!({})).await;
+    let (s, b) = app.post(&admin, ACCOUNT, json!({})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     assert_meta(&b);
     let errors = b["errors"].as_array().unwrap_or_else(|| panic!("no errors: {b}"));
@@ -277,13 +269,13 @@ async fn an_empty_request_reports_every_missing_parameter() {
 #[tokio::test]
 async fn exactly_one_of_cert_and_vname_cert_is_accepted() {
     let (app, admin) = unregistered().await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"vname_cert": acme()}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"vname_cert": acme()}))).await;
     assert_one_error(s, &b, 400, 1010, "Exactly one of the following parameters must be present: 'cert', 'vname_cert'");
     assert_eq!(simulator(&app, &admin).await["pending"], Value::Null);
 
     // Only `vname_cert`: the legacy alias works like `cert`, through to verify.
     let body = json!({"cc": CC, "phone_number": PHONE, "method": "sms", "vname_cert": cert("Legacy Ltd")});
-    let (s, b) = post(&app, &admin, ACCOUNT, body).await;
+    let (s, b) = app.post(&admin, ACCOUNT, body).await;
     assert_code_sent(s, &b, "Legacy Ltd");
     let (s, b) = verify(&app, &admin, CODE).await;
     assert_meta_only(s, &b, 201);
@@ -294,9 +286,9 @@ async fn exactly_one_of_cert_and_vname_cert_is_accepted() {
 #[tokio::test]
 async fn reset_accepts_only_wipe_and_wipe_takes_no_pin() {
     let (app, admin) = unregistered().await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "all"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "all"}))).await;
     assert_one_error(s, &b, 400, 1009, &invalid_value("reset", "all"));
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "wipe", "pin": "123456"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "wipe", "pin": "123456"}))).await;
     assert_one_error(s, &b, 400, 1010, "Parameter 'pin' is not required for reset 'wipe'");
     assert_eq!(simulator(&app, &admin).await["pending"], Value::Null, "nothing was requested");
 }
@@ -319,17 +311,17 @@ async fn request_values_are_checked() {
     ];
     for (extra, details) in cases {
         let body = request_with(CC, PHONE, extra.clone());
-        let (s, b) = post(&app, &admin, ACCOUNT, body).await;
+        let (s, b) = app.post(&admin, ACCOUNT, body).await;
         assert_one_error(s, &b, 400, 1009, &details);
         assert_eq!(simulator(&app, &admin).await["pending"], Value::Null, "{extra}: nothing was requested");
     }
     // A cert that is not a string is not a valid cert either.
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"cert": 12345}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"cert": 12345}))).await;
     assert_code(s, &b, 400, 1009);
     assert_eq!(simulator(&app, &admin).await["pending"], Value::Null);
     // The boundaries are accepted: 3-digit cc, 4- and 15-digit numbers.
     for (cc, phone) in [("351", "1234"), ("49", "123456789012345")] {
-        let (s, b) = post(&app, &admin, ACCOUNT, request(cc, phone)).await;
+        let (s, b) = app.post(&admin, ACCOUNT, request(cc, phone)).await;
         assert_code_sent(s, &b, "Acme Shop");
         assert_eq!(simulator(&app, &admin).await["pending"]["number"], format!("{cc}{phone}"));
     }
@@ -352,17 +344,17 @@ async fn registration_is_for_the_admin_only() {
         (Method::GET, SIMULATOR, None),
     ];
     for (method, path, body) in &requests {
-        let (s, b) = call(&app, &user, method.clone(), path, body.clone()).await;
+        let (s, b) = app.call(&user, method.clone(), path, body.clone()).await;
         assert_one_error(s, &b, 403, 1005, NO_PERMISSION);
 
         let mut rb = app.request(method.clone(), path);
         if let Some(body) = body {
             rb = rb.json(body);
         }
-        let (s, b) = json(rb.send().await.expect("no-token request")).await;
+        let (s, b) = send(rb).await;
         assert_error(s, &b, 401, 1005, Some("Missing or invalid authentication credentials"));
 
-        let (s, b) = call(&app, "not-a-token", method.clone(), path, body.clone()).await;
+        let (s, b) = app.call("not-a-token", method.clone(), path, body.clone()).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path} with a bad token: {b}");
         assert_eq!(b["errors"][0]["code"], 1005, "{b}");
     }
@@ -378,16 +370,16 @@ async fn registration_is_for_the_admin_only() {
 #[tokio::test]
 async fn verify_checks_the_code() {
     let (app, admin) = unregistered().await;
-    let (s, b) = post(&app, &admin, VERIFY, json!({})).await;
+    let (s, b) = app.post(&admin, VERIFY, json!({})).await;
     assert_one_error(s, &b, 400, 1008, &missing("code"));
     let (s, b) = verify(&app, &admin, CODE).await;
     assert_one_error(s, &b, 400, 1009, NO_CODE_REQUESTED);
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
-    let (s, b) = post(&app, &admin, VERIFY, json!({})).await;
+    let (s, b) = app.post(&admin, VERIFY, json!({})).await;
     assert_one_error(s, &b, 400, 1008, &missing("code"));
-    let (s, b) = post(&app, &admin, VERIFY, json!({"code": 123456})).await;
+    let (s, b) = app.post(&admin, VERIFY, json!({"code": 123456})).await;
     assert_code(s, &b, 400, 1009);
     let (s, b) = verify(&app, &admin, "654321").await;
     assert_one_error(s, &b, 400, 1009, INVALID_CODE);
@@ -405,7 +397,7 @@ async fn five_wrong_codes_discard_the_pending_request() {
     let (app, admin) = unregistered().await;
 
     // Four wrong codes leave the request usable.
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     assert_eq!(simulator(&app, &admin).await["pending"]["attempts_left"], 5);
     for i in 1..=4 {
@@ -419,7 +411,7 @@ async fn five_wrong_codes_discard_the_pending_request() {
 
     // On another server: the fifth wrong code discards it.
     let (app, admin) = unregistered().await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     for _ in 0..5 {
         let (s, b) = verify(&app, &admin, "000000").await;
@@ -434,7 +426,7 @@ async fn five_wrong_codes_discard_the_pending_request() {
     assert_unregistered(&app, &admin).await;
 
     // A new request starts over.
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     let (s, b) = verify(&app, &admin, CODE).await;
     assert_meta_only(s, &b, 201);
@@ -445,7 +437,7 @@ async fn five_wrong_codes_discard_the_pending_request() {
 #[tokio::test]
 async fn a_requested_code_expires_after_ten_minutes() {
     let (app, admin) = unregistered().await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     app.clock.advance(601);
     assert_eq!(simulator(&app, &admin).await["pending"], Value::Null, "expired");
@@ -454,7 +446,7 @@ async fn a_requested_code_expires_after_ten_minutes() {
     assert_unregistered(&app, &admin).await;
 
     // Within the ten minutes the code still works.
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     app.clock.advance(590);
     let (s, b) = verify(&app, &admin, CODE).await;
@@ -473,7 +465,7 @@ async fn a_random_code_is_shown_only_by_the_simulator_api() {
     let reg = simulator(&app, &admin).await;
     assert_eq!(reg, json!({"wa_id": null, "gateway_status": "unregistered", "pending": null}));
 
-    let (s, reply) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"method": "voice"}))).await;
+    let (s, reply) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"method": "voice"}))).await;
     assert_code_sent(s, &reply, "Acme Shop");
     let now = app.clock.now_unix();
     let reg = simulator(&app, &admin).await;
@@ -489,11 +481,11 @@ async fn a_random_code_is_shown_only_by_the_simulator_api() {
     assert!(!reply.to_string().contains(&code), "the code {code} leaked: {reply}");
 
     // A user may not read it.
-    let (s, b) = get(&app, &user, SIMULATOR).await;
+    let (s, b) = app.get(&user, SIMULATOR).await;
     assert_one_error(s, &b, 403, 1005, NO_PERMISSION);
 
     // No /v1 answer carries the code; a second request sends a new one.
-    let (s, reply) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, reply) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &reply, "Acme Shop");
     let code = pending_code(&app, &admin).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -504,7 +496,7 @@ async fn a_random_code_is_shown_only_by_the_simulator_api() {
         (Method::GET, APPLICATION, None),
         (Method::GET, SHARDS, None),
     ] {
-        bodies.push(call(&app, &admin, method, path, body).await.1);
+        bodies.push(app.call(&admin, method, path, body).await.1);
     }
     for body in &bodies {
         assert!(!body.to_string().contains(&code), "the code {code} leaked: {body}");
@@ -524,7 +516,7 @@ async fn a_random_code_is_shown_only_by_the_simulator_api() {
 #[tokio::test]
 async fn a_new_request_replaces_the_pending_one() {
     let (app, admin) = spawn(Spawn::default().arg("--unregistered")).await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     let first = pending_code(&app, &admin).await;
     let first_expiry = simulator(&app, &admin).await["pending"]["expires_at"].as_i64().expect("expires_at");
@@ -534,7 +526,7 @@ async fn a_new_request_replaces_the_pending_one() {
     assert_eq!(simulator(&app, &admin).await["pending"]["attempts_left"], 4);
 
     app.clock.advance(300);
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     let reg = simulator(&app, &admin).await;
     assert_eq!(reg["pending"]["attempts_left"], 5, "{reg}");
@@ -562,16 +554,16 @@ async fn another_number_is_switched_to_only_when_verified() {
     let (app, admin) = registered().await;
     assert_registered(&app, &admin, DEFAULT_WA_ID).await;
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request(DEFAULT_CC, DEFAULT_PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(DEFAULT_CC, DEFAULT_PHONE)).await;
     assert_meta_only(s, &b, 201);
     assert_eq!(simulator(&app, &admin).await["pending"], Value::Null);
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     // The old number is still the registered one.
     assert_registered(&app, &admin, DEFAULT_WA_ID).await;
     assert_eq!(simulator(&app, &admin).await["pending"]["number"], WA_ID);
-    let (s, b) = post(&app, &admin, ACCOUNT, request(DEFAULT_CC, DEFAULT_PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(DEFAULT_CC, DEFAULT_PHONE)).await;
     assert_meta_only(s, &b, 201);
 
     // A wrong code changes nothing.
@@ -584,9 +576,9 @@ async fn another_number_is_switched_to_only_when_verified() {
     assert_registered(&app, &admin, WA_ID).await;
 
     // Now the old number is "another number".
-    let (s, b) = post(&app, &admin, ACCOUNT, request(DEFAULT_CC, DEFAULT_PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(DEFAULT_CC, DEFAULT_PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_meta_only(s, &b, 201);
 }
 
@@ -595,7 +587,7 @@ async fn another_number_is_switched_to_only_when_verified() {
 #[tokio::test]
 async fn a_failed_re_registration_keeps_the_old_number() {
     let (app, admin) = registered().await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     for _ in 0..5 {
         let (s, b) = verify(&app, &admin, "000000").await;
@@ -605,7 +597,7 @@ async fn a_failed_re_registration_keeps_the_old_number() {
     assert_one_error(s, &b, 400, 1009, NO_CODE_REQUESTED);
     assert_registered(&app, &admin, DEFAULT_WA_ID).await;
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     app.clock.advance(601);
     let (s, b) = verify(&app, &admin, CODE).await;
@@ -619,26 +611,26 @@ async fn a_failed_re_registration_keeps_the_old_number() {
 async fn reset_wipe_unregisters_at_once() {
     let (app, admin) = registered().await;
     let body = request_with(DEFAULT_CC, DEFAULT_PHONE, json!({"reset": "wipe"}));
-    let (s, b) = post(&app, &admin, ACCOUNT, body).await;
+    let (s, b) = app.post(&admin, ACCOUNT, body).await;
     assert_code_sent(s, &b, "Acme Shop");
     assert_unregistered(&app, &admin).await;
     assert_eq!(simulator(&app, &admin).await["pending"]["number"], DEFAULT_WA_ID);
     // Features that need a registered number now refuse.
-    let (s, b) = post(&app, &admin, TWO_STEP, json!({"pin": "123456"})).await;
+    let (s, b) = app.post(&admin, TWO_STEP, json!({"pin": "123456"})).await;
     assert_one_error(s, &b, 500, 1011, "Service not ready");
 
     // The same number is no longer "already registered".
-    let (s, b) = post(&app, &admin, ACCOUNT, request(DEFAULT_CC, DEFAULT_PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(DEFAULT_CC, DEFAULT_PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     let (s, b) = verify(&app, &admin, CODE).await;
     assert_meta_only(s, &b, 201);
     assert_registered(&app, &admin, DEFAULT_WA_ID).await;
 
     // Wipe with another number, from the registered state, and while unregistered.
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "wipe"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "wipe"}))).await;
     assert_code_sent(s, &b, "Acme Shop");
     assert_unregistered(&app, &admin).await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "wipe"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "wipe"}))).await;
     assert_code_sent(s, &b, "Acme Shop");
     assert_unregistered(&app, &admin).await;
     let (s, b) = verify(&app, &admin, CODE).await;
@@ -651,7 +643,7 @@ async fn reset_wipe_unregisters_at_once() {
 #[tokio::test]
 async fn a_registration_survives_a_restart() {
     let (app, admin) = spawn(Spawn::default()).await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     let code = pending_code(&app, &admin).await;
     let (s, b) = verify(&app, &admin, &code).await;
@@ -661,7 +653,7 @@ async fn a_registration_survives_a_restart() {
     let app = app.restart().await;
     let admin = app.admin_token().await;
     assert_registered(&app, &admin, WA_ID).await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_meta_only(s, &b, 201);
     // Registered features work after the restart.
     enable_two_step(&app, &admin, "123456").await;
@@ -677,11 +669,11 @@ async fn sunset_mode_blocks_registration_and_shards() {
     for body in
         [request(CC, PHONE), request(DEFAULT_CC, DEFAULT_PHONE), request_with(CC, PHONE, json!({"reset": "wipe"}))]
     {
-        let (s, b) = post(&app, &admin, ACCOUNT, body).await;
+        let (s, b) = app.post(&admin, ACCOUNT, body).await;
         assert_one_error(s, &b, 403, 1005, SUNSET);
         assert_eq!(b["errors"][0], want, "{b}");
     }
-    let (s, b) = post(&app, &admin, SHARDS, shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(4))).await;
+    let (s, b) = app.post(&admin, SHARDS, shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(4))).await;
     assert_one_error(s, &b, 403, 1005, SUNSET);
     assert_eq!(b["errors"][0], want, "{b}");
     // Nothing changed: still registered, no code, one shard.
@@ -691,10 +683,10 @@ async fn sunset_mode_blocks_registration_and_shards() {
 
     // Unregistered and in sunset: still the sunset error.
     let (app, admin) = spawn(Spawn::default().arg("--unregistered").arg("--simulator-sunset")).await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_one_error(s, &b, 403, 1005, SUNSET);
     assert_eq!(b["errors"][0], want, "{b}");
-    let (s, b) = post(&app, &admin, SHARDS, shards_request(CC, PHONE, json!(4))).await;
+    let (s, b) = app.post(&admin, SHARDS, shards_request(CC, PHONE, json!(4))).await;
     assert_one_error(s, &b, 403, 1005, SUNSET);
     assert_unregistered(&app, &admin).await;
 }
@@ -705,19 +697,19 @@ async fn sunset_mode_blocks_registration_and_shards() {
 #[tokio::test]
 async fn shards_are_set_and_reported() {
     let (app, admin) = registered().await;
-    let (s, b) = get(&app, &admin, SHARDS).await;
+    let (s, b) = app.get(&admin, SHARDS).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b, json!({"account": {"shards": 1}, "meta": b["meta"].clone()}));
     assert_meta(&b);
 
-    let (s, b) = post(&app, &admin, SHARDS, shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(4))).await;
+    let (s, b) = app.post(&admin, SHARDS, shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(4))).await;
     assert_meta_only(s, &b, 201);
-    let (s, b) = get(&app, &admin, SHARDS).await;
+    let (s, b) = app.get(&admin, SHARDS).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b, json!({"account": {"shards": 4}, "meta": b["meta"].clone()}));
 
     for n in [1, 2, 8, 16, 32] {
-        let (s, b) = post(&app, &admin, SHARDS, shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(n))).await;
+        let (s, b) = app.post(&admin, SHARDS, shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(n))).await;
         assert_meta_only(s, &b, 201);
         assert_eq!(shard_count(&app, &admin).await, n);
     }
@@ -727,36 +719,36 @@ async fn shards_are_set_and_reported() {
 #[tokio::test]
 async fn invalid_shard_requests_are_refused() {
     let (app, admin) = unregistered().await;
-    let (s, b) = post(&app, &admin, SHARDS, shards_request(CC, PHONE, json!(4))).await;
+    let (s, b) = app.post(&admin, SHARDS, shards_request(CC, PHONE, json!(4))).await;
     assert_one_error(s, &b, 500, 1011, "Service not ready");
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     // A pending request is not a registration.
-    let (s, b) = post(&app, &admin, SHARDS, shards_request(CC, PHONE, json!(4))).await;
+    let (s, b) = app.post(&admin, SHARDS, shards_request(CC, PHONE, json!(4))).await;
     assert_one_error(s, &b, 500, 1011, "Service not ready");
     let (s, b) = verify(&app, &admin, CODE).await;
     assert_meta_only(s, &b, 201);
 
-    let (s, b) = post(&app, &admin, SHARDS, json!({"cc": CC, "phone_number": PHONE, "cert": acme()})).await;
+    let (s, b) = app.post(&admin, SHARDS, json!({"cc": CC, "phone_number": PHONE, "cert": acme()})).await;
     assert_one_error(s, &b, 400, 1008, &missing("shards"));
-    let (s, b) = post(&app, &admin, SHARDS, json!({"phone_number": PHONE, "shards": 4, "cert": acme()})).await;
+    let (s, b) = app.post(&admin, SHARDS, json!({"phone_number": PHONE, "shards": 4, "cert": acme()})).await;
     assert_one_error(s, &b, 400, 1008, &missing("cc"));
-    let (s, b) = post(&app, &admin, SHARDS, json!({"cc": CC, "shards": 4, "cert": acme()})).await;
+    let (s, b) = app.post(&admin, SHARDS, json!({"cc": CC, "shards": 4, "cert": acme()})).await;
     assert_one_error(s, &b, 400, 1008, &missing("phone_number"));
-    let (s, b) = post(&app, &admin, SHARDS, json!({"cc": CC, "phone_number": PHONE, "shards": 4})).await;
+    let (s, b) = app.post(&admin, SHARDS, json!({"cc": CC, "phone_number": PHONE, "shards": 4})).await;
     assert_one_error(s, &b, 400, 1008, &missing("cert"));
     for (shards, shown) in [(json!(3), "3"), (json!("4"), "4"), (json!(0), "0"), (json!(64), "64"), (json!(4.5), "4.5")]
     {
-        let (s, b) = post(&app, &admin, SHARDS, shards_request(CC, PHONE, shards)).await;
+        let (s, b) = app.post(&admin, SHARDS, shards_request(CC, PHONE, shards)).await;
         assert_one_error(s, &b, 400, 1009, &invalid_value("shards", shown));
     }
     // Another number than the registered one.
-    let (s, b) = post(&app, &admin, SHARDS, shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(4))).await;
+    let (s, b) = app.post(&admin, SHARDS, shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(4))).await;
     assert_code(s, &b, 400, 1009);
     assert_eq!(shard_count(&app, &admin).await, 1, "nothing was stored");
 
-    let (s, b) = post(&app, &admin, SHARDS, shards_request(CC, PHONE, json!(2))).await;
+    let (s, b) = app.post(&admin, SHARDS, shards_request(CC, PHONE, json!(2))).await;
     assert_meta_only(s, &b, 201);
     assert_eq!(shard_count(&app, &admin).await, 2);
 }
@@ -767,15 +759,15 @@ async fn shards_need_the_pin_when_two_step_is_on() {
     let (app, admin) = registered().await;
     enable_two_step(&app, &admin, "123456").await;
     let body = shards_request(DEFAULT_CC, DEFAULT_PHONE, json!(8));
-    let (s, b) = post(&app, &admin, SHARDS, body.clone()).await;
+    let (s, b) = app.post(&admin, SHARDS, body.clone()).await;
     assert_one_error(s, &b, 400, 1008, &missing("pin"));
     let mut with_pin = body.clone();
     with_pin["pin"] = json!("000000");
-    let (s, b) = post(&app, &admin, SHARDS, with_pin.clone()).await;
+    let (s, b) = app.post(&admin, SHARDS, with_pin.clone()).await;
     assert_one_error(s, &b, 403, 1005, "Invalid PIN");
     assert_eq!(shard_count(&app, &admin).await, 1);
     with_pin["pin"] = json!("123456");
-    let (s, b) = post(&app, &admin, SHARDS, with_pin).await;
+    let (s, b) = app.post(&admin, SHARDS, with_pin).await;
     assert_meta_only(s, &b, 201);
     assert_eq!(shard_count(&app, &admin).await, 8);
 }
@@ -786,17 +778,17 @@ async fn shards_need_the_pin_when_two_step_is_on() {
 #[tokio::test]
 async fn re_registration_needs_the_two_step_pin() {
     let (app, admin) = registered().await;
-    let (s, b) = post(&app, &admin, TWO_STEP, json!({"pin": "123456"})).await;
+    let (s, b) = app.post(&admin, TWO_STEP, json!({"pin": "123456"})).await;
     assert_meta_only(s, &b, 200);
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_one_error(s, &b, 400, 1008, &missing("pin"));
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "000000"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "000000"}))).await;
     assert_one_error(s, &b, 403, 1005, "Invalid PIN");
     assert_eq!(simulator(&app, &admin).await["pending"], Value::Null, "no code was sent");
     assert_registered(&app, &admin, DEFAULT_WA_ID).await;
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "123456"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "123456"}))).await;
     assert_code_sent(s, &b, "Acme Shop");
     let (s, b) = verify(&app, &admin, CODE).await;
     assert_meta_only(s, &b, 201);
@@ -808,7 +800,7 @@ async fn re_registration_needs_the_two_step_pin() {
 async fn wipe_needs_no_pin_with_two_step_on() {
     let (app, admin) = registered().await;
     enable_two_step(&app, &admin, "123456").await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "wipe"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"reset": "wipe"}))).await;
     assert_code_sent(s, &b, "Acme Shop");
     assert_unregistered(&app, &admin).await;
 }
@@ -819,35 +811,35 @@ async fn two_step_pins_are_checked_and_need_a_registration() {
     let (app, admin) = unregistered().await;
     let user = app.user_token(&admin, "jdoe", "Passw0rd!").await;
     // 16. Before registration, and as a user.
-    let (s, b) = post(&app, &admin, TWO_STEP, json!({"pin": "123456"})).await;
+    let (s, b) = app.post(&admin, TWO_STEP, json!({"pin": "123456"})).await;
     assert_one_error(s, &b, 500, 1011, "Service not ready");
-    let (s, b) = post(&app, &user, TWO_STEP, json!({"pin": "123456"})).await;
+    let (s, b) = app.post(&user, TWO_STEP, json!({"pin": "123456"})).await;
     assert_one_error(s, &b, 403, 1005, NO_PERMISSION);
-    let (s, b) = call(&app, &user, Method::DELETE, TWO_STEP, None).await;
+    let (s, b) = app.delete(&user, TWO_STEP).await;
     assert_one_error(s, &b, 403, 1005, NO_PERMISSION);
 
     // Once registered it works; re-registration then needs the PIN.
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
     let (s, b) = verify(&app, &admin, CODE).await;
     assert_meta_only(s, &b, 201);
-    let (s, b) = post(&app, &user, TWO_STEP, json!({"pin": "123456"})).await;
+    let (s, b) = app.post(&user, TWO_STEP, json!({"pin": "123456"})).await;
     assert_one_error(s, &b, 403, 1005, NO_PERMISSION);
 
     // 14. Bad PINs change nothing: two-step stays off.
-    let (s, b) = post(&app, &admin, TWO_STEP, json!({})).await;
+    let (s, b) = app.post(&admin, TWO_STEP, json!({})).await;
     assert_one_error(s, &b, 400, 1008, &missing("pin"));
-    let (s, b) = post(&app, &admin, TWO_STEP, json!({"pin": ""})).await;
+    let (s, b) = app.post(&admin, TWO_STEP, json!({"pin": ""})).await;
     assert_one_error(s, &b, 400, 1009, "Pin must not be empty");
-    let (s, b) = post(&app, &admin, TWO_STEP, json!({"pin": "12345"})).await;
+    let (s, b) = app.post(&admin, TWO_STEP, json!({"pin": "12345"})).await;
     assert_one_error(s, &b, 400, 1009, &invalid_value("pin", "12345"));
-    let (s, b) = post(&app, &admin, TWO_STEP, json!({"pin": 123456})).await;
+    let (s, b) = app.post(&admin, TWO_STEP, json!({"pin": 123456})).await;
     assert_one_error(s, &b, 400, 1009, &invalid_value("pin", "123456"));
-    let (s, b) = post(&app, &admin, ACCOUNT, request("44", "7700900123")).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request("44", "7700900123")).await;
     assert_code_sent(s, &b, "Acme Shop");
 
     enable_two_step(&app, &admin, "654321").await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request("44", "7700900123")).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request("44", "7700900123")).await;
     assert_one_error(s, &b, 400, 1008, &missing("pin"));
 }
 
@@ -857,24 +849,24 @@ async fn two_step_pins_are_checked_and_need_a_registration() {
 async fn disabling_two_step_lifts_the_pin_requirement() {
     let (app, admin) = registered().await;
     enable_two_step(&app, &admin, "123456").await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_one_error(s, &b, 400, 1008, &missing("pin"));
 
-    let (s, b) = call(&app, &admin, Method::DELETE, TWO_STEP, None).await;
+    let (s, b) = app.delete(&admin, TWO_STEP).await;
     assert_meta_only(s, &b, 200);
-    let (s, b) = call(&app, &admin, Method::DELETE, TWO_STEP, None).await;
+    let (s, b) = app.delete(&admin, TWO_STEP).await;
     assert_meta_only(s, &b, 200);
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_code_sent(s, &b, "Acme Shop");
 
     // Forgotten PIN: disable and re-enable with a new one; the old is gone.
     enable_two_step(&app, &admin, "111111").await;
-    let (s, b) = call(&app, &admin, Method::DELETE, TWO_STEP, None).await;
+    let (s, b) = app.delete(&admin, TWO_STEP).await;
     assert_meta_only(s, &b, 200);
     enable_two_step(&app, &admin, "222222").await;
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "111111"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "111111"}))).await;
     assert_one_error(s, &b, 403, 1005, "Invalid PIN");
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "222222"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "222222"}))).await;
     assert_code_sent(s, &b, "Acme Shop");
 }
 
@@ -884,14 +876,14 @@ async fn disabling_two_step_lifts_the_pin_requirement() {
 async fn resetting_application_settings_keeps_two_step() {
     let (app, admin) = registered().await;
     enable_two_step(&app, &admin, "123456").await;
-    let (s, b) = call(&app, &admin, Method::DELETE, APPLICATION, None).await;
+    let (s, b) = app.delete(&admin, APPLICATION).await;
     assert_meta_only(s, &b, 200);
     assert_registered(&app, &admin, DEFAULT_WA_ID).await;
 
-    let (s, b) = post(&app, &admin, ACCOUNT, request(CC, PHONE)).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request(CC, PHONE)).await;
     assert_one_error(s, &b, 400, 1008, &missing("pin"));
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "000000"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "000000"}))).await;
     assert_one_error(s, &b, 403, 1005, "Invalid PIN");
-    let (s, b) = post(&app, &admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "123456"}))).await;
+    let (s, b) = app.post(&admin, ACCOUNT, request_with(CC, PHONE, json!({"pin": "123456"}))).await;
     assert_code_sent(s, &b, "Acme Shop");
 }

@@ -24,9 +24,7 @@ async fn setup(extra: &[&str]) -> (Receiver, TestApp, String) {
     }
     let app = TestApp::spawn_with(spawn).await;
     let admin = app.admin_token().await;
-    let (s, b) =
-        call(&app, &admin, Method::PATCH, "/v1/settings/application", Some(json!({"webhooks": {"url": rx.url()}})))
-            .await;
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"webhooks": {"url": rx.url()}})).await;
     assert!(s.is_success(), "{b}");
     (rx, app, admin)
 }
@@ -40,7 +38,7 @@ async fn gc_report(rx: &Receiver, n: usize) -> Value {
 async fn drained(app: &TestApp, admin: &str) {
     let deadline = Instant::now() + WAIT;
     loop {
-        let (_, b) = call(app, admin, Method::GET, "/wabiz/callbacks", None).await;
+        let (_, b) = app.get(admin, "/wabiz/callbacks").await;
         if b["callbacks"]["queue"]["pending"] == 0 {
             return;
         }
@@ -50,30 +48,25 @@ async fn drained(app: &TestApp, admin: &str) {
 }
 
 async fn exists(app: &TestApp, admin: &str, id: &str) -> bool {
-    let (s, _) = call(app, admin, Method::GET, &format!("/simulator/messages/{id}"), None).await;
+    let (s, _) = app.get(admin, &format!("/simulator/messages/{id}")).await;
     s == 200
 }
 
 #[tokio::test]
 async fn message_gc_removes_what_is_no_longer_needed() {
     let (rx, app, admin) = setup(&[]).await;
-    let read = send_text(&app, &admin, "16315551234").await;
-    let never_read = send_text(&app, &admin, "15550000003").await; // delivered, never read
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/simulator/inbound",
-        Some(json!({"from": "16315551234", "type": "text", "text": {"body": "hi"}})),
-    )
-    .await;
+    let read = app.send_text(&admin, "16315551234", "hello").await;
+    let never_read = app.send_text(&admin, "15550000003", "hello").await; // delivered, never read
+    let (s, b) = app
+        .post(&admin, "/simulator/inbound", json!({"from": "16315551234", "type": "text", "text": {"body": "hi"}}))
+        .await;
     assert_eq!(s, 201, "{b}");
     let inbound = b["messages"][0]["id"].as_str().unwrap().to_owned();
     settled_message(&app, &admin, &read, WAIT).await;
     settled_message(&app, &admin, &never_read, WAIT).await;
     drained(&app, &admin).await;
 
-    let (s, b) = call(&app, &admin, Method::PUT, "/v1/services/message/gc", None).await;
+    let (s, b) = app.call(&admin, Method::PUT, "/v1/services/message/gc", None).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["services"], json!({"message": {"gc": {"status": "processing"}}}));
     assert_eq!(gc_report(&rx, 1).await, json!({"message": {"gc": {"messages_deleted": 1, "status": "complete"}}}));
@@ -85,16 +78,16 @@ async fn message_gc_removes_what_is_no_longer_needed() {
     // A month on, the delivered and the received message go too (POST works the same).
     app.clock.advance(31 * DAY);
     let admin = app.admin_token().await; // tokens last 7 days
-    let (s, b) = call(&app, &admin, Method::POST, "/v1/services/message/gc", None).await;
+    let (s, b) = app.call(&admin, Method::POST, "/v1/services/message/gc", None).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(gc_report(&rx, 2).await["message"]["gc"]["messages_deleted"], 2);
     assert!(!exists(&app, &admin, &never_read).await && !exists(&app, &admin, &inbound).await);
 
     // Access and methods.
-    let (s, b) = call(&app, &admin, Method::GET, "/v1/services/message/gc", None).await;
+    let (s, b) = app.get(&admin, "/v1/services/message/gc").await;
     assert_code(s, &b, 405, 1014);
     let user = app.user_token(&admin, "agent", "Us3r-Passw0rd!").await;
-    let (s, _) = call(&app, &user, Method::PUT, "/v1/services/media/gc", None).await;
+    let (s, _) = app.call(&user, Method::PUT, "/v1/services/media/gc", None).await;
     assert_eq!(s, 403);
 }
 
@@ -103,14 +96,14 @@ async fn message_gc_removes_what_is_no_longer_needed() {
 #[tokio::test]
 async fn bulk_delete_of_stored_messages() {
     let (_rx, app, admin) = setup(&[]).await;
-    let old_read = send_text(&app, &admin, "16315551234").await;
-    let old_delivered = send_text(&app, &admin, "15550000003").await;
+    let old_read = app.send_text(&admin, "16315551234", "hello").await;
+    let old_delivered = app.send_text(&admin, "15550000003", "hello").await;
     settled_message(&app, &admin, &old_read, WAIT).await;
     settled_message(&app, &admin, &old_delivered, WAIT).await;
     drained(&app, &admin).await;
     app.clock.advance(2 * DAY);
     let admin = app.admin_token().await;
-    let young_read = send_text(&app, &admin, "16315551234").await;
+    let young_read = app.send_text(&admin, "16315551234", "hello").await;
     settled_message(&app, &admin, &young_read, WAIT).await;
     drained(&app, &admin).await;
 
@@ -125,22 +118,21 @@ async fn bulk_delete_of_stored_messages() {
         (json!({"age": "one day"}), 1009, "Parameter 'age' has invalid value 'one day'"),
         (json!({"before": -5}), 1009, "Parameter 'before' has invalid value '-5'"),
     ] {
-        let (s, b) = call(&app, &user, Method::DELETE, "/v1/messages", Some(body)).await;
+        let (s, b) = app.delete_with(&user, "/v1/messages", body).await;
         assert_code(s, &b, 400, code);
         assert_eq!(b["errors"][0]["details"], details);
     }
     assert!(exists(&app, &admin, &old_read).await, "a refused request deletes nothing");
 
     // Older than a day: the two old ones, not the young read one. Any user may ask.
-    let (s, b) = call(&app, &user, Method::DELETE, "/v1/messages", Some(json!({"age": DAY.to_string()}))).await;
+    let (s, b) = app.delete_with(&user, "/v1/messages", json!({"age": DAY.to_string()})).await;
     assert_eq!(s, 200, "{b}");
     assert!(b.get("meta").is_some() && b.get("errors").is_none(), "{b}");
     assert!(!exists(&app, &admin, &old_read).await && !exists(&app, &admin, &old_delivered).await);
     assert!(exists(&app, &admin, &young_read).await, "younger than the cutoff");
 
     // `before` as a Unix time in the future takes the young one too.
-    let (s, b) =
-        call(&app, &user, Method::DELETE, "/v1/messages", Some(json!({"before": app.clock.now_unix() + 60}))).await;
+    let (s, b) = app.delete_with(&user, "/v1/messages", json!({"before": app.clock.now_unix() + 60})).await;
     assert_eq!(s, 200, "{b}");
     assert!(!exists(&app, &admin, &young_read).await);
 }
@@ -149,24 +141,15 @@ async fn bulk_delete_of_stored_messages() {
 async fn a_message_with_a_pending_callback_is_kept() {
     let (rx, app, admin) = setup(&[]).await;
     rx.answer(crate::receiver::Reply::status(500));
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::PATCH,
-        "/v1/settings/application",
-        Some(json!({"callback_backoff_delay_ms": 60_000})),
-    )
-    .await;
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"callback_backoff_delay_ms": 60_000})).await;
     assert!(s.is_success(), "{b}");
-    let (_, b) =
-        call(&app, &admin, Method::POST, "/v1/messages", Some(json!({"to": "16315551234", "text": {"body": "x"}})))
-            .await;
+    let (_, b) = app.post(&admin, "/v1/messages", json!({"to": "16315551234", "text": {"body": "x"}})).await;
     let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
     settled_message(&app, &admin, &id, WAIT).await;
     // Once the first status was refused, all three wait a minute for their retry.
     rx.wait_for(WAIT, "a refused status", |h| !h.is_empty()).await;
     rx.answer(crate::receiver::Reply::OK);
-    let (s, _) = call(&app, &admin, Method::PUT, "/v1/services/message/gc", None).await;
+    let (s, _) = app.call(&admin, Method::PUT, "/v1/services/message/gc", None).await;
     assert_eq!(s, 200);
     let report = gc_report(&rx, 1).await;
     assert_eq!(report["message"]["gc"]["messages_deleted"], 0, "its statuses are still to be delivered");
@@ -196,21 +179,15 @@ async fn media_gc_collects_media_unused_for_30_days() {
     let gone = upload(&app, &admin).await; // its file vanished: the row still goes
     app.clock.advance(25 * DAY);
     let admin = app.admin_token().await; // tokens last 7 days
-    let (s, body) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/messages",
-        Some(json!({"to": "16315551234", "type": "image", "image": {"id": b}})),
-    )
-    .await;
+    let (s, body) =
+        app.post(&admin, "/v1/messages", json!({"to": "16315551234", "type": "image", "image": {"id": b}})).await;
     assert_eq!(s, 201, "{body}");
     let c = upload(&app, &admin).await; // 10 days old: kept
     app.clock.advance(10 * DAY);
     let admin = app.admin_token().await;
     std::fs::remove_file(app.data_dir.path().join("media").join(&gone[..2]).join(&gone)).expect("the stored file");
 
-    let (s, body) = call(&app, &admin, Method::PUT, "/v1/services/media/gc", None).await;
+    let (s, body) = app.call(&admin, Method::PUT, "/v1/services/media/gc", None).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["services"], json!({"media": {"gc": {"status": "processing"}}}));
     assert_eq!(gc_report(&rx, 1).await, json!({"media": {"gc": {"items_deleted": 2, "status": "complete"}}}));
@@ -223,9 +200,7 @@ async fn media_gc_collects_media_unused_for_30_days() {
 #[tokio::test]
 async fn the_automatic_collector_follows_the_setting() {
     let (_rx, app, admin) = setup(&["--gc-interval-secs", "1"]).await;
-    let (_, b) =
-        call(&app, &admin, Method::POST, "/v1/messages", Some(json!({"to": "16315551234", "text": {"body": "x"}})))
-            .await;
+    let (_, b) = app.post(&admin, "/v1/messages", json!({"to": "16315551234", "text": {"body": "x"}})).await;
     let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
     settled_message(&app, &admin, &id, WAIT).await;
     drained(&app, &admin).await;
@@ -236,18 +211,10 @@ async fn the_automatic_collector_follows_the_setting() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Off: a read message stays.
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::PATCH,
-        "/v1/settings/application",
-        Some(json!({"garbagecollector_enable": {"messages": false}})),
-    )
-    .await;
+    let (s, b) =
+        app.patch(&admin, "/v1/settings/application", json!({"garbagecollector_enable": {"messages": false}})).await;
     assert!(s.is_success(), "{b}");
-    let (_, b) =
-        call(&app, &admin, Method::POST, "/v1/messages", Some(json!({"to": "16315551234", "text": {"body": "y"}})))
-            .await;
+    let (_, b) = app.post(&admin, "/v1/messages", json!({"to": "16315551234", "text": {"body": "y"}})).await;
     let kept = b["messages"][0]["id"].as_str().unwrap().to_owned();
     settled_message(&app, &admin, &kept, WAIT).await;
     drained(&app, &admin).await;

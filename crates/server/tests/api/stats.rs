@@ -36,24 +36,15 @@ async fn metrics_and_stats_in_both_formats() {
         TestApp::spawn_with(Spawn::instant_receipts().arg("--allow-http-webhooks").arg("--simulator-open-window"))
             .await;
     let admin = app.admin_token().await;
-    let (s, b) =
-        call(&app, &admin, Method::PATCH, "/v1/settings/application", Some(json!({"webhooks": {"url": rx.url()}})))
-            .await;
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"webhooks": {"url": rx.url()}})).await;
     assert!(s.is_success(), "{b}");
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/messages",
-        Some(json!({"to": "16315551234", "text": {"body": "count me"}})),
-    )
-    .await;
+    let (s, b) = app.post(&admin, "/v1/messages", json!({"to": "16315551234", "text": {"body": "count me"}})).await;
     assert_eq!(s, 201, "{b}");
     rx.wait_for_statuses(3, Duration::from_secs(20)).await;
     let node = app.app().node().to_string();
 
     // /metrics, JSON: the documented names, the node label on every sample.
-    let (s, b) = call(&app, &admin, Method::GET, "/metrics", None).await;
+    let (s, b) = app.get(&admin, "/metrics").await;
     assert_eq!(s, 200, "{b}");
     let m = &b["metrics"];
     assert_eq!(m["web_uptime"]["type"], "gauge");
@@ -93,7 +84,7 @@ async fn metrics_and_stats_in_both_formats() {
     assert!(value(&out.value) >= 0.0);
 
     // /v1/stats/app: the callback queue and its deliveries.
-    let (s, b) = call(&app, &admin, Method::GET, "/v1/stats/app", None).await;
+    let (s, b) = app.get(&admin, "/v1/stats/app").await;
     assert_eq!(s, 200, "{b}");
     let stats = &b["stats"]["app"];
     assert_eq!(stats["callback_queue_size"]["data"][0]["value"], 0);
@@ -129,7 +120,7 @@ async fn metrics_and_stats_in_both_formats() {
     assert_eq!(value(&delivered.value), 1.0, "one callback holding three statuses");
 
     // /v1/stats/db: counted from the database.
-    let (s, b) = call(&app, &admin, Method::GET, "/v1/stats/db", None).await;
+    let (s, b) = app.get(&admin, "/v1/stats/db").await;
     assert_eq!(s, 200, "{b}");
     let db = &b["stats"]["db"];
     assert_eq!(db["db_messages"]["data"], json!([{"labels": {"type": "text"}, "value": 1}]));
@@ -140,17 +131,17 @@ async fn metrics_and_stats_in_both_formats() {
     assert!(scrape(&body).samples.iter().any(|s| s.metric == "db_contacts"), "{body}");
 
     // The internal variants nest one level deeper.
-    let (s, b) = call(&app, &admin, Method::GET, "/v1/stats/app/internal", None).await;
+    let (s, b) = app.get(&admin, "/v1/stats/app/internal").await;
     assert_eq!(s, 200, "{b}");
     assert!(b["stats"]["app"]["internal"]["callbacks_held_in_memory"].is_object(), "{b}");
-    let (_, b) = call(&app, &admin, Method::GET, "/v1/stats/db/internal", None).await;
+    let (_, b) = app.get(&admin, "/v1/stats/db/internal").await;
     assert_eq!(b["stats"]["db"]["internal"]["db_engine"]["data"][0]["labels"]["engine"], "sqlite");
 
     // A format that does not exist.
-    let (s, b) = call(&app, &admin, Method::GET, "/metrics?format=xml", None).await;
+    let (s, b) = app.get(&admin, "/metrics?format=xml").await;
     assert_code(s, &b, 400, 1009);
     // Not under /v1.
-    let (s, b) = call(&app, &admin, Method::GET, "/v1/metrics", None).await;
+    let (s, b) = app.get(&admin, "/v1/metrics").await;
     assert_code(s, &b, 404, 1006);
     let _: Value = b;
 }
@@ -161,7 +152,7 @@ async fn support_describes_the_installation() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let user = app.user_token(&admin, "agent", "Us3r-Passw0rd!").await;
-    let (s, b) = call(&app, &user, Method::GET, "/v1/support", None).await;
+    let (s, b) = app.get(&user, "/v1/support").await;
     assert_eq!(s, 200, "{b}");
     let sup = &b["support"];
     for key in [
@@ -195,7 +186,7 @@ async fn support_describes_the_installation() {
     assert_eq!(sup["multi_connect"], false);
     assert_eq!(sup["socket_conn"], "UP");
     // The simulated network registers its number at start.
-    let (_, h) = call(&app, &admin, Method::GET, "/v1/health", None).await;
+    let (_, h) = app.get(&admin, "/v1/health").await;
     assert_eq!(h["health"]["gateway_status"], "connected");
     assert!(sup["debug_info"].as_str().unwrap().bytes().all(|c| c.is_ascii_digit()), "{sup}");
     let when = sup["device_iso8601"].as_str().unwrap();

@@ -23,7 +23,7 @@ fn order_update() -> Value {
 }
 
 async fn register(app: &TestApp, admin: &str, template: Value) -> (reqwest::StatusCode, Value) {
-    json(app.authed(Method::POST, "/simulator/templates", admin).json(&template).send().await.unwrap()).await
+    app.post(admin, "/simulator/templates", template).await
 }
 
 fn template_send(language: &str, header: Option<Value>, body_params: usize) -> Value {
@@ -44,7 +44,7 @@ fn image() -> Value {
 
 /// Sends, expects 201, and waits until the message has nothing left to do.
 async fn outcome(app: &TestApp, admin: &str, body: Value) -> Value {
-    let (s, b) = json(app.authed(Method::POST, "/v1/messages", admin).json(&body).send().await.unwrap()).await;
+    let (s, b) = app.post(admin, "/v1/messages", body).await;
     assert_eq!(s, 201, "template sends are accepted even when they will fail: {b}");
     let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
     settled_message(app, admin, &id, Duration::from_secs(10)).await
@@ -67,7 +67,7 @@ async fn the_registry_is_managed_by_the_admin() {
     assert_eq!(register(&app, &admin, pt).await.0, 201);
     // Same key again: replaced, not duplicated.
     assert_eq!(register(&app, &admin, order_update()).await.0, 201);
-    let (s, b) = json(app.authed(Method::GET, "/simulator/templates", &admin).send().await.unwrap()).await;
+    let (s, b) = app.get(&admin, "/simulator/templates").await;
     assert_eq!(s, 200);
     assert_eq!(b["templates"].as_array().map(Vec::len), Some(2), "{b}");
     assert_eq!(b["templates"][0]["components"], order_update()["components"]);
@@ -86,15 +86,15 @@ async fn the_registry_is_managed_by_the_admin() {
 
     let (s, b) = register(&app, &user, order_update()).await;
     assert_error(s, &b, 403, 1005, Some("User doesn't have permission"));
-    let (s, _) = json(app.request(Method::GET, "/simulator/templates").send().await.unwrap()).await;
+    let (s, _) = send(app.request(Method::GET, "/simulator/templates")).await;
     assert_eq!(s, 401);
 
-    let delete = |q: &str| app.authed(Method::DELETE, &format!("/simulator/templates?{q}"), &admin).send();
-    let (s, b) = json(delete("namespace=business_a_namespace&name=order_update&language=pt_BR").await.unwrap()).await;
+    let delete = |q: &str| app.authed(Method::DELETE, &format!("/simulator/templates?{q}"), &admin);
+    let (s, b) = send(delete("namespace=business_a_namespace&name=order_update&language=pt_BR")).await;
     assert_eq!((s.as_u16(), b["deleted"].as_u64()), (200, Some(1)), "{b}");
-    let (s, b) = json(delete("namespace=business_a_namespace&name=order_update&language=pt_BR").await.unwrap()).await;
+    let (s, b) = send(delete("namespace=business_a_namespace&name=order_update&language=pt_BR")).await;
     assert_error(s, &b, 404, 1006, Some("Template not found"));
-    let (s, b) = json(delete("namespace=business_a_namespace&name=order_update").await.unwrap()).await;
+    let (s, b) = send(delete("namespace=business_a_namespace&name=order_update")).await;
     assert_eq!((s.as_u16(), b["deleted"].as_u64()), (200, Some(1)), "{b}");
 }
 

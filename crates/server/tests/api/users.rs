@@ -106,20 +106,19 @@ async fn app_with_admin() -> (TestApp, String) {
 }
 
 async fn create(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
-    json(app.authed(Method::POST, "/v1/users", token).json(&body).send().await.expect("create")).await
+    app.post(token, "/v1/users", body).await
 }
 
 async fn get_user(app: &TestApp, token: &str, username: &str) -> (StatusCode, Value) {
-    json(app.authed(Method::GET, &format!("/v1/users/{username}"), token).send().await.expect("get user")).await
+    app.get(token, &format!("/v1/users/{username}")).await
 }
 
 async fn put_user(app: &TestApp, token: &str, username: &str, body: Value) -> (StatusCode, Value) {
-    json(app.authed(Method::PUT, &format!("/v1/users/{username}"), token).json(&body).send().await.expect("put user"))
-        .await
+    app.put(token, &format!("/v1/users/{username}"), body).await
 }
 
 async fn delete_user(app: &TestApp, token: &str, username: &str) -> (StatusCode, Value) {
-    json(app.authed(Method::DELETE, &format!("/v1/users/{username}"), token).send().await.expect("delete user")).await
+    app.delete(token, &format!("/v1/users/{username}")).await
 }
 
 async fn token_in_store(app: &TestApp, token: &str) -> bool {
@@ -394,26 +393,26 @@ async fn logout_revokes_only_the_presented_token() {
     assert_ne!(first, second, "two logins must give two different tokens");
     assert!(token_in_store(&app, &first).await && token_in_store(&app, &second).await);
 
-    let (status, body) = json(app.authed(Method::POST, "/v1/users/logout", &first).send().await.expect("logout")).await;
+    let (status, body) = app.call(&first, Method::POST, "/v1/users/logout", None).await;
     assert_payload(status, &body, 200, None);
     assert!(!token_in_store(&app, &first).await, "the logged-out token must leave the store");
     assert!(token_in_store(&app, &second).await, "other tokens stay");
 
     let (status, body) = get_user(&app, &first, "admin").await;
     assert_error(status, &body, 401, 1005, Some(INVALID_CREDENTIALS));
-    let (status, body) = json(app.authed(Method::POST, "/v1/users/logout", &first).send().await.expect("logout")).await;
+    let (status, body) = app.call(&first, Method::POST, "/v1/users/logout", None).await;
     assert_error(status, &body, 401, 1005, Some(INVALID_CREDENTIALS));
 
     let (status, body) = get_user(&app, &second, "admin").await;
     assert_payload(status, &body, 200, Some(("users", json!([{ "ROLES": "ROLE_ADMIN", "username": "admin" }]))));
 
     // Logout without a token is an ordinary bearer failure.
-    let (status, body) = json(app.request(Method::POST, "/v1/users/logout").send().await.expect("logout")).await;
+    let (status, body) = send(app.request(Method::POST, "/v1/users/logout")).await;
     assert_error(status, &body, 401, 1005, Some(MISSING_CREDENTIALS));
 
     // A regular user may log out too.
     let jdoe = app.user_token(&second, "jdoe", "Passw0rd!").await;
-    let (status, body) = json(app.authed(Method::POST, "/v1/users/logout", &jdoe).send().await.expect("logout")).await;
+    let (status, body) = app.call(&jdoe, Method::POST, "/v1/users/logout", None).await;
     assert_payload(status, &body, 200, None);
     let (status, body) = get_user(&app, &jdoe, "jdoe").await;
     assert_error(status, &body, 401, 1005, Some(INVALID_CREDENTIALS));
@@ -426,7 +425,7 @@ async fn assert_bearer_failures(app: &TestApp, method: Method, path: &str, token
         if let Some(a) = auth {
             rb = rb.header("Authorization", a);
         }
-        async move { json(rb.send().await.expect("request")).await }
+        async move { send(rb).await }
     };
     let (status, body) = send(None).await;
     assert_error(status, &body, 401, 1005, Some(MISSING_CREDENTIALS));
@@ -493,7 +492,7 @@ async fn expired_tokens_are_refused_after_the_skew_and_deleted() {
 
     // Same for the user's token, and for logout with an expired token.
     assert!(token_in_store(&app, &jdoe).await);
-    let (status, body) = json(app.authed(Method::POST, "/v1/users/logout", &jdoe).send().await.expect("logout")).await;
+    let (status, body) = app.call(&jdoe, Method::POST, "/v1/users/logout", None).await;
     assert_error(status, &body, 401, 1005, Some(INVALID_CREDENTIALS));
     assert!(!token_in_store(&app, &jdoe).await);
 
@@ -947,14 +946,13 @@ async fn unknown_paths_and_methods() {
     let (app, admin) = app_with_admin().await;
     let jdoe = app.user_token(&admin, "jdoe", "Passw0rd!").await;
 
-    let (status, body) = json(app.request(Method::GET, "/v1/users/jdoe/extra").send().await.expect("get")).await;
+    let (status, body) = send(app.request(Method::GET, "/v1/users/jdoe/extra")).await;
     assert_error(status, &body, 404, 1006, Some("URL path not found"));
     for t in [&admin, &jdoe] {
-        let (status, body) = json(app.authed(Method::GET, "/v1/users/jdoe/extra", t).send().await.expect("get")).await;
+        let (status, body) = app.get(t, "/v1/users/jdoe/extra").await;
         assert_error(status, &body, 404, 1006, Some("URL path not found"));
     }
-    let (status, body) =
-        json(app.authed(Method::GET, "/v1/users/jdoe/extra", "garbage").send().await.expect("get")).await;
+    let (status, body) = app.get("garbage", "/v1/users/jdoe/extra").await;
     assert_error(status, &body, 404, 1006, Some("URL path not found"));
 
     for token in [None, Some(&admin)] {
@@ -962,15 +960,15 @@ async fn unknown_paths_and_methods() {
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
         }
-        let (status, body) = json(rb.send().await.expect("patch")).await;
+        let (status, body) = send(rb).await;
         assert_error(status, &body, 405, 1014, None);
     }
-    let (status, body) = json(app.authed(Method::PATCH, "/v1/users/jdoe", &admin).send().await.expect("patch")).await;
+    let (status, body) = app.call(&admin, Method::PATCH, "/v1/users/jdoe", None).await;
     assert_error(status, &body, 405, 1014, None);
 
     // No list endpoint (Recommended): the path exists for POST only.
-    let (status, body) = json(app.authed(Method::GET, "/v1/users", &admin).send().await.expect("get")).await;
+    let (status, body) = app.get(&admin, "/v1/users").await;
     assert_error(status, &body, 405, 1014, None);
-    let (status, body) = json(app.request(Method::GET, "/v1/users").send().await.expect("get")).await;
+    let (status, body) = send(app.request(Method::GET, "/v1/users")).await;
     assert_error(status, &body, 405, 1014, None);
 }

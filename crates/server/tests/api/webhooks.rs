@@ -21,7 +21,7 @@ fn fast() -> Spawn {
 }
 
 async fn configure(app: &TestApp, admin: &str, settings: Value) {
-    let (s, b) = call(app, admin, Method::PATCH, "/v1/settings/application", Some(settings)).await;
+    let (s, b) = app.patch(admin, "/v1/settings/application", settings).await;
     assert!(s.is_success(), "settings: {b}");
 }
 
@@ -39,20 +39,14 @@ async fn receiving(spawn: Spawn) -> (Receiver, TestApp, String) {
     (rx, app, admin)
 }
 
-async fn send(app: &TestApp, token: &str, body: Value) -> String {
-    let (s, b) = call(app, token, Method::POST, "/v1/messages", Some(body)).await;
-    assert_eq!(s, 201, "{b}");
-    b["messages"][0]["id"].as_str().unwrap().to_owned()
-}
-
 async fn inbound(app: &TestApp, admin: &str, body: Value) -> String {
-    let (s, b) = call(app, admin, Method::POST, "/simulator/inbound", Some(body)).await;
+    let (s, b) = app.post(admin, "/simulator/inbound", body).await;
     assert_eq!(s, 201, "{b}");
     b["messages"][0]["id"].as_str().unwrap().to_owned()
 }
 
 async fn queue(app: &TestApp, admin: &str) -> Value {
-    let (s, b) = call(app, admin, Method::GET, "/wabiz/callbacks", None).await;
+    let (s, b) = app.get(admin, "/wabiz/callbacks").await;
     assert_eq!(s, 200, "{b}");
     b["callbacks"].clone()
 }
@@ -80,7 +74,7 @@ fn keys(v: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn statuses_arrive_in_the_on_premises_shape() {
     let (rx, app, admin) = receiving(fast().arg("--simulator-open-window")).await;
-    let id = send_text(&app, &admin, "16315551234").await;
+    let id = app.send_text(&admin, "16315551234", "hello").await;
     rx.wait_for_statuses(3, WAIT).await;
 
     // With zero delays the three steps are stored together: one callback,
@@ -114,7 +108,7 @@ async fn statuses_arrive_in_the_on_premises_shape() {
     assert_eq!(keys(s[2]), ["id", "recipient_id", "status", "timestamp"]);
 
     // A second message in the same day joins the conversation.
-    let second = send_text(&app, &admin, "16315551234").await;
+    let second = app.send_text(&admin, "16315551234", "hello").await;
     rx.wait_for_statuses(6, WAIT).await;
     let sent2 = rx.acked_statuses().into_iter().find(|s| s["id"] == second.as_str() && s["status"] == "sent").unwrap();
     assert_eq!(sent2["conversation"], json!({"id": cid, "origin": {"type": "service"}}));
@@ -159,7 +153,7 @@ async fn inbound_messages_arrive_with_their_sender() {
 
     // A customer who answers: the reply quotes the business message.
     configure(&app, &admin, json!({"webhooks": {"message": {"sent": false, "delivered": false, "read": false}}})).await;
-    let out = send_text(&app, &admin, "15550000005").await;
+    let out = app.send_text(&admin, "15550000005", "hello").await;
     let hits = rx.wait_for(WAIT, "the echo", |h| h.len() >= 3).await;
     let reply = &hits[2].body;
     assert_eq!(reply["contacts"][0]["wa_id"], "15550000005", "{reply}");
@@ -171,8 +165,8 @@ async fn inbound_messages_arrive_with_their_sender() {
 async fn failures_are_reported_with_their_errors() {
     // No open window: a free-form message to a customer who never wrote fails.
     let (rx, app, admin) = receiving(fast()).await;
-    let late = send_text(&app, &admin, "16315551234").await;
-    let nobody = send(&app, &admin, json!({"to": "15550000001", "type": "text", "text": {"body": "x"}})).await;
+    let late = app.send_text(&admin, "16315551234", "hello").await;
+    let nobody = app.send_message(&admin, json!({"to": "15550000001", "type": "text", "text": {"body": "x"}})).await;
     let pairs = rx.wait_for_statuses(2, WAIT).await;
     assert!(pairs.contains(&(late.clone(), "failed".into())) && pairs.contains(&(nobody.clone(), "failed".into())));
     for s in rx.acked_statuses() {
@@ -188,17 +182,17 @@ async fn template_statuses_carry_the_template_category() {
     let (rx, app, admin) = receiving(fast()).await;
     let template = json!({"namespace": "ns", "name": "promo", "language": "en", "category": "MARKETING",
         "components": [{"type": "BODY", "text": "Hi {{1}}"}]});
-    let (s, b) = call(&app, &admin, Method::POST, "/simulator/templates", Some(template)).await;
+    let (s, b) = app.post(&admin, "/simulator/templates", template).await;
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["templates"][0]["category"], "MARKETING");
-    let id = send(
-        &app,
-        &admin,
-        json!({"to": "16315551234", "type": "template", "template": {"namespace": "ns", "name": "promo",
+    let id = app
+        .send_message(
+            &admin,
+            json!({"to": "16315551234", "type": "template", "template": {"namespace": "ns", "name": "promo",
             "language": {"policy": "deterministic", "code": "en"},
             "components": [{"type": "body", "parameters": [{"type": "text", "text": "Kerry"}]}]}}),
-    )
-    .await;
+        )
+        .await;
     rx.wait_for_statuses(3, WAIT).await;
     let s = rx.acked_statuses();
     assert!(s.iter().all(|s| s["id"] == id.as_str()));
@@ -212,8 +206,8 @@ async fn status_filters_follow_the_settings() {
     let (rx, app, admin) = receiving(fast().arg("--simulator-open-window")).await;
     // The legacy alias turns `sent` off; `read` off by its own key.
     configure(&app, &admin, json!({"sent_status": false, "webhooks": {"message": {"read": false}}})).await;
-    let id = send_text(&app, &admin, "16315551234").await;
-    let failed = send_text(&app, &admin, "15550000002").await;
+    let id = app.send_text(&admin, "16315551234", "hello").await;
+    let failed = app.send_text(&admin, "15550000002", "hello").await;
     settled_message(&app, &admin, &id, WAIT).await;
     settled_message(&app, &admin, &failed, WAIT).await;
     drained(&app, &admin).await;
@@ -225,7 +219,7 @@ async fn status_filters_follow_the_settings() {
 
     // Back on: all three.
     configure(&app, &admin, json!({"webhooks": {"message": {"sent": true, "read": true}}})).await;
-    let again = send_text(&app, &admin, "16315551234").await;
+    let again = app.send_text(&admin, "16315551234", "hello").await;
     let pairs = rx.wait_for_statuses(5, WAIT).await;
     let of_again: Vec<&str> = pairs.iter().filter(|(i, _)| *i == again).map(|(_, s)| s.as_str()).collect();
     assert_eq!(of_again, ["sent", "delivered", "read"]);
@@ -236,7 +230,7 @@ async fn without_a_url_callbacks_are_dropped_not_queued() {
     let rx = Receiver::start().await;
     let app = TestApp::spawn_with(fast().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
-    let id = send_text(&app, &admin, "16315551234").await;
+    let id = app.send_text(&admin, "16315551234", "hello").await;
     inbound(&app, &admin, json!({"from": "16315550000", "type": "text", "text": {"body": "early"}})).await;
     settled_message(&app, &admin, &id, WAIT).await;
     assert_eq!(queue(&app, &admin).await["queue"]["pending"], 0);
@@ -336,7 +330,7 @@ async fn a_receiver_that_was_down_gets_everything_in_order() {
     let mut sent: Vec<(String, String)> = Vec::new();
     for i in 0..30 {
         let peer = peers[i % 3];
-        sent.push((peer.to_owned(), send_text(&app, &admin, peer).await));
+        sent.push((peer.to_owned(), app.send_text(&admin, peer, "hello").await));
     }
     // Wait until attempts have failed, then bring the receiver up.
     let deadline = Instant::now() + WAIT;
@@ -380,7 +374,7 @@ async fn concurrency_is_limited_and_a_backlog_is_batched() {
     point_at(&app, &admin, &rx.url()).await;
     let n = 60;
     for i in 0..n {
-        send_text(&app, &admin, &format!("1631555{:04}", 2000 + i)).await;
+        app.send_text(&admin, &format!("1631555{:04}", 2000 + i), "hello").await;
     }
     let pairs = rx.wait_for_statuses(3 * n, WAIT).await;
     assert_eq!(pairs.iter().collect::<HashSet<_>>().len(), 3 * n);
@@ -394,7 +388,7 @@ async fn concurrency_is_limited_and_a_backlog_is_batched() {
     configure(&app, &admin, json!({"webhooks": {"max_concurrent_requests": 12}})).await;
     rx.answer(Reply::slow(200, Duration::from_millis(300)));
     for i in 0..40 {
-        send_text(&app, &admin, &format!("1631556{:04}", 3000 + i)).await;
+        app.send_text(&admin, &format!("1631556{:04}", 3000 + i), "hello").await;
     }
     rx.wait_for_statuses(3 * n + 120, WAIT).await;
     assert!(rx.max_concurrent() <= 12, "{}", rx.max_concurrent());
@@ -490,16 +484,16 @@ async fn the_admin_sees_each_callback_and_its_history() {
     let (last, next) = (item["last_attempt_at"].as_i64().unwrap(), item["next_attempt_at"].as_i64().unwrap());
     assert!((next - last - 60_000).abs() < 50, "first retry one step after the failure: {item}");
     let seq = item["seq"].as_i64().unwrap();
-    let (s, b) = call(&app, &admin, Method::GET, &format!("/wabiz/callbacks/{seq}"), None).await;
+    let (s, b) = app.get(&admin, &format!("/wabiz/callbacks/{seq}")).await;
     assert_eq!((s.as_u16(), &b["callback"]["seq"]), (200, &json!(seq)));
 
     // A ROLE_USER may not look.
     let user = app.user_token(&admin, "agent", "Us3r-Passw0rd!").await;
-    let (s, _) = call(&app, &user, Method::GET, "/wabiz/callbacks", None).await;
+    let (s, _) = app.get(&user, "/wabiz/callbacks").await;
     assert_eq!(s, 403);
-    let (s, b) = call(&app, &admin, Method::GET, "/wabiz/callbacks?limit=0", None).await;
+    let (s, b) = app.get(&admin, "/wabiz/callbacks?limit=0").await;
     assert_code(s, &b, 400, 1009);
-    let (s, b) = call(&app, &admin, Method::GET, "/wabiz/callbacks/999999", None).await;
+    let (s, b) = app.get(&admin, "/wabiz/callbacks/999999").await;
     assert_code(s, &b, 404, 1006);
 }
 
@@ -508,24 +502,13 @@ async fn customers_changing_number_and_deleting_messages_are_reported() {
     let (rx, app, admin) = receiving(fast()).await;
 
     // notify_user_change_number off (the default): nothing is sent.
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/simulator/customers/16315551234/change-number",
-        Some(json!({"new_wa_id": "16315559999"})),
-    )
-    .await;
+    let (s, b) =
+        app.post(&admin, "/simulator/customers/16315551234/change-number", json!({"new_wa_id": "16315559999"})).await;
     assert_eq!(s, 201, "{b}");
     configure(&app, &admin, json!({"notify_user_change_number": true})).await;
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/simulator/customers/16315551234/change-number",
-        Some(json!({"new_wa_id": "+1 631-555-8888"})),
-    )
-    .await;
+    let (s, b) = app
+        .post(&admin, "/simulator/customers/16315551234/change-number", json!({"new_wa_id": "+1 631-555-8888"}))
+        .await;
     assert_eq!(s, 201, "{b}");
     let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
     let hits = rx.wait_for(WAIT, "the system message", |h| !h.is_empty()).await;
@@ -539,13 +522,12 @@ async fn customers_changing_number_and_deleting_messages_are_reported() {
     assert_eq!(m["system"]["type"], "user_changed_number");
     assert_eq!(m["system"]["new_wa_id"], "16315558888");
     assert!(m["system"]["body"].as_str().unwrap().contains("16315558888"));
-    let (s, b) =
-        call(&app, &admin, Method::POST, "/simulator/customers/16315551234/change-number", Some(json!({}))).await;
+    let (s, b) = app.post(&admin, "/simulator/customers/16315551234/change-number", json!({})).await;
     assert_code(s, &b, 400, 1008);
 
     // A customer deletes a message: a `deleted` status for it.
     let sent = inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "oops"}})).await;
-    let (s, b) = call(&app, &admin, Method::POST, &format!("/simulator/messages/{sent}/delete"), None).await;
+    let (s, b) = app.call(&admin, Method::POST, &format!("/simulator/messages/{sent}/delete"), None).await;
     assert_meta_only(s, &b, 200);
     let hits = rx.wait_for(WAIT, "the deleted status", |h| h.len() >= 3).await;
     let st = &hits[2].body["statuses"][0];
@@ -553,21 +535,16 @@ async fn customers_changing_number_and_deleting_messages_are_reported() {
         (st["id"].as_str(), st["status"].as_str(), st["recipient_id"].as_str()),
         (Some(sent.as_str()), Some("deleted"), Some("16315551234"))
     );
-    let (s, b) = call(&app, &admin, Method::POST, "/simulator/messages/nope/delete", None).await;
+    let (s, b) = app.call(&admin, Method::POST, "/simulator/messages/nope/delete", None).await;
     assert_code(s, &b, 404, 1006);
 }
 
 #[tokio::test]
 async fn background_contact_checks_report_by_webhook() {
     let (rx, app, admin) = receiving(fast().arg("--contacts-legacy-validation")).await;
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/contacts",
-        Some(json!({"blocking": "no_wait", "contacts": ["+1 631-555-1234", "15550000001"]})),
-    )
-    .await;
+    let (s, b) = app
+        .post(&admin, "/v1/contacts", json!({"blocking": "no_wait", "contacts": ["+1 631-555-1234", "15550000001"]}))
+        .await;
     assert_eq!(s, 200, "{b}");
     assert!(b["contacts"].as_array().unwrap().iter().all(|c| c["status"] == "processing"), "{b}");
     let hits = rx
@@ -590,14 +567,7 @@ async fn background_contact_checks_report_by_webhook() {
 #[tokio::test]
 async fn injected_errors_arrive_as_errors_callbacks() {
     let (rx, app, admin) = receiving(fast()).await;
-    let (s, b) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/simulator/errors",
-        Some(json!({"code": 1014, "details": "Simulated failure"})),
-    )
-    .await;
+    let (s, b) = app.post(&admin, "/simulator/errors", json!({"code": 1014, "details": "Simulated failure"})).await;
     assert_meta_only(s, &b, 200);
     let hits = rx.wait_for(WAIT, "the errors callback", |h| !h.is_empty()).await;
     assert_eq!(
@@ -605,9 +575,9 @@ async fn injected_errors_arrive_as_errors_callbacks() {
         json!({"errors": [{"code": 1014, "title": "Internal error", "details": "Simulated failure",
                            "href": "https://developers.facebook.com/docs/whatsapp/api/errors/"}]})
     );
-    let (s, b) = call(&app, &admin, Method::POST, "/simulator/errors", Some(json!({"code": 99999}))).await;
+    let (s, b) = app.post(&admin, "/simulator/errors", json!({"code": 99999})).await;
     assert_code(s, &b, 400, 1009);
-    let (s, b) = call(&app, &admin, Method::POST, "/simulator/errors", Some(json!({}))).await;
+    let (s, b) = app.post(&admin, "/simulator/errors", json!({})).await;
     assert_code(s, &b, 400, 1008);
 }
 
