@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
@@ -180,24 +181,39 @@ impl Serialize for ErrorItem {
 pub struct WaError {
     pub status: u16,
     pub errors: Vec<ErrorItem>,
+    /// What failed underneath (a storage engine's message), for the log only:
+    /// it may hold SQL or paths, so it is never rendered to a client. The
+    /// error is logged once, with it, where it is rendered or dropped.
+    cause: Option<Arc<str>>,
 }
 
 impl WaError {
     /// One error with details; the status is the code's default.
     pub fn new(code: ErrorCode, details: impl Into<Cow<'static, str>>) -> Self {
-        Self { status: code.http_status(), errors: vec![ErrorItem::new(code, details)] }
+        Self { status: code.http_status(), errors: vec![ErrorItem::new(code, details)], cause: None }
     }
 
     /// One error without details.
     pub fn bare(code: ErrorCode) -> Self {
-        Self { status: code.http_status(), errors: vec![ErrorItem::bare(code)] }
+        Self { status: code.http_status(), errors: vec![ErrorItem::bare(code)], cause: None }
     }
 
     /// Several errors in one response. As in the Webapp, the status of the last
     /// one wins. Returns `None` for an empty list.
     pub fn many(errors: Vec<ErrorItem>) -> Option<Self> {
         let status = errors.last()?.code.http_status();
-        Some(Self { status, errors })
+        Some(Self { status, errors, cause: None })
+    }
+
+    /// Keeps what failed underneath, for the log.
+    pub fn with_cause(mut self, cause: impl fmt::Display) -> Self {
+        self.cause = Some(Arc::from(cause.to_string()));
+        self
+    }
+
+    /// What failed underneath, if known (for the log only).
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
     }
 
     /// Overrides the HTTP status (401 for authentication failures, 405, …).
@@ -301,6 +317,9 @@ impl fmt::Display for WaError {
             if let Some(d) = &e.details {
                 write!(f, ": {d}")?;
             }
+        }
+        if let Some(cause) = &self.cause {
+            write!(f, " (caused by: {cause})")?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::callbacks::Outbox;
 use crate::clock::Clock;
@@ -59,6 +60,10 @@ pub struct GcService {
     running_media: AtomicBool,
     /// Automatic passes this node has run (`/v1/stats/app/internal`).
     automatic_rounds: AtomicU64,
+    /// The passes and bulk deletes running in the background: a stop ends
+    /// them between two batches and waits for them, before the store closes.
+    background: TaskTracker,
+    stop: CancellationToken,
 }
 
 /// Clears a running flag however the pass ends.
@@ -87,6 +92,8 @@ impl GcService {
             running_messages: AtomicBool::new(false),
             running_media: AtomicBool::new(false),
             automatic_rounds: AtomicU64::new(0),
+            background: TaskTracker::new(),
+            stop: CancellationToken::new(),
         }
     }
 
@@ -106,11 +113,25 @@ impl GcService {
     /// (then that one answers for it); either way the answer is `processing`.
     pub fn start(self: &Arc<Self>, kind: GcKind) {
         let me = Arc::clone(self);
-        tokio::spawn(async move {
-            if let Some(outcome) = me.pass_unless_running(kind).await {
-                me.report(kind, outcome).await;
+        self.background.spawn(async move {
+            let pass = me.pass_unless_running(kind);
+            tokio::select! {
+                () = me.stop.cancelled() => tracing::info!(kind = kind.key(), "garbage collection stopped by shutdown"),
+                outcome = pass => {
+                    if let Some(outcome) = outcome {
+                        me.report(kind, outcome).await;
+                    }
+                }
             }
         });
+    }
+
+    /// Stops the background passes and bulk deletes (between two batches)
+    /// and waits until they have ended.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        self.background.close();
+        self.background.wait().await;
     }
 
     /// A pass of `kind`, or `None` when one is already running.
@@ -185,9 +206,9 @@ impl GcService {
             }
         }
         let me = Arc::clone(self);
-        tokio::spawn(async move {
+        self.background.spawn(async move {
             let mut more = 0;
-            loop {
+            while !me.stop.is_cancelled() {
                 match me.store.collect_messages(before, false, BATCH).await {
                     Ok(0) => break,
                     Ok(n) => more += n,
@@ -210,7 +231,8 @@ impl GcService {
         };
         let gc = match &outcome {
             Ok(n) => json!({ counter: n, "status": "complete" }),
-            Err(_) => {
+            Err(e) => {
+                tracing::error!(error = %e, kind = kind.key(), "garbage collection failed");
                 let details = match kind {
                     GcKind::Messages => "Could not delete messages",
                     GcKind::Media => "Could not delete media files",

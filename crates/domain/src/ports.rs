@@ -25,9 +25,9 @@ pub enum StoreError {
 
 impl From<StoreError> for WaError {
     fn from(e: StoreError) -> Self {
-        // The engine's message may contain SQL or paths: log it, never return it.
-        tracing::error!(error = %e, "storage failure");
-        WaError::new(ErrorCode::DatabaseError, "The database could not complete the request")
+        // The engine's message may contain SQL or paths: it travels as the
+        // cause, which is logged where the error ends and never returned.
+        WaError::new(ErrorCode::DatabaseError, "The database could not complete the request").with_cause(e)
     }
 }
 

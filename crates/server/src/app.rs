@@ -61,6 +61,7 @@ pub struct App {
     ca_pem: Option<String>,
     node: NodeIdentity,
     store: Arc<dyn Store>,
+    gc: Arc<wabiz_domain::gc::GcService>,
     handle: axum_server::Handle<SocketAddr>,
     in_flight: Arc<InFlight>,
     server: JoinHandle<std::io::Result<()>>,
@@ -349,6 +350,7 @@ impl App {
             ca_pem: material.and_then(|m| m.ca_pem),
             node,
             store,
+            gc,
             handle,
             in_flight,
             server,
@@ -431,6 +433,8 @@ impl App {
         for task in self.background.drain(..) {
             let _ = task.await;
         }
+        // Passes started by requests run outside `background`.
+        self.gc.shutdown().await;
         self.store.close().await;
     }
 }
