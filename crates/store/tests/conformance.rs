@@ -2,6 +2,9 @@
 //! `WABIZ_TEST_PG_URL` is set (each PostgreSQL test gets a schema of its own).
 //! Without the variable the PostgreSQL half says loudly that it was skipped.
 
+// A test (and its helpers) stops loudly where something it relies on failed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use tempfile::TempDir;

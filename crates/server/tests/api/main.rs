@@ -1,6 +1,9 @@
 //! One integration-test binary (one link step): every test starts the real
 //! server and talks HTTP(S) to it.
 
+// A test (and its helpers) stops loudly where something it relies on failed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod auth;
