@@ -1,8 +1,9 @@
 //! The HTTP edge of wabiz: the On-Premises `/v1` routes, the access rules and
 //! authentication every route goes through, and the response envelope.
 //!
-//! Handlers only extract, call one domain service and shape the answer; no SQL,
-//! no retries, no spawning here.
+//! Handlers only extract, call one domain service (or, for `/simulator/*`, the
+//! simulator's `SimulatorControl`) and shape the answer; no SQL, no retries,
+//! no spawning here.
 //!
 //! Order of processing, as in the Webapp: routing (404/405, even without a
 //! token) → authentication (401) → role (403) → body decoding (400/1025) →

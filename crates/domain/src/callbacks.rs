@@ -119,7 +119,8 @@ pub enum CallbackOutcome {
 /// What one attempt got when it was not acknowledged.
 ///
 /// Its text ([`Display`](std::fmt::Display)) is what the queue view shows as a
-/// callback's `last_result` (`HTTP 500`, `timeout`, `connection failed: …`);
+/// callback's `last_result` (`HTTP 500`, `timeout`, `connection failed: …`,
+/// `TLS failed: …`);
 /// its [label](AttemptFailure::as_label) names it in the request metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptFailure {
@@ -127,10 +128,13 @@ pub enum AttemptFailure {
     Status(u16),
     /// No answer within the attempt's time limit.
     Timeout,
-    /// No connection (refused, name resolution, TLS handshake…), with the
-    /// texts of the error's causes, outermost first. They never hold the URL,
-    /// whose query may carry the shared secret.
+    /// No connection (refused, name resolution…), with the texts of the
+    /// error's causes, outermost first. They never hold the URL, whose query
+    /// may carry the shared secret.
     Connect(Vec<String>),
+    /// The TLS handshake failed (a certificate not trusted or not for this
+    /// name, a receiver that does not speak TLS); its causes, as for `Connect`.
+    Tls(Vec<String>),
     /// The request failed otherwise; its causes, as for `Connect`.
     Request(Vec<String>),
     /// The task making the request ended without a result (it panicked).
@@ -139,13 +143,14 @@ pub enum AttemptFailure {
 
 impl AttemptFailure {
     /// The metrics label: the status code, or the kind of failure in
-    /// snake case (`timeout`, `connection_failed`, `request_failed`,
-    /// `request_task_failed`).
+    /// snake case (`timeout`, `connection_failed`, `tls_failed`,
+    /// `request_failed`, `request_task_failed`).
     pub fn as_label(&self) -> std::borrow::Cow<'static, str> {
         match self {
             AttemptFailure::Status(status) => status.to_string().into(),
             AttemptFailure::Timeout => "timeout".into(),
             AttemptFailure::Connect(_) => "connection_failed".into(),
+            AttemptFailure::Tls(_) => "tls_failed".into(),
             AttemptFailure::Request(_) => "request_failed".into(),
             AttemptFailure::TaskFailed => "request_task_failed".into(),
         }
@@ -159,6 +164,7 @@ impl std::fmt::Display for AttemptFailure {
             AttemptFailure::Timeout => return f.write_str("timeout"),
             AttemptFailure::TaskFailed => return f.write_str("request task failed"),
             AttemptFailure::Connect(causes) => ("connection failed", causes),
+            AttemptFailure::Tls(causes) => ("TLS failed", causes),
             AttemptFailure::Request(causes) => ("request failed", causes),
         };
         f.write_str(what)?;
@@ -183,6 +189,10 @@ mod attempt_failure_tests {
                 "connection failed: client error (Connect): tcp connect error",
             ),
             (AttemptFailure::Request(vec!["builder error".into()]), "request failed: builder error"),
+            (
+                AttemptFailure::Tls(vec!["invalid peer certificate: UnknownIssuer".into()]),
+                "TLS failed: invalid peer certificate: UnknownIssuer",
+            ),
             (AttemptFailure::TaskFailed, "request task failed"),
         ];
         for (failure, text) in cases {
@@ -195,7 +205,8 @@ mod attempt_failure_tests {
         let cases = [
             (AttemptFailure::Status(503), "503"),
             (AttemptFailure::Timeout, "timeout"),
-            (AttemptFailure::Connect(vec!["invalid peer certificate".into()]), "connection_failed"),
+            (AttemptFailure::Connect(vec!["tcp connect error".into()]), "connection_failed"),
+            (AttemptFailure::Tls(vec!["invalid peer certificate".into()]), "tls_failed"),
             (AttemptFailure::Request(Vec::new()), "request_failed"),
             (AttemptFailure::TaskFailed, "request_task_failed"),
         ];

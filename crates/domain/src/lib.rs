@@ -3,8 +3,10 @@
 //!
 //! Nothing here knows about axum, SQL or sockets. The storage engines and the
 //! simulated network implement the traits in [`ports`] and [`network`]; the HTTP
-//! layer calls the services (for now [`users::UserService`]) and renders
-//! [`error::WaError`] values.
+//! layer calls the services (users, settings, account, contacts, media,
+//! messages, groups, garbage collection) and renders [`error::WaError`] values.
+//! A message's lifecycle is typed in [`messages::lifecycle`]; every id the
+//! server makes comes from [`ids`].
 
 pub mod access;
 pub mod account;

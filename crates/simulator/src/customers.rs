@@ -76,17 +76,7 @@ mod tests {
     use super::*;
 
     fn delivered(peer: &str) -> DueMessage {
-        DueMessage {
-            id: "m".into(),
-            peer: peer.into(),
-            status: MessageStatus::Delivered,
-            failure: None,
-            kind: "text".into(),
-            content: r#"{"body":"hello"}"#.into(),
-            category: None,
-            conversation: None,
-            expires_at: None,
-        }
+        crate::steps::tests::due(peer, MessageStatus::Delivered)
     }
 
     #[test]

@@ -219,7 +219,7 @@ pub async fn build_steps(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use MessageStatus::{Accepted, Delivered, Failed, Read, Sent};
 
@@ -270,7 +270,8 @@ mod tests {
         assert_eq!(items(&chain), [vec![], vec!["2".to_owned()], vec![]]);
     }
 
-    fn due(peer: &str, status: MessageStatus) -> DueMessage {
+    /// A text to `peer` in `status` (`{"body":"hello"}`).
+    pub(crate) fn due(peer: &str, status: MessageStatus) -> DueMessage {
         DueMessage {
             id: "m".into(),
             peer: peer.into(),

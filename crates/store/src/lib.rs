@@ -5,7 +5,9 @@
 //!   of read-only connections (WAL lets them read while the writer writes);
 //! - [`postgres::PgStore`], for several nodes on one database.
 //!
-//! This crate is the only one that knows SQL.
+//! Both engines are split one file per port, with the same file names; the
+//! text the domain's message types take in columns is defined once, in
+//! `columns.rs`. This crate is the only one that knows SQL.
 
 mod columns;
 pub mod files;

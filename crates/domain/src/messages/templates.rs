@@ -166,7 +166,7 @@ pub fn check(call: &TemplateCall, same_name: &[Template]) -> Option<ErrorItem> {
         };
         return Some(failure(ErrorCode::TemplateMissing, details));
     };
-    let given = |component: &str| call.parameters.iter().filter(|(c, _)| c == component).collect::<Vec<_>>();
+    let given = |component: &str| call.parameters.iter().filter(|t| t.component == component).collect::<Vec<_>>();
 
     // Header: media templates need one media parameter of their format.
     let header = given("header");
@@ -180,7 +180,7 @@ pub fn check(call: &TemplateCall, same_name: &[Template]) -> Option<ErrorItem> {
                         format!("The template's {want} header needs a header parameter"),
                     ));
                 }
-                [(_, kind)] if *kind == want => {}
+                [given] if given.kind == want => {}
                 _ => {
                     return Some(failure(
                         ErrorCode::TemplateParameterFormatMismatch,
@@ -197,7 +197,9 @@ pub fn check(call: &TemplateCall, same_name: &[Template]) -> Option<ErrorItem> {
                     format!("Header: {expected} parameters expected, {} given", header.len()),
                 ));
             }
-            if let Some((_, kind)) = header.iter().find(|(_, k)| matches!(k.as_str(), "image" | "video" | "document")) {
+            if let Some(kind) =
+                header.iter().map(|t| &t.kind).find(|k| matches!(k.as_str(), "image" | "video" | "document"))
+            {
                 return Some(failure(
                     ErrorCode::TemplateParameterFormatMismatch,
                     format!("The template's header is text, not {kind}"),
@@ -236,7 +238,10 @@ mod tests {
             name: "order_update".into(),
             language: language.into(),
             policy: "deterministic".into(),
-            parameters: parameters.iter().map(|(c, k)| ((*c).into(), (*k).into())).collect(),
+            parameters: parameters
+                .iter()
+                .map(|(c, k)| crate::messages::validate::TemplateParameter::new(c, k))
+                .collect(),
             buttons: vec![],
         }
     }

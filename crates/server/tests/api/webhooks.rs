@@ -434,11 +434,16 @@ async fn https_receivers_are_trusted_through_the_webhook_ca() {
     )
     .await;
     inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "tls"}})).await;
-    // Unknown CA: the handshake fails, the callback waits.
+    // Unknown CA: the handshake fails, the callback waits, and the queue
+    // says why.
     let deadline = Instant::now() + WAIT;
     loop {
         let q = queue(&app, &admin).await;
-        if q["delivery"]["failed_requests"].as_u64().unwrap_or(0) >= 1 {
+        if q["delivery"]["failed_requests"].as_u64().unwrap_or(0) >= 1
+            && q["pending"][0]["attempts"].as_u64().unwrap_or(0) >= 1
+        {
+            let why = q["pending"][0]["last_result"].as_str().unwrap_or_default();
+            assert!(why.starts_with("TLS failed: ") && why.contains("certificate"), "{q}");
             break;
         }
         assert!(Instant::now() < deadline, "{q}");

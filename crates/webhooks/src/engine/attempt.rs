@@ -94,8 +94,10 @@ fn classify(e: &reqwest::Error) -> AttemptFailure {
         return AttemptFailure::Timeout;
     }
     let mut causes: Vec<String> = Vec::new();
+    let mut tls = false;
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
+        tls |= is_tls_error(s);
         let text = s.to_string();
         // Wrappers often repeat their cause's text.
         if !causes.iter().any(|t| t.contains(&text)) {
@@ -103,7 +105,27 @@ fn classify(e: &reqwest::Error) -> AttemptFailure {
         }
         source = s.source();
     }
-    if e.is_connect() { AttemptFailure::Connect(causes) } else { AttemptFailure::Request(causes) }
+    match (tls, e.is_connect()) {
+        (true, _) => AttemptFailure::Tls(causes),
+        (false, true) => AttemptFailure::Connect(causes),
+        (false, false) => AttemptFailure::Request(causes),
+    }
+}
+
+/// Whether an error of the chain is rustls's. The TLS stream reports it
+/// wrapped in `io::Error`s (sometimes one in another), whose `source` skips
+/// the wrapped error itself, so they are unwrapped here.
+fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: &(dyn std::error::Error + 'static) = e;
+    loop {
+        if current.is::<rustls::Error>() {
+            return true;
+        }
+        match current.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => current = inner,
+            None => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +191,22 @@ mod tests {
         let text = failure.to_string();
         assert!(text.starts_with("connection failed: "), "{text}");
         assert!(!text.contains("s3cr3t") && !text.contains("/hook"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_receiver_that_does_not_speak_tls_is_a_tls_failure() {
+        // A plain HTTP answer where the URL says https: the handshake reads no TLS.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let url = format!("https://{}/hook", listener.local_addr().expect("an address"));
+        tokio::spawn(async move {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+        });
+        let failure = post(&client(Duration::from_secs(5)), &url, "{}".into()).await.expect_err("no TLS");
+        let AttemptFailure::Tls(causes) = &failure else { panic!("{failure:?}") };
+        assert!(!causes.is_empty());
+        assert!(failure.to_string().starts_with("TLS failed: "), "{failure}");
+        assert_eq!(failure.as_label(), "tls_failed");
     }
 
     #[tokio::test]

@@ -56,11 +56,14 @@ pub(super) fn envelope(p: &mut Problems, body: &Map<String, Value>, rules: Rules
 
     let recipient_type = match given(body, "recipient_type") {
         None => Some(RecipientType::Individual),
-        Some(v) => match v.as_str() {
-            Some("individual") => Some(RecipientType::Individual),
+        Some(v) => match v.as_str().and_then(RecipientType::parse) {
             // With --disable-groups the value itself is not allowed (messages.md §10).
-            Some("group") if rules.groups => Some(RecipientType::Group),
-            _ => {
+            Some(RecipientType::Group) if !rules.groups => {
+                p.push(WaError::invalid_value("recipient_type", &shown(v)));
+                None
+            }
+            Some(t) => Some(t),
+            None => {
                 p.push(WaError::invalid_value("recipient_type", &shown(v)));
                 None
             }

@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::TemplateCall;
 use super::fields::{at, opt_array, opt_obj, opt_str, req_str};
 use super::template::{TemplateLanguage, currency, date_time, language_of};
+use super::{TemplateCall, TemplateParameter};
 use crate::error::{Problems, WaError, shown};
 
 /// §7.2: a body-only template. Presence of `namespace`, `element_name` and the language is
@@ -39,7 +39,7 @@ pub(super) fn hsm(p: &mut Problems, o: &Map<String, Value>) -> TemplateCall {
                 ty = "date_time";
             }
         }
-        parameters.push(("body".to_owned(), ty.to_owned()));
+        parameters.push(TemplateParameter::new("body", ty));
     }
     TemplateCall { namespace, name, language, policy, parameters, buttons: Vec::new() }
 }
@@ -58,9 +58,9 @@ mod tests {
         let types: Vec<&str> = call
             .parameters
             .iter()
-            .map(|(c, t)| {
-                assert_eq!(c, "body");
-                t.as_str()
+            .map(|t| {
+                assert_eq!(t.component, "body");
+                t.kind.as_str()
             })
             .collect();
         assert_eq!(types, ["text", "currency", "date_time", "date_time"]);

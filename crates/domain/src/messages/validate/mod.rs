@@ -170,13 +170,31 @@ pub struct TemplateCall {
     pub buttons: Vec<TemplateButton>,
 }
 
-/// A header or body parameter of a template send: (component `"header"`|`"body"`, parameter
-/// type `"text"`|`"currency"`|`"date_time"`|`"image"`|`"video"`|`"document"`).
-pub type TemplateParameter = (String, String);
+/// A header or body parameter of a template send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateParameter {
+    /// `header` or `body`.
+    pub component: String,
+    /// `text`, `currency`, `date_time`, `image`, `video` or `document`.
+    pub kind: String,
+}
 
-/// A button parameter of a template send: (`sub_type` `"quick_reply"`|`"url"`, button index
-/// 0..=2, parameter type `"payload"`|`"text"`).
-pub type TemplateButton = (String, u8, String);
+impl TemplateParameter {
+    pub fn new(component: &str, kind: &str) -> Self {
+        Self { component: component.to_owned(), kind: kind.to_owned() }
+    }
+}
+
+/// A button parameter of a template send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateButton {
+    /// `quick_reply` or `url`.
+    pub sub_type: String,
+    /// The button's position, 0 to 2.
+    pub index: u8,
+    /// `payload` or `text`.
+    pub kind: String,
+}
 
 /// Validates a send request. All problems found at one level are reported together in one
 /// WaError (status 400, the status of the last error), in the Webapp's order.

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::fields::{at, filled, given, int_like, opt_array, opt_obj, opt_str, req_array, req_obj, req_str};
 use super::media::header_media;
-use super::{MediaRef, TemplateCall};
+use super::{MediaRef, TemplateButton, TemplateCall, TemplateParameter};
 use crate::error::{Problems, WaError, shown};
 
 const WEEKDAYS: [&str; 7] = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
@@ -87,7 +87,7 @@ fn component(p: &mut Problems, prefix: &str, c: &Value, call: &mut TemplateCall,
             // Parameters may be omitted: whether the template needs some is the registry's call.
             for (j, v) in opt_array(p, c, prefix, "parameters").unwrap_or_default().iter().enumerate() {
                 if let Some(ty) = parameter(p, &format!("{prefix}.parameters[{j}]"), v, place, media) {
-                    call.parameters.push((kind.to_owned(), ty.to_owned()));
+                    call.parameters.push(TemplateParameter::new(kind, ty));
                 }
             }
         }
@@ -127,7 +127,7 @@ fn component(p: &mut Problems, prefix: &str, c: &Value, call: &mut TemplateCall,
                 if let (Some(ty), Some(s), Some(i)) =
                     (parameter(p, &format!("{prefix}.parameters[{j}]"), v, place, media), sub_type, index)
                 {
-                    call.buttons.push((s.to_owned(), i, ty.to_owned()));
+                    call.buttons.push(TemplateButton { sub_type: s.to_owned(), index: i, kind: ty.to_owned() });
                 }
             }
         }
@@ -269,12 +269,12 @@ mod tests {
         assert_eq!(call.name, "order_update");
         assert_eq!(call.language, "en_US");
         assert_eq!(call.policy, "deterministic");
-        let pairs: Vec<(&str, &str)> = call.parameters.iter().map(|(c, t)| (c.as_str(), t.as_str())).collect();
+        let pairs: Vec<(&str, &str)> =
+            call.parameters.iter().map(|t| (t.component.as_str(), t.kind.as_str())).collect();
         assert_eq!(pairs, [("header", "image"), ("body", "text"), ("body", "currency"), ("body", "date_time")]);
-        assert_eq!(
-            call.buttons,
-            [("quick_reply".to_owned(), 0, "payload".to_owned()), ("url".to_owned(), 1, "text".to_owned())]
-        );
+        let buttons: Vec<(&str, u8, &str)> =
+            call.buttons.iter().map(|b| (b.sub_type.as_str(), b.index, b.kind.as_str())).collect();
+        assert_eq!(buttons, [("quick_reply", 0, "payload"), ("url", 1, "text")]);
         // No components at all is fine (templates without variables).
         assert_eq!(ok(template_with("/components", None)).template.unwrap().parameters, []);
     }
