@@ -311,7 +311,7 @@ mod tests {
         );
         assert_eq!(codes(template_with("/components/2/index", Some(json!(-1)))), [1009]);
         assert_eq!(codes(template_with("/components/2/index", None)), [1008]);
-        assert_eq!(ok(template_with("/components/2/index", Some(json!(2)))).template.unwrap().buttons[0].1, 2);
+        assert_eq!(ok(template_with("/components/2/index", Some(json!(2)))).template.unwrap().buttons[0].index, 2);
         assert_eq!(codes(template_with("/components/2/parameters", Some(json!([])))), [1008]);
         assert_eq!(codes(template_with("/components/2/parameters", None)), [1008]);
     }
