@@ -208,6 +208,18 @@ impl GroupService {
         Ok(self.load(id).await?.0)
     }
 
+    /// A group the business is in, for a message to it or in it:
+    /// 404/1012 `Group is unknown` otherwise (not the API's 404/1006).
+    pub async fn known(&self, id: &str) -> Result<Group, WaError> {
+        self.get(id).await.map_err(|e| {
+            if e.code() == Some(ErrorCode::ResourceNotFound) {
+                WaError::new(ErrorCode::GroupUnknown, "Group is unknown")
+            } else {
+                e
+            }
+        })
+    }
+
     /// Whether the business can send to this group (`recipient_type: group`).
     pub async fn is_member(&self, id: &str) -> Result<bool, WaError> {
         match self.load(id).await {

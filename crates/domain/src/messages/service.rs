@@ -108,12 +108,10 @@ impl MessageService {
                 (wa_id, contact)
             }
             RecipientType::Group => {
-                let unknown = || WaError::new(ErrorCode::GroupUnknown, "Group is unknown");
-                let Some(groups) = &self.groups else { return Err(unknown()) };
-                groups
-                    .get(&msg.to)
-                    .await
-                    .map_err(|e| if e.code() == Some(ErrorCode::ResourceNotFound) { unknown() } else { e })?;
+                let Some(groups) = &self.groups else {
+                    return Err(WaError::new(ErrorCode::GroupUnknown, "Group is unknown"));
+                };
+                groups.known(&msg.to).await?;
                 (msg.to.clone(), None)
             }
         };

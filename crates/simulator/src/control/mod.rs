@@ -86,12 +86,6 @@ impl SimulatorControl {
 
     /// A group the business is in (404/1012 otherwise).
     async fn known_group(&self, id: &str) -> Result<Group, WaError> {
-        self.groups.get(id).await.map_err(|e| {
-            if e.code() == Some(ErrorCode::ResourceNotFound) {
-                WaError::new(ErrorCode::GroupUnknown, "Group is unknown")
-            } else {
-                e
-            }
-        })
+        self.groups.known(id).await
     }
 }
