@@ -48,6 +48,11 @@ pub const SQLITE: &[Migration] = &[
         name: "status_history",
         sql: include_str!("../migrations/sqlite/0016_status_history.sql"),
     },
+    Migration {
+        version: 17,
+        name: "inbound_window",
+        sql: include_str!("../migrations/sqlite/0017_inbound_window.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -79,6 +84,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 16,
         name: "status_history",
         sql: include_str!("../migrations/postgres/0016_status_history.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "inbound_window",
+        sql: include_str!("../migrations/postgres/0017_inbound_window.sql"),
     },
 ];
 

@@ -150,6 +150,12 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
     })
 }
 
+/// When a customer last wrote. The literal `'inbound'` lets SQLite answer
+/// it from the partial index `messages_peer_inbound` (schema 17) in one seek,
+/// whatever the length of the chat; a bound value could not match the
+/// index's condition.
+const LAST_INBOUND: &str = "SELECT MAX(created_at) FROM messages WHERE peer = ?1 AND direction = 'inbound'";
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn insert_message(&self, m: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<()> {
@@ -251,12 +257,7 @@ impl MessageStore for SqliteStore {
 
     async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>> {
         let peer = peer.to_owned();
-        self.readers
-            .read(move |c| {
-                c.prepare_cached("SELECT MAX(created_at) FROM messages WHERE peer = ?1 AND direction = 'inbound'")?
-                    .query_row([peer], |r| r.get(0))
-            })
-            .await
+        self.readers.read(move |c| c.prepare_cached(LAST_INBOUND)?.query_row([peer], |r| r.get(0))).await
     }
 
     async fn mark_inbound_read(&self, id: &str, at: i64) -> StoreResult<u64> {
@@ -287,5 +288,32 @@ impl MessageStore for SqliteStore {
                 Ok(parse_history(history.flatten().as_deref().unwrap_or("")))
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wabiz_domain::ports::Store;
+
+    use super::*;
+
+    /// The window check must not walk a customer's history: its plan is a
+    /// seek in the partial index, not a scan of the customer's messages.
+    #[tokio::test]
+    async fn the_window_question_is_one_index_seek() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.close().await;
+        let c = Connection::open(&path).unwrap();
+        let plan: Vec<String> = c
+            .prepare(&format!("EXPLAIN QUERY PLAN {LAST_INBOUND}"))
+            .unwrap()
+            .query_map(["16315551234"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|d| d.contains("messages_peer_inbound")), "{plan:?}");
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
     }
 }
