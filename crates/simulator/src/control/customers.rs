@@ -48,7 +48,7 @@ impl SimulatorControl {
         let group_id = match body.get("group_id") {
             None | Some(Value::Null) => None,
             Some(Value::String(g)) => {
-                let group = self.known_group(g).await?;
+                let group = self.groups.known(g).await?;
                 if !group.participants.contains(&wa_id) {
                     return Err(WaError::new(
                         ErrorCode::NotGroupParticipant,

@@ -14,7 +14,7 @@ use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::error::ErrorCode;
-use wabiz_domain::groups::{Group, GroupService};
+use wabiz_domain::groups::GroupService;
 use wabiz_domain::media::MediaService;
 use wabiz_domain::network::{GatewayStatus, Network, PendingRegistration};
 use wabiz_domain::ports::{MessageRecord, StatusRecord, Store};
@@ -82,10 +82,5 @@ impl SimulatorControl {
     /// The registered business number (503/1011 while there is none).
     fn business_number(&self) -> Result<String, WaError> {
         self.network.registered_number().ok_or_else(|| WaError::new(ErrorCode::ServiceNotReady, "Service not ready"))
-    }
-
-    /// A group the business is in (404/1012 otherwise).
-    async fn known_group(&self, id: &str) -> Result<Group, WaError> {
-        self.groups.known(id).await
     }
 }
