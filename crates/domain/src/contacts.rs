@@ -1,14 +1,12 @@
-//! Contact checks (`POST /v1/contacts`, `contacts.md`) and phone-number
-//! normalisation, which sending reuses.
+//! Contact checks (`POST /v1/contacts`, `contacts.md`); the numbers are read
+//! by `crate::phone`.
 //!
 //! wabiz answers with the v2.43+ semantics: every well-formed number is
 //! `valid` and its `wa_id` is its international digits; the check reveals
 //! nothing about WhatsApp membership.
 
-use std::str::FromStr;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-use phonenumber::Mode;
 use serde_json::{Map, Value, json};
 
 use crate::callbacks::Outbox;
@@ -21,78 +19,7 @@ use crate::settings::SettingsService;
 /// Most numbers accepted in one check (no documented maximum).
 pub const MAX_CONTACTS: usize = 10_000;
 
-/// The calling code of an international number given as digits (`"16315550100"` → 1).
-pub fn country_code_of(wa_id: &str) -> Option<u16> {
-    phonenumber::parse(None, format!("+{wa_id}")).ok().map(|n| n.code().value())
-}
-
-fn e164_digits(n: &phonenumber::PhoneNumber) -> String {
-    phonenumber::format(n).mode(Mode::E164).to_string().trim_start_matches('+').to_owned()
-}
-
-/// Numbers normalised lately. Reading a number with libphonenumber runs
-/// several regular expressions (per region of the business's calling code),
-/// about 5 % of a send's CPU; integrations send to the same customers again
-/// and again. The answer depends only on the text and the calling code.
-static NORMALIZED: LazyLock<NormalizedCache> = LazyLock::new(|| moka::sync::Cache::new(100_000));
-
-/// (number as written, business calling code) → `wa_id`.
-type NormalizedCache = moka::sync::Cache<(Box<str>, Option<u16>), Option<Arc<str>>>;
-
-/// The `wa_id` of a phone number written any common way, or `None` when it
-/// cannot be one. A number written without its country code is read in the
-/// business's country (`business_cc`).
-pub fn normalize(input: &str, business_cc: Option<u16>) -> Option<String> {
-    let key = (Box::from(input), business_cc);
-    if let Some(hit) = NORMALIZED.get(&key) {
-        return hit.as_deref().map(str::to_owned);
-    }
-    let wa_id = normalize_uncached(input, business_cc);
-    NORMALIZED.insert(key, wa_id.as_deref().map(Arc::from));
-    wa_id
-}
-
-fn normalize_uncached(input: &str, business_cc: Option<u16>) -> Option<String> {
-    let trimmed = input.trim();
-    if trimmed.is_empty() || trimmed.chars().any(|c| c.is_alphabetic()) {
-        return None;
-    }
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let international = trimmed.starts_with('+') || digits.starts_with("00");
-    let digits = if !trimmed.starts_with('+') && digits.starts_with("00") { digits[2..].to_owned() } else { digits };
-    if !(5..=15).contains(&digits.len()) {
-        return None;
-    }
-    if international {
-        return Some(digits);
-    }
-    // Written nationally in the business's country? (libphonenumber knows the
-    // trunk prefixes and lengths.)
-    if let Some(cc) = business_cc {
-        let regions = phonenumber::metadata::DATABASE.by_code(&cc).unwrap_or_default();
-        for meta in regions {
-            if let Ok(region) = phonenumber::country::Id::from_str(meta.id())
-                && let Ok(n) = phonenumber::parse(Some(region), &digits)
-                && n.code().value() == cc
-                && phonenumber::is_valid(&n)
-            {
-                return Some(e164_digits(&n));
-            }
-        }
-    }
-    // A complete international number without its '+'.
-    if let Ok(n) = phonenumber::parse(None, format!("+{digits}"))
-        && phonenumber::is_valid(&n)
-    {
-        return Some(e164_digits(&n));
-    }
-    // Neither is certain: a number that already starts with the business's
-    // code is taken as international, anything else gets the code prepended.
-    match business_cc.map(|c| c.to_string()) {
-        Some(cc) if !digits.starts_with(&cc) && digits.len() + cc.len() <= 15 => Some(format!("{cc}{digits}")),
-        _ => Some(digits),
-    }
-}
+use crate::phone::normalize;
 
 /// The checked request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,38 +213,6 @@ impl ContactsService {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_remembered_answer_is_the_same_answer() {
-        for (input, cc) in
-            [("6315551234", Some(1)), ("+49 30 1234567", Some(1)), ("abc", None), ("0049301234567", Some(44))]
-        {
-            let first = normalize(input, cc);
-            assert_eq!(first, normalize_uncached(input, cc), "{input}");
-            assert_eq!(normalize(input, cc), first, "{input}");
-        }
-        // The calling code is part of the key.
-        assert_ne!(normalize("6315551234", Some(1)), normalize("6315551234", Some(49)));
-    }
-
-    #[test]
-    fn normalisation() {
-        let us = Some(1);
-        assert_eq!(normalize("+1 (516) 283-7151", us).as_deref(), Some("15162837151"));
-        assert_eq!(normalize("16315551000", us).as_deref(), Some("16315551000"));
-        assert_eq!(normalize("+1 631 555 1001", us).as_deref(), Some("16315551001"));
-        assert_eq!(normalize("6315551002", us).as_deref(), Some("16315551002"));
-        assert_eq!(normalize("+1 (631) 555-1004", us).as_deref(), Some("16315551004"));
-        assert_eq!(normalize("1-631-555-1005", us).as_deref(), Some("16315551005"));
-        assert_eq!(normalize("5511987654321", us).as_deref(), Some("5511987654321"), "a Brazilian mobile");
-        assert_eq!(normalize("004915112345678", us).as_deref(), Some("4915112345678"));
-        assert_eq!(normalize("015112345678", Some(49)).as_deref(), Some("4915112345678"), "German national form");
-        for bad in ["", "abc", "+1 631 CALL-NOW", "123", "+1234567890123456"] {
-            assert_eq!(normalize(bad, us), None, "{bad}");
-        }
-        assert_eq!(country_code_of("16315550100"), Some(1));
-        assert_eq!(country_code_of("4915112345678"), Some(49));
-    }
 
     #[test]
     fn request_validation() {

@@ -13,9 +13,9 @@ use serde_json::{Map, Value, json};
 
 use crate::callbacks::{NewCallback, Outbox};
 use crate::clock::Clock;
-use crate::contacts::normalize;
 use crate::error::{ErrorCode, WaError};
 use crate::network::Network;
+use crate::phone::normalize;
 use crate::ports::{GroupRecord, Store};
 
 /// Longest subject (Meta).

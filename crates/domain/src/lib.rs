@@ -23,6 +23,7 @@ pub mod ids;
 pub mod media;
 pub mod messages;
 pub mod network;
+pub mod phone;
 pub mod ports;
 pub mod ratelimit;
 pub mod settings;

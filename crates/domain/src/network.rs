@@ -61,7 +61,7 @@ pub trait Network: Send + Sync + 'static {
     /// The calling code of the registered number. Backends should keep it with
     /// the registration: senders ask for it on every message.
     fn registered_country_code(&self) -> Option<u16> {
-        self.registered_number().and_then(|n| crate::contacts::country_code_of(&n))
+        self.registered_number().and_then(|n| crate::phone::country_code_of(&n))
     }
 
     /// Takes over a registration already written to the store under

@@ -10,9 +10,9 @@ use crate::steps::Delays;
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
-use wabiz_domain::contacts::country_code_of;
 use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
+use wabiz_domain::phone::country_code_of;
 use wabiz_domain::ports::{MessageRecord, SettingWrite, Store, StoreError};
 
 /// The default business number: a fictional North American number

@@ -11,10 +11,11 @@ use super::lifecycle::{Direction, Failure, MessageStatus, PricingCategory, Recip
 use super::templates::{self, Template};
 use super::validate::{MediaRef, MessageType, OutboundMessage, Rules, TemplateCall, validate};
 use crate::clock::Clock;
-use crate::contacts::{ContactsService, normalize};
+use crate::contacts::ContactsService;
 use crate::error::{ErrorCode, WaError};
 use crate::groups::GroupService;
 use crate::network::Network;
+use crate::phone::normalize;
 use crate::ports::{MessageRecord, Store};
 
 /// What a send answers.

@@ -5,9 +5,9 @@
 use serde_json::{Map, Value, json};
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
-use wabiz_domain::contacts::normalize;
 use wabiz_domain::error::ErrorCode;
 use wabiz_domain::messages::Direction;
+use wabiz_domain::phone::normalize;
 use wabiz_domain::ports::MessageRecord;
 
 use super::SimulatorControl;
