@@ -13,7 +13,7 @@ use crate::users::Role;
 
 /// A storage failure. The variants say what the caller can do about it; the
 /// message is for the log only (it may hold SQL or driver text).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or refused the work (retry later).
     #[error("storage unavailable: {0}")]

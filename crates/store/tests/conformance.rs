@@ -531,6 +531,24 @@ async fn message_transitions(db: &TestDb) {
     s.apply_transitions(vec![stale]).await.unwrap();
     assert_eq!(s.get_message("reply-2").await.unwrap(), None);
     assert_eq!(s.get_message("b").await.unwrap().unwrap().status, Failed);
+
+    // Several steps of one message in one call apply one after the other;
+    // a step whose status no longer holds is skipped in the middle of them.
+    s.apply_transitions(vec![
+        t("c", Accepted, Sent, 30, Some(31_000)),
+        t("a", Sent, Delivered, 30, Some(40_000)),
+        t("c", Sent, Delivered, 31, Some(32_000)),
+        t("c", Accepted, Sent, 31, Some(99_000)),
+        t("c", Delivered, Read, 32, None),
+    ])
+    .await
+    .unwrap();
+    let c = s.get_message("c").await.unwrap().unwrap();
+    assert_eq!((c.status, c.next_event_at, c.updated_at), (Read, None, 32));
+    let steps: Vec<(MessageStatus, i64)> =
+        s.message_statuses("c").await.unwrap().into_iter().map(|h| (h.status, h.at)).collect();
+    assert_eq!(steps, [(Sent, 30), (Delivered, 31), (Read, 32)]);
+    assert_eq!(s.get_message("a").await.unwrap().unwrap().status, Delivered);
     s.close().await;
 }
 

@@ -12,17 +12,33 @@ use super::{PgStore, db_err};
 const COLUMNS: &str =
     "seq, kind, peer, subject, item, contact, created_at, attempts, next_attempt_at, last_attempt_at, last_result";
 
-pub(super) async fn insert_callback_row(c: &impl GenericClient, cb: &NewCallback) -> StoreResult<()> {
+/// Stores callbacks with one statement, in the order given: their sequence
+/// numbers follow that order, which is the order each peer's are delivered in.
+pub(super) async fn insert_callback_rows<'a>(
+    c: &impl GenericClient,
+    callbacks: impl IntoIterator<Item = &'a NewCallback>,
+) -> StoreResult<()> {
+    let callbacks: Vec<&NewCallback> = callbacks.into_iter().collect();
+    if callbacks.is_empty() {
+        return Ok(());
+    }
     let st = c
         .prepare_cached(
             "INSERT INTO callbacks (kind, peer, subject, item, contact, created_at, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+             SELECT kind, peer, subject, item, contact, created_at, created_at
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+                  WITH ORDINALITY AS r(kind, peer, subject, item, contact, created_at, ord)
+             ORDER BY ord",
         )
         .await
         .map_err(db_err)?;
-    c.execute(&st, &[&cb.kind.as_str(), &cb.peer, &cb.subject, &cb.item, &cb.contact, &cb.created_at])
-        .await
-        .map_err(db_err)?;
+    let kinds: Vec<&str> = callbacks.iter().map(|cb| cb.kind.as_str()).collect();
+    let peers: Vec<&str> = callbacks.iter().map(|cb| cb.peer.as_str()).collect();
+    let subjects: Vec<Option<&str>> = callbacks.iter().map(|cb| cb.subject.as_deref()).collect();
+    let items: Vec<&str> = callbacks.iter().map(|cb| cb.item.as_str()).collect();
+    let contacts: Vec<Option<&str>> = callbacks.iter().map(|cb| cb.contact.as_deref()).collect();
+    let created: Vec<i64> = callbacks.iter().map(|cb| cb.created_at).collect();
+    c.execute(&st, &[&kinds, &peers, &subjects, &items, &contacts, &created]).await.map_err(db_err)?;
     Ok(())
 }
 
@@ -48,12 +64,9 @@ fn callback_from_row(r: &tokio_postgres::Row) -> PendingCallback {
 #[async_trait]
 impl CallbackStore for PgStore {
     async fn enqueue_callbacks(&self, callbacks: Vec<NewCallback>) -> StoreResult<()> {
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(db_err)?;
-        for cb in &callbacks {
-            insert_callback_row(&tx, cb).await?;
-        }
-        tx.commit().await.map_err(db_err)
+        let c = self.client().await?;
+        // One statement: atomic without a transaction of its own.
+        insert_callback_rows(&c, &callbacks).await
     }
 
     async fn claim_callbacks(

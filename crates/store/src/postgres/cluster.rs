@@ -266,7 +266,7 @@ impl ClusterStore for PgStore {
         if now != expected {
             return Ok(false);
         }
-        apply_transitions_in_tx(&tx, &transitions).await?;
+        apply_transitions_in_tx(&tx, &transitions.iter().collect::<Vec<_>>()).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }

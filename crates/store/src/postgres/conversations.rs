@@ -1,9 +1,11 @@
 //! Pricing conversations (`ConversationStore`) on PostgreSQL.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use wabiz_domain::callbacks::Conversation;
 use wabiz_domain::messages::PricingCategory;
-use wabiz_domain::ports::{ConversationStore, StoreResult};
+use wabiz_domain::ports::{ConversationStore, StoreError, StoreResult};
 
 use super::{PgStore, db_err};
 
@@ -14,33 +16,57 @@ impl ConversationStore for PgStore {
         wanted: Vec<(String, PricingCategory)>,
         now: i64,
     ) -> StoreResult<Vec<Conversation>> {
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(db_err)?;
-        let mut out = Vec::with_capacity(wanted.len());
-        for (peer, category) in wanted {
-            // Opening is one upsert that keeps a conversation still open, so two
-            // nodes opening at once agree on the id.
-            let fresh = Conversation::open(category, now);
-            let row = tx
-                .query_one(
-                    "INSERT INTO conversations (peer, category, id, opened_at, expires_at) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (peer, category) DO UPDATE SET
-                        id = CASE WHEN conversations.expires_at > $4 THEN conversations.id ELSE excluded.id END,
-                        opened_at = CASE WHEN conversations.expires_at > $4 THEN conversations.opened_at ELSE excluded.opened_at END,
-                        expires_at = CASE WHEN conversations.expires_at > $4 THEN conversations.expires_at ELSE excluded.expires_at END
-                     RETURNING id, expires_at",
-                    &[&peer, &category.as_str(), &fresh.id, &now, &fresh.expires_at],
-                )
-                .await
-                .map_err(db_err)?;
-            let id: String = row.get(0);
-            if id == fresh.id {
-                out.push(fresh);
-            } else {
-                out.push(Conversation { id, category, expires_at: row.get(1), opened_here: false });
-            }
+        // One upsert for all: a conversation still open is kept, so two nodes
+        // opening at once agree on the id. A pair asked for twice is one row
+        // (an upsert may not touch a row twice).
+        let mut fresh: HashMap<(&str, PricingCategory), Conversation> = HashMap::with_capacity(wanted.len());
+        for (peer, category) in &wanted {
+            fresh.entry((peer.as_str(), *category)).or_insert_with(|| Conversation::open(*category, now));
         }
-        tx.commit().await.map_err(db_err)?;
-        Ok(out)
+        let peers: Vec<&str> = fresh.keys().map(|(p, _)| *p).collect();
+        let categories: Vec<&str> = fresh.keys().map(|(_, c)| c.as_str()).collect();
+        let ids: Vec<&str> = fresh.values().map(|c| c.id.as_str()).collect();
+        let expiries: Vec<i64> = fresh.values().map(|c| c.expires_at).collect();
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "INSERT INTO conversations (peer, category, id, opened_at, expires_at)
+                 SELECT peer, category, id, $5, expires_at
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS w(peer, category, id, expires_at)
+                 ON CONFLICT (peer, category) DO UPDATE SET
+                    id = CASE WHEN conversations.expires_at > $5 THEN conversations.id ELSE excluded.id END,
+                    opened_at = CASE WHEN conversations.expires_at > $5 THEN conversations.opened_at ELSE excluded.opened_at END,
+                    expires_at = CASE WHEN conversations.expires_at > $5 THEN conversations.expires_at ELSE excluded.expires_at END
+                 RETURNING peer, category, id, expires_at",
+                &[&peers, &categories, &ids, &expiries, &now],
+            )
+            .await
+            .map_err(db_err)?;
+        let mut current: HashMap<(String, String), (String, i64)> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            current.insert((r.get(0), r.get(1)), (r.get(2), r.get(3)));
+        }
+        // Only the first message of a pair opens its new conversation; any
+        // later one in the same call is in it.
+        let mut handed_out: HashSet<(&str, PricingCategory)> = HashSet::with_capacity(fresh.len());
+        wanted
+            .iter()
+            .map(|(peer, category)| {
+                let key = (peer.clone(), category.as_str().to_owned());
+                let Some((id, expires_at)) = current.get(&key) else {
+                    return Err(StoreError::Other(format!("no conversation came back for {peer}")));
+                };
+                let first = handed_out.insert((peer.as_str(), *category));
+                match fresh.get(&(peer.as_str(), *category)) {
+                    Some(opened) if first && opened.id == *id => Ok(opened.clone()),
+                    _ => Ok(Conversation {
+                        id: id.clone(),
+                        category: *category,
+                        expires_at: *expires_at,
+                        opened_here: false,
+                    }),
+                }
+            })
+            .collect()
     }
 }

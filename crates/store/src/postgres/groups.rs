@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use wabiz_domain::callbacks::NewCallback;
 use wabiz_domain::ports::{GroupRecord, GroupStore, StoreResult};
 
-use super::callbacks::insert_callback_row;
+use super::callbacks::insert_callback_rows;
 use super::{PgStore, db_err};
 
 fn group_from_row(r: &tokio_postgres::Row) -> GroupRecord {
@@ -29,9 +29,7 @@ impl GroupStore for PgStore {
         )
         .await
         .map_err(db_err)?;
-        for cb in &callbacks {
-            insert_callback_row(&tx, cb).await?;
-        }
+        insert_callback_rows(&tx, &callbacks).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -48,9 +46,7 @@ impl GroupStore for PgStore {
         if changed == 0 {
             return Ok(false);
         }
-        for cb in &callbacks {
-            insert_callback_row(&tx, cb).await?;
-        }
+        insert_callback_rows(&tx, &callbacks).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }

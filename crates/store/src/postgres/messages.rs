@@ -1,34 +1,74 @@
 //! Messages (`MessageStore`) on PostgreSQL, with the status steps the
 //! cluster code applies inside its own transactions.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
 use wabiz_domain::callbacks::NewCallback;
 use wabiz_domain::ports::{DueMessage, MessageRecord, MessageStore, StatusRecord, StoreError, StoreResult, Transition};
 
-use super::callbacks::insert_callback_row;
+use super::batch::NewMessage;
+use super::callbacks::insert_callback_rows;
 use super::{PgStore, db_err};
 use crate::columns;
 
-async fn insert_message_row(c: &impl deadpool_postgres::GenericClient, m: &MessageRecord) -> StoreResult<()> {
+/// Stores messages with one statement, in the order given (their `seq`
+/// follows it: the order of a chat).
+pub(super) async fn insert_message_rows<'a>(
+    c: &impl GenericClient,
+    messages: impl IntoIterator<Item = &'a MessageRecord>,
+) -> StoreResult<()> {
+    let ms: Vec<&MessageRecord> = messages.into_iter().collect();
+    if ms.is_empty() {
+        return Ok(());
+    }
+    let st = c
+        .prepare_cached(
+            "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, route)
+             SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, route
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+                         $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[])
+                  WITH ORDINALITY AS r(id, direction, recipient_type, peer, type, content, status, created_at, updated_at,
+                                       next_event_at, failure, category, conversation, expires_at, route, ord)
+             ORDER BY ord",
+        )
+        .await
+        .map_err(db_err)?;
+    let ids: Vec<&str> = ms.iter().map(|m| m.id.as_str()).collect();
+    let directions: Vec<&str> = ms.iter().map(|m| m.direction.as_str()).collect();
+    let recipient_types: Vec<&str> = ms.iter().map(|m| m.recipient_type.as_str()).collect();
+    let peers: Vec<&str> = ms.iter().map(|m| m.peer.as_str()).collect();
+    let kinds: Vec<&str> = ms.iter().map(|m| m.kind.as_str()).collect();
+    let contents: Vec<&str> = ms.iter().map(|m| m.content.as_str()).collect();
+    let statuses: Vec<&str> = ms.iter().map(|m| m.status.as_str()).collect();
+    let created: Vec<i64> = ms.iter().map(|m| m.created_at).collect();
+    let updated: Vec<i64> = ms.iter().map(|m| m.updated_at).collect();
+    let next_events: Vec<Option<i64>> = ms.iter().map(|m| m.next_event_at).collect();
+    let failures: Vec<Option<String>> = ms.iter().map(|m| columns::failure_text(m.failure.as_ref())).collect();
+    let categories: Vec<Option<&str>> = ms.iter().map(|m| m.category.map(|c| c.as_str())).collect();
+    let conversations: Vec<Option<String>> =
+        ms.iter().map(|m| columns::conversation_text(m.conversation.as_ref())).collect();
+    let expires: Vec<Option<i64>> = ms.iter().map(|m| m.expires_at).collect();
+    let routes: Vec<i64> = ms.iter().map(|m| i64::from(wabiz_domain::cluster::route_hash(&m.peer))).collect();
     c.execute(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, route)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        &st,
         &[
-            &m.id,
-            &m.direction.as_str(),
-            &m.recipient_type.as_str(),
-            &m.peer,
-            &m.kind,
-            &m.content,
-            &m.status.as_str(),
-            &m.created_at,
-            &m.updated_at,
-            &m.next_event_at,
-            &columns::failure_text(m.failure.as_ref()),
-            &m.category.map(|c| c.as_str()),
-            &columns::conversation_text(m.conversation.as_ref()),
-            &m.expires_at,
-            &i64::from(wabiz_domain::cluster::route_hash(&m.peer)),
+            &ids,
+            &directions,
+            &recipient_types,
+            &peers,
+            &kinds,
+            &contents,
+            &statuses,
+            &created,
+            &updated,
+            &next_events,
+            &failures,
+            &categories,
+            &conversations,
+            &expires,
+            &routes,
         ],
     )
     .await
@@ -58,16 +98,12 @@ fn message_from_row(r: &tokio_postgres::Row) -> Result<MessageRecord, StoreError
 #[async_trait]
 impl MessageStore for PgStore {
     async fn insert_message(&self, m: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<()> {
-        let mut c = self.client().await?;
-        if callbacks.is_empty() {
-            return insert_message_row(&c, m).await;
-        }
-        let tx = c.transaction().await.map_err(db_err)?;
-        insert_message_row(&tx, m).await?;
-        for cb in callbacks {
-            insert_callback_row(&tx, cb).await?;
-        }
-        tx.commit().await.map_err(db_err)
+        let write = NewMessage { message: m.clone(), callbacks: callbacks.to_vec(), steps: Vec::new() };
+        self.messages.write(write).await
+    }
+
+    async fn insert_message_with_steps(&self, m: &MessageRecord, steps: Vec<Transition>) -> StoreResult<()> {
+        self.messages.write(NewMessage { message: m.clone(), callbacks: Vec::new(), steps }).await
     }
 
     async fn get_message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
@@ -108,7 +144,7 @@ impl MessageStore for PgStore {
     async fn apply_transitions(&self, transitions: Vec<Transition>) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
-        apply_transitions_in_tx(&tx, &transitions).await?;
+        apply_transitions_in_tx(&tx, &transitions.iter().collect::<Vec<_>>()).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -170,45 +206,85 @@ impl MessageStore for PgStore {
     }
 }
 
-/// The steps of `apply_transitions`, inside the caller's transaction.
+/// The steps of `apply_transitions`, inside the caller's transaction, in a
+/// fixed number of statements however many there are: the status updates
+/// (one statement per "round", see below), then the replies, the callbacks
+/// and the history entries of the steps that applied, each one multi-row
+/// statement. One statement per step cost a round trip each, and the
+/// receipt worker, which waits for them in turn, fell behind the sends.
 pub(super) async fn apply_transitions_in_tx(
     tx: &deadpool_postgres::Transaction<'_>,
-    transitions: &[Transition],
+    transitions: &[&Transition],
 ) -> StoreResult<()> {
-    for t in transitions {
-        let changed = tx
-                .execute(
-                    "UPDATE messages SET status = $2, updated_at = $3, next_event_at = $4, conversation = COALESCE($6, conversation)
-                     WHERE id = $1 AND status = $5",
-                    &[
-                        &t.id,
-                        &t.status.as_str(),
-                        &t.at,
-                        &t.next_event_at,
-                        &t.from_status.as_str(),
-                        &columns::conversation_text(t.conversation.as_ref()),
-                    ],
-                )
-                .await
-                .map_err(db_err)?;
-        if changed == 0 {
-            continue;
-        }
-        if let Some(m) = &t.reply {
-            insert_message_row(tx, m).await?;
-        }
-        for cb in &t.callbacks {
-            insert_callback_row(tx, cb).await?;
-        }
-        tx.execute(
-            "INSERT INTO message_statuses (message_id, status, at, errors) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (message_id, status) DO NOTHING",
-            &[&t.id, &t.status.as_str(), &t.at, &columns::failure_text(t.errors.as_ref())],
-        )
-        .await
-        .map_err(db_err)?;
+    let applied = update_statuses(tx, transitions).await?;
+    let moved: Vec<&Transition> = transitions.iter().zip(&applied).filter(|(_, a)| **a).map(|(t, _)| *t).collect();
+    insert_message_rows(tx, moved.iter().filter_map(|t| t.reply.as_ref())).await?;
+    insert_callback_rows(tx, moved.iter().flat_map(|t| &t.callbacks)).await?;
+    if moved.is_empty() {
+        return Ok(());
     }
+    let ids: Vec<&str> = moved.iter().map(|t| t.id.as_str()).collect();
+    let statuses: Vec<&str> = moved.iter().map(|t| t.status.as_str()).collect();
+    let ats: Vec<i64> = moved.iter().map(|t| t.at).collect();
+    let errors: Vec<Option<String>> = moved.iter().map(|t| columns::failure_text(t.errors.as_ref())).collect();
+    tx.execute(
+        "INSERT INTO message_statuses (message_id, status, at, errors)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])
+         ON CONFLICT (message_id, status) DO NOTHING",
+        &[&ids, &statuses, &ats, &errors],
+    )
+    .await
+    .map_err(db_err)?;
     Ok(())
+}
+
+/// Applies each step whose `from_status` still holds; `true` for those that
+/// did. A message may have several steps in one batch (sent, delivered and
+/// read at once): its n-th step goes in the n-th round, so each round's
+/// single `UPDATE … FROM unnest(…)` touches a message at most once and sees
+/// the rounds before it, as one step after the other would.
+async fn update_statuses(
+    tx: &deadpool_postgres::Transaction<'_>,
+    transitions: &[&Transition],
+) -> StoreResult<Vec<bool>> {
+    let mut round_of = Vec::with_capacity(transitions.len());
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(transitions.len());
+    for t in transitions {
+        let n = seen.entry(t.id.as_str()).or_default();
+        round_of.push(*n);
+        *n += 1;
+    }
+    let rounds = seen.values().copied().max().unwrap_or(0);
+    let mut applied = vec![false; transitions.len()];
+    for round in 0..rounds {
+        let members: Vec<usize> = (0..transitions.len()).filter(|&i| round_of[i] == round).collect();
+        let ts: Vec<&Transition> = members.iter().map(|&i| transitions[i]).collect();
+        let ids: Vec<&str> = ts.iter().map(|t| t.id.as_str()).collect();
+        let statuses: Vec<&str> = ts.iter().map(|t| t.status.as_str()).collect();
+        let ats: Vec<i64> = ts.iter().map(|t| t.at).collect();
+        let next_events: Vec<Option<i64>> = ts.iter().map(|t| t.next_event_at).collect();
+        let froms: Vec<&str> = ts.iter().map(|t| t.from_status.as_str()).collect();
+        let conversations: Vec<Option<String>> =
+            ts.iter().map(|t| columns::conversation_text(t.conversation.as_ref())).collect();
+        let rows = tx
+            .query(
+                "UPDATE messages AS m
+                 SET status = u.status, updated_at = u.at, next_event_at = u.next_event_at,
+                     conversation = COALESCE(u.conversation, m.conversation)
+                 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
+                      AS u(id, status, at, next_event_at, from_status, conversation)
+                 WHERE m.id = u.id AND m.status = u.from_status
+                 RETURNING m.id",
+                &[&ids, &statuses, &ats, &next_events, &froms, &conversations],
+            )
+            .await
+            .map_err(db_err)?;
+        let changed: HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
+        for i in members {
+            applied[i] = changed.contains(&transitions[i].id);
+        }
+    }
+    Ok(applied)
 }
 
 /// A due message from `SELECT id, peer, status, failure, type, content,

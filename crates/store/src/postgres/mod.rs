@@ -1,5 +1,6 @@
 //! The PostgreSQL engine, for several nodes on one database.
 
+mod batch;
 mod callbacks;
 mod cluster;
 mod contacts;
@@ -31,6 +32,8 @@ const MIGRATION_LOCK: i64 = 0x0077_6162_697a;
 
 pub struct PgStore {
     pool: Pool,
+    /// New messages, written in groups (`batch.rs`).
+    messages: batch::MessageBatcher,
     /// For the notification listener's own connection.
     config: tokio_postgres::Config,
 }
@@ -54,7 +57,8 @@ impl PgStore {
             url.parse().map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
         let mgr = Manager::from_config(pg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(unavailable)?;
-        let store = Self { pool, config: pg };
+        let messages = batch::MessageBatcher::start(pool.clone());
+        let store = Self { pool, messages, config: pg };
         store.migrate().await?;
         Ok(store)
     }
