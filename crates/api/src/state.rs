@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use wabiz_domain::account::AccountService;
 use wabiz_domain::certificates::ListenerCertificates;
 use wabiz_domain::contacts::ContactsService;
+use wabiz_domain::db_stats::DbStats;
 use wabiz_domain::media::MediaService;
 use wabiz_domain::messages::MessageService;
 use wabiz_domain::network::Network;
@@ -87,6 +88,8 @@ pub struct AppServices {
     pub media: Arc<MediaService>,
     pub messages: Arc<MessageService>,
     pub contacts: Arc<ContactsService>,
+    /// `GET /v1/stats/db`'s counts, as a snapshot (`db_stats.rs`).
+    pub db_stats: Arc<DbStats>,
     pub certificates: Arc<dyn ListenerCertificates>,
     pub links: PublicLinks,
     /// `--strict-restart-semantics`: report restart-required changes in a header.

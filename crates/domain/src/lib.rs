@@ -15,6 +15,7 @@ pub mod certificates;
 pub mod clock;
 pub mod cluster;
 pub mod contacts;
+pub mod db_stats;
 pub mod error;
 pub mod gc;
 pub mod groups;

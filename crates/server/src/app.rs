@@ -20,6 +20,7 @@ use wabiz_domain::account::AccountService;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::{Clock, SystemClock};
 use wabiz_domain::contacts::ContactsService;
+use wabiz_domain::db_stats::DbStats;
 use wabiz_domain::media::MediaService;
 use wabiz_domain::messages::MessageService;
 use wabiz_domain::messages::validate::Rules;
@@ -236,6 +237,7 @@ impl App {
             users: Arc::clone(&users),
             network: Arc::clone(&network) as Arc<dyn Network>,
             store: Arc::clone(&store),
+            db_stats: DbStats::new(Arc::clone(&store)),
             meta: Arc::new(Meta::new(config.meta_version.clone())),
             api_key,
             limits: Limits::default(),

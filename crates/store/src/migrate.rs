@@ -53,6 +53,11 @@ pub const SQLITE: &[Migration] = &[
         name: "inbound_window",
         sql: include_str!("../migrations/sqlite/0017_inbound_window.sql"),
     },
+    Migration {
+        version: 18,
+        name: "unread_inbound",
+        sql: include_str!("../migrations/sqlite/0018_unread_inbound.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -89,6 +94,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 17,
         name: "inbound_window",
         sql: include_str!("../migrations/postgres/0017_inbound_window.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "unread_inbound",
+        sql: include_str!("../migrations/postgres/0018_unread_inbound.sql"),
     },
 ];
 

@@ -295,9 +295,9 @@ pub fn app_internal_metrics(state: &AppState) -> Vec<Metric> {
     ]
 }
 
-/// `/v1/stats/db`: counted now (slow on large databases, as documented).
+/// `/v1/stats/db`: the latest snapshot of the counts (`db_stats.rs`).
 async fn db(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response, ApiError> {
-    let c = state.store.db_counts().await.map_err(WaError::from)?;
+    let c = state.db_stats.counts().await.map_err(WaError::from)?;
     let messages: Vec<Sample> =
         c.messages.iter().map(|(t, n)| Sample::new(&[("type", t.as_str())], *n as f64)).collect();
     let metrics = vec![

@@ -129,6 +129,11 @@ async fn metrics_and_stats_in_both_formats() {
     assert_eq!(db["db_pending_messages"]["data"][0]["value"], 0);
     let (_, _, body) = text(&app, &admin, "/v1/stats/db?format=prometheus").await;
     assert!(scrape(&body).samples.iter().any(|s| s.metric == "db_contacts"), "{body}");
+    // Within 15 s of a count, the same snapshot: a call never scans the
+    // database itself (the figures are recounted in the background later).
+    app.send_text(&admin, "16315551234", "second").await;
+    let (_, b) = app.get(&admin, "/v1/stats/db").await;
+    assert_eq!(b["stats"]["db"]["db_messages"]["data"], json!([{"labels": {"type": "text"}, "value": 1}]), "{b}");
 
     // The internal variants nest one level deeper.
     let (s, b) = app.get(&admin, "/v1/stats/app/internal").await;

@@ -156,6 +156,14 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
 /// index's condition.
 const LAST_INBOUND: &str = "SELECT MAX(created_at) FROM messages WHERE peer = ?1 AND direction = 'inbound'";
 
+/// Marks an inbound message and the customer's earlier unread ones read.
+/// The literals let SQLite find them in the partial index of unread inbound
+/// messages (schema 18), so the cost follows the unread, not the chat.
+const MARK_READ: &str = "UPDATE messages SET status = 'read', updated_at = ?2
+     WHERE direction = 'inbound' AND status = 'received'
+       AND peer = (SELECT peer FROM messages WHERE id = ?1)
+       AND rowid <= (SELECT rowid FROM messages WHERE id = ?1)";
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn insert_message(&self, m: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<()> {
@@ -264,14 +272,7 @@ impl MessageStore for SqliteStore {
         let id = id.to_owned();
         self.writer
             .write(move |c| {
-                let n = c
-                    .prepare_cached(
-                        "UPDATE messages SET status = 'read', updated_at = ?2
-                         WHERE direction = 'inbound' AND status = 'received'
-                           AND peer = (SELECT peer FROM messages WHERE id = ?1)
-                           AND rowid <= (SELECT rowid FROM messages WHERE id = ?1)",
-                    )?
-                    .execute(params![id, at])?;
+                let n = c.prepare_cached(MARK_READ)?.execute(params![id, at])?;
                 Ok(n as u64)
             })
             .await
@@ -314,6 +315,24 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert!(plan.iter().any(|d| d.contains("messages_peer_inbound")), "{plan:?}");
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
+    }
+
+    #[tokio::test]
+    async fn marking_read_visits_only_the_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.close().await;
+        let c = Connection::open(&path).unwrap();
+        let plan: Vec<String> = c
+            .prepare(&format!("EXPLAIN QUERY PLAN {MARK_READ}"))
+            .unwrap()
+            .query_map(params!["some-id", 1], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|d| d.contains("messages_peer_unread")), "{plan:?}");
         assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
     }
 }
