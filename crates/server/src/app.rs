@@ -23,6 +23,7 @@ use wabiz_domain::contacts::ContactsService;
 use wabiz_domain::db_stats::DbStats;
 use wabiz_domain::media::MediaService;
 use wabiz_domain::messages::MessageService;
+use wabiz_domain::messages::registry::TemplateRegistry;
 use wabiz_domain::messages::validate::Rules;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
@@ -215,12 +216,14 @@ impl App {
         // In a deployment, only the shards this node owns, fenced by the shard map.
         let shards = cluster.as_ref().map(|c| Shards { store: c.store(), scope: c.subscribe_scope() });
         let receipts = network.receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages), shards);
+        let templates = TemplateRegistry::new(Arc::clone(&store));
         let messages = MessageService::new(
             Arc::clone(&store),
             Arc::clone(&network) as Arc<dyn Network>,
             Arc::clone(&opts.clock),
             Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
             config.open_window,
+            Arc::clone(&templates),
         )
         .with_contacts(Arc::clone(&contacts))
         .with_groups(Arc::clone(&groups));
@@ -231,6 +234,7 @@ impl App {
             Arc::clone(&groups),
             Arc::clone(&opts.clock),
             outbox.clone(),
+            Arc::clone(&templates),
         ));
         let in_flight = Arc::new(InFlight::default());
         let state = AppState::new(AppServices {
@@ -332,7 +336,8 @@ impl App {
             ),
         ];
         if let Some(cluster) = &cluster {
-            let hooks = cluster_hooks(Arc::clone(&settings), Arc::clone(&network), snapshot_state);
+            let hooks =
+                cluster_hooks(Arc::clone(&settings), Arc::clone(&network), Arc::clone(&templates), snapshot_state);
             background.push(tokio::spawn(Arc::clone(cluster).run(settings.subscribe(), hooks, shutdown.clone())));
         }
         if let Some(handle) = opts.log_filter {
@@ -449,9 +454,15 @@ fn gc_gate(cluster: Option<&Arc<Cluster>>) -> Option<wabiz_domain::gc::DutyGate>
 
 /// What a node of a deployment reloads when another node changes the shared
 /// configuration, and what it publishes about itself.
-fn cluster_hooks(settings: Arc<SettingsService>, network: Arc<SimulatedNetwork>, state: AppState) -> Hooks {
+fn cluster_hooks(
+    settings: Arc<SettingsService>,
+    network: Arc<SimulatedNetwork>,
+    templates: Arc<TemplateRegistry>,
+    state: AppState,
+) -> Hooks {
     let reload: ReloadHook = Arc::new(move || {
         let (settings, network) = (Arc::clone(&settings), Arc::clone(&network));
+        templates.forget();
         Box::pin(async move {
             if let Err(e) = settings.reload().await {
                 tracing::warn!(error = %e, "cluster: could not reload the settings");

@@ -2,6 +2,7 @@
 
 pub mod counters;
 pub mod lifecycle;
+pub mod registry;
 pub mod service;
 pub mod templates;
 pub mod validate;

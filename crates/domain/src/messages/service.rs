@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::lifecycle::{Direction, Failure, MessageStatus, PricingCategory, RecipientType};
-use super::templates::{self, Template};
+use super::registry::TemplateRegistry;
+use super::templates;
 use super::validate::{MediaRef, MessageType, OutboundMessage, Rules, TemplateCall, validate};
 use crate::clock::Clock;
 use crate::contacts::ContactsService;
@@ -37,6 +38,8 @@ pub struct MessageService {
     contacts: Option<Arc<ContactsService>>,
     /// Groups, for `recipient_type: group` sends.
     groups: Option<Arc<GroupService>>,
+    /// What template sends are checked against.
+    templates: Arc<TemplateRegistry>,
 }
 
 /// How long an undelivered message is tried (`messages.md` §9, Recommended).
@@ -76,8 +79,9 @@ impl MessageService {
         clock: Arc<dyn Clock>,
         rules: Rules,
         open_window: bool,
+        templates: Arc<TemplateRegistry>,
     ) -> Self {
-        Self { store, network, clock, rules, open_window, contacts: None, groups: None }
+        Self { store, network, clock, rules, open_window, contacts: None, groups: None, templates }
     }
 
     /// Lets sends reach groups.
@@ -227,13 +231,7 @@ impl MessageService {
     /// How a template send will fail, if it does not fit the registry (the
     /// failure is reported by status, after the 201), and its pricing category.
     async fn template_check(&self, call: &TemplateCall) -> Result<(Option<Failure>, PricingCategory), WaError> {
-        let defs: Vec<Template> = self
-            .store
-            .find_templates(&call.namespace, &call.name)
-            .await?
-            .into_iter()
-            .filter_map(Template::from_record)
-            .collect();
+        let defs = self.templates.find(&call.namespace, &call.name).await?;
         let failure = templates::check(call, &defs).map(Failure::from);
         let category = defs
             .iter()

@@ -452,3 +452,52 @@ async fn a_token_revoked_on_one_node_stops_working_on_the_others() {
     drop(nodes);
     schema.drop_schema().await;
 }
+
+/// The final status of message `id` as `node` shows it, once settled.
+async fn settled_status(api: &Api, node: &Node, id: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (s, b) = api.call(node, reqwest::Method::GET, &format!("/simulator/messages/{id}"), None).await;
+        assert_eq!(s, 200, "{b}");
+        if b["message"]["next_event_at"].is_null() {
+            return b["message"]["status"].as_str().unwrap_or_default().to_owned();
+        }
+        assert!(Instant::now() < deadline, "message {id} did not settle: {b}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_template_changed_on_one_node_is_used_at_once_by_the_others() {
+    let Some(schema) = pg_schema("cluster_templates").await else { return };
+    let receiver = Receiver::start().await;
+    let nodes = [start_node(&schema.url), start_node(&schema.url)];
+    let api = set_up(&[&nodes[0], &nodes[1], &nodes[0]], &receiver, 1).await;
+    let template = json!({"namespace": "ns", "name": "notice", "language": "en_US",
+        "components": [{"type": "BODY", "text": "See you tomorrow."}]});
+    let send = json!({"to": "16315551234", "type": "template", "template": {"namespace": "ns", "name": "notice",
+        "language": {"policy": "deterministic", "code": "en_US"}, "components": []}});
+    let send_on_1 = || async {
+        let (s, b) = api.call(&nodes[1], reqwest::Method::POST, "/v1/messages", Some(send.clone())).await;
+        assert_eq!(s, 201, "{b}");
+        let id = b["messages"][0]["id"].as_str().unwrap().to_owned();
+        settled_status(&api, &nodes[1], &id).await
+    };
+    // Looked up (and kept) on node 1 while it does not exist: the send fails.
+    assert_eq!(send_on_1().await, "failed");
+    let (s, b) = api.call(&nodes[0], reqwest::Method::POST, "/simulator/templates", Some(template)).await;
+    assert!(s == 200 || s == 201, "{b}");
+    let registered = Instant::now();
+    while send_on_1().await != "read" {
+        assert!(registered.elapsed() < Duration::from_secs(3), "node 1 still sends with what it kept before");
+    }
+    let (s, b) =
+        api.call(&nodes[0], reqwest::Method::DELETE, "/simulator/templates?namespace=ns&name=notice", None).await;
+    assert_eq!(s, 200, "{b}");
+    let deleted = Instant::now();
+    while send_on_1().await != "failed" {
+        assert!(deleted.elapsed() < Duration::from_secs(3), "node 1 still sends with a deleted template");
+    }
+    drop(nodes);
+    schema.drop_schema().await;
+}

@@ -16,6 +16,7 @@ use wabiz_domain::clock::Clock;
 use wabiz_domain::error::ErrorCode;
 use wabiz_domain::groups::GroupService;
 use wabiz_domain::media::MediaService;
+use wabiz_domain::messages::registry::TemplateRegistry;
 use wabiz_domain::network::{GatewayStatus, Network, PendingRegistration};
 use wabiz_domain::ports::{MessageRecord, StatusRecord, Store};
 
@@ -26,6 +27,7 @@ pub struct SimulatorControl {
     groups: Arc<GroupService>,
     clock: Arc<dyn Clock>,
     outbox: Outbox,
+    templates: Arc<TemplateRegistry>,
 }
 
 /// A stored message with its status history, as the control API shows it.
@@ -52,8 +54,9 @@ impl SimulatorControl {
         groups: Arc<GroupService>,
         clock: Arc<dyn Clock>,
         outbox: Outbox,
+        templates: Arc<TemplateRegistry>,
     ) -> Self {
-        Self { store, network, media, groups, clock, outbox }
+        Self { store, network, media, groups, clock, outbox, templates }
     }
 
     /// The registration state and the pending code.

@@ -12,19 +12,19 @@ impl SimulatorControl {
     /// language) an approved template.
     pub async fn register_template(&self, body: &Map<String, Value>) -> Result<Template, WaError> {
         let t = Template::parse(body)?;
-        self.store.put_template(&t.to_record(self.clock.now_unix())).await?;
+        self.templates.put(&t.to_record(self.clock.now_unix())).await?;
         Ok(t)
     }
 
     /// `GET /simulator/templates`.
     pub async fn templates(&self) -> Result<Vec<Template>, WaError> {
-        Ok(self.store.list_templates().await?.into_iter().filter_map(Template::from_record).collect())
+        Ok(self.templates.list().await?)
     }
 
     /// `DELETE /simulator/templates`: one language, or every language of a
     /// name; answers how many were deleted (404 if none).
     pub async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> Result<u64, WaError> {
-        match self.store.delete_templates(namespace, name, language).await? {
+        match self.templates.delete(namespace, name, language).await? {
             0 => Err(WaError::not_found("Template not found")),
             n => Ok(n),
         }

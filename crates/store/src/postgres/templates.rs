@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use wabiz_domain::ports::{StoreResult, TemplateRecord, TemplateStore};
 
-use super::{PgStore, db_err};
+use super::{PgStore, cluster, db_err};
 
 fn template_from_row(r: &tokio_postgres::Row) -> TemplateRecord {
     TemplateRecord {
@@ -19,15 +19,18 @@ fn template_from_row(r: &tokio_postgres::Row) -> TemplateRecord {
 #[async_trait]
 impl TemplateStore for PgStore {
     async fn put_template(&self, t: &TemplateRecord) -> StoreResult<()> {
-        let c = self.client().await?;
-        c.execute(
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(db_err)?;
+        tx.execute(
             "INSERT INTO templates (namespace, name, language, components, created_at, category) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (namespace, name, language) DO UPDATE SET components = excluded.components, category = excluded.category",
             &[&t.namespace, &t.name, &t.language, &t.components, &t.created_at, &t.category],
         )
         .await
         .map_err(db_err)?;
-        Ok(())
+        // The other nodes keep looked-up templates in memory: they forget them.
+        tx.execute(cluster::NOTIFY_CONFIG, &[]).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
     }
 
     async fn list_templates(&self) -> StoreResult<Vec<TemplateRecord>> {
@@ -56,12 +59,19 @@ impl TemplateStore for PgStore {
     }
 
     async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> StoreResult<u64> {
-        let c = self.client().await?;
-        c.execute(
-            "DELETE FROM templates WHERE namespace = $1 AND name = $2 AND ($3::TEXT IS NULL OR language = $3)",
-            &[&namespace, &name, &language],
-        )
-        .await
-        .map_err(db_err)
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(db_err)?;
+        let n = tx
+            .execute(
+                "DELETE FROM templates WHERE namespace = $1 AND name = $2 AND ($3::TEXT IS NULL OR language = $3)",
+                &[&namespace, &name, &language],
+            )
+            .await
+            .map_err(db_err)?;
+        if n > 0 {
+            tx.execute(cluster::NOTIFY_CONFIG, &[]).await.map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(n)
     }
 }
