@@ -12,6 +12,7 @@
 mod columns;
 pub mod files;
 pub mod migrate;
+mod open_conversations;
 pub mod postgres;
 pub mod sqlite;
 

@@ -37,8 +37,9 @@ fn is_plain_digits(s: &str) -> bool {
 /// Numbers normalised lately: integrations send to the same customers again
 /// and again, and a hit (about 0.3 µs) is cheaper than reading the number
 /// again (about 5 µs for +1, where 25 regions share the code). The answer
-/// depends only on the text and the calling code.
-static NORMALIZED: LazyLock<NormalizedCache> = LazyLock::new(|| moka::sync::Cache::new(100_000));
+/// depends only on the text and the calling code. Kept small: a campaign to
+/// distinct numbers only fills it (100,000 entries were some 25 MiB).
+static NORMALIZED: LazyLock<NormalizedCache> = LazyLock::new(|| moka::sync::Cache::new(16_384));
 
 /// (number as written, business calling code) → `wa_id`.
 type NormalizedCache = moka::sync::Cache<(Box<str>, Option<u16>), Option<Arc<str>>>;

@@ -16,11 +16,48 @@ impl ConversationStore for PgStore {
         wanted: Vec<(String, PricingCategory)>,
         now: i64,
     ) -> StoreResult<Vec<Conversation>> {
+        // Most customers are in an open conversation already; those answer
+        // from memory (true on every node until it expires, see
+        // `OpenConversations`). The rest are opened or found in the database.
+        let known: Vec<Option<Conversation>> = {
+            let open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
+            wanted.iter().map(|(peer, category)| open.find(peer, *category, now)).collect()
+        };
+        if known.iter().all(Option::is_some) {
+            return Ok(known.into_iter().flatten().collect());
+        }
+        let missing: Vec<(String, PricingCategory)> =
+            wanted.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(w, _)| w.clone()).collect();
+        let mut opened = self.upsert_conversations(&missing, now).await?.into_iter();
+        let mut open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(wanted.len());
+        for ((peer, _), k) in wanted.iter().zip(known) {
+            match k {
+                Some(c) => out.push(c),
+                None => {
+                    let Some(c) = opened.next() else { break };
+                    open.remember(peer, &c);
+                    out.push(c);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl PgStore {
+    /// The conversation of each pair, opened where none is open, in one
+    /// statement.
+    async fn upsert_conversations(
+        &self,
+        wanted: &[(String, PricingCategory)],
+        now: i64,
+    ) -> StoreResult<Vec<Conversation>> {
         // One upsert for all: a conversation still open is kept, so two nodes
         // opening at once agree on the id. A pair asked for twice is one row
         // (an upsert may not touch a row twice).
         let mut fresh: HashMap<(&str, PricingCategory), Conversation> = HashMap::with_capacity(wanted.len());
-        for (peer, category) in &wanted {
+        for (peer, category) in wanted {
             fresh.entry((peer.as_str(), *category)).or_insert_with(|| Conversation::open(*category, now));
         }
         let peers: Vec<&str> = fresh.keys().map(|(p, _)| *p).collect();

@@ -34,6 +34,8 @@ pub struct PgStore {
     pool: Pool,
     /// New messages, written in groups (`batch.rs`).
     messages: batch::MessageBatcher,
+    /// Conversations known to be open.
+    conversations: std::sync::Mutex<crate::open_conversations::OpenConversations>,
     /// For the notification listener's own connection.
     config: tokio_postgres::Config,
 }
@@ -58,7 +60,7 @@ impl PgStore {
         let mgr = Manager::from_config(pg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(unavailable)?;
         let messages = batch::MessageBatcher::start(pool.clone());
-        let store = Self { pool, messages, config: pg };
+        let store = Self { pool, messages, conversations: std::sync::Mutex::default(), config: pg };
         store.migrate().await?;
         Ok(store)
     }

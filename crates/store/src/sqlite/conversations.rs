@@ -1,7 +1,5 @@
 //! Pricing conversations (`ConversationStore`) on SQLite.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use wabiz_domain::callbacks::Conversation;
@@ -72,32 +70,5 @@ impl ConversationStore for SqliteStore {
             }
         }
         Ok(out)
-    }
-}
-
-/// Open conversations remembered by customer, so that the receipts of a
-/// customer in one do not need the writer (issue 7). Bounded: when full, it
-/// starts over.
-#[derive(Default)]
-pub(super) struct OpenConversations {
-    by_peer: HashMap<String, Vec<Conversation>>,
-}
-
-/// Customers remembered at most.
-const REMEMBERED_PEERS: usize = 100_000;
-
-impl OpenConversations {
-    fn find(&self, peer: &str, category: PricingCategory, now: i64) -> Option<Conversation> {
-        let c = self.by_peer.get(peer)?.iter().find(|c| c.category == category && c.is_open_at(now))?;
-        Some(c.joined())
-    }
-
-    fn remember(&mut self, peer: &str, c: &Conversation) {
-        if self.by_peer.len() >= REMEMBERED_PEERS && !self.by_peer.contains_key(peer) {
-            self.by_peer.clear();
-        }
-        let known = self.by_peer.entry(peer.to_owned()).or_default();
-        known.retain(|k| k.category != c.category);
-        known.push(c.clone());
     }
 }

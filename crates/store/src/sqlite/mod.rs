@@ -64,7 +64,7 @@ pub struct SqliteStore {
     writer: Writer,
     readers: ReadPool,
     claims: tokio::sync::Mutex<callbacks::Claims>,
-    conversations: std::sync::Mutex<conversations::OpenConversations>,
+    conversations: std::sync::Mutex<crate::open_conversations::OpenConversations>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
