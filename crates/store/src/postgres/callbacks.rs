@@ -134,8 +134,9 @@ impl CallbackStore for PgStore {
             CallbackOutcome::Delivered { seq } => Some(*seq),
             _ => None,
         });
+        let mut deleted = 0;
         if !delivered.is_empty() {
-            tx.execute("DELETE FROM callbacks WHERE seq = ANY($1)", &[&delivered]).await.map_err(db_err)?;
+            deleted = tx.execute("DELETE FROM callbacks WHERE seq = ANY($1)", &[&delivered]).await.map_err(db_err)?;
         }
         let released = of(|o| match o {
             CallbackOutcome::Released { seq } => Some(*seq),
@@ -159,7 +160,9 @@ impl CallbackStore for PgStore {
                 .map_err(db_err)?;
             }
         }
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        self.queue_vacuum.deleted(deleted, &self.pool);
+        Ok(())
     }
 
     async fn list_callbacks(&self, after_seq: i64, limit: usize) -> StoreResult<Vec<PendingCallback>> {

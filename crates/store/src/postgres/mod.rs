@@ -15,6 +15,7 @@ mod stats;
 mod templates;
 mod tokens;
 mod users;
+mod vacuum;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -36,6 +37,8 @@ pub struct PgStore {
     messages: batch::MessageBatcher,
     /// Conversations known to be open.
     conversations: std::sync::Mutex<crate::open_conversations::OpenConversations>,
+    /// Keeps the callback queue's head free of deleted rows.
+    queue_vacuum: vacuum::QueueVacuum,
     /// For the notification listener's own connection.
     config: tokio_postgres::Config,
 }
@@ -60,7 +63,13 @@ impl PgStore {
         let mgr = Manager::from_config(pg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(unavailable)?;
         let messages = batch::MessageBatcher::start(pool.clone());
-        let store = Self { pool, messages, conversations: std::sync::Mutex::default(), config: pg };
+        let store = Self {
+            pool,
+            messages,
+            conversations: std::sync::Mutex::default(),
+            queue_vacuum: vacuum::QueueVacuum::default(),
+            config: pg,
+        };
         store.migrate().await?;
         Ok(store)
     }
