@@ -26,6 +26,7 @@
 mod compare;
 mod database;
 mod fixture;
+mod machine;
 mod matrix;
 mod numbers;
 mod probe;
@@ -137,9 +138,10 @@ async fn main() -> Result<()> {
     }
     let (Some(_), [case]) = (args.workload, cases.as_slice()) else { return matrix::run(&cases, &settings) };
     println!(
-        "wabiz bench: {} on {}, {} s of load, {} connections, {} wrk thread(s), webhook concurrency {}",
+        "wabiz bench: {} on {}, {}, {} s of load, {} connections, {} wrk thread(s), webhook concurrency {}",
         case.workload.name(),
         case.engine_label(),
+        machine::describe(),
         args.duration,
         args.connections,
         args.threads,

@@ -66,25 +66,6 @@ fn run_child(case: &Case, settings: &Settings) -> Result<Option<Outcome>> {
     Ok(outcome)
 }
 
-/// The machine, as the figures should be read.
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-    format!("{cores} cores ({model}), {memory:.0} GiB")
-}
-
 fn today() -> String {
     Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
@@ -99,7 +80,7 @@ pub fn run(cases: &[Case], settings: &Settings) -> Result<()> {
     let header = format!(
         "wabiz bench matrix, {}: {}, {} s per workload ({} s of baseline), {} connections, {} wrk thread(s), webhook concurrency {}",
         today(),
-        machine(),
+        crate::machine::describe(),
         settings.duration,
         settings.duration.min(10),
         settings.connections,
@@ -130,12 +111,12 @@ pub fn run(cases: &[Case], settings: &Settings) -> Result<()> {
 
 fn print_table(rows: &[(Case, Option<Outcome>)]) {
     println!(
-        "| workload | engine | `GET /` req/s | accepted/s | ÷ `GET /` | p50 / p99 | req/s first → last 10 s | delivered/s | all delivered | CPU / msg | peak RSS |"
+        "| workload | engine | `GET /` req/s | accepted/s | ÷ `GET /` | p50 / p99 | req/s first → last 10 s | delivered/s | all delivered | CPU / msg | peak RSS | others / steal |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
     for (case, outcome) in rows {
         let Some(o) = outcome else {
-            println!("| {} | {} | run failed | | | | | | **NO** | | |", case.workload.name(), case.engine_label());
+            println!("| {} | {} | run failed | | | | | | **NO** | | | |", case.workload.name(), case.engine_label());
             continue;
         };
         println!("{}", row(o));
@@ -145,7 +126,8 @@ fn print_table(rows: &[(Case, Option<Outcome>)]) {
         "accepted/s: 201 answers per second (inbound: customers' messages taken); delivered/s: statuses (inbound: \
          messages) reaching the webhook receiver, first to last callback; CPU / msg: the server's CPU (all nodes) per \
          accepted message, its callbacks included (+ db: the PostgreSQL backends of the run's database); several \
-         nodes: rates summed, latencies of the slowest node."
+         nodes: rates summed, latencies of the slowest node; others / steal: the machine's CPU that other processes \
+         (PostgreSQL's background processes among them) used, and that the hypervisor stole, while the load ran."
     );
 }
 
@@ -172,7 +154,7 @@ pub fn row(o: &Outcome) -> String {
         None => format!("{:.0} µs", o.cpu_us_per_message),
     };
     format!(
-        "| {} | {} | {:.0} | {:.0} | {:.3} | {:.1} / {:.1} ms | {flat} | {delivered} | {all} | {cpu} | {:.0} MiB |",
+        "| {} | {} | {:.0} | {:.0} | {:.3} | {:.1} / {:.1} ms | {flat} | {delivered} | {all} | {cpu} | {:.0} MiB | {:.0} % / {:.0} % |",
         c.workload.name(),
         c.engine_label(),
         o.baseline_per_sec,
@@ -180,7 +162,9 @@ pub fn row(o: &Outcome) -> String {
         o.ratio(),
         o.p50_ms,
         o.p99_ms,
-        o.peak_rss_mib
+        o.peak_rss_mib,
+        o.other_cpu_share * 100.0,
+        o.steal_share * 100.0
     )
 }
 
@@ -213,6 +197,8 @@ mod tests {
             cpu_us_per_message: 210.4,
             database_cpu_us_per_message: Some(300.0),
             peak_rss_mib: 120.2,
+            other_cpu_share: 0.031,
+            steal_share: 0.0,
         }
     }
 
@@ -221,7 +207,7 @@ mod tests {
         let r = row(&outcome());
         assert_eq!(
             r,
-            "| campaign | postgres ×3 (multiconnect) | 40000 | 5000 | 0.125 | 10.0 / 40.2 ms | 5000 → 4500 (-10 %) | 14000 | yes, 63 s | 210 µs + 300 µs db | 120 MiB |"
+            "| campaign | postgres ×3 (multiconnect) | 40000 | 5000 | 0.125 | 10.0 / 40.2 ms | 5000 → 4500 (-10 %) | 14000 | yes, 63 s | 210 µs + 300 µs db | 120 MiB | 3 % / 0 % |"
         );
         let mut short = outcome();
         short.delivered = 899_000;

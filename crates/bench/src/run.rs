@@ -2,6 +2,7 @@
 //! if the workload has one, the nodes, the baseline, the load with the
 //! probe, the wait for every callback, and what it all measured.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::database::{self, FreshDatabase};
 use crate::fixture::{self, Loaded};
+use crate::machine::{self, MachineCpu};
 use crate::probe::{self, Probe};
 use crate::receiver::Receiver;
 use crate::server::{Server, Spec};
@@ -73,6 +75,11 @@ pub struct Outcome {
     pub database_cpu_us_per_message: Option<f64>,
     /// The largest peak RSS of the nodes.
     pub peak_rss_mib: f64,
+    /// While the load ran: the share of the machine's CPU other processes
+    /// used (PostgreSQL's background processes among them), and the share
+    /// the hypervisor stole.
+    pub other_cpu_share: f64,
+    pub steal_share: f64,
 }
 
 impl Outcome {
@@ -133,6 +140,11 @@ impl Outcome {
             println!("| PostgreSQL backends' CPU per accepted message | {db:.0} µs |");
         }
         println!("| server peak RSS | {:.0} MiB |", self.peak_rss_mib);
+        println!(
+            "| machine CPU used by other processes / stolen, during the load | {:.1} % / {:.1} % |",
+            self.other_cpu_share * 100.0,
+            self.steal_share * 100.0
+        );
     }
 }
 
@@ -142,9 +154,39 @@ struct Deployment {
     _dirs: Vec<tempfile::TempDir>,
 }
 
-impl Deployment {
-    fn cpu_time(&self) -> Duration {
-        self.nodes.iter().map(Server::cpu_time).sum()
+/// The CPU counters of everything a run looks at, at one moment.
+struct Snapshot {
+    /// The nodes together.
+    servers: Duration,
+    /// The run database's PostgreSQL backends.
+    backends: Option<HashMap<u32, Duration>>,
+    /// The bench and the wrk processes it has waited for.
+    own: Duration,
+    machine: MachineCpu,
+}
+
+impl Snapshot {
+    async fn take(deployment: &Deployment, fresh: Option<&FreshDatabase>) -> Result<Snapshot> {
+        let backends = match fresh {
+            Some(db) => Some(db.backends_cpu().await?),
+            None => None,
+        };
+        Ok(Snapshot {
+            servers: deployment.nodes.iter().map(Server::cpu_time).sum(),
+            backends,
+            own: machine::own_cpu(),
+            machine: MachineCpu::now(),
+        })
+    }
+
+    /// The machine's CPU used by other processes, and stolen, from this
+    /// snapshot until `later`, as shares of the machine.
+    fn shares_until(&self, later: &Snapshot) -> (f64, f64) {
+        let backends = self.backends.as_ref().zip(later.backends.as_ref()).map(|(b, a)| database::backends_used(b, a));
+        let known = later.servers.saturating_sub(self.servers)
+            + later.own.saturating_sub(self.own)
+            + backends.unwrap_or_default();
+        machine::shares(self.machine, later.machine, known)
     }
 }
 
@@ -211,14 +253,12 @@ async fn measure(case: Case, settings: &Settings, fresh: Option<&FreshDatabase>)
         .enumerate()
         .map(|(i, b)| w.load(b, &api.token, i as u64 * u64::from(settings.threads), slots))
         .collect();
-    let load_started = Instant::now();
-    let cpu_before = deployment.cpu_time();
-    let backends_before = match fresh {
-        Some(db) => Some(db.backends_cpu().await?),
-        None => None,
-    };
     let duration = Duration::from_secs(settings.duration);
+    let load_started = Instant::now();
+    let before = Snapshot::take(&deployment, fresh).await?;
     let reports = blocking(move || wrk::run_all(&loads, duration, connections, threads)).await?;
+    let load_ended = Snapshot::take(&deployment, fresh).await?;
+    let (other_cpu_share, steal_share) = before.shares_until(&load_ended);
     let probes = match probe {
         Some(p) => Some(p.stop().await),
         None => None,
@@ -251,11 +291,10 @@ async fn measure(case: Case, settings: &Settings, fresh: Option<&FreshDatabase>)
         }
     }
     let drained_after = load_started.elapsed().as_secs_f64();
-    let cpu_used = deployment.cpu_time().saturating_sub(cpu_before);
-    let backends_used = match (fresh, backends_before) {
-        (Some(db), Some(before)) => Some(database::backends_used(&before, &db.backends_cpu().await?)),
-        _ => None,
-    };
+    let drained = Snapshot::take(&deployment, fresh).await?;
+    let cpu_used = drained.servers.saturating_sub(before.servers);
+    let backends_used =
+        before.backends.as_ref().zip(drained.backends.as_ref()).map(|(b, a)| database::backends_used(b, a));
     let delivered = heard();
     let delivery_secs = match receiver.first_and_last() {
         (Some(f), Some(l)) if l > f => (l - f).as_secs_f64(),
@@ -290,6 +329,8 @@ async fn measure(case: Case, settings: &Settings, fresh: Option<&FreshDatabase>)
         cpu_us_per_message: cpu_used.as_secs_f64() * 1e6 / accepted.max(1) as f64,
         database_cpu_us_per_message: backends_used.map(|t| t.as_secs_f64() * 1e6 / accepted.max(1) as f64),
         peak_rss_mib,
+        other_cpu_share,
+        steal_share,
     })
 }
 
