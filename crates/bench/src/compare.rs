@@ -10,27 +10,19 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-/// The arguments both runs share, as given on the command line.
-pub struct Shared {
-    pub duration: u64,
-    pub connections: u32,
-    pub threads: u32,
-    pub webhook_concurrency: u32,
-    pub drain_timeout: u64,
-}
+use crate::matrix::case_args;
+use crate::run::Settings;
+use crate::workload::Case;
 
-/// Runs this bench on `a` and on `b` at once and prints the comparison.
-pub fn run(a: &Path, b: &Path, shared: &Shared) -> Result<()> {
+/// Runs `case` on `a` and on `b` at once, each in a bench of its own with
+/// the same settings, and prints the comparison.
+pub fn run(a: &Path, b: &Path, case: &Case, settings: &Settings) -> Result<()> {
     let me = std::env::current_exe()?;
     let spawn = |bin: &Path| {
         Command::new(&me)
+            .args(case_args(case, settings))
             .arg("--wabiz")
             .arg(bin)
-            .args(["--duration", &shared.duration.to_string()])
-            .args(["--connections", &shared.connections.to_string()])
-            .args(["--threads", &shared.threads.to_string()])
-            .args(["--webhook-concurrency", &shared.webhook_concurrency.to_string()])
-            .args(["--drain-timeout", &shared.drain_timeout.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -47,7 +39,13 @@ pub fn run(a: &Path, b: &Path, shared: &Shared) -> Result<()> {
     }
     let rows_a = table(&String::from_utf8_lossy(&out_a.stdout));
     let rows_b = table(&String::from_utf8_lossy(&out_b.stdout));
-    println!("wabiz bench, two runs at once: A = {}, B = {}", a.display(), b.display());
+    println!(
+        "wabiz bench, {} on {}, two runs at once: A = {}, B = {}",
+        case.workload.name(),
+        case.engine_label(),
+        a.display(),
+        b.display()
+    );
     println!();
     println!("| measure | A | B | B ÷ A |");
     println!("|---|---:|---:|---:|");
