@@ -19,17 +19,53 @@ pub(crate) struct OpenConversations {
 const REMEMBERED_PEERS: usize = 100_000;
 
 impl OpenConversations {
-    pub(crate) fn find(&self, peer: &str, category: PricingCategory, now: i64) -> Option<Conversation> {
+    fn find(&self, peer: &str, category: PricingCategory, now: i64) -> Option<Conversation> {
         let c = self.by_peer.get(peer)?.iter().find(|c| c.category == category && c.is_open_at(now))?;
         Some(c.joined())
     }
 
-    pub(crate) fn remember(&mut self, peer: &str, c: &Conversation) {
+    fn remember(&mut self, peer: &str, c: &Conversation) {
         if self.by_peer.len() >= REMEMBERED_PEERS && !self.by_peer.contains_key(peer) {
             self.by_peer.clear();
         }
         let known = self.by_peer.entry(peer.to_owned()).or_default();
         known.retain(|k| k.category != c.category);
         known.push(c.clone());
+    }
+
+    /// For each pair wanted, the open conversation remembered, if any; and
+    /// the pairs that must be looked up.
+    pub(crate) fn split(
+        &self,
+        wanted: &[(String, PricingCategory)],
+        now: i64,
+    ) -> (Vec<Option<Conversation>>, Vec<(String, PricingCategory)>) {
+        let known: Vec<Option<Conversation>> =
+            wanted.iter().map(|(peer, category)| self.find(peer, *category, now)).collect();
+        let missing = wanted.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(w, _)| w.clone()).collect();
+        (known, missing)
+    }
+
+    /// The answer in the order wanted: what was remembered, and the looked-up
+    /// ones (`opened`, in the order of the missing pairs), remembered now.
+    pub(crate) fn merge(
+        &mut self,
+        wanted: &[(String, PricingCategory)],
+        known: Vec<Option<Conversation>>,
+        opened: Vec<Conversation>,
+    ) -> Vec<Conversation> {
+        let mut opened = opened.into_iter();
+        let mut out = Vec::with_capacity(wanted.len());
+        for ((peer, _), k) in wanted.iter().zip(known) {
+            match k {
+                Some(c) => out.push(c),
+                None => {
+                    let Some(c) = opened.next() else { break };
+                    self.remember(peer, &c);
+                    out.push(c);
+                }
+            }
+        }
+        out
     }
 }

@@ -19,29 +19,12 @@ impl ConversationStore for PgStore {
         // Most customers are in an open conversation already; those answer
         // from memory (true on every node until it expires, see
         // `OpenConversations`). The rest are opened or found in the database.
-        let known: Vec<Option<Conversation>> = {
-            let open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
-            wanted.iter().map(|(peer, category)| open.find(peer, *category, now)).collect()
-        };
-        if known.iter().all(Option::is_some) {
+        let (known, missing) = self.conversations.lock().unwrap_or_else(|e| e.into_inner()).split(&wanted, now);
+        if missing.is_empty() {
             return Ok(known.into_iter().flatten().collect());
         }
-        let missing: Vec<(String, PricingCategory)> =
-            wanted.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(w, _)| w.clone()).collect();
-        let mut opened = self.upsert_conversations(&missing, now).await?.into_iter();
-        let mut open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = Vec::with_capacity(wanted.len());
-        for ((peer, _), k) in wanted.iter().zip(known) {
-            match k {
-                Some(c) => out.push(c),
-                None => {
-                    let Some(c) = opened.next() else { break };
-                    open.remember(peer, &c);
-                    out.push(c);
-                }
-            }
-        }
-        Ok(out)
+        let opened = self.upsert_conversations(&missing, now).await?;
+        Ok(self.conversations.lock().unwrap_or_else(|e| e.into_inner()).merge(&wanted, known, opened))
     }
 }
 

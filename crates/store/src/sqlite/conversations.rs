@@ -19,15 +19,10 @@ impl ConversationStore for SqliteStore {
         // from memory. The rest go through the writer (the only one that
         // opens conversations on this single-node engine, so what is
         // remembered stays true until it expires).
-        let known: Vec<Option<Conversation>> = {
-            let open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
-            wanted.iter().map(|(peer, category)| open.find(peer, *category, now)).collect()
-        };
-        if known.iter().all(Option::is_some) {
+        let (known, missing) = self.conversations.lock().unwrap_or_else(|e| e.into_inner()).split(&wanted, now);
+        if missing.is_empty() {
             return Ok(known.into_iter().flatten().collect());
         }
-        let missing: Vec<(String, PricingCategory)> =
-            wanted.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(w, _)| w.clone()).collect();
         let opened = self
             .writer
             .write(move |c| {
@@ -56,19 +51,6 @@ impl ConversationStore for SqliteStore {
                 Ok(out)
             })
             .await?;
-        let mut open = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
-        let mut opened = opened.into_iter();
-        let mut out = Vec::with_capacity(wanted.len());
-        for ((peer, _), k) in wanted.iter().zip(known) {
-            match k {
-                Some(c) => out.push(c),
-                None => {
-                    let Some(c) = opened.next() else { break };
-                    open.remember(peer, &c);
-                    out.push(c);
-                }
-            }
-        }
-        Ok(out)
+        Ok(self.conversations.lock().unwrap_or_else(|e| e.into_inner()).merge(&wanted, known, opened))
     }
 }
