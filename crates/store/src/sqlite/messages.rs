@@ -298,40 +298,33 @@ mod tests {
 
     use super::*;
 
+    /// SQLite's plan for `sql` (with `params`) on a freshly migrated database.
+    async fn plan_of(sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.close().await;
+        let c = Connection::open(&path).unwrap();
+        c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(params, |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
     /// The window check must not walk a customer's history: its plan is a
     /// seek in the partial index, not a scan of the customer's messages.
     #[tokio::test]
     async fn the_window_question_is_one_index_seek() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let store = SqliteStore::open(&path).await.unwrap();
-        store.close().await;
-        let c = Connection::open(&path).unwrap();
-        let plan: Vec<String> = c
-            .prepare(&format!("EXPLAIN QUERY PLAN {LAST_INBOUND}"))
-            .unwrap()
-            .query_map(["16315551234"], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let plan = plan_of(LAST_INBOUND, ["16315551234"]).await;
         assert!(plan.iter().any(|d| d.contains("messages_peer_inbound")), "{plan:?}");
         assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
     }
 
     #[tokio::test]
     async fn marking_read_visits_only_the_unread() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
-        let store = SqliteStore::open(&path).await.unwrap();
-        store.close().await;
-        let c = Connection::open(&path).unwrap();
-        let plan: Vec<String> = c
-            .prepare(&format!("EXPLAIN QUERY PLAN {MARK_READ}"))
-            .unwrap()
-            .query_map(params!["some-id", 1], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let plan = plan_of(MARK_READ, params!["some-id", 1]).await;
         assert!(plan.iter().any(|d| d.contains("messages_peer_unread")), "{plan:?}");
         assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
     }
