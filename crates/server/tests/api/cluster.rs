@@ -201,9 +201,10 @@ fn recipient(i: usize) -> String {
     format!("4915{:08}", 1000 + i)
 }
 
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
 #[tokio::test]
 async fn a_killed_shard_owner_fails_over_and_nothing_is_lost() {
-    let Some(schema) = pg_schema("cluster_failover").await else { return };
+    let schema = pg_schema("cluster_failover").await;
     let receiver = Receiver::start().await;
     let mut nodes = vec![start_node(&schema.url), start_node(&schema.url), start_node(&schema.url)];
     let api = set_up(&nodes.iter().collect::<Vec<_>>(), &receiver, 2).await;
@@ -264,9 +265,10 @@ async fn a_killed_shard_owner_fails_over_and_nothing_is_lost() {
     schema.drop_schema().await;
 }
 
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
 #[tokio::test]
 async fn a_killed_primary_master_is_replaced_by_a_secondary() {
-    let Some(schema) = pg_schema("cluster_master").await else { return };
+    let schema = pg_schema("cluster_master").await;
     let receiver = Receiver::start().await;
     let mut nodes = vec![start_node(&schema.url), start_node(&schema.url), start_node(&schema.url)];
     let api = set_up(&nodes.iter().collect::<Vec<_>>(), &receiver, 1).await;
@@ -307,9 +309,10 @@ async fn a_killed_primary_master_is_replaced_by_a_secondary() {
     schema.drop_schema().await;
 }
 
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
 #[tokio::test]
 async fn the_nodes_share_one_webhook_limit_and_report_stats_by_node() {
-    let Some(schema) = pg_schema("cluster_limits").await else { return };
+    let schema = pg_schema("cluster_limits").await;
     let receiver = Receiver::start().await;
     // A slow receiver, so that every node has callbacks waiting and would
     // fill a limit of its own.
@@ -409,9 +412,10 @@ async fn the_nodes_share_one_webhook_limit_and_report_stats_by_node() {
     schema.drop_schema().await;
 }
 
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
 #[tokio::test]
 async fn a_token_revoked_on_one_node_stops_working_on_the_others() {
-    let Some(schema) = pg_schema("cluster_tokens").await else { return };
+    let schema = pg_schema("cluster_tokens").await;
     let receiver = Receiver::start().await;
     let nodes = [start_node(&schema.url), start_node(&schema.url)];
     let api = set_up(&[&nodes[0], &nodes[1], &nodes[0]], &receiver, 1).await;
@@ -467,9 +471,10 @@ async fn settled_status(api: &Api, node: &Node, id: &str) -> String {
     }
 }
 
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
 #[tokio::test]
 async fn a_template_changed_on_one_node_is_used_at_once_by_the_others() {
-    let Some(schema) = pg_schema("cluster_templates").await else { return };
+    let schema = pg_schema("cluster_templates").await;
     let receiver = Receiver::start().await;
     let nodes = [start_node(&schema.url), start_node(&schema.url)];
     let api = set_up(&[&nodes[0], &nodes[1], &nodes[0]], &receiver, 1).await;

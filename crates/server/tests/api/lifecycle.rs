@@ -38,16 +38,18 @@ async fn restart_keeps_users_passwords_and_tokens_on_sqlite() {
     survives_restart(Spawn::default()).await;
 }
 
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
 #[tokio::test]
 async fn restart_keeps_users_passwords_and_tokens_on_postgres() {
-    let Some(schema) = pg_schema("restart").await else { return };
+    let schema = pg_schema("restart").await;
     survives_restart(Spawn::default().arg("--database").arg(&schema.url)).await;
     schema.drop_schema().await;
 }
 
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
 #[tokio::test]
 async fn two_servers_on_one_postgres_database_share_users_and_tokens() {
-    let Some(schema) = pg_schema("shared").await else { return };
+    let schema = pg_schema("shared").await;
     let a = TestApp::spawn_with(Spawn::default().arg("--database").arg(&schema.url)).await;
     let b = TestApp::spawn_with(Spawn::default().arg("--database").arg(&schema.url)).await;
     let admin = a.admin_token().await;

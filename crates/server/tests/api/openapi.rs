@@ -147,9 +147,8 @@ async fn without_groups_the_document_has_no_groups() {
 }
 
 #[tokio::test]
-async fn the_document_validates_and_the_docs_page_loads() {
+async fn the_docs_page_loads_our_document() {
     let app = TestApp::spawn().await;
-    let doc = document(&app).await;
 
     let r = app.request(Method::GET, "/docs").send().await.unwrap();
     assert_eq!(r.status(), 303);
@@ -160,13 +159,16 @@ async fn the_document_validates_and_the_docs_page_loads() {
     let init = app.request(Method::GET, "/docs/swagger-initializer.js").send().await.unwrap();
     assert_eq!(init.status(), 200);
     assert!(init.text().await.unwrap().contains("/openapi.json"), "the page loads our document");
+}
 
-    let Ok(python) = std::env::var("WABIZ_TEST_PYTHON") else {
-        eprintln!(
-            "SKIPPED: the_document_validates: WABIZ_TEST_PYTHON is not set, so openapi-spec-validator did not run"
-        );
-        return;
-    };
+/// openapi-spec-validator (PyPI, in the interpreter `.ci/run` prepares)
+/// accepts the document.
+#[tokio::test]
+#[cfg_attr(not(wabiz_test_python), ignore = "needs openapi-spec-validator: set WABIZ_TEST_PYTHON")]
+async fn the_document_validates() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let python = std::env::var("WABIZ_TEST_PYTHON").expect("built with WABIZ_TEST_PYTHON set, run without it");
     let file = app.data_dir.path().join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     let out = Command::new(python)
