@@ -288,9 +288,17 @@ pub async fn load_postgres(url: &str, history: &History) -> Result<Loaded> {
             }
         }
         writer.finish().await?;
+        // The server keeps each customer's last inbound time beside the
+        // messages (the window check reads it, not the history).
+        tx.batch_execute(
+            "INSERT INTO inbound_windows (peer, last_at)
+             SELECT peer, MAX(created_at) FROM messages WHERE direction = 'inbound' GROUP BY peer
+             ON CONFLICT (peer) DO UPDATE SET last_at = GREATEST(inbound_windows.last_at, EXCLUDED.last_at)",
+        )
+        .await?;
         tx.commit().await?;
     }
-    c.batch_execute("ANALYZE messages; ANALYZE message_statuses").await?;
+    c.batch_execute("ANALYZE messages; ANALYZE message_statuses; ANALYZE inbound_windows").await?;
     Ok(Loaded { messages: serial, seconds: started.elapsed().as_secs_f64() })
 }
 
@@ -406,6 +414,9 @@ pub(crate) mod tests {
             for peer in &small().customers {
                 let last: Option<i64> = c.query_one(LAST_INBOUND, &[peer]).await.unwrap().get(0);
                 assert!(last.is_some_and(|l| now - l < 24 * 3600), "{peer}: the window is closed");
+                let kept: i64 =
+                    c.query_one("SELECT last_at FROM inbound_windows WHERE peer = $1", &[peer]).await.unwrap().get(0);
+                assert_eq!(Some(kept), last, "{peer}: the server's window record");
             }
             let route: i64 =
                 c.query_one("SELECT route FROM messages WHERE peer = '16315570001' LIMIT 1", &[]).await.unwrap().get(0);

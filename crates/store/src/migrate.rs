@@ -58,6 +58,11 @@ pub const SQLITE: &[Migration] = &[
         name: "unread_inbound",
         sql: include_str!("../migrations/sqlite/0018_unread_inbound.sql"),
     },
+    Migration {
+        version: 19,
+        name: "inbound_windows",
+        sql: include_str!("../migrations/sqlite/0019_inbound_windows.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -99,6 +104,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 18,
         name: "unread_inbound",
         sql: include_str!("../migrations/postgres/0018_unread_inbound.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "inbound_windows",
+        sql: include_str!("../migrations/postgres/0019_inbound_windows.sql"),
     },
 ];
 

@@ -1,5 +1,5 @@
-//! The callback queue (`CallbackStore`) on PostgreSQL. Claims use
-//! `FOR UPDATE SKIP LOCKED`, so nodes claiming at once take disjoint sets.
+//! The callback queue (`CallbackStore`) on PostgreSQL. Claims are in
+//! `claim.rs`.
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -9,7 +9,7 @@ use wabiz_domain::ports::{CallbackStore, StoreResult};
 use super::{PgStore, db_err};
 
 /// The columns [`callback_from_row`] reads, in order.
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "seq, kind, peer, subject, item, contact, created_at, attempts, next_attempt_at, last_attempt_at, last_result";
 
 /// Stores callbacks with one statement, in the order given: their sequence
@@ -42,7 +42,7 @@ pub(super) async fn insert_callback_rows<'a>(
     Ok(())
 }
 
-fn callback_from_row(r: &tokio_postgres::Row) -> PendingCallback {
+pub(super) fn callback_from_row(r: &tokio_postgres::Row) -> PendingCallback {
     let kind: String = r.get(1);
     let attempts: i32 = r.get(7);
     PendingCallback {
@@ -76,27 +76,10 @@ impl CallbackStore for PgStore {
         until_ms: i64,
         limit: usize,
     ) -> StoreResult<Vec<PendingCallback>> {
-        let c = self.client().await?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = c
-            .query(
-                &format!(
-                    "UPDATE callbacks SET claimed_by = $1, claimed_until = $2
-                     WHERE seq IN (
-                        SELECT c.seq FROM callbacks c
-                        WHERE c.claimed_until <= $3 AND c.next_attempt_at <= $3
-                          AND (c.peer = '' OR NOT EXISTS (
-                                SELECT 1 FROM callbacks b
-                                WHERE b.peer = c.peer AND b.seq < c.seq AND (b.next_attempt_at > $3 OR b.claimed_until > $3)))
-                        ORDER BY c.seq LIMIT $4 FOR UPDATE SKIP LOCKED)
-                     RETURNING {COLUMNS}"
-                ),
-                &[&node, &until_ms, &now_ms, &limit],
-            )
-            .await
-            .map_err(db_err)?;
-        let mut claimed: Vec<PendingCallback> = rows.iter().map(callback_from_row).collect();
-        claimed.sort_unstable_by_key(|c| c.seq);
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(db_err)?;
+        let claimed = super::claim::claim(&tx, node, now_ms, until_ms, limit).await?;
+        tx.commit().await.map_err(db_err)?;
         Ok(claimed)
     }
 

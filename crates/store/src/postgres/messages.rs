@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use wabiz_domain::callbacks::NewCallback;
+use wabiz_domain::messages::Direction;
 use wabiz_domain::ports::{DueMessage, MessageRecord, MessageStore, StatusRecord, StoreError, StoreResult, Transition};
 
 use super::batch::NewMessage;
@@ -73,6 +74,29 @@ pub(super) async fn insert_message_rows<'a>(
     )
     .await
     .map_err(db_err)?;
+    record_inbound_windows(c, &ms).await
+}
+
+/// Keeps each customer's last inbound time (`inbound_windows`, read by the
+/// window check) with the inbound messages written. Customers in a stable
+/// order, so that two nodes' batches lock their rows in the same order.
+async fn record_inbound_windows(c: &impl GenericClient, ms: &[&MessageRecord]) -> StoreResult<()> {
+    let mut latest: Vec<(&str, i64)> =
+        ms.iter().filter(|m| m.direction == Direction::Inbound).map(|m| (m.peer.as_str(), m.created_at)).collect();
+    if latest.is_empty() {
+        return Ok(());
+    }
+    latest.sort_unstable();
+    let (peers, at): (Vec<&str>, Vec<i64>) = latest.into_iter().unzip();
+    let st = c
+        .prepare_cached(
+            "INSERT INTO inbound_windows (peer, last_at)
+             SELECT peer, MAX(at) FROM unnest($1::text[], $2::bigint[]) AS r(peer, at) GROUP BY peer ORDER BY peer
+             ON CONFLICT (peer) DO UPDATE SET last_at = GREATEST(inbound_windows.last_at, EXCLUDED.last_at)",
+        )
+        .await
+        .map_err(db_err)?;
+    c.execute(&st, &[&peers, &at]).await.map_err(db_err)?;
     Ok(())
 }
 
@@ -94,6 +118,26 @@ fn message_from_row(r: &tokio_postgres::Row) -> Result<MessageRecord, StoreError
         expires_at: r.get(13),
     })
 }
+
+/// When the customer last wrote (the 24-hour window): one primary-key
+/// lookup, kept with the writes (`record_inbound_windows`).
+pub(super) const LAST_INBOUND: &str = "SELECT last_at FROM inbound_windows WHERE peer = $1";
+
+/// Marks an inbound message and the customer's earlier unread ones read,
+/// through the partial index of unread inbound messages.
+pub(super) const MARK_READ: &str = "UPDATE messages SET status = 'read', updated_at = $2
+     WHERE direction = 'inbound' AND status = 'received'
+       AND peer = (SELECT peer FROM messages WHERE id = $1)
+       AND seq <= (SELECT seq FROM messages WHERE id = $1)";
+
+/// Messages whose next receipt step is due.
+pub(super) const DUE_MESSAGES: &str =
+    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at
+     FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
+     ORDER BY next_event_at LIMIT $2";
+
+/// When the next receipt step falls due.
+pub(super) const NEXT_EVENT: &str = "SELECT MIN(next_event_at) FROM messages WHERE next_event_at IS NOT NULL";
 
 #[async_trait]
 impl MessageStore for PgStore {
@@ -121,23 +165,13 @@ impl MessageStore for PgStore {
     async fn due_messages(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueMessage>> {
         let c = self.client().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = c
-            .query(
-                "SELECT id, peer, status, failure, type, content, category, conversation, expires_at FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
-                 ORDER BY next_event_at LIMIT $2",
-                &[&now_ms, &limit],
-            )
-            .await
-            .map_err(db_err)?;
+        let rows = c.query(DUE_MESSAGES, &[&now_ms, &limit]).await.map_err(db_err)?;
         rows.iter().map(due_from_row).collect()
     }
 
     async fn next_message_event(&self) -> StoreResult<Option<i64>> {
         let c = self.client().await?;
-        let row = c
-            .query_one("SELECT MIN(next_event_at) FROM messages WHERE next_event_at IS NOT NULL", &[])
-            .await
-            .map_err(db_err)?;
+        let row = c.query_one(NEXT_EVENT, &[]).await.map_err(db_err)?;
         Ok(row.get(0))
     }
 
@@ -164,24 +198,13 @@ impl MessageStore for PgStore {
 
     async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>> {
         let c = self.client().await?;
-        let row = c
-            .query_one("SELECT MAX(created_at) FROM messages WHERE peer = $1 AND direction = 'inbound'", &[&peer])
-            .await
-            .map_err(db_err)?;
-        Ok(row.get(0))
+        let row = c.query_opt(LAST_INBOUND, &[&peer]).await.map_err(db_err)?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     async fn mark_inbound_read(&self, id: &str, at: i64) -> StoreResult<u64> {
         let c = self.client().await?;
-        c.execute(
-            "UPDATE messages SET status = 'read', updated_at = $2
-             WHERE direction = 'inbound' AND status = 'received'
-               AND peer = (SELECT peer FROM messages WHERE id = $1)
-               AND seq <= (SELECT seq FROM messages WHERE id = $1)",
-            &[&id, &at],
-        )
-        .await
-        .map_err(db_err)
+        c.execute(MARK_READ, &[&id, &at]).await.map_err(db_err)
     }
 
     async fn message_statuses(&self, id: &str) -> StoreResult<Vec<StatusRecord>> {

@@ -2,6 +2,7 @@
 
 mod batch;
 mod callbacks;
+mod claim;
 mod cluster;
 mod contacts;
 mod conversations;
@@ -10,6 +11,8 @@ mod groups;
 mod media;
 mod messages;
 mod meta;
+#[cfg(test)]
+mod plans;
 mod settings;
 mod stats;
 mod templates;
