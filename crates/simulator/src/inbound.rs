@@ -217,11 +217,8 @@ pub fn callback(id: &str, wa_id: &str, timestamp: i64, req: &InboundRequest, obj
     if let Some(c) = &req.context {
         message["context"] = c.clone();
     }
-    let mut profile = json!({});
-    if let Some(name) = &req.profile_name {
-        profile["name"] = json!(name);
-    }
-    json!({ "contacts": [ { "profile": profile, "wa_id": wa_id } ], "messages": [ message ] })
+    let name = req.profile_name.clone().unwrap_or_else(|| crate::profile::profile_name(wa_id));
+    json!({ "contacts": [ { "profile": { "name": name }, "wa_id": wa_id } ], "messages": [ message ] })
 }
 
 #[cfg(test)]
@@ -283,6 +280,9 @@ mod tests {
         .unwrap();
         let cb = callback(&id, "16315551234", 1_518_694_235, &req, req.object.clone());
         assert_eq!(cb["contacts"][0], json!({"profile": {"name": "Kerry"}, "wa_id": "16315551234"}));
+        let nameless = parse(&body(json!({"from": "16315551234", "type": "text", "text": {"body": "hi"}}))).unwrap();
+        let cb = callback(&id, "16315551234", 1_518_694_235, &nameless, nameless.object.clone());
+        assert_eq!(cb["contacts"][0]["profile"]["name"], crate::profile::profile_name("16315551234"));
         assert_eq!(cb["messages"][0]["timestamp"], "1518694235");
         assert_eq!(cb["messages"][0]["text"]["body"], "hi");
         let (mime, bytes) = sample_media("image");

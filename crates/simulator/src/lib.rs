@@ -15,6 +15,7 @@ pub mod control;
 pub mod customers;
 pub mod inbound;
 pub mod links;
+pub mod profile;
 pub mod receipts;
 pub mod steps;
 

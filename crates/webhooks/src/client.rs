@@ -1,13 +1,16 @@
 //! The HTTP client callbacks are POSTed with. It trusts the system's root
-//! certificates plus the uploaded webhook CA (`certificates.md`), follows no
-//! redirects (only a 200 from the configured URL acknowledges), and gives up
-//! on an attempt after the configured timeout.
+//! certificates plus the uploaded webhook CA (`certificates.md`; which
+//! certificates pass is `trust.rs`), follows no redirects (only a 200 from
+//! the configured URL acknowledges), and gives up on an attempt after the
+//! configured timeout.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
+
+use crate::trust::WebhookVerifier;
 
 /// The system roots, read once (reading them walks the certificate folder).
 fn system_roots() -> &'static [CertificateDer<'static>] {
@@ -45,18 +48,21 @@ pub fn build(webhook_ca: Option<&str>, timeout: Duration, follow_redirects: bool
     if ignored > 0 {
         tracing::debug!(ignored, "webhooks: some system root certificates are not usable");
     }
-    if let Some(pem) = webhook_ca {
-        for cert in pem_certs(pem) {
-            if let Err(e) = roots.add(cert) {
-                tracing::warn!(error = %e, "webhooks: the webhook CA certificate is not usable as a root");
-            }
+    let uploaded = webhook_ca.map(pem_certs).unwrap_or_default();
+    for cert in &uploaded {
+        // A receiver's own self-signed certificate may not be usable as a
+        // root; `WebhookVerifier` still accepts it for that receiver.
+        if let Err(e) = roots.add(cert.clone()) {
+            tracing::debug!(error = %e, "webhooks: an uploaded certificate is not usable as a root");
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = WebhookVerifier::new(roots, uploaded, Arc::clone(&provider));
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)

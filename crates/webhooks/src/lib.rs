@@ -11,6 +11,7 @@ pub mod body;
 pub mod client;
 pub mod engine;
 pub mod metrics;
+pub mod trust;
 
 pub use engine::{Engine, EngineConfig, prepare_queue};
 pub use metrics::Metrics;

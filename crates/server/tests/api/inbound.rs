@@ -49,6 +49,30 @@ async fn a_customer_message_is_stored_in_the_callback_shape() {
     assert!(msg["timestamp"].as_str().unwrap().parse::<i64>().is_ok(), "timestamp is a string of digits");
 }
 
+/// A customer written in without a profile still has a name, as every
+/// WhatsApp user does: derived from the number, the same after a restart,
+/// and different for another number.
+#[tokio::test]
+async fn every_customer_has_a_profile_name_that_stays() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let first = profile_name_of(&app, &admin, "16315551234").await;
+    let other = profile_name_of(&app, &admin, "16315559876").await;
+    assert!(!first.is_empty() && first.contains(' '), "a given and a family name: {first:?}");
+    assert_ne!(first, other, "two customers, two names");
+    let app = app.restart().await;
+    let admin = app.admin_token().await;
+    assert_eq!(profile_name_of(&app, &admin, "16315551234").await, first, "the same name after a restart");
+}
+
+/// The profile name in the callback of a text from `from`.
+async fn profile_name_of(app: &TestApp, admin: &str, from: &str) -> String {
+    let (s, b) = inbound(app, admin, json!({"from": from, "type": "text", "text": {"body": "hi"}})).await;
+    assert_eq!(s, 201, "{b}");
+    let m = message_view(app, admin, b["messages"][0]["id"].as_str().unwrap()).await;
+    m["content"]["contacts"][0]["profile"]["name"].as_str().unwrap_or_default().to_owned()
+}
+
 #[tokio::test]
 async fn customer_media_can_be_downloaded() {
     let app = TestApp::spawn().await;

@@ -28,4 +28,5 @@ mod settings;
 mod stats;
 mod templates;
 mod users;
+mod webhook_trust;
 mod webhooks;

@@ -68,6 +68,14 @@ pub struct Receiver {
     /// The CA that signed an HTTPS receiver's certificate.
     pub ca_pem: Option<String>,
     https: bool,
+    /// The host name webhook URLs call it by.
+    host: String,
+}
+
+/// The certificate and key an HTTPS receiver serves, as PEM.
+pub struct Served {
+    pub cert_pem: String,
+    pub key_pem: String,
 }
 
 async fn hook(
@@ -132,12 +140,23 @@ fn tls_material() -> (String, String, String) {
 impl Receiver {
     /// A plain-HTTP receiver on a free port.
     pub async fn start() -> Receiver {
-        Self::bind("127.0.0.1:0".parse().unwrap(), false, Arc::default()).await
+        Self::bind("127.0.0.1:0".parse().unwrap(), None, Arc::default()).await
     }
 
     /// An HTTPS receiver whose certificate is signed by its own CA (`ca_pem`).
     pub async fn start_tls() -> Receiver {
-        Self::bind("127.0.0.1:0".parse().unwrap(), true, Arc::default()).await
+        let (ca, cert_pem, key_pem) = tls_material();
+        let mut rx =
+            Self::bind("127.0.0.1:0".parse().unwrap(), Some(Served { cert_pem, key_pem }), Arc::default()).await;
+        rx.ca_pem = Some(ca);
+        rx
+    }
+
+    /// An HTTPS receiver serving `served`, called by `host` in its URL.
+    pub async fn start_serving(served: Served, host: &str) -> Receiver {
+        let mut rx = Self::bind("127.0.0.1:0".parse().unwrap(), Some(served), Arc::default()).await;
+        rx.host = host.to_owned();
+        rx
     }
 
     /// A port nothing listens on yet (a receiver that is down); `start_on`
@@ -149,33 +168,34 @@ impl Receiver {
 
     /// A plain-HTTP receiver on `addr`.
     pub async fn start_on(addr: SocketAddr) -> Receiver {
-        Self::bind(addr, false, Arc::default()).await
+        Self::bind(addr, None, Arc::default()).await
     }
 
-    async fn bind(addr: SocketAddr, https: bool, shared: Arc<Shared>) -> Receiver {
+    async fn bind(addr: SocketAddr, tls: Option<Served>, shared: Arc<Shared>) -> Receiver {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let app = axum::Router::new().fallback(post(hook)).with_state(Arc::clone(&shared));
         let listener = std::net::TcpListener::bind(addr).expect("receiver port");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let handle = axum_server::Handle::new();
-        let mut ca_pem = None;
-        if https {
-            let (ca, cert, key) = tls_material();
-            let config = RustlsConfig::from_pem(cert.into_bytes(), key.into_bytes()).await.expect("TLS config");
+        let https = tls.is_some();
+        if let Some(served) = tls {
+            let config = RustlsConfig::from_pem(served.cert_pem.into_bytes(), served.key_pem.into_bytes())
+                .await
+                .expect("TLS config");
             let server = axum_server::from_tcp_rustls(listener, config).unwrap().handle(handle.clone());
             tokio::spawn(server.serve(app.into_make_service()));
-            ca_pem = Some(ca);
         } else {
             let server = axum_server::from_tcp(listener).unwrap().handle(handle.clone());
             tokio::spawn(server.serve(app.into_make_service()));
         }
-        Receiver { addr, shared, handle, ca_pem, https }
+        Receiver { addr, shared, handle, ca_pem: None, https, host: addr.ip().to_string() }
     }
 
     /// The webhook URL to configure, with a shared secret in the query.
     pub fn url(&self) -> String {
-        format!("{}://{}/hook?auth=s3cr3t", if self.https { "https" } else { "http" }, self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}:{}/hook?auth=s3cr3t", self.host, self.addr.port())
     }
 
     /// Answers the next requests with these replies, then as by default.

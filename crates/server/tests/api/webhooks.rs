@@ -1,8 +1,8 @@
 //! Webhook delivery, end to end: the real server POSTs callbacks to a real
 //! local receiver (`receiver.rs`). Bodies, acknowledgement (only 200),
 //! backoff times, concurrency, per-recipient order, filters, persistence
-//! across restarts, TLS trust through the webhook CA, and the admin's view of
-//! the queue.
+//! across restarts, and the admin's view of the queue (TLS trust:
+//! `webhook_trust.rs`).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ fn fast() -> Spawn {
     Spawn::instant_receipts().arg("--allow-http-webhooks")
 }
 
-async fn configure(app: &TestApp, admin: &str, settings: Value) {
+pub(crate) async fn configure(app: &TestApp, admin: &str, settings: Value) {
     let (s, b) = app.patch(admin, "/v1/settings/application", settings).await;
     assert!(s.is_success(), "settings: {b}");
 }
@@ -39,13 +39,13 @@ async fn receiving(spawn: Spawn) -> (Receiver, TestApp, String) {
     (rx, app, admin)
 }
 
-async fn inbound(app: &TestApp, admin: &str, body: Value) -> String {
+pub(crate) async fn inbound(app: &TestApp, admin: &str, body: Value) -> String {
     let (s, b) = app.post(admin, "/simulator/inbound", body).await;
     assert_eq!(s, 201, "{b}");
     b["messages"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn queue(app: &TestApp, admin: &str) -> Value {
+pub(crate) async fn queue(app: &TestApp, admin: &str) -> Value {
     let (s, b) = app.get(admin, "/wabiz/callbacks").await;
     assert_eq!(s, 200, "{b}");
     b["callbacks"].clone()
@@ -420,47 +420,6 @@ async fn pending_callbacks_survive_a_restart() {
     let app = app.restart().await;
     let admin = app.admin_token().await;
     assert_eq!(queue(&app, &admin).await["queue"]["pending"], 0);
-}
-
-#[tokio::test]
-async fn https_receivers_are_trusted_through_the_webhook_ca() {
-    let rx = Receiver::start_tls().await;
-    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
-    let admin = app.admin_token().await;
-    configure(
-        &app,
-        &admin,
-        json!({"webhooks": {"url": rx.url()}, "callback_backoff_delay_ms": 100, "max_callback_backoff_delay_ms": 200}),
-    )
-    .await;
-    inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "tls"}})).await;
-    // Unknown CA: the handshake fails, the callback waits, and the queue
-    // says why.
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let q = queue(&app, &admin).await;
-        if q["delivery"]["failed_requests"].as_u64().unwrap_or(0) >= 1
-            && q["pending"][0]["attempts"].as_u64().unwrap_or(0) >= 1
-        {
-            let why = q["pending"][0]["last_result"].as_str().unwrap_or_default();
-            assert!(why.starts_with("TLS failed: ") && why.contains("certificate"), "{q}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "{q}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(rx.hits().is_empty());
-    let ca = rx.ca_pem.clone().unwrap();
-    let r = app
-        .authed(Method::POST, "/v1/certificates/webhooks/ca", &admin)
-        .header("content-type", "text/plain")
-        .body(ca)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{:?}", r.text().await);
-    let hits = rx.wait_for(WAIT, "delivery once the CA is trusted", |h| !h.is_empty()).await;
-    assert_eq!(hits[0].body["messages"][0]["text"]["body"], "tls");
 }
 
 #[tokio::test]
