@@ -19,8 +19,6 @@ use crate::settings::SettingsService;
 /// Most numbers accepted in one check (no documented maximum).
 pub const MAX_CONTACTS: usize = 10_000;
 
-use crate::phone::normalize;
-
 /// The checked request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRequest {
@@ -70,10 +68,10 @@ pub fn parse_check(body: &Map<String, Value>) -> Result<CheckRequest, WaError> {
 
 /// The answer for each number, in order: `valid` with its `wa_id`, or
 /// `invalid` for what cannot be a phone number.
-pub fn check(req: &CheckRequest, business_cc: Option<u16>) -> Vec<Value> {
+pub fn check(req: &CheckRequest, network: &dyn Network) -> Vec<Value> {
     req.contacts
         .iter()
-        .map(|input| match normalize(input, business_cc) {
+        .map(|input| match network.wa_id_for_input(input) {
             Some(wa_id) => json!({ "input": input, "status": "valid", "wa_id": wa_id }),
             None => json!({ "input": input, "status": "invalid" }),
         })
@@ -129,15 +127,14 @@ impl ContactsService {
         if self.network.registered_number().is_none() {
             return Err(WaError::new(ErrorCode::ServiceNotReady, "Service not ready"));
         }
-        let cc = self.network.registered_country_code();
         if !self.legacy {
-            return Ok(check(&req, cc));
+            return Ok(check(&req, self.network.as_ref()));
         }
         let mut answers = Vec::with_capacity(req.contacts.len());
         let mut fresh: Vec<(String, String)> = Vec::new();
         let mut later: Vec<(String, String)> = Vec::new();
         for input in &req.contacts {
-            let Some(wa_id) = normalize(input, cc) else {
+            let Some(wa_id) = self.network.wa_id_for_input(input) else {
                 answers.push(json!({ "input": input, "status": "invalid" }));
                 continue;
             };

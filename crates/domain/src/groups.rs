@@ -15,7 +15,6 @@ use crate::callbacks::{NewCallback, Outbox};
 use crate::clock::Clock;
 use crate::error::{ErrorCode, WaError};
 use crate::network::Network;
-use crate::phone::normalize;
 use crate::ports::{GroupRecord, Store};
 
 /// Longest subject (Meta).
@@ -387,8 +386,9 @@ impl GroupService {
         };
         let wa_id = match body.get("wa_id") {
             None | Some(Value::Null) => return Err(WaError::missing_parameter("wa_id")),
-            Some(Value::String(s)) => normalize(s, self.network.registered_country_code())
-                .ok_or_else(|| WaError::invalid_value("wa_id", s))?,
+            Some(Value::String(s)) => {
+                self.network.wa_id_for_input(s).ok_or_else(|| WaError::invalid_value("wa_id", s))?
+            }
             Some(other) => return Err(WaError::invalid_json_value("wa_id", other)),
         };
         let code = link.strip_prefix(INVITE_BASE).unwrap_or(&link).to_owned();

@@ -97,6 +97,21 @@ pub trait Network: Send + Sync + 'static {
     fn is_whatsapp_user(&self, _wa_id: &str) -> bool {
         true
     }
+
+    /// The account (`wa_id`) WhatsApp knows a number by, given the number's
+    /// international digits. Usually the same digits; not always (Brazilian
+    /// and Mexican mobile numbers, which the simulator reproduces).
+    fn wa_id_of(&self, international: &str) -> String {
+        international.to_owned()
+    }
+
+    /// The `wa_id` of a number as a client wrote it (`+`, spaces, national
+    /// form…), or `None` when it cannot be a phone number. Every place that
+    /// takes a customer's number from a request goes through here, so that
+    /// checks, sends, statuses and inbound messages all use the same `wa_id`.
+    fn wa_id_for_input(&self, input: &str) -> Option<String> {
+        crate::phone::normalize(input, self.registered_country_code()).map(|n| self.wa_id_of(&n))
+    }
 }
 
 /// Meta key of the registered number (empty while unregistered).

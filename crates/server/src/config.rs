@@ -282,6 +282,7 @@ impl ServeArgs {
                 delivered_ms: self.simulator_delivered_delay_ms,
                 read_ms: self.simulator_read_delay_ms,
             },
+            legacy_wa_ids: self.contacts_legacy_validation,
         };
         simulator.validate()?;
         let from_env = DeploymentMode::from_wa_app_multiconnect(env("WA_APP_MULTICONNECT").as_deref())?;

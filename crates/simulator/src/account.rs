@@ -34,6 +34,10 @@ pub struct SimulatorOptions {
     pub sunset: bool,
     /// Receipt delays.
     pub delays: Delays,
+    /// Brazilian and Mexican mobile numbers get the `wa_id` WhatsApp gave
+    /// them, not their digits (`wa_ids.rs`). On with the legacy contact
+    /// rules (`--contacts-legacy-validation`), as `contacts.md` recommends.
+    pub legacy_wa_ids: bool,
 }
 
 impl Default for SimulatorOptions {
@@ -44,6 +48,7 @@ impl Default for SimulatorOptions {
             registration_code: None,
             sunset: false,
             delays: Delays::default(),
+            legacy_wa_ids: false,
         }
     }
 }
@@ -304,6 +309,10 @@ impl Network for SimulatedNetwork {
 
     fn is_whatsapp_user(&self, wa_id: &str) -> bool {
         crate::customers::customer(wa_id) != crate::customers::Customer::NotOnWhatsApp
+    }
+
+    fn wa_id_of(&self, international: &str) -> String {
+        if self.opts.legacy_wa_ids { crate::wa_ids::wa_id_of(international) } else { international.to_owned() }
     }
 }
 

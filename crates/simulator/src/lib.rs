@@ -18,6 +18,7 @@ pub mod links;
 pub mod profile;
 pub mod receipts;
 pub mod steps;
+pub mod wa_ids;
 
 pub use account::{SimulatedNetwork, SimulatorOptions};
 pub use control::SimulatorControl;

@@ -16,7 +16,6 @@ use crate::contacts::ContactsService;
 use crate::error::{ErrorCode, WaError};
 use crate::groups::GroupService;
 use crate::network::Network;
-use crate::phone::normalize;
 use crate::ports::{MessageRecord, Store};
 
 /// What a send answers.
@@ -104,8 +103,8 @@ impl MessageService {
         };
         let (peer, contact) = match msg.recipient_type {
             RecipientType::Individual => {
-                let wa_id = normalize(&msg.to, self.network.registered_country_code())
-                    .ok_or_else(|| WaError::invalid_value("to", &msg.to))?;
+                let wa_id =
+                    self.network.wa_id_for_input(&msg.to).ok_or_else(|| WaError::invalid_value("to", &msg.to))?;
                 if wa_id == own {
                     return Err(WaError::new(ErrorCode::BadUser, "Cannot send a message to your own number"));
                 }

@@ -1,5 +1,7 @@
 //! `POST /v1/contacts` (`contacts.md`), with the v2.43+ answers.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -173,4 +175,60 @@ async fn without_legacy_mode_the_not_on_whatsapp_number_is_valid_too() {
     let admin = app.admin_token().await;
     let (_, b) = check(&app, &admin, json!({"blocking": "wait", "contacts": ["15550000001"]})).await;
     assert_eq!(b["contacts"][0], json!({"input": "15550000001", "status": "valid", "wa_id": "15550000001"}));
+}
+
+/// With the legacy contact rules, Brazilian and Mexican mobile numbers get
+/// the `wa_id` WhatsApp gave them, and that `wa_id` is the customer's
+/// everywhere: the check, the send's answer, the statuses and the
+/// customer's own messages.
+#[tokio::test]
+async fn legacy_mode_gives_brazilian_and_mexican_mobiles_their_wa_id() {
+    use crate::receiver::Receiver;
+    let rx = Receiver::start().await;
+    let spawn = Spawn::instant_receipts()
+        .arg("--allow-http-webhooks")
+        .arg("--contacts-legacy-validation")
+        .arg("--simulator-open-window");
+    let app = TestApp::spawn_with(spawn).await;
+    let admin = app.admin_token().await;
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"webhooks": {"url": rx.url()}})).await;
+    assert!(s.is_success(), "{b}");
+    let cases = [("+55 11 91234-5678", "551112345678"), ("+52 55 1234 5678", "5215512345678")];
+    let inputs: Vec<&str> = cases.iter().map(|(i, _)| *i).collect();
+    let (s, b) = check(&app, &admin, json!({"blocking": "wait", "contacts": inputs})).await;
+    assert_eq!(s, 200, "{b}");
+    for ((input, wa_id), got) in cases.iter().zip(b["contacts"].as_array().unwrap()) {
+        assert_eq!(got, &json!({"input": input, "status": "valid", "wa_id": wa_id}));
+    }
+    let mut sent = Vec::new();
+    for (input, wa_id) in cases {
+        let (s, b) =
+            app.post(&admin, "/v1/messages", json!({"to": input, "type": "text", "text": {"body": "hi"}})).await;
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["contacts"], json!([{"input": input, "wa_id": wa_id}]));
+        sent.push((b["messages"][0]["id"].as_str().unwrap().to_owned(), wa_id));
+    }
+    rx.wait_for(Duration::from_secs(20), "the statuses of both sends", |hits| {
+        let statuses: Vec<&Value> = hits
+            .iter()
+            .filter_map(|h| h.body["statuses"].as_array())
+            .flatten()
+            .filter(|s| s["status"] == "read")
+            .collect();
+        sent.iter().all(|(id, wa_id)| statuses.iter().any(|s| s["id"] == id.as_str() && s["recipient_id"] == *wa_id))
+    })
+    .await;
+    // The customer writes in, typed as the business would type it.
+    let (s, b) = app
+        .post(&admin, "/simulator/inbound", json!({"from": cases[0].0, "type": "text", "text": {"body": "oi"}}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let hits = rx
+        .wait_for(Duration::from_secs(20), "the customer's message", |hits| {
+            hits.iter().any(|h| h.body["messages"][0]["text"]["body"] == "oi")
+        })
+        .await;
+    let cb = hits.iter().find(|h| h.body["messages"][0]["text"]["body"] == "oi").unwrap();
+    assert_eq!(cb.body["contacts"][0]["wa_id"], cases[0].1);
+    assert_eq!(cb.body["messages"][0]["from"], cases[0].1);
 }

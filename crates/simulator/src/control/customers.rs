@@ -7,7 +7,6 @@ use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::error::ErrorCode;
 use wabiz_domain::messages::Direction;
-use wabiz_domain::phone::normalize;
 use wabiz_domain::ports::MessageRecord;
 
 use super::SimulatorControl;
@@ -20,8 +19,7 @@ impl SimulatorControl {
     pub async fn receive(&self, body: &Map<String, Value>) -> Result<String, WaError> {
         let req = inbound::parse(body)?;
         let own = self.business_number()?;
-        let wa_id = normalize(&req.from, self.network.registered_country_code())
-            .ok_or_else(|| WaError::invalid_value("from", &req.from))?;
+        let wa_id = self.network.wa_id_for_input(&req.from).ok_or_else(|| WaError::invalid_value("from", &req.from))?;
         if wa_id == own {
             return Err(WaError::new(ErrorCode::BadUser, "A customer cannot have the business's own number"));
         }
@@ -76,11 +74,15 @@ impl SimulatorControl {
     /// a new number. Stored as a system message; its callback (no `contacts`)
     /// goes out only with `notify_user_change_number` (`webhooks.md` §3).
     pub async fn change_number(&self, wa_id: &str, body: &Map<String, Value>) -> Result<String, WaError> {
-        let cc = self.network.registered_country_code();
-        let old = normalize(wa_id, cc).ok_or_else(|| WaError::not_found(format!("Customer {wa_id} not found")))?;
+        let old = self
+            .network
+            .wa_id_for_input(wa_id)
+            .ok_or_else(|| WaError::not_found(format!("Customer {wa_id} not found")))?;
         let new = match body.get("new_wa_id") {
             None | Some(Value::Null) => return Err(WaError::missing_parameter("new_wa_id")),
-            Some(Value::String(n)) => normalize(n, cc).ok_or_else(|| WaError::invalid_value("new_wa_id", n))?,
+            Some(Value::String(n)) => {
+                self.network.wa_id_for_input(n).ok_or_else(|| WaError::invalid_value("new_wa_id", n))?
+            }
             Some(other) => return Err(WaError::invalid_json_value("new_wa_id", other)),
         };
         if new == old {
