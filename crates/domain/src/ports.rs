@@ -305,6 +305,10 @@ pub struct TemplateRecord {
     pub created_at: i64,
     /// `MARKETING`, `UTILITY` or `AUTHENTICATION`.
     pub category: String,
+    /// `APPROVED`, `PENDING`, `REJECTED`, `PAUSED` or `DISABLED`.
+    pub status: String,
+    /// Why the status was given (a rejection's or pause's reason), if said.
+    pub reason: Option<String>,
 }
 
 #[async_trait]

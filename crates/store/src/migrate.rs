@@ -63,6 +63,11 @@ pub const SQLITE: &[Migration] = &[
         name: "inbound_windows",
         sql: include_str!("../migrations/sqlite/0019_inbound_windows.sql"),
     },
+    Migration {
+        version: 20,
+        name: "template_status",
+        sql: include_str!("../migrations/sqlite/0020_template_status.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -109,6 +114,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 19,
         name: "inbound_windows",
         sql: include_str!("../migrations/postgres/0019_inbound_windows.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "template_status",
+        sql: include_str!("../migrations/postgres/0020_template_status.sql"),
     },
 ];
 

@@ -559,6 +559,8 @@ async fn template_registry(db: &TestDb) {
         components: components.into(),
         created_at: 1,
         category: "UTILITY".into(),
+        status: "APPROVED".into(),
+        reason: None,
     };
     s.put_template(&t("en_US", "[1]")).await.unwrap();
     s.put_template(&t("pt_BR", "[2]")).await.unwrap();
@@ -570,6 +572,12 @@ async fn template_registry(db: &TestDb) {
     );
     assert!(s.find_templates("other", "order_update").await.unwrap().is_empty());
     assert_eq!(s.list_templates().await.unwrap().len(), 2);
+    // A status change replaces the status and its reason.
+    let paused = TemplateRecord { status: "PAUSED".into(), reason: Some("low quality".into()), ..t("pt_BR", "[2]") };
+    s.put_template(&paused).await.unwrap();
+    let found = s.find_templates("ns", "order_update").await.unwrap();
+    let pt = found.iter().find(|t| t.language == "pt_BR").unwrap();
+    assert_eq!((pt.status.as_str(), pt.reason.as_deref()), ("PAUSED", Some("low quality")));
     assert_eq!(s.delete_templates("ns", "order_update", Some("pt_BR")).await.unwrap(), 1);
     assert_eq!(s.delete_templates("ns", "order_update", Some("pt_BR")).await.unwrap(), 0);
     s.put_template(&t("de", "[4]")).await.unwrap();

@@ -24,6 +24,7 @@ pub fn routes() -> ApiRouter {
         .get("/simulator/messages/{id}", message, "A message as the network sees it, with its status history")
         .get("/simulator/templates", list_templates, "The template registry")
         .post("/simulator/templates", add_template, "Register templates")
+        .patch("/simulator/templates", patch_template, "Change a template's review status")
         .delete("/simulator/templates", delete_templates, "Empty the template registry")
         .post("/simulator/inbound", inbound, "A simulated customer sends the business a message")
         .get("/simulator/conversations/{wa_id}", conversation, "The open conversations with a customer")
@@ -119,7 +120,8 @@ async fn conversation(State(state): State<AppState>, Path(wa_id): Path<String>) 
 }
 
 fn template_json(t: &wabiz_domain::messages::templates::Template) -> Value {
-    json!({ "namespace": t.namespace, "name": t.name, "language": t.language, "category": t.category, "components": t.components })
+    json!({ "namespace": t.namespace, "name": t.name, "language": t.language, "category": t.category,
+            "status": t.status.as_str(), "reason": t.reason, "components": t.components })
 }
 
 async fn list_templates(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -131,6 +133,13 @@ async fn list_templates(State(state): State<AppState>) -> Result<Response, ApiEr
 async fn add_template(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
     let t = state.simulator.register_template(&body.0).await?;
     Ok(reply(StatusCode::CREATED, &state.meta, json!({ "templates": [ template_json(&t) ] })))
+}
+
+/// `{"namespace", "name", "language", "status", "reason"?}`: one language's
+/// review status.
+async fn patch_template(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let t = state.simulator.change_template_status(&body.0).await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "templates": [ template_json(&t) ] })))
 }
 
 #[derive(serde::Deserialize)]

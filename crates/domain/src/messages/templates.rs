@@ -26,6 +26,104 @@ pub struct Template {
     /// category of its conversations.
     #[serde(default = "default_category")]
     pub category: String,
+    /// Where the template is in its review; only approved ones can be sent.
+    #[serde(default)]
+    pub status: TemplateStatus,
+    /// The reason given with the status (a rejection's, a pause's), if any.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A template's review status, as the Business Management API reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TemplateStatus {
+    #[default]
+    Approved,
+    Pending,
+    Rejected,
+    Paused,
+    Disabled,
+}
+
+impl TemplateStatus {
+    pub const ALL: [TemplateStatus; 5] = [Self::Approved, Self::Pending, Self::Rejected, Self::Paused, Self::Disabled];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => "APPROVED",
+            Self::Pending => "PENDING",
+            Self::Rejected => "REJECTED",
+            Self::Paused => "PAUSED",
+            Self::Disabled => "DISABLED",
+        }
+    }
+
+    /// Reads a status, in any case.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The code a send with a template in this status fails with, if it
+    /// does (`errors.md`: a template not approved is missing, 2001; the
+    /// others have codes of their own).
+    pub const fn refusal(self) -> Option<ErrorCode> {
+        match self {
+            Self::Approved => None,
+            Self::Pending => Some(ErrorCode::TemplateMissing),
+            Self::Rejected => Some(ErrorCode::TemplateRejected),
+            Self::Paused => Some(ErrorCode::TemplatePaused),
+            Self::Disabled => Some(ErrorCode::TemplateDisabled),
+        }
+    }
+}
+
+/// A status change (`PATCH /simulator/templates`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub namespace: String,
+    pub name: String,
+    pub language: String,
+    pub status: TemplateStatus,
+    pub reason: Option<String>,
+}
+
+impl StatusChange {
+    /// Reads `namespace`, `name`, `language`, `status` and an optional `reason`.
+    pub fn parse(body: &Map<String, Value>) -> Result<StatusChange, WaError> {
+        let mut p = Problems::new();
+        let mut text = |key: &str| match body.get(key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            None | Some(Value::Null) => {
+                p.push(WaError::missing_parameter(key));
+                String::new()
+            }
+            Some(other) => {
+                p.push(WaError::invalid_json_value(key, other));
+                String::new()
+            }
+        };
+        let (namespace, name, language, status) = (text("namespace"), text("name"), text("language"), text("status"));
+        let status = match TemplateStatus::parse(&status) {
+            Some(s) => s,
+            None => {
+                if !status.is_empty() {
+                    p.push(WaError::invalid_value("status", &status));
+                }
+                TemplateStatus::Approved
+            }
+        };
+        let reason = match body.get("reason") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(r)) => Some(r.clone()),
+            Some(other) => {
+                p.push(WaError::invalid_json_value("reason", other));
+                None
+            }
+        };
+        p.into_result()?;
+        Ok(StatusChange { namespace, name, language, status, reason })
+    }
 }
 
 /// The categories the Business Management API gives templates.
@@ -69,7 +167,17 @@ impl Template {
     /// hand-edited row), which no send can match.
     pub fn from_record(r: TemplateRecord) -> Option<Template> {
         let components = serde_json::from_str(&r.components).ok()?;
-        Some(Template { namespace: r.namespace, name: r.name, language: r.language, components, category: r.category })
+        // A status this build does not know (a hand edit) is not approved.
+        let status = TemplateStatus::parse(&r.status).unwrap_or(TemplateStatus::Pending);
+        Some(Template {
+            namespace: r.namespace,
+            name: r.name,
+            language: r.language,
+            components,
+            category: r.category,
+            status,
+            reason: r.reason,
+        })
     }
 
     /// The template as stored, registered at `now` (Unix seconds).
@@ -81,6 +189,8 @@ impl Template {
             components: self.components.to_string(),
             created_at: now,
             category: self.category.clone(),
+            status: self.status.as_str().to_owned(),
+            reason: self.reason.clone(),
         }
     }
 
@@ -106,6 +216,21 @@ impl Template {
             Some(other) => {
                 p.push(WaError::invalid_json_value("category", other));
                 String::new()
+            }
+        };
+        let status = match body.get("status") {
+            None | Some(Value::Null) => TemplateStatus::Approved,
+            Some(v) => v.as_str().and_then(TemplateStatus::parse).unwrap_or_else(|| {
+                p.push(WaError::invalid_json_value("status", v));
+                TemplateStatus::Approved
+            }),
+        };
+        let reason = match body.get("reason") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(r)) => Some(r.clone()),
+            Some(other) => {
+                p.push(WaError::invalid_json_value("reason", other));
+                None
             }
         };
         let components = body.get("components").cloned().unwrap_or(Value::Null);
@@ -139,7 +264,7 @@ impl Template {
             other => p.push(WaError::invalid_value("components", &other.to_string())),
         }
         p.into_result()?;
-        Ok(Template { namespace, name, language, components, category })
+        Ok(Template { namespace, name, language, components, category, status, reason })
     }
 
     fn header_format(&self) -> Option<&str> {
@@ -166,6 +291,15 @@ pub fn check(call: &TemplateCall, same_name: &[Template]) -> Option<ErrorItem> {
         };
         return Some(failure(ErrorCode::TemplateMissing, details));
     };
+    if let Some(code) = t.status.refusal() {
+        let mut details =
+            format!("Template '{}' in language '{}' is {}", call.name, call.language, t.status.as_str().to_lowercase());
+        if let Some(reason) = &t.reason {
+            details.push_str(": ");
+            details.push_str(reason);
+        }
+        return Some(failure(code, details));
+    }
     let given = |component: &str| call.parameters.iter().filter(|t| t.component == component).collect::<Vec<_>>();
 
     // Header: media templates need one media parameter of their format.

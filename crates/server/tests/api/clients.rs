@@ -44,6 +44,8 @@ async fn wabclient_works_unchanged() {
         components: json!([{"type": "BODY", "text": "Hello {{1}}!"}]).to_string(),
         created_at: 0,
         category: "UTILITY".into(),
+        status: "APPROVED".into(),
+        reason: None,
     };
     app.app().store().put_template(&template).await.expect("template stored");
     let ca = app.data_dir.path().join("tls/ca.pem");

@@ -143,3 +143,69 @@ async fn hsm_sends_use_the_same_registry() {
     let m = outcome(&app, &admin, hsm(vec![])).await;
     assert_eq!(m["statuses"][0]["errors"][0]["code"], 2000);
 }
+
+/// A template's review status decides whether it can be sent: only an
+/// approved one goes out; the others fail by status with their own code
+/// (and the reason given), and a change applies to the next send.
+#[tokio::test]
+async fn only_approved_templates_are_sent_and_a_status_change_applies_at_once() {
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    let admin = app.admin_token().await;
+    let mut pending = order_update();
+    pending["status"] = json!("PENDING");
+    assert_eq!(register(&app, &admin, pending).await.0, 201);
+    let m = outcome(&app, &admin, template_send("en_US", Some(image()), 3)).await;
+    assert_eq!((statuses(&m), &m["statuses"][0]["errors"][0]["code"]), (vec!["failed"], &json!(2001)), "{m}");
+
+    let key = json!({"namespace": "business_a_namespace", "name": "order_update", "language": "en_US"});
+    let with = |status: &str, reason: Option<&str>| {
+        let mut change = key.clone();
+        change["status"] = json!(status);
+        if let Some(r) = reason {
+            change["reason"] = json!(r);
+        }
+        change
+    };
+    for (status, reason, code) in [
+        ("PAUSED", Some("Low quality rating"), 2061),
+        ("REJECTED", Some("INVALID_FORMAT"), 2060),
+        ("DISABLED", None, 2062),
+    ] {
+        let (s, b) = app.patch(&admin, "/simulator/templates", with(status, reason)).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["templates"][0]["status"].as_str(), b["templates"][0]["reason"].as_str()),
+            (Some(status), reason)
+        );
+        let m = outcome(&app, &admin, template_send("en_US", Some(image()), 3)).await;
+        let error = &m["statuses"][0]["errors"][0];
+        assert_eq!((statuses(&m), &error["code"]), (vec!["failed"], &json!(code)), "{status}: {m}");
+        let details = error["details"].as_str().unwrap_or_default();
+        assert!(details.contains(&status.to_lowercase()), "{details}");
+        if let Some(r) = reason {
+            assert!(details.contains(r), "{details}");
+        }
+    }
+    let (s, b) = app.patch(&admin, "/simulator/templates", with("approved", None)).await;
+    assert_eq!((s.as_u16(), b["templates"][0]["status"].as_str()), (200, Some("APPROVED")), "{b}");
+    let m = outcome(&app, &admin, template_send("en_US", Some(image()), 3)).await;
+    assert_eq!(statuses(&m), ["sent", "delivered", "read"]);
+    let (_, b) = app.get(&admin, "/simulator/templates").await;
+    assert_eq!(b["templates"][0]["status"], "APPROVED");
+
+    // Bad changes: an unknown status, a missing language, a template that
+    // is not there, and a caller who is not an admin.
+    let (s, b) = app.patch(&admin, "/simulator/templates", with("ARCHIVED", None)).await;
+    assert_error(s, &b, 400, 1009, Some("Parameter 'status' has invalid value 'ARCHIVED'"));
+    let mut no_language = with("PAUSED", None);
+    no_language.as_object_mut().unwrap().remove("language");
+    let (s, b) = app.patch(&admin, "/simulator/templates", no_language).await;
+    assert_error(s, &b, 400, 1008, Some("Missing mandatory parameter 'language'"));
+    let mut elsewhere = with("PAUSED", None);
+    elsewhere["language"] = json!("de");
+    let (s, b) = app.patch(&admin, "/simulator/templates", elsewhere).await;
+    assert_eq!(s, 404, "{b}");
+    let user = app.user_token(&admin, "agent", "Passw0rd!").await;
+    let (s, _) = app.patch(&user, "/simulator/templates", with("PAUSED", None)).await;
+    assert_eq!(s, 403);
+}

@@ -3,17 +3,30 @@
 
 use serde_json::{Map, Value};
 use wabiz_domain::WaError;
-use wabiz_domain::messages::templates::Template;
+use wabiz_domain::messages::templates::{StatusChange, Template};
 
 use super::SimulatorControl;
 
 impl SimulatorControl {
     /// `POST /simulator/templates`: adds or replaces (by namespace, name and
-    /// language) an approved template.
+    /// language) a template, approved unless `status` says otherwise.
     pub async fn register_template(&self, body: &Map<String, Value>) -> Result<Template, WaError> {
         let t = Template::parse(body)?;
         self.templates.put(&t.to_record(self.clock.now_unix())).await?;
         Ok(t)
+    }
+
+    /// `PATCH /simulator/templates`: changes one language's review status
+    /// (and its reason); sends with it follow the new status at once.
+    pub async fn change_template_status(&self, body: &Map<String, Value>) -> Result<Template, WaError> {
+        let change = StatusChange::parse(body)?;
+        let same_name = self.templates.find(&change.namespace, &change.name).await?;
+        let Some(current) = same_name.iter().find(|t| t.language == change.language) else {
+            return Err(WaError::not_found("Template not found"));
+        };
+        let changed = Template { status: change.status, reason: change.reason, ..current.clone() };
+        self.templates.put(&changed.to_record(self.clock.now_unix())).await?;
+        Ok(changed)
     }
 
     /// `GET /simulator/templates`.

@@ -13,6 +13,8 @@ fn template_from_row(r: &tokio_postgres::Row) -> TemplateRecord {
         components: r.get(3),
         created_at: r.get(4),
         category: r.get(5),
+        status: r.get(6),
+        reason: r.get(7),
     }
 }
 
@@ -22,9 +24,11 @@ impl TemplateStore for PgStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
         tx.execute(
-            "INSERT INTO templates (namespace, name, language, components, created_at, category) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (namespace, name, language) DO UPDATE SET components = excluded.components, category = excluded.category",
-            &[&t.namespace, &t.name, &t.language, &t.components, &t.created_at, &t.category],
+            "INSERT INTO templates (namespace, name, language, components, created_at, category, status, reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (namespace, name, language) DO UPDATE SET components = excluded.components,
+                 category = excluded.category, status = excluded.status, reason = excluded.reason",
+            &[&t.namespace, &t.name, &t.language, &t.components, &t.created_at, &t.category, &t.status, &t.reason],
         )
         .await
         .map_err(db_err)?;
@@ -37,7 +41,7 @@ impl TemplateStore for PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT namespace, name, language, components, created_at, category FROM templates ORDER BY namespace, name, language",
+                "SELECT namespace, name, language, components, created_at, category, status, reason FROM templates ORDER BY namespace, name, language",
                 &[],
             )
             .await
@@ -49,7 +53,7 @@ impl TemplateStore for PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT namespace, name, language, components, created_at, category FROM templates
+                "SELECT namespace, name, language, components, created_at, category, status, reason FROM templates
                  WHERE namespace = $1 AND name = $2 ORDER BY language",
                 &[&namespace, &name],
             )

@@ -14,6 +14,8 @@ fn template_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRecord> 
         components: r.get(3)?,
         created_at: r.get(4)?,
         category: r.get(5)?,
+        status: r.get(6)?,
+        reason: r.get(7)?,
     })
 }
 
@@ -24,10 +26,12 @@ impl TemplateStore for SqliteStore {
         self.writer
             .write(move |c| {
                 c.prepare_cached(
-                    "INSERT INTO templates (namespace, name, language, components, created_at, category) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(namespace, name, language) DO UPDATE SET components = excluded.components, category = excluded.category",
+                    "INSERT INTO templates (namespace, name, language, components, created_at, category, status, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT(namespace, name, language) DO UPDATE SET components = excluded.components,
+                         category = excluded.category, status = excluded.status, reason = excluded.reason",
                 )?
-                .execute(params![t.namespace, t.name, t.language, t.components, t.created_at, t.category])
+                .execute(params![t.namespace, t.name, t.language, t.components, t.created_at, t.category, t.status, t.reason])
                 .map(|_| ())
             })
             .await
@@ -37,7 +41,7 @@ impl TemplateStore for SqliteStore {
         self.readers
             .read(|c| {
                 let mut st = c.prepare_cached(
-                    "SELECT namespace, name, language, components, created_at, category FROM templates ORDER BY namespace, name, language",
+                    "SELECT namespace, name, language, components, created_at, category, status, reason FROM templates ORDER BY namespace, name, language",
                 )?;
                 let rows = st.query_map([], template_from_row)?;
                 rows.collect()
@@ -50,7 +54,7 @@ impl TemplateStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT namespace, name, language, components, created_at, category FROM templates
+                    "SELECT namespace, name, language, components, created_at, category, status, reason FROM templates
                      WHERE namespace = ?1 AND name = ?2 ORDER BY language",
                 )?;
                 let rows = st.query_map([namespace, name], template_from_row)?;
