@@ -4,6 +4,7 @@ pub mod counters;
 pub mod lifecycle;
 pub mod registry;
 pub mod service;
+pub mod template_policy;
 pub mod templates;
 pub mod validate;
 

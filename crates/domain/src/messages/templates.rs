@@ -349,7 +349,7 @@ pub fn check(call: &TemplateCall, same_name: &[Template]) -> Option<ErrorItem> {
             format!("Body: {expected} parameters expected, {} given", body.len()),
         ));
     }
-    None
+    super::template_policy::check_buttons(t, call).or_else(|| super::template_policy::check_texts(t, call))
 }
 
 #[cfg(test)]

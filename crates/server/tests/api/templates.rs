@@ -209,3 +209,58 @@ async fn only_approved_templates_are_sent_and_a_status_change_applies_at_once() 
     let (s, _) = app.patch(&user, "/simulator/templates", with("PAUSED", None)).await;
     assert_eq!(s, 403);
 }
+
+/// Parameters that fit in number and kind may still break the text
+/// policies (2004–2007), and button parameters must match the template's
+/// buttons (2000, 2010, 2012); each fails by status with its code.
+#[tokio::test]
+async fn parameter_texts_and_buttons_are_held_to_the_policies() {
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    let admin = app.admin_token().await;
+    let shipping = json!({
+        "namespace": "business_a_namespace", "name": "shipping", "language": "en",
+        "components": [
+            {"type": "BODY", "text": "Hi {{1}}, your parcel is on its way."},
+            {"type": "BUTTONS", "buttons": [
+                {"type": "QUICK_REPLY", "text": "Thanks"},
+                {"type": "URL", "text": "Track", "url": "https://example.com/track/{{1}}"}]}
+        ]
+    });
+    assert_eq!(register(&app, &admin, shipping).await.0, 201);
+    let long_notice = json!({
+        "namespace": "business_a_namespace", "name": "long_notice", "language": "en",
+        "components": [{"type": "BODY", "text": format!("{} {{{{1}}}}", "x".repeat(1000))}]
+    });
+    assert_eq!(register(&app, &admin, long_notice).await.0, 201);
+    let send = |name: &str, body: &str, buttons: Value| {
+        let mut components = vec![json!({"type": "body", "parameters": [{"type": "text", "text": body}]})];
+        components.extend(buttons.as_array().cloned().unwrap_or_default());
+        json!({"to": "16315551234", "type": "template", "template": {
+            "namespace": "business_a_namespace", "name": name,
+            "language": {"policy": "deterministic", "code": "en"}, "components": components}})
+    };
+    let url = |index: u8, suffix: &str| json!({"type": "button", "sub_type": "url", "index": index.to_string(), "parameters": [{"type": "text", "text": suffix}]});
+    let quick = |index: u8| json!({"type": "button", "sub_type": "quick_reply", "index": index, "parameters": [{"type": "payload", "payload": "THX"}]});
+
+    let m = outcome(&app, &admin, send("shipping", "Jane", json!([quick(0), url(1, "order/123")]))).await;
+    assert_eq!(statuses(&m), ["sent", "delivered", "read"], "{m}");
+
+    let cases = [
+        (send("shipping", &"a".repeat(1025), json!([url(1, "o")])), 2004),
+        (send("long_notice", &"b".repeat(100), json!([])), 2005),
+        (send("shipping", "two\nlines", json!([url(1, "o")])), 2006),
+        (send("shipping", "tab\there", json!([url(1, "o")])), 2006),
+        (send("shipping", "wide     gap", json!([url(1, "o")])), 2006),
+        (send("shipping", "zero\u{200B}width", json!([url(1, "o")])), 2007),
+        (send("shipping", "Jane", json!([])), 2000),
+        (send("shipping", "Jane", json!([url(1, "o"), quick(2)])), 2000),
+        (send("shipping", "Jane", json!([quick(1)])), 2012),
+        (send("shipping", "Jane", json!([url(0, "o"), url(1, "o")])), 2012),
+        (send("shipping", "Jane", json!([url(1, "order 123")])), 2010),
+    ];
+    for (body, code) in cases {
+        let m = outcome(&app, &admin, body.clone()).await;
+        assert_eq!(statuses(&m), ["failed"], "{body}");
+        assert_eq!(m["statuses"][0]["errors"][0]["code"], code, "{body}: {m}");
+    }
+}

@@ -39,7 +39,8 @@ pub(super) fn hsm(p: &mut Problems, o: &Map<String, Value>) -> TemplateCall {
                 ty = "date_time";
             }
         }
-        parameters.push(TemplateParameter::new("body", ty));
+        let shown = lp.get("default").and_then(Value::as_str).map(str::to_owned);
+        parameters.push(TemplateParameter::new("body", ty).showing(shown));
     }
     TemplateCall { namespace, name, language, policy, parameters, buttons: Vec::new() }
 }

@@ -177,11 +177,19 @@ pub struct TemplateParameter {
     pub component: String,
     /// `text`, `currency`, `date_time`, `image`, `video` or `document`.
     pub kind: String,
+    /// What it shows in the message: a text's text, a currency's or a date's
+    /// fallback value; `None` for media.
+    pub value: Option<String>,
 }
 
 impl TemplateParameter {
     pub fn new(component: &str, kind: &str) -> Self {
-        Self { component: component.to_owned(), kind: kind.to_owned() }
+        Self { component: component.to_owned(), kind: kind.to_owned(), value: None }
+    }
+
+    /// The same parameter, showing `value`.
+    pub fn showing(self, value: Option<String>) -> Self {
+        Self { value, ..self }
     }
 }
 
@@ -194,6 +202,8 @@ pub struct TemplateButton {
     pub index: u8,
     /// `payload` or `text`.
     pub kind: String,
+    /// The payload, or the suffix appended to the button's URL.
+    pub value: String,
 }
 
 /// Validates a send request. All problems found at one level are reported together in one

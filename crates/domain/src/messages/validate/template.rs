@@ -87,7 +87,7 @@ fn component(p: &mut Problems, prefix: &str, c: &Value, call: &mut TemplateCall,
             // Parameters may be omitted: whether the template needs some is the registry's call.
             for (j, v) in opt_array(p, c, prefix, "parameters").unwrap_or_default().iter().enumerate() {
                 if let Some(ty) = parameter(p, &format!("{prefix}.parameters[{j}]"), v, place, media) {
-                    call.parameters.push(TemplateParameter::new(kind, ty));
+                    call.parameters.push(TemplateParameter::new(kind, ty).showing(shown_text(v, ty)));
                 }
             }
         }
@@ -127,12 +127,24 @@ fn component(p: &mut Problems, prefix: &str, c: &Value, call: &mut TemplateCall,
                 if let (Some(ty), Some(s), Some(i)) =
                     (parameter(p, &format!("{prefix}.parameters[{j}]"), v, place, media), sub_type, index)
                 {
-                    call.buttons.push(TemplateButton { sub_type: s.to_owned(), index: i, kind: ty.to_owned() });
+                    let value = shown_text(v, ty).unwrap_or_default();
+                    call.buttons.push(TemplateButton { sub_type: s.to_owned(), index: i, kind: ty.to_owned(), value });
                 }
             }
         }
         other => p.push(WaError::invalid_value(&at(prefix, "type"), other)),
     }
+}
+
+/// What a valid parameter of type `ty` shows: its text or payload, or the
+/// fallback value of a currency or date; `None` for media.
+fn shown_text(v: &Value, ty: &str) -> Option<String> {
+    let shown = match ty {
+        "text" | "payload" => v.get(ty),
+        "currency" | "date_time" => v.get(ty).and_then(|o| o.get("fallback_value")),
+        _ => None,
+    };
+    shown.and_then(Value::as_str).map(str::to_owned)
 }
 
 /// One template parameter object; returns its type when it is valid at this place.
