@@ -78,6 +78,33 @@ impl TemplateStatus {
     }
 }
 
+/// A required, non-blank string field of a registry request.
+fn required_text(p: &mut Problems, body: &Map<String, Value>, key: &str) -> String {
+    match body.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        None | Some(Value::Null) => {
+            p.push(WaError::missing_parameter(key));
+            String::new()
+        }
+        Some(other) => {
+            p.push(WaError::invalid_json_value(key, other));
+            String::new()
+        }
+    }
+}
+
+/// The optional `reason` given with a status.
+fn optional_reason(p: &mut Problems, body: &Map<String, Value>) -> Option<String> {
+    match body.get("reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) => Some(r.clone()),
+        Some(other) => {
+            p.push(WaError::invalid_json_value("reason", other));
+            None
+        }
+    }
+}
+
 /// A status change (`PATCH /simulator/templates`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusChange {
@@ -92,17 +119,7 @@ impl StatusChange {
     /// Reads `namespace`, `name`, `language`, `status` and an optional `reason`.
     pub fn parse(body: &Map<String, Value>) -> Result<StatusChange, WaError> {
         let mut p = Problems::new();
-        let mut text = |key: &str| match body.get(key) {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-            None | Some(Value::Null) => {
-                p.push(WaError::missing_parameter(key));
-                String::new()
-            }
-            Some(other) => {
-                p.push(WaError::invalid_json_value(key, other));
-                String::new()
-            }
-        };
+        let mut text = |key: &str| required_text(&mut p, body, key);
         let (namespace, name, language, status) = (text("namespace"), text("name"), text("language"), text("status"));
         let status = match TemplateStatus::parse(&status) {
             Some(s) => s,
@@ -113,14 +130,7 @@ impl StatusChange {
                 TemplateStatus::Approved
             }
         };
-        let reason = match body.get("reason") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(r)) => Some(r.clone()),
-            Some(other) => {
-                p.push(WaError::invalid_json_value("reason", other));
-                None
-            }
-        };
+        let reason = optional_reason(&mut p, body);
         p.into_result()?;
         Ok(StatusChange { namespace, name, language, status, reason })
     }
@@ -198,17 +208,7 @@ impl Template {
     /// `components` with one `BODY`.
     pub fn parse(body: &Map<String, Value>) -> Result<Template, WaError> {
         let mut p = Problems::new();
-        let mut text = |key: &str| match body.get(key) {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-            None | Some(Value::Null) => {
-                p.push(WaError::missing_parameter(key));
-                String::new()
-            }
-            Some(other) => {
-                p.push(WaError::invalid_value(key, &other.to_string()));
-                String::new()
-            }
-        };
+        let mut text = |key: &str| required_text(&mut p, body, key);
         let (namespace, name, language) = (text("namespace"), text("name"), text("language"));
         let category = match body.get("category") {
             None | Some(Value::Null) => default_category(),
@@ -225,14 +225,7 @@ impl Template {
                 TemplateStatus::Approved
             }),
         };
-        let reason = match body.get("reason") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(r)) => Some(r.clone()),
-            Some(other) => {
-                p.push(WaError::invalid_json_value("reason", other));
-                None
-            }
-        };
+        let reason = optional_reason(&mut p, body);
         let components = body.get("components").cloned().unwrap_or(Value::Null);
         match &components {
             Value::Array(items) => {
