@@ -193,9 +193,20 @@ impl ContactsService {
         Ok(answers)
     }
 
-    /// Legacy mode's rule for sends (pre-v2.39): the recipient must have been
-    /// checked `valid`, unless it wrote to the business first.
+    /// What a send to `wa_id` must pass: with `show_security_notifications`,
+    /// an identity change acknowledged (400/1028 until it is, `contacts.md`
+    /// §4); in legacy mode (pre-v2.39), a recipient checked `valid`, unless it
+    /// wrote to the business first.
     pub async fn send_gate(&self, wa_id: &str) -> Result<(), WaError> {
+        // Read only with the setting on: a send costs no lookup otherwise.
+        if self.settings.current().show_security_notifications
+            && self.store.get_identity(wa_id).await?.is_some_and(|i| !i.acknowledged)
+        {
+            return Err(WaError::new(
+                ErrorCode::IdentityChangeAckRequired,
+                format!("The identity of {wa_id} changed; acknowledge it with PUT /v1/contacts/{wa_id}/identity"),
+            ));
+        }
         if !self.legacy || self.store.last_inbound_at(wa_id).await?.is_some() {
             return Ok(());
         }
@@ -204,6 +215,37 @@ impl ContactsService {
             Some(_) => Err(WaError::new(ErrorCode::UserNotValid, "User is not valid")),
             None => Err(WaError::not_found("unknown contact")),
         }
+    }
+}
+
+impl ContactsService {
+    /// `GET /v1/contacts/{wa_id}/identity`: the customer's identity as last
+    /// recorded (404/1006 for a customer whose identity never changed here).
+    pub async fn identity(&self, wa_id: &str) -> Result<Value, WaError> {
+        let identity = self.recorded_identity(wa_id).await?;
+        Ok(json!({ "identity": [ { "hash": identity.hash, "created_timestamp": identity.created_at } ] }))
+    }
+
+    /// `PUT /v1/contacts/{wa_id}/identity` with `{"hash": …}`: acknowledges
+    /// the current identity; a hash that is not the current one → 400/1009.
+    pub async fn acknowledge_identity(&self, wa_id: &str, body: &Map<String, Value>) -> Result<(), WaError> {
+        let hash = match body.get("hash") {
+            None | Some(Value::Null) => return Err(WaError::missing_parameter("hash")),
+            Some(Value::String(h)) => h.clone(),
+            Some(other) => return Err(WaError::invalid_json_value("hash", other)),
+        };
+        let identity = self.recorded_identity(wa_id).await?;
+        if self.store.acknowledge_identity(&identity.wa_id, &hash).await? {
+            Ok(())
+        } else {
+            Err(WaError::invalid_value("hash", &hash))
+        }
+    }
+
+    async fn recorded_identity(&self, wa_id: &str) -> Result<crate::ports::IdentityRecord, WaError> {
+        let unknown = || WaError::not_found(format!("No identity recorded for {wa_id}"));
+        let resolved = self.network.wa_id_for_input(wa_id).ok_or_else(unknown)?;
+        self.store.get_identity(&resolved).await?.ok_or_else(unknown)
     }
 }
 

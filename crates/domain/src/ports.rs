@@ -322,12 +322,31 @@ pub trait TemplateStore: Send + Sync {
     async fn delete_templates(&self, namespace: &str, name: &str, language: Option<&str>) -> StoreResult<u64>;
 }
 
-/// Cached contact-check results (legacy validation mode).
+/// A customer's security identity, as recorded when it changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRecord {
+    pub wa_id: String,
+    /// The identity's hash (base64), as webhooks and the identity route show it.
+    pub hash: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Whether the business acknowledged it (`PUT /v1/contacts/{wa_id}/identity`).
+    pub acknowledged: bool,
+}
+
+/// Cached contact-check results (legacy validation mode), and customers'
+/// security identities.
 #[async_trait]
 pub trait ContactStore: Send + Sync {
     /// `(status, checked_at)` of a `wa_id`, if checked.
     async fn get_contact(&self, wa_id: &str) -> StoreResult<Option<(String, i64)>>;
     async fn put_contacts(&self, results: Vec<(String, String)>, checked_at: i64) -> StoreResult<()>;
+    /// The customer's recorded identity, if it ever changed.
+    async fn get_identity(&self, wa_id: &str) -> StoreResult<Option<IdentityRecord>>;
+    /// Records a (new) identity, replacing the customer's previous one.
+    async fn put_identity(&self, identity: &IdentityRecord) -> StoreResult<()>;
+    /// Acknowledges the customer's identity if its hash is `hash`; whether it was.
+    async fn acknowledge_identity(&self, wa_id: &str, hash: &str) -> StoreResult<bool>;
 }
 
 /// The callback queue (`webhooks.md` §1): callbacks wait here until the

@@ -68,6 +68,7 @@ pub const SQLITE: &[Migration] = &[
         name: "template_status",
         sql: include_str!("../migrations/sqlite/0020_template_status.sql"),
     },
+    Migration { version: 21, name: "identities", sql: include_str!("../migrations/sqlite/0021_identities.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -120,6 +121,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "template_status",
         sql: include_str!("../migrations/postgres/0020_template_status.sql"),
     },
+    Migration { version: 21, name: "identities", sql: include_str!("../migrations/postgres/0021_identities.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

@@ -636,6 +636,24 @@ async fn contact_cache(db: &TestDb) {
     s.put_contacts(vec![("15550000001".into(), "valid".into())], 200).await.unwrap();
     assert_eq!(s.get_contact("15550000001").await.unwrap(), Some(("valid".into(), 200)));
     assert_eq!(s.get_contact("16315551234").await.unwrap(), Some(("valid".into(), 100)));
+    // Identities: none until one is recorded; a new one replaces the old
+    // and waits for its acknowledgement, which needs the right hash.
+    assert_eq!(s.get_identity("16315551234").await.unwrap(), None);
+    let identity = wabiz_domain::ports::IdentityRecord {
+        wa_id: "16315551234".into(),
+        hash: "Sjvjlx8G6Z0=".into(),
+        created_at: 1_602_532_300_000,
+        acknowledged: false,
+    };
+    s.put_identity(&identity).await.unwrap();
+    assert_eq!(s.get_identity("16315551234").await.unwrap().as_ref(), Some(&identity));
+    assert!(!s.acknowledge_identity("16315551234", "other=").await.unwrap());
+    assert!(s.acknowledge_identity("16315551234", "Sjvjlx8G6Z0=").await.unwrap());
+    assert!(s.get_identity("16315551234").await.unwrap().unwrap().acknowledged);
+    let newer =
+        wabiz_domain::ports::IdentityRecord { hash: "bmV3ZXI=".into(), created_at: 1_602_532_400_000, ..identity };
+    s.put_identity(&newer).await.unwrap();
+    assert_eq!(s.get_identity("16315551234").await.unwrap(), Some(newer));
     s.close().await;
 }
 

@@ -2,7 +2,7 @@
 //! the legacy ones with `--contacts-legacy-validation`.
 
 use crate::openapi::ApiRouter;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
@@ -13,7 +13,27 @@ use crate::extract::JsonBody;
 use crate::state::AppState;
 
 pub fn routes() -> ApiRouter {
-    ApiRouter::new().post("/v1/contacts", check_contacts, "Check which numbers are on WhatsApp")
+    ApiRouter::new()
+        .post("/v1/contacts", check_contacts, "Check which numbers are on WhatsApp")
+        .get("/v1/contacts/{wa_id}/identity", identity, "A customer's security identity")
+        .put("/v1/contacts/{wa_id}/identity", acknowledge_identity, "Acknowledge a customer's new security identity")
+}
+
+/// The customer's identity as last recorded (`contacts.md` §4).
+async fn identity(State(state): State<AppState>, Path(wa_id): Path<String>) -> Result<Response, ApiError> {
+    let identity = state.contacts.identity(&wa_id).await?;
+    Ok(reply(StatusCode::OK, &state.meta, identity))
+}
+
+/// Acknowledges the customer's current identity (`{"hash": …}`); sends to the
+/// customer go through again.
+async fn acknowledge_identity(
+    State(state): State<AppState>,
+    Path(wa_id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    state.contacts.acknowledge_identity(&wa_id, &body.0).await?;
+    Ok(reply(StatusCode::OK, &state.meta, json!({})))
 }
 
 /// Numbers written without a country code are read in the business number's

@@ -29,6 +29,7 @@ pub fn routes() -> ApiRouter {
         .post("/simulator/inbound", inbound, "A simulated customer sends the business a message")
         .get("/simulator/conversations/{wa_id}", conversation, "The open conversations with a customer")
         .post("/simulator/customers/{wa_id}/change-number", change_number, "A customer moves to a new number")
+        .post("/simulator/customers/{wa_id}/change-identity", change_identity, "A customer's security code changes")
         .post("/simulator/messages/{id}/delete", delete_message, "A customer deletes a message they sent")
         .post("/simulator/errors", inject_error, "Inject an `errors` callback")
 }
@@ -47,6 +48,14 @@ async fn change_number(
 ) -> Result<Response, ApiError> {
     let id = state.simulator.change_number(&wa_id, &body.0).await?;
     Ok(reply(StatusCode::CREATED, &state.meta, json!({ "messages": [{ "id": id }] })))
+}
+
+/// A customer's security code changes (a `user_identity_changed` system
+/// message); answers its id and the new identity.
+async fn change_identity(State(state): State<AppState>, Path(wa_id): Path<String>) -> Result<Response, ApiError> {
+    let (id, identity) = state.simulator.change_identity(&wa_id).await?;
+    let identity = json!([{ "hash": identity.hash, "created_timestamp": identity.created_at }]);
+    Ok(reply(StatusCode::CREATED, &state.meta, json!({ "messages": [{ "id": id }], "identity": identity })))
 }
 
 /// The customer deletes a message they sent (a `deleted` status).

@@ -232,3 +232,59 @@ async fn legacy_mode_gives_brazilian_and_mexican_mobiles_their_wa_id() {
     assert_eq!(cb.body["contacts"][0]["wa_id"], cases[0].1);
     assert_eq!(cb.body["messages"][0]["from"], cases[0].1);
 }
+
+/// With `show_security_notifications`, a customer's new security code
+/// reaches the webhook as `user_identity_changed`, sends to the customer
+/// answer 400/1028 until the business acknowledges the new identity, and
+/// then go through. With the setting off, a change blocks nothing.
+#[tokio::test]
+async fn an_identity_change_blocks_sends_until_acknowledged() {
+    use crate::receiver::Receiver;
+    let rx = Receiver::start().await;
+    let app =
+        TestApp::spawn_with(Spawn::instant_receipts().arg("--allow-http-webhooks").arg("--simulator-open-window"))
+            .await;
+    let admin = app.admin_token().await;
+    let settings = json!({"webhooks": {"url": rx.url()}, "show_security_notifications": true});
+    let (s, b) = app.patch(&admin, "/v1/settings/application", settings).await;
+    assert!(s.is_success(), "{b}");
+    let text = json!({"to": "16315551234", "type": "text", "text": {"body": "hello"}});
+    let (s, b) = app.get(&admin, "/v1/contacts/16315551234/identity").await;
+    assert_code(s, &b, 404, 1006);
+
+    let (s, b) = app.post(&admin, "/simulator/customers/16315551234/change-identity", json!({})).await;
+    assert_eq!(s, 201, "{b}");
+    let hash = b["identity"][0]["hash"].as_str().unwrap().to_owned();
+    let hits = rx
+        .wait_for(Duration::from_secs(20), "the user_identity_changed message", |hits| {
+            hits.iter().any(|h| h.body["messages"][0]["system"]["type"] == "user_identity_changed")
+        })
+        .await;
+    let m = &hits.iter().find(|h| h.body["messages"][0]["system"]["type"] == "user_identity_changed").unwrap().body;
+    assert_eq!(m["messages"][0]["from"], "16315551234");
+    assert_eq!(m["messages"][0]["system"]["identity"], hash.as_str());
+    assert_eq!(m["messages"][0]["identity"]["acknowledged"], false);
+
+    let (s, b) = app.post(&admin, "/v1/messages", text.clone()).await;
+    assert_code(s, &b, 400, 1028);
+    let (s, b) = app.get(&admin, "/v1/contacts/+1 631 555 1234/identity").await;
+    assert_eq!((s.as_u16(), b["identity"][0]["hash"].as_str()), (200, Some(hash.as_str())), "{b}");
+    assert!(b["identity"][0]["created_timestamp"].as_i64().is_some_and(|t| t > 1_600_000_000_000), "{b}");
+    let (s, b) = app.put(&admin, "/v1/contacts/16315551234/identity", json!({"hash": "not-it"})).await;
+    assert_error(s, &b, 400, 1009, Some("Parameter 'hash' has invalid value 'not-it'"));
+    let (s, b) = app.put(&admin, "/v1/contacts/16315551234/identity", json!({})).await;
+    assert_error(s, &b, 400, 1008, Some("Missing mandatory parameter 'hash'"));
+    let (s, b) = app.post(&admin, "/v1/messages", text.clone()).await;
+    assert_code(s, &b, 400, 1028);
+    let (s, b) = app.put(&admin, "/v1/contacts/16315551234/identity", json!({"hash": hash})).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = app.post(&admin, "/v1/messages", text.clone()).await;
+    assert_eq!(s, 201, "acknowledged: {b}");
+
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"show_security_notifications": false})).await;
+    assert!(s.is_success(), "{b}");
+    let (s, b) = app.post(&admin, "/simulator/customers/16315551234/change-identity", json!({})).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app.post(&admin, "/v1/messages", text).await;
+    assert_eq!(s, 201, "the setting off blocks nothing: {b}");
+}

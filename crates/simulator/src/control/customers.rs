@@ -1,13 +1,13 @@
 //! What simulated customers do on their own: write to the business (in a
-//! chat or a group), move to a new number, delete a message they sent, join
-//! a group by its invite link.
+//! chat or a group), move to a new number, get a new security code, delete
+//! a message they sent, join a group by its invite link.
 
 use serde_json::{Map, Value, json};
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::error::ErrorCode;
 use wabiz_domain::messages::Direction;
-use wabiz_domain::ports::MessageRecord;
+use wabiz_domain::ports::{IdentityRecord, MessageRecord};
 
 use super::SimulatorControl;
 use crate::inbound;
@@ -103,6 +103,42 @@ impl SimulatorControl {
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
         Ok(id)
+    }
+
+    /// `POST /simulator/customers/{wa_id}/change-identity`: the customer's
+    /// security code changes (a new phone, a reinstall). The new identity is
+    /// recorded unacknowledged; with `show_security_notifications` the business
+    /// hears of it by a `user_identity_changed` system message and cannot send
+    /// to the customer until it acknowledges (`contacts.md` §4, `webhooks.md`
+    /// §3). Answers the system message's id and the new identity.
+    pub async fn change_identity(&self, wa_id: &str) -> Result<(String, IdentityRecord), WaError> {
+        let customer = self
+            .network
+            .wa_id_for_input(wa_id)
+            .ok_or_else(|| WaError::not_found(format!("Customer {wa_id} not found")))?;
+        let mut raw = [0u8; 8];
+        getrandom::fill(&mut raw).map_err(|e| WaError::internal(format!("no randomness: {e}")))?;
+        use base64::Engine as _;
+        let hash = base64::engine::general_purpose::STANDARD.encode(raw);
+        let now_ms = self.clock.now_millis();
+        let identity =
+            IdentityRecord { wa_id: customer.clone(), hash: hash.clone(), created_at: now_ms, acknowledged: false };
+        self.store.put_identity(&identity).await?;
+        let id = wabiz_domain::ids::inbound_message();
+        let content = json!({ "messages": [{
+            "from": customer, "id": id, "timestamp": (now_ms / 1000).to_string(), "type": "system",
+            "system": { "type": "user_identity_changed", "body": format!("{customer}'s security code changed"), "identity": hash },
+            "identity": { "acknowledged": false, "created_timestamp": now_ms, "hash": hash },
+        }]});
+        let record = MessageRecord::inbound(id.clone(), customer, "system".into(), content.to_string(), now_ms / 1000);
+        let callback = if self.outbox.settings().show_security_notifications {
+            Outbox::inbound(&self.outbox.policy(), &content, now_ms)
+        } else {
+            None
+        };
+        self.store.insert_message(&record, callback.as_slice()).await?;
+        self.outbox.stored();
+        Ok((id, identity))
     }
 
     /// `POST /simulator/messages/{id}/delete`: the customer deletes a message
