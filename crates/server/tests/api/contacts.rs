@@ -276,8 +276,29 @@ async fn an_identity_change_blocks_sends_until_acknowledged() {
     assert_error(s, &b, 400, 1008, Some("Missing mandatory parameter 'hash'"));
     let (s, b) = app.post(&admin, "/v1/messages", text.clone()).await;
     assert_code(s, &b, 400, 1028);
+    // The customer's own messages show the identity, and whether it was
+    // acknowledged.
+    let identity_on = |body: &'static str| {
+        let rx = &rx;
+        async move {
+            let hits = rx
+                .wait_for(Duration::from_secs(20), body, |hits| {
+                    hits.iter().any(|h| h.body["messages"][0]["text"]["body"] == body)
+                })
+                .await;
+            hits.iter().find(|h| h.body["messages"][0]["text"]["body"] == body).unwrap().body["messages"][0]["identity"]
+                .clone()
+        }
+    };
+    let write = json!({"from": "16315551234", "type": "text", "text": {"body": "before"}});
+    assert_eq!(app.post(&admin, "/simulator/inbound", write).await.0, 201);
+    let seen = identity_on("before").await;
+    assert_eq!((seen["hash"].as_str(), &seen["acknowledged"]), (Some(hash.as_str()), &json!(false)), "{seen}");
     let (s, b) = app.put(&admin, "/v1/contacts/16315551234/identity", json!({"hash": hash})).await;
     assert_eq!(s, 200, "{b}");
+    let write = json!({"from": "16315551234", "type": "text", "text": {"body": "after"}});
+    assert_eq!(app.post(&admin, "/simulator/inbound", write).await.0, 201);
+    assert_eq!(identity_on("after").await["acknowledged"], true);
     let (s, b) = app.post(&admin, "/v1/messages", text.clone()).await;
     assert_eq!(s, 201, "acknowledged: {b}");
 

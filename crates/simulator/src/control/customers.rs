@@ -63,6 +63,16 @@ impl SimulatorControl {
         if let Some(g) = &group_id {
             content["messages"][0]["group_id"] = json!(g);
         }
+        // With security notifications on, a customer whose identity changed
+        // here shows it on each message (`webhooks.md` §3, `identity`); the
+        // lookup is made only then.
+        if self.outbox.settings().show_security_notifications
+            && let Some(identity) = self.store.get_identity(&wa_id).await?
+        {
+            content["messages"][0]["identity"] = json!({
+                "acknowledged": identity.acknowledged, "created_timestamp": identity.created_at, "hash": identity.hash,
+            });
+        }
         let record = MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now);
         let callback = Outbox::inbound(&self.outbox.policy(), &content, self.clock.now_millis());
         self.store.insert_message(&record, callback.as_slice()).await?;
