@@ -18,7 +18,7 @@
 
 use serde_json::Value;
 
-use super::templates::Template;
+use super::templates::{Template, component};
 use super::validate::{TemplateButton, TemplateCall};
 use crate::error::{ErrorCode, ErrorItem};
 
@@ -62,7 +62,7 @@ pub fn check_texts(t: &Template, call: &TemplateCall) -> Option<ErrorItem> {
                 );
             }
         }
-        let hydrated = hydrate(text_of(t, kind), &values).chars().count();
+        let hydrated = hydrate(t.text_of(kind), &values).chars().count();
         if hydrated > max {
             return refuse(
                 ErrorCode::TemplateHydratedTextTooLong,
@@ -132,28 +132,17 @@ struct Button {
 }
 
 fn template_buttons(t: &Template) -> Vec<Button> {
-    let Some(components) = t.components.as_array() else { return Vec::new() };
-    components
+    let Some(buttons) = component(&t.components, "BUTTONS").and_then(|c| c.get("buttons")).and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
+    buttons
         .iter()
-        .filter(|c| c.get("type").and_then(Value::as_str) == Some("BUTTONS"))
-        .filter_map(|c| c.get("buttons").and_then(Value::as_array))
-        .flatten()
         .map(|b| {
             let field = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
             Button { kind: field("type").to_ascii_uppercase(), url: field("url") }
         })
         .collect()
-}
-
-fn text_of<'a>(t: &'a Template, kind: &str) -> &'a str {
-    t.components
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
-        .and_then(|c| c.get("text"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 /// `text` with each `{{n}}` replaced by the n-th value (1-based).

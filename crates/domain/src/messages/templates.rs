@@ -164,7 +164,7 @@ fn placeholders(text: &str) -> usize {
     max
 }
 
-fn component<'a>(components: &'a Value, kind: &str) -> Option<&'a Map<String, Value>> {
+pub(super) fn component<'a>(components: &'a Value, kind: &str) -> Option<&'a Map<String, Value>> {
     components
         .as_array()?
         .iter()
@@ -264,7 +264,8 @@ impl Template {
         component(&self.components, "HEADER").map(|h| h.get("format").and_then(Value::as_str).unwrap_or("TEXT"))
     }
 
-    fn text_of(&self, kind: &str) -> &str {
+    /// The text of the component `kind` (`HEADER`, `BODY`…), empty if none.
+    pub(super) fn text_of(&self, kind: &str) -> &str {
         component(&self.components, kind).and_then(|c| c.get("text")).and_then(Value::as_str).unwrap_or("")
     }
 }
