@@ -18,13 +18,35 @@ pub async fn authorize(state: &AppState, req: &mut Request) -> Result<(), Respon
         Access::Public | Access::Basic => return Ok(()),
         Access::Role(r) => r,
     };
-    let principal = principal(state, req.headers()).await.map_err(|e| ApiError::from(e).into_response())?;
+    let principal = match stream_token(state, req) {
+        Some(found) => found,
+        None => principal(state, req.headers()).await,
+    }
+    .map_err(|e| ApiError::from(e).into_response())?;
     if !principal.role.includes(required) {
         return Err(ApiError::from(WaError::forbidden("User doesn't have permission")).into_response());
     }
     req.extensions_mut().insert(principal);
     Ok(())
 }
+
+/// The event stream also opens with a stream token in its query (browsers'
+/// `EventSource` cannot send headers); only there, and only without an
+/// `Authorization` header. `None`: not such a request.
+fn stream_token(state: &AppState, req: &Request) -> Option<Result<Principal, WaError>> {
+    if req.uri().path() != EVENT_STREAM || req.headers().contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    let token = req.uri().query()?.split('&').find_map(|pair| pair.strip_prefix("token="))?;
+    let events = state.simulator.events();
+    Some(match events.tokens().check(token, events.now_millis()) {
+        Some(username) => Ok(Principal { username, role: Role::Admin, token_digest: None }),
+        None => Err(WaError::unauthenticated("Invalid or expired stream token")),
+    })
+}
+
+/// The one route a stream token opens.
+const EVENT_STREAM: &str = "/simulator/events";
 
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, WaError> {
     let missing = || WaError::unauthenticated("Missing or invalid authentication credentials");

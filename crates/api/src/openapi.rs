@@ -40,6 +40,8 @@ enum AnswerKind {
     Envelope,
     /// A file or a page, not JSON.
     Binary,
+    /// A Server-Sent Events stream whose events carry JSON.
+    EventStream,
 }
 
 /// One documented operation.
@@ -111,6 +113,14 @@ impl ApiRouter {
     pub fn answers_binary(mut self) -> Self {
         if let Some(op) = self.ops.last_mut() {
             op.answer = AnswerKind::Binary;
+        }
+        self
+    }
+
+    /// The operation just added answers with a Server-Sent Events stream.
+    pub fn answers_event_stream(mut self) -> Self {
+        if let Some(op) = self.ops.last_mut() {
+            op.answer = AnswerKind::EventStream;
         }
         self
     }
@@ -259,6 +269,12 @@ fn operation(op: &RouteDoc) -> Operation {
         AnswerKind::Binary => ResponseBuilder::new()
             .description("Success: the file")
             .content("application/octet-stream", Content::new(Some(binary_schema()))),
+        AnswerKind::EventStream => ResponseBuilder::new()
+            .description(
+                "Success: a `text/event-stream`; each event's `data` is one JSON object with `type`, `seq` and `at` \
+                 (see the README's event table)",
+            )
+            .content("text/event-stream", Content::new(Some(ObjectBuilder::new().schema_type(Type::String)))),
     };
     let failure = ResponseBuilder::new()
         .description("An error: `meta` and `errors` (On-Premises error model)")

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorCode, Problems, WaError, shown};
+use crate::events::{Event, EventBus};
 use crate::network::{CodeRequest, Network};
 use crate::ports::Store;
 use crate::settings::SettingsService;
@@ -30,6 +31,7 @@ pub struct AccountService {
     network: Arc<dyn Network>,
     settings: Arc<SettingsService>,
     store: Arc<dyn Store>,
+    events: Option<Arc<EventBus>>,
 }
 
 /// Meta's answer to registration after the On-Premises sunset.
@@ -59,7 +61,22 @@ fn digits<'a>(p: &mut Problems, name: &str, v: &'a Value, len: std::ops::RangeIn
 
 impl AccountService {
     pub fn new(network: Arc<dyn Network>, settings: Arc<SettingsService>, store: Arc<dyn Store>) -> Self {
-        Self { network, settings, store }
+        Self { network, settings, store, events: None }
+    }
+
+    /// Publishes registration changes.
+    pub fn with_events(mut self, events: Arc<EventBus>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    fn registration_changed(&self) {
+        if let Some(events) = &self.events {
+            events.publish(Event::RegistrationChanged {
+                wa_id: self.network.registered_number(),
+                gateway_status: self.network.gateway_status().as_str(),
+            });
+        }
     }
 
     /// Checks a two-step PIN where one is required.
@@ -143,10 +160,12 @@ impl AccountService {
             self.check_pin(body).await?;
         }
         let number = format!("{cc}{phone}");
-        match self.network.request_code(&number, method, wipe).await? {
-            CodeRequest::AlreadyRegistered => Ok(RegistrationAnswer::AlreadyRegistered),
-            CodeRequest::CodeSent => Ok(RegistrationAnswer::CodeSent { vname }),
-        }
+        let answer = match self.network.request_code(&number, method, wipe).await? {
+            CodeRequest::AlreadyRegistered => RegistrationAnswer::AlreadyRegistered,
+            CodeRequest::CodeSent => RegistrationAnswer::CodeSent { vname },
+        };
+        self.registration_changed();
+        Ok(answer)
     }
 
     /// `POST /v1/account/verify`: completes a registration.
@@ -161,7 +180,9 @@ impl AccountService {
         if cleaned.len() != 6 || !cleaned.bytes().all(|b| b.is_ascii_digit()) {
             return Err(WaError::invalid_value("code", code));
         }
-        self.network.verify_code(&cleaned).await.map(|_| ())
+        self.network.verify_code(&cleaned).await?;
+        self.registration_changed();
+        Ok(())
     }
 
     /// `GET /v1/account/shards`.

@@ -70,11 +70,19 @@ pub struct NewCallback {
     pub item: String,
     /// For messages: the sender's `contacts[]` item (JSON text).
     pub contact: Option<String>,
-    /// Unix milliseconds.
+    /// Unix milliseconds: when it may be delivered (its creation, unless it
+    /// is held back, see [`NewCallback::hold_back`]).
     pub created_at: i64,
 }
 
 impl NewCallback {
+    /// Holds the callback back for `ms` outside its customer's order, so that
+    /// the customer's later callbacks overtake it (the simulator's chaos).
+    pub fn hold_back(&mut self, ms: u64) {
+        self.peer.clear();
+        self.created_at = self.created_at.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX / 2));
+    }
+
     /// Adds `next`'s item after this one's: both go in one row and one POST,
     /// in this order. Only for callbacks of the same kind and peer.
     pub fn append(&mut self, next: &NewCallback) {
@@ -301,6 +309,17 @@ pub struct StatusEvent<'a> {
     /// Why it failed (for `failed`).
     pub errors: Option<&'a Failure>,
     pub conversation: Option<&'a Conversation>,
+    /// For a message to a group: the participant whose receipt this is
+    /// (`delivered`, `read`), and the group's `recipient_type`.
+    pub group: Option<GroupReceipt<'a>>,
+}
+
+/// The group part of a status (`groups.md` §5, Recommended): the status of a
+/// group message names the group as `recipient_id`, says `recipient_type:
+/// group`, and each participant's receipt names them in `participant_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupReceipt<'a> {
+    pub participant_id: Option<&'a str>,
 }
 
 /// The `statuses[]` item of a status change (`webhooks.md` §4): `conversation`
@@ -323,8 +342,10 @@ pub fn status_item(e: &StatusEvent<'_>, pricing: bool) -> String {
         }),
         errors: e.errors,
         id: e.message_id,
+        participant_id: e.group.and_then(|g| g.participant_id),
         pricing: priced.map(|c| Pricing { billable: true, category: c.category, pricing_model: "CBP" }),
         recipient_id: e.recipient_id,
+        recipient_type: e.group.map(|_| "group"),
         status: e.status,
         timestamp: Seconds(e.at),
     };
@@ -340,8 +361,12 @@ struct StatusItem<'a> {
     errors: Option<&'a Failure>,
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    participant_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pricing: Option<Pricing<'a>>,
     recipient_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_type: Option<&'static str>,
     status: MessageStatus,
     timestamp: Seconds,
 }
@@ -503,6 +528,7 @@ impl Outbox {
             at,
             errors: None,
             conversation: None,
+            group: None,
         };
         Self::status(policy, &e, now_ms)
     }
@@ -575,6 +601,7 @@ mod tests {
             at: 100,
             errors: None,
             conversation,
+            group: None,
         };
         let item = |e: &StatusEvent<'_>, pricing| -> Value {
             serde_json::from_str(&status_item(e, pricing)).expect("an item is JSON")

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::callbacks::Outbox;
 use crate::clock::Clock;
 use crate::error::{ErrorCode, WaError};
+use crate::events::{Event, EventBus};
 use crate::network::Network;
 use crate::ports::Store;
 use crate::settings::SettingsService;
@@ -92,6 +93,8 @@ pub struct ContactsService {
     legacy: bool,
     /// Where background results (`no_wait` checks) are reported.
     outbox: Option<Outbox>,
+    /// Where each check is told.
+    events: Option<Arc<EventBus>>,
 }
 
 impl ContactsService {
@@ -102,12 +105,18 @@ impl ContactsService {
         clock: Arc<dyn Clock>,
         legacy: bool,
     ) -> Self {
-        Self { store, network, settings, clock, legacy, outbox: None }
+        Self { store, network, settings, clock, legacy, outbox: None, events: None }
     }
 
     /// Reports background check results by webhook.
     pub fn with_outbox(mut self, outbox: Outbox) -> Self {
         self.outbox = Some(outbox);
+        self
+    }
+
+    /// Publishes every check.
+    pub fn with_events(mut self, events: Arc<EventBus>) -> Self {
+        self.events = Some(events);
         self
     }
 
@@ -123,6 +132,22 @@ impl ContactsService {
 
     /// `POST /v1/contacts`.
     pub async fn check(&self, body: &Map<String, Value>) -> Result<Vec<Value>, WaError> {
+        let answers = self.check_numbers(body).await?;
+        if let Some(events) = &self.events {
+            events.publish_all(answers.iter().map(|a| Event::ContactCheck {
+                input: a["input"].as_str().unwrap_or_default().to_owned(),
+                wa_id: a["wa_id"].as_str().map(str::to_owned),
+                status: match a["status"].as_str() {
+                    Some("valid") => "valid",
+                    Some("processing") => "processing",
+                    _ => "invalid",
+                },
+            }));
+        }
+        Ok(answers)
+    }
+
+    async fn check_numbers(&self, body: &Map<String, Value>) -> Result<Vec<Value>, WaError> {
         let req = parse_check(body)?;
         if self.network.registered_number().is_none() {
             return Err(WaError::new(ErrorCode::ServiceNotReady, "Service not ready"));

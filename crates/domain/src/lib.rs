@@ -17,6 +17,7 @@ pub mod cluster;
 pub mod contacts;
 pub mod db_stats;
 pub mod error;
+pub mod events;
 pub mod gc;
 pub mod groups;
 pub mod hex;

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use crate::callbacks::{CallbackOutcome, Conversation, NewCallback, PendingCallback};
 use crate::error::{ErrorCode, WaError};
 use crate::messages::lifecycle::{Direction, Failure, MessageStatus, PricingCategory, RecipientType};
+use crate::messages::plan::DeliveryPlan;
 use crate::users::Role;
 
 /// A storage failure. The variants say what the caller can do about it; the
@@ -168,6 +169,8 @@ pub struct MessageRecord {
     pub conversation: Option<Conversation>,
     /// Outbound: when it expires if still undelivered (Unix milliseconds).
     pub expires_at: Option<i64>,
+    /// Outbound: the network's own plan for it (chaos), if any.
+    pub plan: Option<DeliveryPlan>,
 }
 
 impl MessageRecord {
@@ -189,6 +192,7 @@ impl MessageRecord {
             category: None,
             conversation: None,
             expires_at: None,
+            plan: None,
         }
     }
 
@@ -204,6 +208,7 @@ impl MessageRecord {
             category: self.category,
             conversation: self.conversation.clone(),
             expires_at: self.expires_at,
+            plan: self.plan.clone(),
         }
     }
 }
@@ -223,6 +228,8 @@ pub struct DueMessage {
     pub conversation: Option<Conversation>,
     /// When it expires if still undelivered (Unix milliseconds).
     pub expires_at: Option<i64>,
+    /// The network's own plan for it (chaos), if any.
+    pub plan: Option<DeliveryPlan>,
 }
 
 /// A status change of a message. It applies only if the message is still in

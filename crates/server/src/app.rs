@@ -21,6 +21,7 @@ use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::{Clock, SystemClock};
 use wabiz_domain::contacts::ContactsService;
 use wabiz_domain::db_stats::DbStats;
+use wabiz_domain::events::{Event, EventBus};
 use wabiz_domain::media::MediaService;
 use wabiz_domain::messages::MessageService;
 use wabiz_domain::messages::registry::TemplateRegistry;
@@ -31,6 +32,7 @@ use wabiz_domain::settings::{SettingsConfig, SettingsService};
 use wabiz_domain::users::apikey::ApiKey;
 use wabiz_domain::users::password::PasswordHasher;
 use wabiz_domain::users::{UserService, UserServiceConfig};
+use wabiz_simulator::control::ControlParts;
 use wabiz_simulator::links::LinkFetcher;
 use wabiz_simulator::receipts::Shards;
 use wabiz_simulator::{SimulatedNetwork, SimulatorControl};
@@ -169,6 +171,7 @@ impl App {
         // Callbacks: producers store them with their cause; the engine delivers.
         let web = Arc::new(wabiz_api::WebMetrics::default());
         let outbox = Outbox::new(settings.subscribe());
+        let events = EventBus::new(Arc::clone(&opts.clock));
         let out_messages = Arc::new(wabiz_domain::messages::OutMessageCounters::default());
         let cluster = match config.cluster {
             None => None,
@@ -190,7 +193,8 @@ impl App {
                 Arc::clone(&opts.clock),
                 config.contacts_legacy,
             )
-            .with_outbox(outbox.clone()),
+            .with_outbox(outbox.clone())
+            .with_events(Arc::clone(&events)),
         );
         let webhook_metrics = Arc::new(wabiz_webhooks::Metrics::default());
         // Media sent by link is fetched by the network before `sent`, with the
@@ -215,7 +219,13 @@ impl App {
         ));
         // In a deployment, only the shards this node owns, fenced by the shard map.
         let shards = cluster.as_ref().map(|c| Shards { store: c.store(), scope: c.subscribe_scope() });
-        let receipts = network.receipt_worker(outbox.clone(), Some(Arc::new(links)), Arc::clone(&out_messages), shards);
+        let receipts = network.receipt_worker(
+            outbox.clone(),
+            Some(Arc::new(links)),
+            Arc::clone(&out_messages),
+            shards,
+            Arc::clone(&events),
+        );
         let templates = TemplateRegistry::new(Arc::clone(&store));
         let messages = MessageService::new(
             Arc::clone(&store),
@@ -227,15 +237,17 @@ impl App {
         )
         .with_contacts(Arc::clone(&contacts))
         .with_groups(Arc::clone(&groups));
-        let simulator = Arc::new(SimulatorControl::new(
-            Arc::clone(&store),
-            Arc::clone(&network) as Arc<dyn Network>,
-            Arc::clone(&media),
-            Arc::clone(&groups),
-            Arc::clone(&opts.clock),
-            outbox.clone(),
-            Arc::clone(&templates),
-        ));
+        let simulator = Arc::new(SimulatorControl::new(ControlParts {
+            store: Arc::clone(&store),
+            network: Arc::clone(&network) as Arc<dyn Network>,
+            media: Arc::clone(&media),
+            groups: Arc::clone(&groups),
+            clock: Arc::clone(&opts.clock),
+            outbox: outbox.clone(),
+            templates: Arc::clone(&templates),
+            events: Arc::clone(&events),
+            chaos: network.chaos(),
+        }));
         let in_flight = Arc::new(InFlight::default());
         let state = AppState::new(AppServices {
             users: Arc::clone(&users),
@@ -246,11 +258,14 @@ impl App {
             api_key,
             limits: Limits::default(),
             in_flight: Arc::clone(&in_flight),
-            account: Arc::new(AccountService::new(
-                Arc::clone(&network) as Arc<dyn Network>,
-                Arc::clone(&settings),
-                Arc::clone(&store),
-            )),
+            account: Arc::new(
+                AccountService::new(
+                    Arc::clone(&network) as Arc<dyn Network>,
+                    Arc::clone(&settings),
+                    Arc::clone(&store),
+                )
+                .with_events(Arc::clone(&events)),
+            ),
             media: Arc::clone(&media),
             messages: Arc::new(messages),
             contacts,
@@ -309,6 +324,7 @@ impl App {
         let shutdown = CancellationToken::new();
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
+            tokio::spawn(tell_settings_changes(settings.subscribe(), Arc::clone(&events), shutdown.clone())),
             tokio::spawn(receipts.run(shutdown.clone())),
             tokio::spawn(Arc::clone(&gc).run_automatic(
                 settings.subscribe(),
@@ -331,6 +347,7 @@ impl App {
                         window: config.webhook_window,
                         share: cluster.as_ref().map(|c| c.subscribe_share()),
                     },
+                    events: Some(Arc::clone(&events)),
                 }
                 .run(shutdown.clone()),
             ),
@@ -479,6 +496,26 @@ fn cluster_hooks(
         Box::pin(async move { wabiz_api::node_snapshot(&state).await })
     });
     Hooks { reload, snapshot, forget_tokens }
+}
+
+/// Publishes a `settings_changed` event whenever the effective settings change.
+async fn tell_settings_changes(
+    mut settings: tokio::sync::watch::Receiver<Arc<wabiz_domain::settings::application::ApplicationSettings>>,
+    events: Arc<EventBus>,
+    shutdown: CancellationToken,
+) {
+    settings.mark_unchanged();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            changed = settings.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                events.publish(Event::SettingsChanged);
+            }
+        }
+    }
 }
 
 async fn purge_tokens(users: Arc<UserService>, shutdown: CancellationToken) {

@@ -4,12 +4,14 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::Notify;
 
+use crate::chaos::Chaos;
 use crate::links::LinkFetcher;
-use crate::receipts::{ReceiptWorker, SettleAtOnce, Shards};
+use crate::receipts::{ReceiptWorker, SettleAtOnce, Shards, accepted_event};
 use crate::steps::Delays;
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
+use wabiz_domain::events::EventBus;
 use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
 use wabiz_domain::phone::country_code_of;
@@ -104,6 +106,10 @@ pub struct SimulatedNetwork {
     /// delay, one node); set when the receipt worker is made, since it
     /// needs the outbox, which needs the settings, which need the network.
     settle: OnceLock<SettleAtOnce>,
+    /// Where accepted messages are told (set with the receipt worker).
+    events: OnceLock<Arc<EventBus>>,
+    /// The network on a bad day (`/simulator/chaos`).
+    chaos: Arc<Chaos>,
 }
 
 fn random_code() -> String {
@@ -149,6 +155,8 @@ impl SimulatedNetwork {
             opts: opts.clone(),
             wake: Arc::new(Notify::new()),
             settle: OnceLock::new(),
+            events: OnceLock::new(),
+            chaos: Arc::new(Chaos::default()),
         })
     }
 
@@ -162,7 +170,11 @@ impl SimulatedNetwork {
         links: Option<Arc<LinkFetcher>>,
         counters: Arc<OutMessageCounters>,
         shards: Option<Shards>,
+        events: Arc<EventBus>,
     ) -> ReceiptWorker {
+        if self.events.set(Arc::clone(&events)).is_err() {
+            tracing::warn!("simulated network: a second receipt worker was made; the first one's event bus stays");
+        }
         let me = Arc::clone(self);
         let worker = ReceiptWorker {
             store: Arc::clone(&self.store),
@@ -174,6 +186,8 @@ impl SimulatedNetwork {
             links,
             counters,
             shards,
+            events,
+            chaos: Arc::clone(&self.chaos),
         };
         if let Some(settle) = worker.settle_at_once()
             && self.settle.set(settle).is_err()
@@ -181,6 +195,11 @@ impl SimulatedNetwork {
             tracing::warn!("simulated network: a second receipt worker was made; the first one's settings stay");
         }
         worker
+    }
+
+    /// The chaos settings this network follows.
+    pub fn chaos(&self) -> Arc<Chaos> {
+        Arc::clone(&self.chaos)
     }
 
     /// Reads the registration again: another node of the deployment may
@@ -209,6 +228,7 @@ impl Network for SimulatedNetwork {
 
     fn gateway_status(&self) -> GatewayStatus {
         match &*self.state.read().unwrap_or_else(|e| e.into_inner()) {
+            AccountState::Registered { .. } if self.chaos.outage() => GatewayStatus::Disconnected,
             AccountState::Registered { .. } => GatewayStatus::Connected,
             AccountState::Unregistered => GatewayStatus::Unregistered,
         }
@@ -294,15 +314,21 @@ impl Network for SimulatedNetwork {
     }
 
     async fn accept_outbound(&self, mut message: MessageRecord) -> Result<(), StoreError> {
-        let delay = i64::try_from(self.opts.delays.sent_ms).unwrap_or(i64::MAX);
+        message.plan = self.chaos.plan_next();
+        let sent_ms = message.plan.as_ref().and_then(|p| p.delays_ms).map_or(self.opts.delays.sent_ms, |d| d.sent);
+        let delay = i64::try_from(sent_ms).unwrap_or(i64::MAX);
         message.next_event_at = Some(self.clock.now_millis().saturating_add(delay));
-        if let Some(settle) = self.settle.get() {
+        // During an outage nothing moves: the message waits, accepted.
+        if let Some(settle) = self.settle.get().filter(|_| !self.chaos.outage()) {
             let business = self.registered_number().unwrap_or_default();
             if settle.store_settled(&message, &business).await? {
                 return Ok(());
             }
         }
         self.store.insert_message(&message, &[]).await?;
+        if let Some(events) = self.events.get() {
+            events.publish(accepted_event(&message));
+        }
         self.wake.notify_one();
         Ok(())
     }

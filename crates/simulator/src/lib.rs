@@ -8,9 +8,11 @@
 //! - `steps.rs`: the steps of an outbound message and the callbacks that
 //!   report them; `receipts.rs`: the worker that takes them when due, and
 //!   the same steps taken at acceptance; `links.rs`: media sent by link;
+//! - `chaos/`: the network on a bad day, per message, from a seed;
 //! - `control/`: the control plane the `/simulator` routes call.
 
 pub mod account;
+pub mod chaos;
 pub mod control;
 pub mod customers;
 pub mod inbound;

@@ -12,9 +12,11 @@ use tokio_util::sync::CancellationToken;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::cluster::{ClusterStore, ShardScope};
+use wabiz_domain::events::{Event, EventBus};
 use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::ports::{DueMessage, MessageRecord, Store, StoreError, Transition};
 
+use crate::chaos::Chaos;
 use crate::links::LinkFetcher;
 use crate::steps::{Delays, build_steps};
 
@@ -25,6 +27,34 @@ fn reached(steps: &[Transition]) -> OutMessageCounters {
         reached.add(t.status, 1);
     }
     reached
+}
+
+/// The events of stored steps: each status a message reached, and the
+/// replies stored with them.
+pub(crate) fn step_events(due: &[DueMessage], steps: &[Transition]) -> Vec<Event> {
+    let peer_of = |id: &str| due.iter().find(|d| d.id == id).map(|d| d.peer.clone()).unwrap_or_default();
+    // Steps come grouped by message, in the order of `due`: look the peer up once per message.
+    let mut last: Option<(&str, String)> = None;
+    let mut events = Vec::with_capacity(steps.len());
+    for t in steps.iter().filter(|t| t.moves()) {
+        let peer = match &last {
+            Some((id, peer)) if *id == t.id => peer.clone(),
+            _ => {
+                let peer = peer_of(&t.id);
+                last = Some((&t.id, peer.clone()));
+                peer
+            }
+        };
+        events.push(Event::MessageStatus { id: t.id.clone(), wa_id: peer, status: t.status, errors: t.errors.clone() });
+        if let Some(reply) = &t.reply {
+            events.push(Event::MessageInbound {
+                id: reply.id.clone(),
+                wa_id: reply.peer.clone(),
+                kind: reply.kind.clone(),
+            });
+        }
+    }
+    events
 }
 
 /// Applies due steps until shut down.
@@ -43,6 +73,10 @@ pub struct ReceiptWorker {
     pub counters: Arc<OutMessageCounters>,
     /// In a multiconnect deployment: only the shards this node owns.
     pub shards: Option<Shards>,
+    /// Where each step is told.
+    pub events: Arc<EventBus>,
+    /// During a chaos outage the worker waits.
+    pub chaos: Arc<Chaos>,
 }
 
 /// The worker's rules applied at acceptance: with zero delays a message is
@@ -57,6 +91,7 @@ pub(crate) struct SettleAtOnce {
     wake: Arc<Notify>,
     outbox: Outbox,
     counters: Arc<OutMessageCounters>,
+    events: Arc<EventBus>,
 }
 
 impl SettleAtOnce {
@@ -74,7 +109,8 @@ impl SettleAtOnce {
         if LinkFetcher::needed(&due) {
             return Ok(false);
         }
-        let steps = match build_steps(self.store.as_ref(), &self.outbox, business, self.delays, &[due], now).await {
+        let due = [due];
+        let steps = match build_steps(self.store.as_ref(), &self.outbox, business, self.delays, &due, now).await {
             Ok(steps) => steps,
             Err(e) => {
                 // The worker will try again.
@@ -87,15 +123,23 @@ impl SettleAtOnce {
         }
         let reached = reached(&steps);
         let later = steps.last().and_then(|t| t.next_event_at).is_some();
+        let events = step_events(&due, &steps);
         self.store.insert_message_with_steps(m, steps).await?;
         self.counters.merge(&reached);
         self.outbox.stored();
+        self.events.publish(accepted_event(m));
+        self.events.publish_all(events);
         if later {
             // A step is left for the worker (a slow customer): it plans its sleep again.
             self.wake.notify_one();
         }
         Ok(true)
     }
+}
+
+/// The event of a message the network took.
+pub(crate) fn accepted_event(m: &MessageRecord) -> Event {
+    Event::MessageAccepted { id: m.id.clone(), wa_id: m.peer.clone(), kind: m.kind.clone() }
 }
 
 /// The shards a node of a deployment works on, and the fenced queries.
@@ -144,6 +188,7 @@ impl ReceiptWorker {
             wake: Arc::clone(&self.wake),
             outbox: self.outbox.clone(),
             counters: Arc::clone(&self.counters),
+            events: Arc::clone(&self.events),
         })
     }
 
@@ -176,6 +221,16 @@ impl ReceiptWorker {
             if shutdown.is_cancelled() {
                 return;
             }
+            if self.chaos.outage() {
+                // Nothing moves until the network reconnects (re-checked each
+                // second, should the notification come before the wait).
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = self.chaos.reconnected.notified() => {}
+                    () = tokio::time::sleep(MAX_IDLE) => {}
+                }
+                continue;
+            }
             let scope = scope_rx.as_mut().map(|rx| Arc::clone(&rx.borrow_and_update()));
             let scope = scope.as_deref();
             let now = self.clock.now_millis();
@@ -187,10 +242,12 @@ impl ReceiptWorker {
                     match self.steps(&due, now).await {
                         Ok(steps) => {
                             let reached = reached(&steps);
+                            let events = step_events(&due, &steps);
                             match self.apply(scope, steps).await {
                                 Ok(true) => {
                                     self.counters.merge(&reached);
                                     self.outbox.stored();
+                                    self.events.publish_all(events);
                                     continue;
                                 }
                                 Ok(false) => {

@@ -4,8 +4,12 @@
 
 use std::collections::HashMap;
 
-use wabiz_domain::callbacks::{CallbackKind, Conversation, NewCallback, Outbox, StatusEvent};
+use wabiz_domain::callbacks::{
+    CallbackKind, CallbackPolicy, Conversation, GroupReceipt, NewCallback, Outbox, StatusEvent,
+};
 use wabiz_domain::error::ErrorCode;
+use wabiz_domain::groups::{Group, is_group_id};
+use wabiz_domain::messages::plan::DeliveryPlan;
 use wabiz_domain::messages::{Failure, MessageStatus, PricingCategory};
 use wabiz_domain::ports::{DueMessage, Store, StoreError, Transition};
 
@@ -32,8 +36,17 @@ impl Default for Delays {
 const MAX_CHAIN: usize = 8;
 
 /// The next step of a due message at `now_ms`, or `None` when it has none.
+/// A message's own plan (chaos) comes before the configured delays.
 pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transition> {
     use MessageStatus::{Accepted, Delivered, Failed, Read, Sent};
+    let plan = due.plan.as_ref();
+    let delays = plan.and_then(|p| p.delays_ms).map_or(delays, |d| Delays {
+        sent_ms: d.sent,
+        delivered_ms: d.delivered,
+        read_ms: d.read,
+    });
+    let stop_at = plan.and_then(|p| p.stop_at);
+    let planned_failure = plan.and_then(|p| p.fail.as_ref()).filter(|f| f.from == due.status);
     let who = customer(&due.peer);
     let after = |ms: u64| Some(now_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)));
     let delivered_delay = match who {
@@ -54,6 +67,9 @@ pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transi
             (Failed, Some(Failure::new(ErrorCode::UserNotValid, "Recipient is not a valid WhatsApp user")), None)
         }
         (Accepted, _) if due.failure.is_some() => (Failed, due.failure.clone(), None),
+        (Accepted | Sent, _) if planned_failure.is_some() => (Failed, planned_failure.map(|f| f.errors.clone()), None),
+        // Never delivered: it waits for its expiry.
+        (Accepted, _) if stop_at == Some(Sent) => (Sent, None, due.expires_at),
         // Delivery later than the expiry: the next step happens at the expiry.
         (Accepted, _) => {
             let next = after(delivered_delay).map(|at| due.expires_at.map_or(at, |exp| at.min(exp)));
@@ -64,7 +80,9 @@ pub fn next_step(due: &DueMessage, now_ms: i64, delays: Delays) -> Option<Transi
             Some(Failure::new(ErrorCode::ReceiverIncapable, "Receiver is incapable of receiving this message")),
             None,
         ),
+        (Sent, _) if stop_at == Some(Sent) => return None,
         (Sent, Customer::NeverReads) => (Delivered, None, None),
+        (Sent, _) if stop_at == Some(Delivered) => (Delivered, None, None),
         (Sent, _) => (Delivered, None, after(delays.read_ms)),
         (Delivered, _) => (Read, None, None),
         _ => return None,
@@ -179,6 +197,20 @@ pub async fn build_steps(
     let opened = if wanted.is_empty() { Vec::new() } else { store.open_conversations(wanted, now / 1000).await? };
     let mut conversation_of: HashMap<usize, Conversation> = sending.into_iter().zip(opened).collect();
 
+    // The participants of the groups messaged, read once per batch (group
+    // messages are few): each one's receipt is a status of its own.
+    let mut members: HashMap<&str, Vec<String>> = HashMap::new();
+    for d in due.iter().filter(|d| is_group_id(&d.peer)) {
+        if !members.contains_key(d.peer.as_str()) {
+            let group = store.get_group(&d.peer).await?;
+            let others = group
+                .and_then(|r| serde_json::from_str::<Group>(&r.document).ok())
+                .map(|g| g.participants.into_iter().filter(|p| p != business).collect())
+                .unwrap_or_default();
+            members.insert(&d.peer, others);
+        }
+    }
+
     let mut steps = Vec::with_capacity(chains.iter().map(Vec::len).sum());
     for (i, (d, chain)) in due.iter().zip(chains).enumerate() {
         let first = steps.len();
@@ -205,8 +237,12 @@ pub async fn build_steps(
                 at: t.at,
                 errors: t.errors.as_ref(),
                 conversation: conversation.as_ref(),
+                group: None,
             };
-            t.callbacks.extend(Outbox::status(&policy, &event, now));
+            match members.get(d.peer.as_str()) {
+                None => t.callbacks.extend(Outbox::status(&policy, &event, now)),
+                Some(members) => t.callbacks.extend(group_statuses(&policy, &event, members, now)),
+            }
             if let Some(reply) = &t.reply {
                 let doc = serde_json::from_str::<serde_json::Value>(&reply.content).ok();
                 t.callbacks.extend(doc.and_then(|doc| Outbox::inbound(&policy, &doc, now)));
@@ -214,8 +250,61 @@ pub async fn build_steps(
             steps.push(t);
         }
         merge_status_callbacks(&mut steps[first..]);
+        if let Some(plan) = &d.plan {
+            disorder_callbacks(&mut steps[first..], plan);
+        }
     }
     Ok(steps)
+}
+
+/// The statuses of a group message's step: `sent` and `failed` once for the
+/// group, `delivered` and `read` once per participant (`groups.md` §5,
+/// Recommended), all in one callback.
+fn group_statuses(
+    policy: &CallbackPolicy,
+    event: &StatusEvent<'_>,
+    members: &[String],
+    now: i64,
+) -> Option<NewCallback> {
+    let per_participant = matches!(event.status, MessageStatus::Delivered | MessageStatus::Read);
+    if !per_participant || members.is_empty() {
+        let e = StatusEvent { group: Some(GroupReceipt { participant_id: None }), ..*event };
+        return Outbox::status(policy, &e, now);
+    }
+    let mut out: Option<NewCallback> = None;
+    for member in members {
+        let e = StatusEvent { group: Some(GroupReceipt { participant_id: Some(member) }), ..*event };
+        let Some(cb) = Outbox::status(policy, &e, now) else { continue };
+        match &mut out {
+            Some(first) => first.append(&cb),
+            None => out = Some(cb),
+        }
+    }
+    out
+}
+
+/// A plan's webhook disorder: status callbacks stored twice, or held back
+/// so that the customer's later callbacks overtake them. Everything is still
+/// stored with the step, so a crash loses nothing.
+fn disorder_callbacks(steps: &mut [Transition], plan: &DeliveryPlan) {
+    if !plan.duplicate && plan.disorder_ms.is_none() {
+        return;
+    }
+    for t in steps {
+        let mut out = Vec::with_capacity(t.callbacks.len() * 2);
+        for mut cb in std::mem::take(&mut t.callbacks) {
+            if cb.kind == CallbackKind::Status {
+                if let Some(ms) = plan.disorder_ms {
+                    cb.hold_back(ms);
+                }
+                if plan.duplicate {
+                    out.push(cb.clone());
+                }
+            }
+            out.push(cb);
+        }
+        t.callbacks = out;
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +371,7 @@ pub(crate) mod tests {
             category: None,
             conversation: None,
             expires_at: None,
+            plan: None,
         }
     }
 

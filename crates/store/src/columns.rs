@@ -4,6 +4,7 @@
 //! only place where a stored text becomes a type again.
 
 use wabiz_domain::callbacks::Conversation;
+use wabiz_domain::messages::plan::DeliveryPlan;
 use wabiz_domain::messages::{Direction, Failure, MessageStatus, PricingCategory, RecipientType};
 use wabiz_domain::ports::StoreError;
 
@@ -55,6 +56,15 @@ pub fn failure(text: Option<String>) -> Option<Failure> {
 
 pub fn failure_text(failure: Option<&Failure>) -> Option<String> {
     failure.map(Failure::to_json)
+}
+
+/// A message's delivery plan; an empty one is not stored.
+pub fn plan(text: Option<String>) -> Option<DeliveryPlan> {
+    text.map(|t| DeliveryPlan::from_json(&t)).filter(|p| !p.is_empty())
+}
+
+pub fn plan_text(plan: Option<&DeliveryPlan>) -> Option<String> {
+    plan.filter(|p| !p.is_empty()).map(DeliveryPlan::to_json)
 }
 
 /// A conversation as stored. One that cannot be read only loses the

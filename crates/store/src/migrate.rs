@@ -69,6 +69,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0020_template_status.sql"),
     },
     Migration { version: 21, name: "identities", sql: include_str!("../migrations/sqlite/0021_identities.sql") },
+    Migration {
+        version: 22,
+        name: "delivery_plans",
+        sql: include_str!("../migrations/sqlite/0022_delivery_plans.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -122,6 +127,11 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0020_template_status.sql"),
     },
     Migration { version: 21, name: "identities", sql: include_str!("../migrations/postgres/0021_identities.sql") },
+    Migration {
+        version: 22,
+        name: "delivery_plans",
+        sql: include_str!("../migrations/postgres/0022_delivery_plans.sql"),
+    },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

@@ -11,6 +11,7 @@ use tempfile::TempDir;
 use wabiz_domain::callbacks::{AttemptFailure, CallbackKind, CallbackOutcome, Conversation, NewCallback};
 use wabiz_domain::error::{ErrorCode, ErrorItem};
 use wabiz_domain::messages::MessageStatus::{self, Accepted, Delivered, Failed, Read, Received, Sent};
+use wabiz_domain::messages::plan::DeliveryPlan;
 use wabiz_domain::messages::{Direction, Failure, PricingCategory, RecipientType};
 use wabiz_domain::ports::{
     MediaRecord, MessageRecord, SettingWrite, StatusRecord, Store, TemplateRecord, TokenRecord, Transition, UserRecord,
@@ -425,6 +426,7 @@ async fn message_records(db: &TestDb) {
         category: Some(PricingCategory::Service),
         conversation: None,
         expires_at: None,
+        plan: None,
     };
     s.insert_message(&m, &[]).await.unwrap();
     assert!(s.insert_message(&m, &[]).await.is_err(), "ids are unique");
@@ -453,12 +455,18 @@ async fn message_transitions(db: &TestDb) {
         category: None,
         conversation: None,
         expires_at: None,
+        plan: None,
     };
+    // A message's delivery plan (chaos) comes back with it when due.
+    let plan = DeliveryPlan { stop_at: Some(Delivered), duplicate: true, ..DeliveryPlan::default() };
     s.insert_message(&msg("a", Some(3_000)), &[]).await.unwrap();
-    s.insert_message(&msg("b", Some(1_000)), &[]).await.unwrap();
+    s.insert_message(&MessageRecord { plan: Some(plan.clone()), ..msg("b", Some(1_000)) }, &[]).await.unwrap();
     s.insert_message(&msg("c", None), &[]).await.unwrap();
     assert_eq!(s.next_message_event().await.unwrap(), Some(1_000));
-    let due: Vec<String> = s.due_messages(2_000, 10).await.unwrap().into_iter().map(|d| d.id).collect();
+    let due = s.due_messages(2_000, 10).await.unwrap();
+    assert_eq!(due.iter().map(|d| d.plan.as_ref()).collect::<Vec<_>>(), [Some(&plan)]);
+    assert_eq!(s.get_message("b").await.unwrap().and_then(|m| m.plan), Some(plan));
+    let due: Vec<String> = due.into_iter().map(|d| d.id).collect();
     assert_eq!(due, ["b"]);
     let due: Vec<String> = s.due_messages(5_000, 10).await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(due, ["b", "a"], "oldest first");
@@ -497,6 +505,7 @@ async fn message_transitions(db: &TestDb) {
         category: None,
         conversation: None,
         expires_at: None,
+        plan: None,
     };
     let failed = Transition {
         errors: Some(Failure(vec![ErrorItem::bare(ErrorCode::UserNotValid)])),
@@ -603,6 +612,7 @@ async fn inbound_window_and_read(db: &TestDb) {
         category: None,
         conversation: None,
         expires_at: None,
+        plan: None,
     };
     assert_eq!(s.last_inbound_at("1555").await.unwrap(), None);
     s.insert_message(&msg("in1", Direction::Inbound, "1555", 100), &[]).await.unwrap();
@@ -831,6 +841,7 @@ async fn callbacks_travel_with_their_cause(db: &TestDb) {
         category: None,
         conversation: None,
         expires_at: None,
+        plan: None,
     };
     s.insert_message(&inbound, &[callback("1555", "in")]).await.unwrap();
     // A failing insert (duplicate id) stores no callback either.
@@ -887,6 +898,7 @@ async fn messages_stored_with_their_steps(db: &TestDb) {
         category: Some(PricingCategory::Service),
         conversation: None,
         expires_at: Some(99_000),
+        plan: None,
     };
     let c1 = Conversation::open(PricingCategory::Service, 2);
     let step = |id: &str, from: MessageStatus, to: MessageStatus, at: i64, cb: Option<&str>| Transition {

@@ -2,6 +2,7 @@
 
 pub mod counters;
 pub mod lifecycle;
+pub mod plan;
 pub mod registry;
 pub mod service;
 pub mod template_policy;

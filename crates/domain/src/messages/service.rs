@@ -153,6 +153,8 @@ impl MessageService {
             expires_at: Some(self.clock.now_millis().saturating_add(
                 i64::try_from(msg.ttl_secs.unwrap_or(DEFAULT_TTL_SECS)).unwrap_or(i64::MAX / 2000).saturating_mul(1000),
             )),
+            // The network's to decide.
+            plan: None,
         };
         let id = record.id.clone();
         self.network.accept_outbound(record).await?;

@@ -243,3 +243,43 @@ async fn groups_can_be_switched_off() {
         assert_one_error(s, &b, 404, 1006, "URL path not found");
     }
 }
+
+/// A group message is `sent` once for the group, then `delivered` and `read`
+/// once per participant, each naming them (`groups.md` §5).
+#[tokio::test]
+async fn each_participant_sends_their_own_receipts() {
+    let rx = Receiver::start().await;
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--allow-http-webhooks")).await;
+    let admin = app.admin_token().await;
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"webhooks": {"url": rx.url()}})).await;
+    assert!(s.is_success(), "{b}");
+    let id = create(&app, &admin, "Receipts").await;
+    let link = invite_link(&app, &admin, &id).await;
+    for customer in ["16505550011", "16505550012"] {
+        let (s, b) = join(&app, &admin, &link, customer).await;
+        assert!(s.is_success(), "{b}");
+    }
+    let (s, b) = app
+        .post(&admin, "/v1/messages", json!({"to": id, "recipient_type": "group", "text": {"body": "hi all"}}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let sent = b["messages"][0]["id"].as_str().unwrap().to_owned();
+    rx.wait_for_statuses(5, WAIT).await;
+    let mine: Vec<Value> = rx.acked_statuses().into_iter().filter(|s| s["id"] == sent.as_str()).collect();
+    let receipts: Vec<(&str, Option<&str>)> =
+        mine.iter().map(|s| (s["status"].as_str().unwrap(), s["participant_id"].as_str())).collect();
+    assert_eq!(
+        receipts,
+        [
+            ("sent", None),
+            ("delivered", Some("16505550011")),
+            ("delivered", Some("16505550012")),
+            ("read", Some("16505550011")),
+            ("read", Some("16505550012")),
+        ]
+    );
+    assert!(mine.iter().all(|s| s["recipient_id"] == id.as_str() && s["recipient_type"] == "group"), "{mine:?}");
+    // The message itself reached `read`.
+    let m = message_view(&app, &admin, &sent).await;
+    assert_eq!(m["status"], "read");
+}

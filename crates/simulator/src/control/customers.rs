@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::error::ErrorCode;
+use wabiz_domain::events::Event;
 use wabiz_domain::messages::Direction;
 use wabiz_domain::ports::{IdentityRecord, MessageRecord};
 
@@ -75,8 +76,10 @@ impl SimulatorControl {
         }
         let record = MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now);
         let callback = Outbox::inbound(&self.outbox.policy(), &content, self.clock.now_millis());
+        let event = inbound_event(&record);
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
+        self.events.publish(event);
         Ok(id)
     }
 
@@ -110,8 +113,10 @@ impl SimulatorControl {
         } else {
             None
         };
+        let event = inbound_event(&record);
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
+        self.events.publish(event);
         Ok(id)
     }
 
@@ -146,8 +151,10 @@ impl SimulatorControl {
         } else {
             None
         };
+        let event = inbound_event(&record);
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
+        self.events.publish(event);
         Ok((id, identity))
     }
 
@@ -173,4 +180,9 @@ impl SimulatorControl {
     pub async fn join_group(&self, body: &Map<String, Value>) -> Result<String, WaError> {
         self.groups.join(body).await
     }
+}
+
+/// The event of a customer's message (system messages included).
+fn inbound_event(record: &MessageRecord) -> Event {
+    Event::MessageInbound { id: record.id.clone(), wa_id: record.peer.clone(), kind: record.kind.clone() }
 }

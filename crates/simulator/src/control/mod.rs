@@ -4,22 +4,26 @@
 //! (`templates.rs`), and what it reads back about the simulated world (here).
 //! The routes call [`SimulatorControl`] and nothing else.
 
+mod chaos;
 mod customers;
 mod faults;
 mod templates;
 
 use std::sync::Arc;
 
+use crate::chaos::Chaos;
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::error::ErrorCode;
+use wabiz_domain::events::EventBus;
 use wabiz_domain::groups::GroupService;
 use wabiz_domain::media::MediaService;
 use wabiz_domain::messages::registry::TemplateRegistry;
 use wabiz_domain::network::{GatewayStatus, Network, PendingRegistration};
 use wabiz_domain::ports::{MessageRecord, StatusRecord, Store};
 
+/// What the control plane acts on.
 pub struct SimulatorControl {
     store: Arc<dyn Store>,
     network: Arc<dyn Network>,
@@ -28,6 +32,21 @@ pub struct SimulatorControl {
     clock: Arc<dyn Clock>,
     outbox: Outbox,
     templates: Arc<TemplateRegistry>,
+    events: Arc<EventBus>,
+    chaos: Arc<Chaos>,
+}
+
+/// The services the control plane is made of (see [`SimulatorControl`]).
+pub struct ControlParts {
+    pub store: Arc<dyn Store>,
+    pub network: Arc<dyn Network>,
+    pub media: Arc<MediaService>,
+    pub groups: Arc<GroupService>,
+    pub clock: Arc<dyn Clock>,
+    pub outbox: Outbox,
+    pub templates: Arc<TemplateRegistry>,
+    pub events: Arc<EventBus>,
+    pub chaos: Arc<Chaos>,
 }
 
 /// A stored message with its status history, as the control API shows it.
@@ -47,16 +66,14 @@ pub struct RegistrationView {
 }
 
 impl SimulatorControl {
-    pub fn new(
-        store: Arc<dyn Store>,
-        network: Arc<dyn Network>,
-        media: Arc<MediaService>,
-        groups: Arc<GroupService>,
-        clock: Arc<dyn Clock>,
-        outbox: Outbox,
-        templates: Arc<TemplateRegistry>,
-    ) -> Self {
-        Self { store, network, media, groups, clock, outbox, templates }
+    pub fn new(parts: ControlParts) -> Self {
+        let ControlParts { store, network, media, groups, clock, outbox, templates, events, chaos } = parts;
+        Self { store, network, media, groups, clock, outbox, templates, events, chaos }
+    }
+
+    /// The event stream (`GET /simulator/events`).
+    pub fn events(&self) -> &Arc<EventBus> {
+        &self.events
     }
 
     /// The registration state and the pending code.

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 use wabiz_domain::WaError;
+use wabiz_domain::events::Event;
 use wabiz_domain::messages::templates::{StatusChange, Template};
 
 use super::SimulatorControl;
@@ -26,6 +27,13 @@ impl SimulatorControl {
         };
         let changed = Template { status: change.status, reason: change.reason, ..current.clone() };
         self.templates.put(&changed.to_record(self.clock.now_unix())).await?;
+        self.events.publish(Event::TemplateStatus {
+            namespace: changed.namespace.clone(),
+            name: changed.name.clone(),
+            language: changed.language.clone(),
+            status: changed.status.as_str(),
+            reason: changed.reason.clone(),
+        });
         Ok(changed)
     }
 

@@ -26,12 +26,12 @@ pub(super) async fn insert_message_rows<'a>(
     }
     let st = c
         .prepare_cached(
-            "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, route)
-             SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, route
+            "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, route, plan)
+             SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, route, plan
              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
-                         $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[])
+                         $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::text[])
                   WITH ORDINALITY AS r(id, direction, recipient_type, peer, type, content, status, created_at, updated_at,
-                                       next_event_at, failure, category, conversation, expires_at, route, ord)
+                                       next_event_at, failure, category, conversation, expires_at, route, plan, ord)
              ORDER BY ord",
         )
         .await
@@ -52,6 +52,7 @@ pub(super) async fn insert_message_rows<'a>(
         ms.iter().map(|m| columns::conversation_text(m.conversation.as_ref())).collect();
     let expires: Vec<Option<i64>> = ms.iter().map(|m| m.expires_at).collect();
     let routes: Vec<i64> = ms.iter().map(|m| i64::from(wabiz_domain::cluster::route_hash(&m.peer))).collect();
+    let plans: Vec<Option<String>> = ms.iter().map(|m| columns::plan_text(m.plan.as_ref())).collect();
     c.execute(
         &st,
         &[
@@ -70,6 +71,7 @@ pub(super) async fn insert_message_rows<'a>(
             &conversations,
             &expires,
             &routes,
+            &plans,
         ],
     )
     .await
@@ -116,6 +118,7 @@ fn message_from_row(r: &tokio_postgres::Row) -> Result<MessageRecord, StoreError
         category: columns::category(r.get(11))?,
         conversation: columns::conversation(r.get(12)),
         expires_at: r.get(13),
+        plan: columns::plan(r.get(14)),
     })
 }
 
@@ -132,7 +135,7 @@ pub(super) const MARK_READ: &str = "UPDATE messages SET status = 'read', updated
 
 /// Messages whose next receipt step is due.
 pub(super) const DUE_MESSAGES: &str =
-    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at
+    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at, plan
      FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
      ORDER BY next_event_at LIMIT $2";
 
@@ -154,7 +157,7 @@ impl MessageStore for PgStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at
+                "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan
                  FROM messages WHERE id = $1",
             )
             .await
@@ -187,7 +190,7 @@ impl MessageStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, seq FROM messages WHERE peer = $1 ORDER BY seq DESC LIMIT $2) AS recent
+                "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan, seq FROM messages WHERE peer = $1 ORDER BY seq DESC LIMIT $2) AS recent
                  ORDER BY seq",
                 &[&peer, &limit],
             )
@@ -311,7 +314,7 @@ async fn update_statuses(
 }
 
 /// A due message from `SELECT id, peer, status, failure, type, content,
-/// category, conversation, expires_at`.
+/// category, conversation, expires_at, plan`.
 pub(super) fn due_from_row(r: &tokio_postgres::Row) -> Result<DueMessage, StoreError> {
     Ok(DueMessage {
         id: r.get(0),
@@ -323,5 +326,6 @@ pub(super) fn due_from_row(r: &tokio_postgres::Row) -> Result<DueMessage, StoreE
         category: columns::category(r.get(6))?,
         conversation: columns::conversation(r.get(7)),
         expires_at: r.get(8),
+        plan: columns::plan(r.get(9)),
     })
 }

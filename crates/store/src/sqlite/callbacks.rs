@@ -9,6 +9,9 @@ use wabiz_domain::ports::{CallbackStore, StoreResult};
 
 use super::SqliteStore;
 
+/// How far ahead of the engine's clock a producer's may be.
+const CLOCK_SKEW_MS: i64 = 100;
+
 /// The columns [`callback_from_row`] reads, in order.
 const COLUMNS: &str =
     "seq, kind, peer, subject, item, contact, created_at, attempts, next_attempt_at, last_attempt_at, last_result";
@@ -109,9 +112,11 @@ impl CallbackStore for SqliteStore {
                 }
                 let held = claims.held.contains(&cb.seq);
                 let ordered = !cb.peer.is_empty();
-                // A callback never tried is due at once: its producer's clock
-                // may be a millisecond ahead of the caller's.
-                let due = cb.attempts == 0 || cb.next_attempt_at <= now_ms;
+                // A callback never tried is due from its creation, give or take
+                // its producer's clock being a little ahead of the caller's; one
+                // created in the future is held back (chaos's disorder).
+                let due =
+                    cb.next_attempt_at <= now_ms || (cb.attempts == 0 && cb.next_attempt_at <= now_ms + CLOCK_SKEW_MS);
                 if !held && (!due || (ordered && blocked.contains(&cb.peer))) {
                     if ordered {
                         blocked.insert(cb.peer.clone());

@@ -16,8 +16,8 @@ use crate::columns;
 /// with steps already taken (see `history_lines`).
 fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) -> rusqlite::Result<()> {
     c.prepare_cached(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, history)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, history, plan)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         m.id,
@@ -34,7 +34,8 @@ fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) 
         m.category.map(|c| c.as_str()),
         columns::conversation_text(m.conversation.as_ref()),
         m.expires_at,
-        history
+        history,
+        columns::plan_text(m.plan.as_ref())
     ])
     .map(|_| ())
 }
@@ -147,6 +148,7 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
         category: columns::category(r.get(11)?)?,
         conversation: columns::conversation(r.get(12)?),
         expires_at: r.get(13)?,
+        plan: columns::plan(r.get(14)?),
     })
 }
 
@@ -200,7 +202,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 c.prepare_cached(
-                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at
+                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan
                      FROM messages WHERE id = ?1",
                 )?
                 .query_row([id], message_from_row)
@@ -214,7 +216,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
+                    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at, plan FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
                      ORDER BY next_event_at LIMIT ?2",
                 )?;
                 let rows = st.query_map(params![now_ms, limit], |r| {
@@ -228,6 +230,7 @@ impl MessageStore for SqliteStore {
                         category: columns::category(r.get(6)?)?,
                         conversation: columns::conversation(r.get(7)?),
                         expires_at: r.get(8)?,
+                        plan: columns::plan(r.get(9)?),
                     })
                 })?;
                 rows.collect()
@@ -254,7 +257,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
+                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
                      ORDER BY o",
                 )?;
                 let rows = st.query_map(params![peer, limit], message_from_row)?;

@@ -53,6 +53,7 @@ use attempt::{Done, Reporter, post};
 use plan::plan;
 pub use plan::{MAX_BATCH, MAX_BATCH_BYTES};
 use recorder::record;
+use wabiz_domain::events::{Event, EventBus};
 
 /// Retry times remembered to wake up for (later ones are found by the poll).
 const RETRY_TIMES: usize = 1024;
@@ -98,6 +99,8 @@ pub struct Engine {
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     pub config: EngineConfig,
+    /// Where each POST's result is told.
+    pub events: Option<Arc<EventBus>>,
 }
 
 /// Prepares the queue at start, before anything produces callbacks: a single
@@ -371,6 +374,7 @@ impl Engine {
     }
 
     /// Applies a finished request to the window; returns what to record.
+    /// (Its events are read from the window before it changes.)
     fn finish(&self, st: &mut State, settings: &ApplicationSettings, done: Done) -> Vec<CallbackOutcome> {
         use std::sync::atomic::Ordering::Relaxed;
         st.requests = st.requests.saturating_sub(1);
@@ -384,6 +388,9 @@ impl Engine {
         };
         let took = u64::try_from(done.took.as_millis()).unwrap_or(u64::MAX);
         self.metrics.observe_request(kind, done.result.as_ref().copied(), took);
+        if let Some(events) = &self.events {
+            events.publish_all(attempt_events(st, &done));
+        }
         let mut outcomes = Vec::with_capacity(done.seqs.len());
         match done.result {
             Ok(()) => {
@@ -461,4 +468,32 @@ impl Engine {
         }
         outcomes
     }
+}
+
+/// One `callback_attempt` event per customer of a finished POST (a POST may
+/// carry several customers' callbacks), read from the window before the
+/// outcome changes it.
+fn attempt_events(st: &State, done: &Done) -> Vec<Event> {
+    let mut by_peer: std::collections::BTreeMap<&str, (Vec<String>, usize, u32)> = std::collections::BTreeMap::new();
+    for slot in done.seqs.iter().filter_map(|seq| st.window.get(seq)) {
+        let entry = by_peer.entry(slot.cb.peer.as_str()).or_default();
+        entry.0.extend(slot.cb.subject.clone());
+        entry.1 += 1;
+        entry.2 = entry.2.max(slot.cb.attempts + 1);
+    }
+    let result = match &done.result {
+        Ok(()) => "HTTP 200".to_owned(),
+        Err(failure) => failure.to_string(),
+    };
+    by_peer
+        .into_iter()
+        .map(|(peer, (messages, callbacks, attempt))| Event::CallbackAttempt {
+            wa_id: (!peer.is_empty()).then(|| peer.to_owned()),
+            messages,
+            callbacks,
+            delivered: done.result.is_ok(),
+            result: result.clone(),
+            attempt,
+        })
+        .collect()
 }

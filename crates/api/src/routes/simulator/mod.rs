@@ -3,6 +3,9 @@
 //! in the README. (A customer joining a group is routed with the groups,
 //! which `--disable-groups` leaves out.)
 
+mod chaos;
+mod events;
+
 use crate::openapi::ApiRouter;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -32,6 +35,16 @@ pub fn routes() -> ApiRouter {
         .post("/simulator/customers/{wa_id}/change-identity", change_identity, "A customer's security code changes")
         .post("/simulator/messages/{id}/delete", delete_message, "A customer deletes a message they sent")
         .post("/simulator/errors", inject_error, "Inject an `errors` callback")
+        .get(
+            "/simulator/events",
+            events::stream,
+            "The server's events as Server-Sent Events (`?types=`, `?wa_id=`, `Last-Event-ID`)",
+        )
+        .answers_event_stream()
+        .get("/simulator/chaos", chaos::show, "The chaos settings and the forced outcomes waiting")
+        .put("/simulator/chaos", chaos::replace, "Replace the chaos settings (`{}` turns chaos off)")
+        .post("/simulator/chaos/next", chaos::next, "The next N messages get exactly this outcome")
+        .post("/simulator/events/token", events::token, "A short-lived token that opens the event stream (`?token=`)")
 }
 
 /// Fault injection: an `errors` callback.
