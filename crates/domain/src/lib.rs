@@ -29,6 +29,7 @@ pub mod phone;
 pub mod ports;
 pub mod ratelimit;
 pub mod settings;
+pub mod traffic;
 pub mod users;
 
 pub use error::{ErrorCode, ErrorItem, WaError};

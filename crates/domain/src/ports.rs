@@ -10,6 +10,7 @@ use crate::callbacks::{CallbackOutcome, Conversation, NewCallback, PendingCallba
 use crate::error::{ErrorCode, WaError};
 use crate::messages::lifecycle::{Direction, Failure, MessageStatus, PricingCategory, RecipientType};
 use crate::messages::plan::DeliveryPlan;
+use crate::traffic::{TrafficProgress, TrafficRun, TrafficState};
 use crate::users::Role;
 
 /// A storage failure. The variants say what the caller can do about it; the
@@ -483,6 +484,23 @@ pub trait ConversationStore: Send + Sync {
     ) -> StoreResult<Vec<Conversation>>;
 }
 
+/// Generated traffic runs (`traffic.rs`).
+#[async_trait]
+pub trait TrafficStore: Send + Sync {
+    async fn insert_traffic_run(&self, run: &TrafficRun) -> StoreResult<()>;
+    async fn get_traffic_run(&self, id: &str) -> StoreResult<Option<TrafficRun>>;
+    /// Every run, newest first (at most `limit`).
+    async fn traffic_runs(&self, limit: usize) -> StoreResult<Vec<TrafficRun>>;
+    /// Ends a running run; `false` if it was not running.
+    async fn end_traffic_run(&self, id: &str, state: TrafficState, at: i64) -> StoreResult<bool>;
+    /// Takes or renews the lease of a running run for `owner` until
+    /// `until_ms`; `false` if it is not running or another owner's lease holds.
+    async fn lease_traffic_run(&self, id: &str, owner: &str, now_ms: i64, until_ms: i64) -> StoreResult<bool>;
+    /// How many messages with ids in `[from, to]` are stored, and how many
+    /// callbacks about them wait.
+    async fn traffic_progress(&self, from: &str, to: &str) -> StoreResult<TrafficProgress>;
+}
+
 /// Everything the server stores.
 #[async_trait]
 pub trait Store:
@@ -499,6 +517,7 @@ pub trait Store:
     + StatsStore
     + GroupStore
     + GcStore
+    + TrafficStore
     + Send
     + Sync
     + 'static

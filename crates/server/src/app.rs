@@ -35,6 +35,7 @@ use wabiz_domain::users::{UserService, UserServiceConfig};
 use wabiz_simulator::control::ControlParts;
 use wabiz_simulator::links::LinkFetcher;
 use wabiz_simulator::receipts::Shards;
+use wabiz_simulator::traffic::TrafficRunner;
 use wabiz_simulator::{SimulatedNetwork, SimulatorControl};
 use wabiz_store::files::DiskMediaFiles;
 use wabiz_webhooks::{Engine, EngineConfig};
@@ -248,6 +249,7 @@ impl App {
             events: Arc::clone(&events),
             chaos: network.chaos(),
         }));
+        let simulator_control = Arc::clone(&simulator);
         let in_flight = Arc::new(InFlight::default());
         let state = AppState::new(AppServices {
             users: Arc::clone(&users),
@@ -324,6 +326,14 @@ impl App {
         let shutdown = CancellationToken::new();
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
+            tokio::spawn(
+                TrafficRunner {
+                    control: Arc::clone(&simulator_control),
+                    // A single node takes its previous run's leases back at once.
+                    node: if cluster.is_some() { node.to_string() } else { "single-node".to_owned() },
+                }
+                .run(shutdown.clone()),
+            ),
             tokio::spawn(tell_settings_changes(settings.subscribe(), Arc::clone(&events), shutdown.clone())),
             tokio::spawn(receipts.run(shutdown.clone())),
             tokio::spawn(Arc::clone(&gc).run_automatic(

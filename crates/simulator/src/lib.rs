@@ -9,6 +9,7 @@
 //!   report them; `receipts.rs`: the worker that takes them when due, and
 //!   the same steps taken at acceptance; `links.rs`: media sent by link;
 //! - `chaos/`: the network on a bad day, per message, from a seed;
+//! - `traffic/`: generated traffic, customers writing in at a rate;
 //! - `control/`: the control plane the `/simulator` routes call.
 
 pub mod account;
@@ -20,6 +21,7 @@ pub mod links;
 pub mod profile;
 pub mod receipts;
 pub mod steps;
+pub mod traffic;
 pub mod wa_ids;
 
 pub use account::{SimulatedNetwork, SimulatorOptions};

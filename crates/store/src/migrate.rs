@@ -74,6 +74,7 @@ pub const SQLITE: &[Migration] = &[
         name: "delivery_plans",
         sql: include_str!("../migrations/sqlite/0022_delivery_plans.sql"),
     },
+    Migration { version: 23, name: "traffic_runs", sql: include_str!("../migrations/sqlite/0023_traffic_runs.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -132,6 +133,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "delivery_plans",
         sql: include_str!("../migrations/postgres/0022_delivery_plans.sql"),
     },
+    Migration { version: 23, name: "traffic_runs", sql: include_str!("../migrations/postgres/0023_traffic_runs.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

@@ -506,3 +506,38 @@ async fn a_template_changed_on_one_node_is_used_at_once_by_the_others() {
     drop(nodes);
     schema.drop_schema().await;
 }
+
+/// A traffic run started through one node is generated once for the
+/// deployment: every message reaches the webhook exactly once.
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
+#[tokio::test]
+async fn a_traffic_run_is_generated_once_for_the_deployment() {
+    let schema = pg_schema("cluster_traffic").await;
+    let receiver = Receiver::start().await;
+    let nodes = [start_node(&schema.url), start_node(&schema.url)];
+    let api = set_up(&[&nodes[0], &nodes[1], &nodes[0]], &receiver, 2).await;
+    let body = json!({"rate": 50, "count": 80, "customers": 4});
+    let (s, b) = api.call(&nodes[1], reqwest::Method::POST, "/simulator/traffic", Some(body)).await;
+    assert_eq!(s, 201, "{b}");
+    let id = b["traffic"][0]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, b) = api.call(&nodes[0], reqwest::Method::GET, &format!("/simulator/traffic/{id}"), None).await;
+        assert_eq!(s, 200, "{b}");
+        if b["traffic"][0]["state"] == "finished" {
+            assert_eq!(b["traffic"][0]["generated"], 80, "{b}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run did not finish: {b}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    receiver
+        .wait_for(Duration::from_secs(30), "80 generated messages", |_| receiver.acked("messages").len() >= 80)
+        .await;
+    let ids: Vec<String> =
+        receiver.acked("messages").iter().map(|m| m["id"].as_str().unwrap_or_default().to_owned()).collect();
+    let distinct: HashSet<&String> = ids.iter().collect();
+    assert_eq!((ids.len(), distinct.len()), (80, 80), "each message generated and delivered once");
+    drop(nodes);
+    schema.drop_schema().await;
+}

@@ -30,6 +30,7 @@ mod settings;
 mod sse;
 mod stats;
 mod templates;
+mod traffic;
 mod users;
 mod webhook_trust;
 mod webhooks;

@@ -18,6 +18,11 @@ impl SimulatorControl {
     /// stored first; the message is stored in its callback shape, with its
     /// callback. Answers the new message's id.
     pub async fn receive(&self, body: &Map<String, Value>) -> Result<String, WaError> {
+        self.receive_as(body, wabiz_domain::ids::inbound_message()).await
+    }
+
+    /// A customer's message with the id `id` (generated traffic makes its own).
+    pub(crate) async fn receive_as(&self, body: &Map<String, Value>, id: String) -> Result<String, WaError> {
         let req = inbound::parse(body)?;
         let own = self.business_number()?;
         let wa_id = self.network.wa_id_for_input(&req.from).ok_or_else(|| WaError::invalid_value("from", &req.from))?;
@@ -58,7 +63,6 @@ impl SimulatorControl {
             }
             Some(other) => return Err(WaError::invalid_json_value("group_id", other)),
         };
-        let id = wabiz_domain::ids::inbound_message();
         let now = self.clock.now_unix();
         let mut content = inbound::callback(&id, &wa_id, now, &req, object);
         if let Some(g) = &group_id {

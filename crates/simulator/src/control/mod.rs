@@ -8,10 +8,12 @@ mod chaos;
 mod customers;
 mod faults;
 mod templates;
+mod traffic;
 
 use std::sync::Arc;
 
 use crate::chaos::Chaos;
+use crate::traffic::TrafficSignal;
 use wabiz_domain::WaError;
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
@@ -34,6 +36,8 @@ pub struct SimulatorControl {
     templates: Arc<TemplateRegistry>,
     events: Arc<EventBus>,
     chaos: Arc<Chaos>,
+    /// Wakes the traffic runner; cancels this node's runs.
+    traffic: Arc<TrafficSignal>,
 }
 
 /// The services the control plane is made of (see [`SimulatorControl`]).
@@ -68,7 +72,7 @@ pub struct RegistrationView {
 impl SimulatorControl {
     pub fn new(parts: ControlParts) -> Self {
         let ControlParts { store, network, media, groups, clock, outbox, templates, events, chaos } = parts;
-        Self { store, network, media, groups, clock, outbox, templates, events, chaos }
+        Self { store, network, media, groups, clock, outbox, templates, events, chaos, traffic: Arc::default() }
     }
 
     /// The event stream (`GET /simulator/events`).

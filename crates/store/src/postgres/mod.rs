@@ -17,6 +17,7 @@ mod settings;
 mod stats;
 mod templates;
 mod tokens;
+mod traffic;
 mod users;
 mod vacuum;
 

@@ -14,6 +14,7 @@ mod settings;
 mod stats;
 mod templates;
 mod tokens;
+mod traffic;
 mod users;
 mod writer;
 

@@ -5,6 +5,7 @@
 
 mod chaos;
 mod events;
+mod traffic;
 
 use crate::openapi::ApiRouter;
 use axum::extract::{Path, Query, State};
@@ -44,6 +45,10 @@ pub fn routes() -> ApiRouter {
         .get("/simulator/chaos", chaos::show, "The chaos settings and the forced outcomes waiting")
         .put("/simulator/chaos", chaos::replace, "Replace the chaos settings (`{}` turns chaos off)")
         .post("/simulator/chaos/next", chaos::next, "The next N messages get exactly this outcome")
+        .post("/simulator/traffic", traffic::start, "Start generated traffic: customers writing in at a rate")
+        .get("/simulator/traffic", traffic::list, "The latest generated traffic runs")
+        .get("/simulator/traffic/{id}", traffic::show, "A traffic run and its progress")
+        .delete("/simulator/traffic/{id}", traffic::stop, "Stop a traffic run")
         .post("/simulator/events/token", events::token, "A short-lived token that opens the event stream (`?token=`)")
 }
 
