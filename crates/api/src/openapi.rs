@@ -270,10 +270,7 @@ fn operation(op: &RouteDoc) -> Operation {
             .description("Success: the file")
             .content("application/octet-stream", Content::new(Some(binary_schema()))),
         AnswerKind::EventStream => ResponseBuilder::new()
-            .description(
-                "Success: a `text/event-stream`; each event's `data` is one JSON object with `type`, `seq` and `at` \
-                 (see the README's event table)",
-            )
+            .description(EVENT_STREAM_DOC)
             .content("text/event-stream", Content::new(Some(ObjectBuilder::new().schema_type(Type::String)))),
     };
     let failure = ResponseBuilder::new()
@@ -281,6 +278,16 @@ fn operation(op: &RouteDoc) -> Operation {
         .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorResponse"))));
     b.response("2XX", success.build()).response("default", failure.build()).build()
 }
+
+/// The event stream's answer: the events and their fields (the README has the same table).
+const EVENT_STREAM_DOC: &str = "Success: a `text/event-stream`. Each event's `event:` is its type, its `id:` is \
+`<stream>-<seq>` (resume with `Last-Event-ID` or `?last_event_id=`), and its `data:` one JSON object with `type`, \
+`seq`, `at` (Unix ms) and: `message_accepted` {id, wa_id, message_type}; `message_status` {id, wa_id, status, \
+errors?}; `message_inbound` {id, wa_id, message_type}; `contact_check` {input, wa_id, status}; `callback_attempt` \
+{wa_id?, messages, callbacks, delivered, result, attempt}; `settings_changed` {}; `registration_changed` {wa_id, \
+gateway_status}; `chaos_changed` {chaos}; `template_status` {namespace, name, language, status, reason?}; \
+`traffic` {id, state, generated}. The stream opens with `ready` {stream}; `gap` says retained events were missed, \
+`lagged` that the reader fell behind and is disconnected.";
 
 fn binary_schema() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String).content_media_type("application/octet-stream")

@@ -136,6 +136,13 @@ async fn the_document_lists_exactly_what_is_routed() {
     assert_eq!(doc["paths"]["/v1/health"]["get"]["security"][1], serde_json::json!({"apiKey": []}));
     assert_eq!(doc["paths"]["/v1/settings/application"]["patch"]["description"], "Requires ROLE_ADMIN.");
     assert_eq!(doc["paths"]["/v1/groups/{id}"]["get"]["parameters"][0]["name"], "id");
+    // The event stream is described as one, with every event type.
+    let stream = &doc["paths"]["/simulator/events"]["get"]["responses"]["2XX"];
+    assert!(stream["content"]["text/event-stream"].is_object(), "{stream}");
+    let described = stream["description"].as_str().unwrap();
+    for name in wabiz_domain::events::Event::NAMES {
+        assert!(described.contains(&format!("`{name}`")), "{name} is not described");
+    }
 }
 
 #[tokio::test]
