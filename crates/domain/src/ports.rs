@@ -491,6 +491,8 @@ pub trait TrafficStore: Send + Sync {
     async fn get_traffic_run(&self, id: &str) -> StoreResult<Option<TrafficRun>>;
     /// Every run, newest first (at most `limit`).
     async fn traffic_runs(&self, limit: usize) -> StoreResult<Vec<TrafficRun>>;
+    /// The runs still running.
+    async fn running_traffic_runs(&self) -> StoreResult<Vec<TrafficRun>>;
     /// Ends a running run; `false` if it was not running.
     async fn end_traffic_run(&self, id: &str, state: TrafficState, at: i64) -> StoreResult<bool>;
     /// Takes or renews the lease of a running run for `owner` until

@@ -123,6 +123,7 @@ conformance!(
     groups_change_by_compare_and_set,
     garbage_collection_keeps_what_is_needed,
     contact_cache,
+    traffic_runs_are_leased_and_counted,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -1157,4 +1158,53 @@ async fn postgres_cluster_lease_and_shard_fencing() {
     assert_eq!(cluster.nodes().await.unwrap().len(), 2);
     store.close().await;
     db.cleanup().await;
+}
+
+async fn traffic_runs_are_leased_and_counted(db: &TestDb) {
+    use wabiz_domain::traffic::{TrafficRun, TrafficState, id_range, message_id};
+    let s = db.open().await;
+    let run = |id: &str, at: i64| TrafficRun {
+        id: id.into(),
+        spec: r#"{"rate":1}"#.into(),
+        state: TrafficState::Running,
+        created_at: at,
+        ended_at: None,
+    };
+    s.insert_traffic_run(&run("0000000a", 1)).await.unwrap();
+    s.insert_traffic_run(&run("0000000b", 2)).await.unwrap();
+    assert_eq!(s.get_traffic_run("0000000a").await.unwrap(), Some(run("0000000a", 1)));
+    assert_eq!(
+        s.traffic_runs(10).await.unwrap().iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["0000000b", "0000000a"]
+    );
+
+    // One owner at a time, until its lease runs out.
+    assert!(s.lease_traffic_run("0000000a", "n1", 100, 200).await.unwrap());
+    assert!(!s.lease_traffic_run("0000000a", "n2", 150, 250).await.unwrap(), "n1 holds it");
+    assert!(s.lease_traffic_run("0000000a", "n1", 150, 250).await.unwrap(), "renewed");
+    assert!(s.lease_traffic_run("0000000a", "n2", 251, 350).await.unwrap(), "taken over once expired");
+
+    // Ended runs are neither running nor leased.
+    assert!(s.end_traffic_run("0000000b", TrafficState::Stopped, 9).await.unwrap());
+    assert!(!s.end_traffic_run("0000000b", TrafficState::Finished, 10).await.unwrap(), "already ended");
+    assert!(!s.lease_traffic_run("0000000b", "n1", 400, 500).await.unwrap());
+    let running = s.running_traffic_runs().await.unwrap();
+    assert_eq!(running.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["0000000a"]);
+    let ended = s.get_traffic_run("0000000b").await.unwrap().unwrap();
+    assert_eq!((ended.state, ended.ended_at), (TrafficState::Stopped, Some(9)));
+
+    // Progress: the run's messages (and only them), and their callbacks still queued.
+    for n in 0..3 {
+        let m = MessageRecord::inbound(message_id("0000000a", n), "16315561234".into(), "text".into(), "{}".into(), 1);
+        let cb = NewCallback { subject: Some(m.id.clone()), ..callback("16315561234", "x") };
+        s.insert_message(&m, if n == 0 { std::slice::from_ref(&cb) } else { &[] }).await.unwrap();
+    }
+    let other = MessageRecord::inbound(message_id("0000000b", 0), "1".into(), "text".into(), "{}".into(), 1);
+    s.insert_message(&other, &[]).await.unwrap();
+    let lookalike = MessageRecord::inbound("ABT0000000A000000000001".into(), "1".into(), "text".into(), "{}".into(), 1);
+    s.insert_message(&lookalike, &[]).await.unwrap();
+    let (from, to) = id_range("0000000a");
+    let p = s.traffic_progress(&from, &to).await.unwrap();
+    assert_eq!((p.generated, p.pending_callbacks), (3, 1));
+    s.close().await;
 }

@@ -188,3 +188,67 @@ async fn a_long_outage_keeps_memory_flat() {
         rss_kib(pid, "VmHWM:")
     );
 }
+
+/// Chaos keeps what the contract promises: with failures, unread messages,
+/// duplicated and held-back callbacks, a `kill -9` in the middle still
+/// leaves every message with its final status, delivered to the webhook
+/// (once, for a receiver that dedupes by id and status).
+#[tokio::test]
+async fn under_chaos_a_crash_loses_no_final_status() {
+    let rx = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let api = Api::first_login(&server).await;
+    let (s, b) = api
+        .call(reqwest::Method::PATCH, "/v1/settings/application", Some(json!({"webhooks": {"url": rx.url()}})))
+        .await;
+    assert!(s.is_success(), "{b}");
+    let chaos = json!({"seed": 11, "never_read": 0.2, "failures": [{"rate": 0.1, "code": 470}],
+                       "webhooks": {"duplicate": 0.3, "out_of_order": 0.3, "out_of_order_ms": [2000, 4000]}});
+    let (s, b) = api.call(reqwest::Method::PUT, "/simulator/chaos", Some(chaos)).await;
+    assert!(s.is_success(), "{b}");
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        ids.push(api.send(&format!("1631578{:04}", i % 20)).await);
+    }
+    // Held-back callbacks are still waiting (2 to 4 s) when the process dies.
+    let pending_at_kill = api.queue().await["pending"].as_u64().unwrap();
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+
+    let server = start(dir.path(), &[]);
+    let api = api.on(&server);
+    // Each message's final status, as the server stored it.
+    let mut finals: HashMap<String, String> = HashMap::new();
+    for id in &ids {
+        let (s, b) = api.call(reqwest::Method::GET, &format!("/simulator/messages/{id}"), None).await;
+        assert_eq!(s, 200, "{b}");
+        assert!(b["message"]["next_event_at"].is_null(), "settled at acceptance: {b}");
+        finals.insert(id.clone(), b["message"]["status"].as_str().unwrap().to_owned());
+    }
+    assert!(finals.values().any(|s| s == "failed") && finals.values().any(|s| s == "delivered"), "{finals:?}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen: std::collections::HashSet<(String, String)> = rx.acked_status_pairs().into_iter().collect();
+        let missing: Vec<&String> =
+            ids.iter().filter(|id| !seen.contains(&((*id).clone(), finals[*id].clone()))).collect();
+        if missing.is_empty() {
+            eprintln!(
+                "chaos crash test: {pending_at_kill} callbacks pending at the SIGKILL; every final status arrived"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "final statuses lost: {missing:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // One final status per message, once deduplicated.
+    let seen: std::collections::HashSet<(String, String)> = rx.acked_status_pairs().into_iter().collect();
+    for id in &ids {
+        let finals_seen = seen
+            .iter()
+            .filter(|(i, s)| i == id && (s == "read" || s == "failed" || s == "delivered" && finals[id] == "delivered"))
+            .count();
+        assert_eq!(finals_seen, 1, "{id}");
+    }
+}

@@ -202,3 +202,29 @@ async fn a_stream_token_opens_the_stream_and_nothing_else() {
     let (s, _) = app.post(&user, "/simulator/events/token", json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn registration_and_chaos_changes_are_events() {
+    let app =
+        TestApp::spawn_with(Spawn::default().arg("--unregistered").arg("--simulator-registration-code").arg("123456"))
+            .await;
+    let admin = app.admin_token().await;
+    let mut stream = open(&app, &admin, "?types=registration_changed,chaos_changed", None).await;
+    let body = json!({"cc": "1", "phone_number": "6315551234", "method": "sms", "cert": crate::registration::acme()});
+    let (s, b) = app.post(&admin, "/v1/account", body).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let e = stream.next(WAIT).await.unwrap();
+    assert_eq!((e.event.as_str(), e.data["gateway_status"].as_str()), ("registration_changed", Some("unregistered")));
+    let (s, b) = app.post(&admin, "/v1/account/verify", json!({"code": "123-456"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let e = stream.next(WAIT).await.unwrap();
+    assert_eq!(
+        (e.data["gateway_status"].as_str(), e.data["wa_id"].as_str()),
+        (Some("connected"), Some("16315551234")),
+        "{e:?}"
+    );
+    let (s, _) = app.put(&admin, "/simulator/chaos", json!({"outage": true})).await;
+    assert_eq!(s, StatusCode::OK);
+    let e = stream.next(WAIT).await.unwrap();
+    assert_eq!((e.event.as_str(), e.data["chaos"]["outage"].as_bool()), ("chaos_changed", Some(true)));
+}

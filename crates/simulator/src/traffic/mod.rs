@@ -73,9 +73,9 @@ impl TrafficRunner {
         let signal = Arc::clone(self.control.traffic_signal());
         let me = Arc::new(self);
         loop {
-            match me.control.store().traffic_runs(1_000).await {
+            match me.control.store().running_traffic_runs().await {
                 Ok(runs) => {
-                    for run in runs.into_iter().filter(|r| r.state == TrafficState::Running) {
+                    for run in runs {
                         let Some(token) = signal.take(&run.id, &shutdown) else { continue };
                         let me = Arc::clone(&me);
                         tokio::spawn(async move {

@@ -11,3 +11,4 @@ CREATE TABLE traffic_runs (
     owner       TEXT,
     lease_until BIGINT NOT NULL DEFAULT 0
 );
+CREATE INDEX traffic_runs_running ON traffic_runs(state) WHERE state = 'running';

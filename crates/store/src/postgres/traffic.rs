@@ -57,6 +57,15 @@ impl TrafficStore for PgStore {
         Ok(rows.iter().map(run_from_row).collect())
     }
 
+    async fn running_traffic_runs(&self) -> StoreResult<Vec<TrafficRun>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(&format!("SELECT {COLUMNS} FROM traffic_runs WHERE state = 'running'"), &[])
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(run_from_row).collect())
+    }
+
     async fn end_traffic_run(&self, id: &str, state: TrafficState, at: i64) -> StoreResult<bool> {
         let c = self.client().await?;
         let n = c

@@ -60,6 +60,17 @@ impl TrafficStore for SqliteStore {
             .await
     }
 
+    async fn running_traffic_runs(&self) -> StoreResult<Vec<TrafficRun>> {
+        self.readers
+            .read(move |c| {
+                let mut st =
+                    c.prepare_cached(&format!("SELECT {COLUMNS} FROM traffic_runs WHERE state = 'running'"))?;
+                let rows = st.query_map([], run_from_row)?;
+                rows.collect()
+            })
+            .await
+    }
+
     async fn end_traffic_run(&self, id: &str, state: TrafficState, at: i64) -> StoreResult<bool> {
         let id = id.to_owned();
         self.writer

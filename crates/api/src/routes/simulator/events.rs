@@ -181,3 +181,38 @@ pub(super) async fn token(State(state): State<AppState>, Auth(principal): Auth) 
     let body = json!({ "stream_token": { "token": t.token, "expires_at": t.expires_at } });
     Ok(reply(StatusCode::CREATED, &state.meta, body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wabiz_domain::clock::SystemClock;
+    use wabiz_domain::events::READER_BACKLOG;
+
+    fn reader(bus: &Arc<EventBus>) -> Reader {
+        let sub = bus.subscribe(Resume::Now);
+        Reader {
+            bus: Arc::clone(bus),
+            filter: Filter { types: None, wa_id: None },
+            backlog: sub.backlog.into(),
+            live: sub.live,
+            last: bus.last_seq(),
+            notice: None,
+            ended: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_falls_behind_is_told_and_dropped() {
+        let bus = EventBus::new(Arc::new(SystemClock));
+        let mut slow = reader(&bus);
+        let mut keeping_up = reader(&bus);
+        for _ in 0..READER_BACKLOG + 10 {
+            bus.publish(Event::SettingsChanged);
+            // One reader reads as the events come; the other never does.
+            assert!(format!("{:?}", keeping_up.next().await.unwrap()).contains("settings_changed"));
+        }
+        let told = slow.next().await.unwrap();
+        assert!(format!("{told:?}").contains("lagged"), "{told:?}");
+        assert!(slow.next().await.is_none(), "then the stream ends");
+    }
+}
