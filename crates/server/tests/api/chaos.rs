@@ -10,8 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::receiver::Receiver;
-use crate::webhooks::configure;
+use crate::webhooks::receiving;
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -166,12 +165,7 @@ async fn an_outage_holds_messages_accepted_until_the_network_reconnects() {
 
 #[tokio::test]
 async fn duplicated_callbacks_still_give_one_final_status_per_message() {
-    let rx = Receiver::start().await;
-    let app =
-        TestApp::spawn_with(Spawn::instant_receipts().arg("--allow-http-webhooks").arg("--simulator-open-window"))
-            .await;
-    let admin = app.admin_token().await;
-    configure(&app, &admin, json!({"webhooks": {"url": rx.url()}})).await;
+    let (rx, app, admin) = receiving(instant_open()).await;
     put_chaos(&app, &admin, json!({"seed": 5, "webhooks": {"duplicate": 1}})).await;
     let mut ids = Vec::new();
     for n in 0..5 {
@@ -195,12 +189,7 @@ async fn duplicated_callbacks_still_give_one_final_status_per_message() {
 
 #[tokio::test]
 async fn a_held_back_callback_is_overtaken_by_the_customers_later_ones() {
-    let rx = Receiver::start().await;
-    let app =
-        TestApp::spawn_with(Spawn::instant_receipts().arg("--allow-http-webhooks").arg("--simulator-open-window"))
-            .await;
-    let admin = app.admin_token().await;
-    configure(&app, &admin, json!({"webhooks": {"url": rx.url()}})).await;
+    let (rx, app, admin) = receiving(instant_open()).await;
     put_chaos(&app, &admin, json!({"webhooks": {"out_of_order": 1, "out_of_order_ms": 1500}})).await;
     let first = app.send_text(&admin, "16315551234", "first").await;
     put_chaos(&app, &admin, json!({})).await;

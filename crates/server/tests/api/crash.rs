@@ -31,6 +31,17 @@ fn start(data_dir: &std::path::Path, extra: &[&str]) -> Server {
     spawn_logged(cmd)
 }
 
+/// A server on `data_dir` whose webhook points at `rx`, and its API.
+async fn start_receiving(data_dir: &std::path::Path, rx: &Receiver) -> (Server, Api) {
+    let server = start(data_dir, &[]);
+    let api = Api::first_login(&server).await;
+    let (s, b) = api
+        .call(reqwest::Method::PATCH, "/v1/settings/application", Some(json!({"webhooks": {"url": rx.url()}})))
+        .await;
+    assert!(s.is_success(), "{b}");
+    (server, api)
+}
+
 struct Api {
     client: reqwest::Client,
     base: String,
@@ -89,12 +100,7 @@ async fn a_crash_loses_no_callback() {
     // Slow enough that many callbacks are pending and some in flight at the kill.
     rx.answer(Reply::slow(200, Duration::from_millis(150)));
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), &[]);
-    let api = Api::first_login(&server).await;
-    let (s, b) = api
-        .call(reqwest::Method::PATCH, "/v1/settings/application", Some(json!({"webhooks": {"url": rx.url()}})))
-        .await;
-    assert!(s.is_success(), "{b}");
+    let (server, api) = start_receiving(dir.path(), &rx).await;
     let n = 300;
     let mut ids = Vec::new();
     for i in 0..n {
@@ -197,12 +203,7 @@ async fn a_long_outage_keeps_memory_flat() {
 async fn under_chaos_a_crash_loses_no_final_status() {
     let rx = Receiver::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), &[]);
-    let api = Api::first_login(&server).await;
-    let (s, b) = api
-        .call(reqwest::Method::PATCH, "/v1/settings/application", Some(json!({"webhooks": {"url": rx.url()}})))
-        .await;
-    assert!(s.is_success(), "{b}");
+    let (server, api) = start_receiving(dir.path(), &rx).await;
     let chaos = json!({"seed": 11, "never_read": 0.2, "failures": [{"rate": 0.1, "code": 470}],
                        "webhooks": {"duplicate": 0.3, "out_of_order": 0.3, "out_of_order_ms": [2000, 4000]}});
     let (s, b) = api.call(reqwest::Method::PUT, "/simulator/chaos", Some(chaos)).await;

@@ -9,9 +9,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::receiver::Receiver;
 use crate::sse::{SseEvent, SseStream};
-use crate::webhooks::configure;
+use crate::webhooks::{configure, receiving};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -35,12 +34,7 @@ fn about<'a>(events: &'a [SseEvent], id: &str) -> Vec<&'a SseEvent> {
 
 #[tokio::test]
 async fn a_send_its_statuses_and_its_webhook_are_events_in_order() {
-    let rx = Receiver::start().await;
-    let app =
-        TestApp::spawn_with(Spawn::instant_receipts().arg("--allow-http-webhooks").arg("--simulator-open-window"))
-            .await;
-    let admin = app.admin_token().await;
-    configure(&app, &admin, json!({"webhooks": {"url": rx.url()}})).await;
+    let (_rx, app, admin) = receiving(instant_open()).await;
     let mut stream = open(&app, &admin, "", None).await;
 
     let id = app.send_text(&admin, "16315551234", "hello").await;

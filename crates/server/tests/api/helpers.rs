@@ -58,6 +58,12 @@ impl Spawn {
     }
 }
 
+/// Instant receipts, `http://` webhooks and every customer inside the
+/// 24-hour window: the usual server of webhook scenarios.
+pub fn instant_open() -> Spawn {
+    Spawn::instant_receipts().arg("--allow-http-webhooks").arg("--simulator-open-window")
+}
+
 pub struct TestApp {
     app: Option<App>,
     pub base_url: String,

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::receiver::Receiver;
-use crate::webhooks::configure;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -49,11 +48,7 @@ fn arrivals(rx: &Receiver) -> HashMap<String, Vec<Value>> {
 }
 
 async fn receiving() -> (Receiver, TestApp, String) {
-    let rx = Receiver::start().await;
-    let app = TestApp::spawn_with(Spawn::default().arg("--allow-http-webhooks")).await;
-    let admin = app.admin_token().await;
-    configure(&app, &admin, json!({"webhooks": {"url": rx.url()}})).await;
-    (rx, app, admin)
+    crate::webhooks::receiving(Spawn::default().arg("--allow-http-webhooks")).await
 }
 
 #[tokio::test]

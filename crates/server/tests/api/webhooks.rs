@@ -31,7 +31,7 @@ async fn point_at(app: &TestApp, admin: &str, url: &str) {
 
 /// A receiver, a server started with `spawn`, its admin token, and the
 /// server's webhook pointed at the receiver.
-async fn receiving(spawn: Spawn) -> (Receiver, TestApp, String) {
+pub(crate) async fn receiving(spawn: Spawn) -> (Receiver, TestApp, String) {
     let rx = Receiver::start().await;
     let app = TestApp::spawn_with(spawn).await;
     let admin = app.admin_token().await;
