@@ -134,15 +134,20 @@ impl ContactsService {
     pub async fn check(&self, body: &Map<String, Value>) -> Result<Vec<Value>, WaError> {
         let answers = self.check_numbers(body).await?;
         if let Some(events) = &self.events {
-            events.publish_all(answers.iter().map(|a| Event::ContactCheck {
-                input: a["input"].as_str().unwrap_or_default().to_owned(),
-                wa_id: a["wa_id"].as_str().map(str::to_owned),
-                status: match a["status"].as_str() {
-                    Some("valid") => "valid",
-                    Some("processing") => "processing",
-                    _ => "invalid",
-                },
-            }));
+            events.publish_with(|| {
+                answers
+                    .iter()
+                    .map(|a| Event::ContactCheck {
+                        input: a["input"].as_str().unwrap_or_default().to_owned(),
+                        wa_id: a["wa_id"].as_str().map(str::to_owned),
+                        status: match a["status"].as_str() {
+                            Some("valid") => "valid",
+                            Some("processing") => "processing",
+                            _ => "invalid",
+                        },
+                    })
+                    .collect()
+            });
         }
         Ok(answers)
     }

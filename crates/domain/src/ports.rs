@@ -170,8 +170,9 @@ pub struct MessageRecord {
     pub conversation: Option<Conversation>,
     /// Outbound: when it expires if still undelivered (Unix milliseconds).
     pub expires_at: Option<i64>,
-    /// Outbound: the network's own plan for it (chaos), if any.
-    pub plan: Option<DeliveryPlan>,
+    /// Outbound: the network's own plan for it (chaos), if any; boxed, as
+    /// few messages have one.
+    pub plan: Option<Box<DeliveryPlan>>,
 }
 
 impl MessageRecord {
@@ -230,7 +231,7 @@ pub struct DueMessage {
     /// When it expires if still undelivered (Unix milliseconds).
     pub expires_at: Option<i64>,
     /// The network's own plan for it (chaos), if any.
-    pub plan: Option<DeliveryPlan>,
+    pub plan: Option<Box<DeliveryPlan>>,
 }
 
 /// A status change of a message. It applies only if the message is still in

@@ -314,7 +314,7 @@ impl Network for SimulatedNetwork {
     }
 
     async fn accept_outbound(&self, mut message: MessageRecord) -> Result<(), StoreError> {
-        message.plan = self.chaos.plan_next();
+        message.plan = self.chaos.plan_next().map(Box::new);
         let sent_ms = message.plan.as_ref().and_then(|p| p.delays_ms).map_or(self.opts.delays.sent_ms, |d| d.sent);
         let delay = i64::try_from(sent_ms).unwrap_or(i64::MAX);
         message.next_event_at = Some(self.clock.now_millis().saturating_add(delay));
@@ -327,7 +327,7 @@ impl Network for SimulatedNetwork {
         }
         self.store.insert_message(&message, &[]).await?;
         if let Some(events) = self.events.get() {
-            events.publish(accepted_event(&message));
+            events.publish_with(|| vec![accepted_event(&message)]);
         }
         self.wake.notify_one();
         Ok(())

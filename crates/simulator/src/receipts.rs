@@ -123,12 +123,17 @@ impl SettleAtOnce {
         }
         let reached = reached(&steps);
         let later = steps.last().and_then(|t| t.next_event_at).is_some();
-        let events = step_events(&due, &steps);
+        let events = self.events.watched().then(|| {
+            let mut events = vec![accepted_event(m)];
+            events.extend(step_events(&due, &steps));
+            events
+        });
         self.store.insert_message_with_steps(m, steps).await?;
         self.counters.merge(&reached);
         self.outbox.stored();
-        self.events.publish(accepted_event(m));
-        self.events.publish_all(events);
+        if let Some(events) = events {
+            self.events.publish_with(|| events);
+        }
         if later {
             // A step is left for the worker (a slow customer): it plans its sleep again.
             self.wake.notify_one();
@@ -242,12 +247,14 @@ impl ReceiptWorker {
                     match self.steps(&due, now).await {
                         Ok(steps) => {
                             let reached = reached(&steps);
-                            let events = step_events(&due, &steps);
+                            let events = self.events.watched().then(|| step_events(&due, &steps));
                             match self.apply(scope, steps).await {
                                 Ok(true) => {
                                     self.counters.merge(&reached);
                                     self.outbox.stored();
-                                    self.events.publish_all(events);
+                                    if let Some(events) = events {
+                                        self.events.publish_with(|| events);
+                                    }
                                     continue;
                                 }
                                 Ok(false) => {

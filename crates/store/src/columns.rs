@@ -59,8 +59,8 @@ pub fn failure_text(failure: Option<&Failure>) -> Option<String> {
 }
 
 /// A message's delivery plan; an empty one is not stored.
-pub fn plan(text: Option<String>) -> Option<DeliveryPlan> {
-    text.map(|t| DeliveryPlan::from_json(&t)).filter(|p| !p.is_empty())
+pub fn plan(text: Option<String>) -> Option<Box<DeliveryPlan>> {
+    text.map(|t| DeliveryPlan::from_json(&t)).filter(|p| !p.is_empty()).map(Box::new)
 }
 
 pub fn plan_text(plan: Option<&DeliveryPlan>) -> Option<String> {

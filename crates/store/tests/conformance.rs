@@ -461,12 +461,14 @@ async fn message_transitions(db: &TestDb) {
     // A message's delivery plan (chaos) comes back with it when due.
     let plan = DeliveryPlan { stop_at: Some(Delivered), duplicate: true, ..DeliveryPlan::default() };
     s.insert_message(&msg("a", Some(3_000)), &[]).await.unwrap();
-    s.insert_message(&MessageRecord { plan: Some(plan.clone()), ..msg("b", Some(1_000)) }, &[]).await.unwrap();
+    s.insert_message(&MessageRecord { plan: Some(Box::new(plan.clone())), ..msg("b", Some(1_000)) }, &[])
+        .await
+        .unwrap();
     s.insert_message(&msg("c", None), &[]).await.unwrap();
     assert_eq!(s.next_message_event().await.unwrap(), Some(1_000));
     let due = s.due_messages(2_000, 10).await.unwrap();
-    assert_eq!(due.iter().map(|d| d.plan.as_ref()).collect::<Vec<_>>(), [Some(&plan)]);
-    assert_eq!(s.get_message("b").await.unwrap().and_then(|m| m.plan), Some(plan));
+    assert_eq!(due.iter().map(|d| d.plan.as_deref()).collect::<Vec<_>>(), [Some(&plan)]);
+    assert_eq!(s.get_message("b").await.unwrap().and_then(|m| m.plan), Some(Box::new(plan)));
     let due: Vec<String> = due.into_iter().map(|d| d.id).collect();
     assert_eq!(due, ["b"]);
     let due: Vec<String> = s.due_messages(5_000, 10).await.unwrap().into_iter().map(|d| d.id).collect();

@@ -3,8 +3,10 @@
 //! webhook attempts, and changes of settings, registration, chaos and
 //! templates. Scripts and the console follow it instead of polling.
 //!
-//! The bus keeps the last [`RETAINED`] events so that a reader that lost
-//! its connection resumes where it left off (`Last-Event-ID`). Readers never
+//! From the first reader on, the bus keeps the last [`RETAINED`] events so
+//! that a reader that lost its connection resumes where it left off
+//! (`Last-Event-ID`); until then nothing is kept or even built, so a server
+//! nobody watches pays nothing for the stream. Readers never
 //! slow the producers: a reader that falls more than [`READER_BACKLOG`] events
 //! behind is dropped and told so, and may resume from the retained events.
 //! Events are this node's: they are not shared between the nodes of a
@@ -13,6 +15,7 @@
 pub mod tokens;
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -192,6 +195,8 @@ pub struct EventBus {
     boot: String,
     /// What browsers open the stream with.
     tokens: tokens::StreamTokens,
+    /// Set by the first reader: events are kept from then on.
+    watched: AtomicBool,
 }
 
 impl EventBus {
@@ -204,6 +209,7 @@ impl EventBus {
             clock,
             boot,
             tokens: tokens::StreamTokens::default(),
+            watched: AtomicBool::new(false),
         })
     }
 
@@ -232,7 +238,28 @@ impl EventBus {
         (boot == self.boot).then(|| seq.parse().ok()).flatten()
     }
 
+    /// Whether events are kept (someone has read the stream since the start).
+    pub fn watched(&self) -> bool {
+        self.watched.load(Ordering::Acquire)
+    }
+
     pub fn publish(&self, event: Event) {
+        if self.watched() {
+            self.record(event);
+        }
+    }
+
+    /// Publishes what `make` builds, building it only when events are kept
+    /// (the request paths use this: no allocation while nobody watches).
+    pub fn publish_with(&self, make: impl FnOnce() -> Vec<Event>) {
+        if self.watched() {
+            for e in make() {
+                self.record(e);
+            }
+        }
+    }
+
+    fn record(&self, event: Event) {
         let at = self.clock.now_millis();
         let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
         let stamped = Arc::new(Stamped { seq: ring.next_seq, at, event });
@@ -246,15 +273,9 @@ impl EventBus {
         let _ = self.tx.send(stamped);
     }
 
-    /// Publishes each event of `events`.
-    pub fn publish_all(&self, events: impl IntoIterator<Item = Event>) {
-        for e in events {
-            self.publish(e);
-        }
-    }
-
     pub fn subscribe(&self, from: Resume) -> Subscription {
         let ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
+        self.watched.store(true, Ordering::Release);
         let live = self.tx.subscribe();
         let (backlog, gap) = match from {
             Resume::Now => (Vec::new(), false),
@@ -286,6 +307,9 @@ mod tests {
     #[tokio::test]
     async fn a_reader_resumes_after_the_last_event_it_saw() {
         let bus = EventBus::new(Arc::new(SystemClock));
+        bus.publish(inbound(0));
+        assert_eq!(bus.last_seq(), 0, "nothing is kept before the first reader");
+        drop(bus.subscribe(Resume::Now));
         for n in 1..=5 {
             bus.publish(inbound(n));
         }
@@ -302,6 +326,7 @@ mod tests {
     #[test]
     fn only_the_last_events_are_retained() {
         let bus = EventBus::new(Arc::new(SystemClock));
+        drop(bus.subscribe(Resume::Now));
         for n in 0..(RETAINED as u64 + 10) {
             bus.publish(inbound(n));
         }

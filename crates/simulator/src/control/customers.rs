@@ -80,10 +80,10 @@ impl SimulatorControl {
         }
         let record = MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now);
         let callback = Outbox::inbound(&self.outbox.policy(), &content, self.clock.now_millis());
-        let event = inbound_event(&record);
+        let event = self.events.watched().then(|| inbound_event(&record));
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
-        self.events.publish(event);
+        self.events.publish_with(|| event.into_iter().collect());
         Ok(id)
     }
 
@@ -117,10 +117,10 @@ impl SimulatorControl {
         } else {
             None
         };
-        let event = inbound_event(&record);
+        let event = self.events.watched().then(|| inbound_event(&record));
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
-        self.events.publish(event);
+        self.events.publish_with(|| event.into_iter().collect());
         Ok(id)
     }
 
@@ -155,10 +155,10 @@ impl SimulatorControl {
         } else {
             None
         };
-        let event = inbound_event(&record);
+        let event = self.events.watched().then(|| inbound_event(&record));
         self.store.insert_message(&record, callback.as_slice()).await?;
         self.outbox.stored();
-        self.events.publish(event);
+        self.events.publish_with(|| event.into_iter().collect());
         Ok((id, identity))
     }
 

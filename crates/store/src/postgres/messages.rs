@@ -52,7 +52,7 @@ pub(super) async fn insert_message_rows<'a>(
         ms.iter().map(|m| columns::conversation_text(m.conversation.as_ref())).collect();
     let expires: Vec<Option<i64>> = ms.iter().map(|m| m.expires_at).collect();
     let routes: Vec<i64> = ms.iter().map(|m| i64::from(wabiz_domain::cluster::route_hash(&m.peer))).collect();
-    let plans: Vec<Option<String>> = ms.iter().map(|m| columns::plan_text(m.plan.as_ref())).collect();
+    let plans: Vec<Option<String>> = ms.iter().map(|m| columns::plan_text(m.plan.as_deref())).collect();
     c.execute(
         &st,
         &[

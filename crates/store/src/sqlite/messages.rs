@@ -35,7 +35,7 @@ fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) 
         columns::conversation_text(m.conversation.as_ref()),
         m.expires_at,
         history,
-        columns::plan_text(m.plan.as_ref())
+        columns::plan_text(m.plan.as_deref())
     ])
     .map(|_| ())
 }

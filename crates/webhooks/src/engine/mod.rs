@@ -389,7 +389,7 @@ impl Engine {
         let took = u64::try_from(done.took.as_millis()).unwrap_or(u64::MAX);
         self.metrics.observe_request(kind, done.result.as_ref().copied(), took);
         if let Some(events) = &self.events {
-            events.publish_all(attempt_events(st, &done));
+            events.publish_with(|| attempt_events(st, &done));
         }
         let mut outcomes = Vec::with_capacity(done.seqs.len());
         match done.result {
