@@ -72,3 +72,24 @@ async fn wabclient_works_unchanged() {
         assert_eq!(of, ["sent", "delivered", "read"], "statuses of {id}: {pairs:?}");
     }
 }
+
+/// A Python integration reads the event stream with `sseclient-py` (PyPI):
+/// a message's statuses as they happen, then a reconnection with
+/// `Last-Event-ID` that picks up exactly after the event it names.
+#[cfg_attr(not(wabiz_test_python), ignore = "needs the real clients: set WABIZ_TEST_PYTHON")]
+#[tokio::test]
+async fn sseclient_reads_the_event_stream() {
+    let python = python("sseclient_reads_the_event_stream");
+    let app = TestApp::spawn_with(Spawn::default().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/sse_check.py");
+    let base = app.base_url.clone();
+    let out = tokio::task::spawn_blocking(move || Command::new(python).arg(script).arg(base).arg(admin).output())
+        .await
+        .unwrap()
+        .expect("the interpreter runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "sse_check.py failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("statuses sent delivered read"), "{stdout}");
+    assert!(stdout.contains("resumed delivered read"), "{stdout}");
+}
