@@ -24,49 +24,58 @@ fn under(path: &str, prefix: &str) -> bool {
 /// The access rule for `method` (upper case) on `path` (already normalised:
 /// no trailing slash).
 pub fn required_access(method: &str, path: &str) -> Access {
+    access_rule(method, path).0
+}
+
+/// The rule the Webapp applies to whatever no other rule names: a user's
+/// token. A route outside `/v1` should never fall to it (a test checks).
+pub const DEFAULT_RULE: &str = "default: any user";
+
+/// The access rule for `method` on `path`, with the rule's name.
+pub fn access_rule(method: &str, path: &str) -> (Access, &'static str) {
     // HEAD is answered by the GET handler, so it must follow GET's rule.
     let is = |m: &str| method == m || (m == "GET" && method == "HEAD");
     // wabiz additions that precede the Webapp's catch-all.
     if is("GET") && path == "/" {
-        return Access::Public;
+        return (Access::Public, "liveness");
     }
     if is("GET") && under(path, "/pps") {
-        return Access::Public;
+        return (Access::Public, "public profile photos");
     }
     // The API's own description: a browser opens it without a token.
     if is("GET") && (path == "/openapi.json" || under(path, "/docs")) {
-        return Access::Public;
+        return (Access::Public, "the API's description");
     }
     if is("POST") && path == "/v1/users/login" {
-        return Access::Basic;
+        return (Access::Basic, "login");
     }
     // The Webapp's rules, in order. Its `^/v1/admin`-style rules are plain
     // prefixes, so `/v1/accounts` would match `^/v1/account` too; keep that.
     if path.starts_with("/v1/admin") || path.starts_with("/v1/account") || path.starts_with("/v1/settings") {
-        return Access::Role(Role::Admin);
+        return (Access::Role(Role::Admin), "admin areas");
     }
     if is("POST") && path == "/v1/users/logout" {
-        return Access::Role(Role::User);
+        return (Access::Role(Role::User), "logout");
     }
     if (is("POST") || is("DELETE")) && under(path, "/v1/users") {
-        return Access::Role(Role::Admin);
+        return (Access::Role(Role::Admin), "user management");
     }
     if (is("POST") || is("DELETE")) && under(path, "/v1/certificates") {
-        return Access::Role(Role::Admin);
+        return (Access::Role(Role::Admin), "certificate changes");
     }
     if is("GET") && under(path, "/v1/certificates/webhooks") {
-        return Access::Role(Role::Admin);
+        return (Access::Role(Role::Admin), "the webhook CA");
     }
     if is("GET") && (path == "/v1/health" || path == "/metrics" || under(path, "/v1/stats")) {
-        return Access::Role(Role::Api);
+        return (Access::Role(Role::Api), "health and stats");
     }
     if (is("PUT") || is("POST")) && under(path, "/v1/services") {
-        return Access::Role(Role::Admin);
+        return (Access::Role(Role::Admin), "services");
     }
     if under(path, "/simulator") || under(path, "/wabiz") {
-        return Access::Role(Role::Admin);
+        return (Access::Role(Role::Admin), "wabiz's control API");
     }
-    Access::Role(Role::User)
+    (Access::Role(Role::User), DEFAULT_RULE)
 }
 
 #[cfg(test)]
