@@ -173,4 +173,27 @@ mod tests {
         assert_eq!(details(deep.as_bytes()), "Unable to decode the request: Maximum stack depth exceeded");
         assert_eq!(decode_object(b"{").unwrap_err().errors[0].code.code(), 1025);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1024, failure_persistence: None, ..Default::default() })]
+
+        /// Whatever the bytes, decoding answers; a refusal is 400/1025 with PHP's words.
+        #[test]
+        fn any_body_is_decoded_or_refused_as_the_webapp_did(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            if let Err(e) = decode_object(&bytes) {
+                proptest::prop_assert_eq!((e.status, e.errors[0].code.code()), (400, 1025));
+            }
+        }
+
+        /// An object written as JSON, however spaced, reads back as itself.
+        #[test]
+        fn an_object_reads_back_as_written(
+            m in proptest::collection::btree_map("[a-z_]{1,8}", proptest::prelude::any::<i64>(), 0..8),
+            pretty in proptest::prelude::any::<bool>(),
+        ) {
+            let v = serde_json::to_value(&m).unwrap();
+            let text = if pretty { serde_json::to_vec_pretty(&v).unwrap() } else { serde_json::to_vec(&v).unwrap() };
+            proptest::prop_assert_eq!(Value::Object(decode_object(&text).unwrap()), v);
+        }
+    }
 }
