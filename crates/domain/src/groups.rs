@@ -449,4 +449,31 @@ mod tests {
         assert_eq!(image_type(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
         assert_eq!(image_type(b"GIF89a"), None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1024, failure_persistence: None, ..Default::default() })]
+
+        /// A subject is taken exactly when it is 1 to 25 characters and not
+        /// blank, and taken as written; anything else is 1008 or 1009.
+        #[test]
+        fn a_subject_is_taken_as_written_or_refused(subject in ".{0,40}") {
+            let got = subject_of(&body(json!({ "subject": subject })));
+            let fits = !subject.trim().is_empty() && subject.chars().count() <= MAX_SUBJECT;
+            match got {
+                Ok(taken) => proptest::prop_assert!(fits && taken == subject),
+                Err(e) => {
+                    proptest::prop_assert!(!fits);
+                    proptest::prop_assert_eq!(e.code(), Some(ErrorCode::ParameterValueNotValid));
+                }
+            }
+        }
+
+        /// Invite codes are URL-safe and never repeat.
+        #[test]
+        fn invite_codes_are_link_safe(_n in 0u8..8) {
+            let code = crate::ids::group_invite();
+            proptest::prop_assert!(code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{}", code);
+            proptest::prop_assert_ne!(code, crate::ids::group_invite());
+        }
+    }
 }
