@@ -32,6 +32,7 @@ mod sse;
 mod stats;
 mod templates;
 mod traffic;
+mod uploads_fuzz;
 mod users;
 mod webhook_trust;
 mod webhooks;
