@@ -17,6 +17,7 @@ mod metrics;
 mod middleware;
 mod openapi;
 mod routes;
+mod schemas;
 mod snapshot;
 mod state;
 

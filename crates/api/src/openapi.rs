@@ -21,7 +21,9 @@ use utoipa::openapi::{ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiB
 use wabiz_domain::access::{Access, required_access};
 use wabiz_domain::users::Role;
 
+use crate::schemas::Described;
 use crate::state::AppState;
+use serde_json::json;
 
 /// What a request body is, for the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,38 @@ pub struct RouteDoc {
     summary: &'static str,
     body: BodyKind,
     answer: AnswerKind,
+    /// Its typed request and answer, once described (`crate::schemas`).
+    described: Option<Described>,
+}
+
+/// The document: the operations as utoipa builds them, then each described
+/// operation's schemas and examples written in (JSON Schema as the
+/// description has it, which utoipa's types would not all carry).
+pub struct Document {
+    openapi: OpenApi,
+    described: Vec<(String, String, Described)>,
+}
+
+impl Document {
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut doc = serde_json::to_value(&self.openapi)?;
+        for (path, method, d) in &self.described {
+            let op = &mut doc["paths"][path.as_str()][method.as_str()];
+            if let Some((schema, example)) = &d.request {
+                op["requestBody"]["content"]["application/json"] = json!({ "schema": schema, "example": example });
+            }
+            let generic = op["responses"]["2XX"].take();
+            if let Some(map) = op["responses"].as_object_mut() {
+                map.remove("2XX");
+            }
+            let description = generic["description"].as_str().unwrap_or("Success").to_owned();
+            op["responses"][d.status.to_string()] = json!({
+                "description": description,
+                "content": {"application/json": {"schema": d.response.0, "example": d.response.1}},
+            });
+        }
+        serde_json::to_string(&doc)
+    }
 }
 
 /// Routes plus the operations that document them.
@@ -77,7 +111,16 @@ impl ApiRouter {
         self.methods.insert(path, routes.on(filter, handler));
         // DELETE too: some routes take a JSON body there (documented as optional).
         let body = if method == axum::http::Method::GET { BodyKind::None } else { BodyKind::Json };
-        self.ops.push(RouteDoc { path, method, summary, body, answer: AnswerKind::Envelope });
+        self.ops.push(RouteDoc { path, method, summary, body, answer: AnswerKind::Envelope, described: None });
+        self
+    }
+
+    /// The operation just added, described: its request and answer schemas
+    /// and examples (`crate::schemas`).
+    pub fn described(mut self, d: Described) -> Self {
+        if let Some(op) = self.ops.last_mut() {
+            op.described = Some(d);
+        }
         self
     }
 
@@ -145,8 +188,17 @@ impl ApiRouter {
     }
 
     /// The axum router and the OpenAPI document of exactly its routes.
-    pub fn finish(self) -> (Router<AppState>, OpenApi) {
-        let doc = document(&self.ops);
+    pub fn finish(self) -> (Router<AppState>, Document) {
+        let openapi = document(&self.ops);
+        let described = self
+            .ops
+            .iter()
+            .filter_map(|op| {
+                let method = op.method.as_str().to_ascii_lowercase();
+                op.described.clone().map(|d| (openapi_path(op.path), method, d))
+            })
+            .collect();
+        let doc = Document { openapi, described };
         let mut router = Router::new();
         for (path, mut routes) in self.methods {
             if let Some(limit) = self.body_limits.get(path) {
@@ -410,7 +462,14 @@ mod tests {
     #[test]
     fn security_follows_the_access_table() {
         let op = |method, path| {
-            let o = RouteDoc { path, method, summary: "s", body: BodyKind::None, answer: AnswerKind::Envelope };
+            let o = RouteDoc {
+                path,
+                method,
+                summary: "s",
+                body: BodyKind::None,
+                answer: AnswerKind::Envelope,
+                described: None,
+            };
             serde_json::to_value(operation(&o)).expect("serialises")
         };
         assert_eq!(op(axum::http::Method::GET, "/")["security"], serde_json::json!([{}]));

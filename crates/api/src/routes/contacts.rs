@@ -15,6 +15,7 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .post("/v1/contacts", check_contacts, "Check which numbers are on WhatsApp")
+        .described(crate::schemas::v1::contacts())
         .get("/v1/contacts/{wa_id}/identity", identity, "A customer's security identity")
         .put("/v1/contacts/{wa_id}/identity", acknowledge_identity, "Acknowledge a customer's new security identity")
 }

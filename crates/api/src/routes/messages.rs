@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .post("/v1/messages", send, "Send a message")
+        .described(crate::schemas::v1::send_message())
         .delete("/v1/messages", delete_stored, "Delete stored messages older than `age` seconds or `before` a time")
         .put("/v1/messages/{id}", mark_read, "Mark an inbound message as read")
         .get("/v1/messages/{id}", no_op, "Routed by the Webapp, does nothing")

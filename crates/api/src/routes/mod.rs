@@ -28,6 +28,7 @@ pub fn router(groups: bool) -> ApiRouter {
     let router = ApiRouter::new()
         .get("/", health::root, "Liveness: 200 without credentials")
         .get("/v1/health", health::health, "The node's health and gateway status")
+        .described(crate::schemas::v1::health())
         .get("/v1/support", support::support, "Diagnostic facts about this installation")
         .get("/pps/{file}", public::photo, "A public profile photo link")
         .answers_binary()

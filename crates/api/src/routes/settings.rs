@@ -21,6 +21,7 @@ pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .get("/v1/settings/application", get_application, "The application settings")
         .patch("/v1/settings/application", patch_application, "Change application settings")
+        .described(crate::schemas::v1::patch_application_settings())
         .delete("/v1/settings/application", reset_application, "Reset the application settings to their defaults")
         .get("/v1/settings/application/media/providers", get_providers, "The media providers")
         .post("/v1/settings/application/media/providers", post_provider, "Add or update media providers")

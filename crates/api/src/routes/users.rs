@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .post("/v1/users/login", login, "Log in with HTTP Basic credentials and get a token")
+        .described(crate::schemas::v1::login())
         .post("/v1/users/logout", logout, "Revoke the token of this request")
         .post("/v1/users", create, "Create a user")
         .get("/v1/users/{username}", read, "A user")

@@ -8,6 +8,7 @@ mod events;
 mod traffic;
 
 use crate::openapi::ApiRouter;
+use crate::schemas::simulator as schemas;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -25,6 +26,7 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .get("/simulator/registration", registration, "The last registration code the network sent")
+        .described(schemas::registration())
         .get("/simulator/messages/{id}", message, "A message as the network sees it, with its status history")
         .get("/simulator/templates", list_templates, "The template registry")
         .post("/simulator/templates", add_template, "Register templates")
@@ -43,13 +45,19 @@ pub fn routes() -> ApiRouter {
         )
         .answers_event_stream()
         .get("/simulator/chaos", chaos::show, "The chaos settings and the forced outcomes waiting")
+        .described(schemas::show_chaos())
         .put("/simulator/chaos", chaos::replace, "Replace the chaos settings (`{}` turns chaos off)")
+        .described(schemas::replace_chaos())
         .post("/simulator/chaos/next", chaos::next, "The next N messages get exactly this outcome")
+        .described(schemas::force_outcomes())
         .post("/simulator/traffic", traffic::start, "Start generated traffic: customers writing in at a rate")
+        .described(schemas::start_traffic())
         .get("/simulator/traffic", traffic::list, "The latest generated traffic runs")
+        .described(schemas::list_traffic())
         .get("/simulator/traffic/{id}", traffic::show, "A traffic run and its progress")
         .delete("/simulator/traffic/{id}", traffic::stop, "Stop a traffic run")
         .post("/simulator/events/token", events::token, "A short-lived token that opens the event stream (`?token=`)")
+        .described(schemas::stream_token())
 }
 
 /// Fault injection: an `errors` callback.
