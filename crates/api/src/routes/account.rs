@@ -19,6 +19,7 @@ pub fn routes() -> ApiRouter {
         .post("/v1/account/verify", verify, "Verify the registration code")
         .post("/v1/account/shards", set_shards, "Set the number of shards")
         .get("/v1/account/shards", get_shards, "The number of shards")
+        .described(crate::schemas::v1::shards())
 }
 
 /// 202 with the verified name when a code was sent; 201 with `meta` only when

@@ -17,7 +17,9 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .get("/v1/groups", list, "The groups the business is in")
+        .described(crate::schemas::v1::list_groups())
         .post("/v1/groups", create, "Create a group")
+        .described(crate::schemas::v1::create_group())
         .get("/v1/groups/{id}", info, "A group: subject, creation time, admins, participants")
         .put("/v1/groups/{id}", set_subject, "Change a group's subject")
         .get("/v1/groups/{id}/invite", invite, "The group's invite link")

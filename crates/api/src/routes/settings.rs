@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .get("/v1/settings/application", get_application, "The application settings")
+        .described(crate::schemas::v1::application_settings())
         .patch("/v1/settings/application", patch_application, "Change application settings")
         .described(crate::schemas::v1::patch_application_settings())
         .delete("/v1/settings/application", reset_application, "Reset the application settings to their defaults")

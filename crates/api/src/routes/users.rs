@@ -21,6 +21,7 @@ pub fn routes() -> ApiRouter {
         .described(crate::schemas::v1::login())
         .post("/v1/users/logout", logout, "Revoke the token of this request")
         .post("/v1/users", create, "Create a user")
+        .described(crate::schemas::v1::create_user())
         .get("/v1/users/{username}", read, "A user")
         .put("/v1/users/{username}", update, "Change a user's password")
         .delete("/v1/users/{username}", delete, "Delete a user")

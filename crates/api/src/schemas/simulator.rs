@@ -171,3 +171,83 @@ pub fn registration() -> Described {
         json!({"registration": {"wa_id": "16315550100", "gateway_status": "connected", "pending": null}, "meta": meta_example()}),
     )
 }
+
+/// `POST /simulator/inbound`.
+pub fn inbound() -> Described {
+    Described::answers(
+        201,
+        envelope(&[("messages", one(object(json!({"id": {"type": "string", "minLength": 1}}))))]),
+        json!({"messages": [{"id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf"}], "meta": meta_example()}),
+    )
+    .takes(
+        json!({
+            "type": "object",
+            "required": ["from", "type"],
+            "properties": {
+                "from": {"type": "string"},
+                "type": {"type": "string", "enum": ["text", "image", "document", "audio", "voice", "video", "sticker", "location", "contacts", "button", "interactive"]},
+                "profile": {"type": "object", "properties": {"name": {"type": "string"}}},
+                "group_id": {"type": "string"},
+                "context": {"type": "object", "properties": {"id": {"type": "string"}}},
+            },
+        }),
+        json!({"from": "16315551234", "type": "text", "text": {"body": "Hi!"}, "profile": {"name": "Kerry Fisher"}}),
+    )
+}
+
+/// A template of the registry.
+fn template() -> Value {
+    json!({
+        "type": "object",
+        "required": ["namespace", "name", "language", "components", "category", "status"],
+        "properties": {
+            "namespace": {"type": "string"}, "name": {"type": "string"}, "language": {"type": "string"},
+            "components": {"type": "array", "items": {"type": "object", "required": ["type"]}},
+            "category": {"type": "string", "enum": ["MARKETING", "UTILITY", "AUTHENTICATION"]},
+            "status": {"type": "string", "enum": ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"]},
+            "reason": {"type": ["string", "null"]},
+        },
+    })
+}
+
+fn template_example() -> Value {
+    json!({"namespace": "business_a_namespace", "name": "order_update", "language": "en_US",
+           "components": [{"type": "BODY", "text": "Hi {{1}}, your order ships {{2}}."}],
+           "category": "UTILITY", "status": "APPROVED", "reason": null})
+}
+
+/// `GET /simulator/templates`.
+pub fn list_templates() -> Described {
+    Described::answers(
+        200,
+        envelope(&[("templates", json!({"type": "array", "items": template()}))]),
+        json!({"templates": [template_example()], "meta": meta_example()}),
+    )
+}
+
+/// `POST /simulator/templates`.
+pub fn add_template() -> Described {
+    Described::answers(
+        201,
+        envelope(&[("templates", json!({"type": "array", "items": template()}))]),
+        json!({"templates": [template_example()], "meta": meta_example()}),
+    )
+    .takes(
+        json!({"type": "object", "required": ["namespace", "name", "language", "components"], "properties": {
+            "namespace": {"type": "string"}, "name": {"type": "string"}, "language": {"type": "string"},
+            "components": {"type": "array", "items": {"type": "object", "required": ["type"]}},
+            "category": {"type": "string", "enum": ["MARKETING", "UTILITY", "AUTHENTICATION"]},
+            "status": {"type": "string", "enum": ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"]},
+        }}),
+        json!({"namespace": "business_a_namespace", "name": "order_update", "language": "en_US",
+               "components": [{"type": "BODY", "text": "Hi {{1}}, your order ships {{2}}."}]}),
+    )
+}
+
+/// `POST /simulator/errors`.
+pub fn inject_error() -> Described {
+    Described::answers(200, super::parts::meta_only(), json!({"meta": meta_example()})).takes(
+        json!({"type": "object", "required": ["code"], "properties": {"code": {"type": "integer"}, "details": {"type": "string"}}}),
+        json!({"code": 1014, "details": "Internal error, try again"}),
+    )
+}

@@ -116,3 +116,96 @@ pub fn send_message() -> Described {
         json!({"to": "16315551234", "type": "text", "text": {"body": "Your order has shipped."}}),
     )
 }
+
+/// `GET /v1/settings/application`.
+pub fn application_settings() -> Described {
+    let flag = json!({"type": "boolean"});
+    let application = json!({
+        "type": "object",
+        "required": ["callback_persist", "sent_status", "webhooks", "heartbeat_interval", "unhealthy_interval", "log_level"],
+        "properties": {
+            "axolotl_context_striping_disabled": flag, "callback_persist": flag, "notify_user_change_number": flag,
+            "pass_through": flag, "sent_status": flag, "show_security_notifications": flag,
+            "skip_referral_media_download": flag, "verbose_logging": flag,
+            "callback_backoff_delay_ms": {"type": "integer", "minimum": 0},
+            "max_callback_backoff_delay_ms": {"type": "integer", "minimum": 0},
+            "heartbeat_interval": {"type": "integer", "minimum": 1},
+            "unhealthy_interval": {"type": "integer", "minimum": 1},
+            "log_level": {"type": "string", "enum": ["error", "warning", "info", "debug"]},
+            "garbagecollector_enable": {"type": "object", "properties": {"media": flag, "messages": flag}},
+            "media": {"type": "object", "properties": {"auto_download": {"type": "array", "items": {"type": "string"}}}},
+            "wa_id": {"type": "string"},
+            "on_call_pager": {"type": "string"},
+            "webhooks": {"type": "object", "required": ["max_concurrent_requests", "message"], "properties": {
+                "url": {"type": "string"},
+                "max_concurrent_requests": {"type": "integer", "enum": [6, 12, 18, 24]},
+                "message": object(json!({"sent": flag, "delivered": flag, "read": flag})),
+            }},
+        },
+    });
+    Described::answers(
+        200,
+        envelope(&[("settings", object(json!({ "application": application })))]),
+        json!({"settings": {"application": {
+            "callback_backoff_delay_ms": 3000, "callback_persist": true, "heartbeat_interval": 5, "log_level": "info",
+            "max_callback_backoff_delay_ms": 900000, "sent_status": false, "unhealthy_interval": 30, "wa_id": "16315550100",
+            "webhooks": {"max_concurrent_requests": 6, "message": {"delivered": true, "read": true, "sent": true}},
+        }}, "meta": meta_example()}),
+    )
+}
+
+/// `POST /v1/users`.
+pub fn create_user() -> Described {
+    Described::answers(
+        201,
+        envelope(&[("users", one(object(json!({"username": {"type": "string"}}))))]),
+        json!({"users": [{"username": "jdoe"}], "meta": meta_example()}),
+    )
+    .takes(
+        json!({"type": "object", "required": ["username", "password"], "properties": {
+            "username": {"type": "string", "minLength": 1},
+            "password": {"type": "string", "minLength": 8, "maxLength": 64,
+                         "description": "upper and lower case letters, a digit and a special character"},
+        }}),
+        json!({"username": "jdoe", "password": "Us3r-Passw0rd!"}),
+    )
+}
+
+/// A group in the list and in the creation's answer.
+fn group() -> serde_json::Value {
+    object(json!({
+        "id": {"type": "string", "pattern": "^[0-9]+-[0-9]+$"},
+        "creation_time": {"type": "integer"},
+    }))
+}
+
+/// `POST /v1/groups`.
+pub fn create_group() -> Described {
+    Described::answers(
+        200,
+        envelope(&[("groups", one(group()))]),
+        json!({"groups": [{"id": "16315550100-1796559908", "creation_time": 1796559908}], "meta": meta_example()}),
+    )
+    .takes(
+        json!({"type": "object", "required": ["subject"], "properties": {"subject": {"type": "string", "minLength": 1, "maxLength": 25}}}),
+        json!({"subject": "Order questions"}),
+    )
+}
+
+/// `GET /v1/groups`.
+pub fn list_groups() -> Described {
+    Described::answers(
+        200,
+        envelope(&[("groups", json!({"type": "array", "items": group()}))]),
+        json!({"groups": [{"id": "16315550100-1796559908", "creation_time": 1796559908}], "meta": meta_example()}),
+    )
+}
+
+/// `GET /v1/account/shards`.
+pub fn shards() -> Described {
+    Described::answers(
+        200,
+        envelope(&[("account", object(json!({"shards": {"type": "integer", "enum": [1, 2, 4, 8, 16, 32]}})))]),
+        json!({"account": {"shards": 1}, "meta": meta_example()}),
+    )
+}

@@ -29,15 +29,19 @@ pub fn routes() -> ApiRouter {
         .described(schemas::registration())
         .get("/simulator/messages/{id}", message, "A message as the network sees it, with its status history")
         .get("/simulator/templates", list_templates, "The template registry")
+        .described(schemas::list_templates())
         .post("/simulator/templates", add_template, "Register templates")
+        .described(schemas::add_template())
         .patch("/simulator/templates", patch_template, "Change a template's review status")
         .delete("/simulator/templates", delete_templates, "Empty the template registry")
         .post("/simulator/inbound", inbound, "A simulated customer sends the business a message")
+        .described(schemas::inbound())
         .get("/simulator/conversations/{wa_id}", conversation, "The open conversations with a customer")
         .post("/simulator/customers/{wa_id}/change-number", change_number, "A customer moves to a new number")
         .post("/simulator/customers/{wa_id}/change-identity", change_identity, "A customer's security code changes")
         .post("/simulator/messages/{id}/delete", delete_message, "A customer deletes a message they sent")
         .post("/simulator/errors", inject_error, "Inject an `errors` callback")
+        .described(schemas::inject_error())
         .get(
             "/simulator/events",
             events::stream,
