@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 use wabiz_domain::WaError;
-use wabiz_domain::callbacks::Outbox;
+use wabiz_domain::callbacks::{NewCallback, Outbox};
 use wabiz_domain::error::ErrorCode;
 use wabiz_domain::events::Event;
 use wabiz_domain::messages::Direction;
@@ -14,6 +14,21 @@ use super::SimulatorControl;
 use crate::inbound;
 
 impl SimulatorControl {
+    /// Stores a customer's message (system messages included) with its
+    /// callback, wakes the webhook engine and tells the event stream.
+    async fn store_customer_message(
+        &self,
+        record: &MessageRecord,
+        callback: Option<NewCallback>,
+    ) -> Result<(), WaError> {
+        self.store.insert_message(record, callback.as_slice()).await?;
+        self.outbox.stored();
+        self.events.publish_with(|| {
+            vec![Event::MessageInbound { id: record.id.clone(), wa_id: record.peer.clone(), kind: record.kind.clone() }]
+        });
+        Ok(())
+    }
+
     /// `POST /simulator/inbound`: a customer writes to the business. Media is
     /// stored first; the message is stored in its callback shape, with its
     /// callback. Answers the new message's id.
@@ -80,10 +95,7 @@ impl SimulatorControl {
         }
         let record = MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now);
         let callback = Outbox::inbound(&self.outbox.policy(), &content, self.clock.now_millis());
-        let event = self.events.watched().then(|| inbound_event(&record));
-        self.store.insert_message(&record, callback.as_slice()).await?;
-        self.outbox.stored();
-        self.events.publish_with(|| event.into_iter().collect());
+        self.store_customer_message(&record, callback).await?;
         Ok(id)
     }
 
@@ -117,10 +129,7 @@ impl SimulatorControl {
         } else {
             None
         };
-        let event = self.events.watched().then(|| inbound_event(&record));
-        self.store.insert_message(&record, callback.as_slice()).await?;
-        self.outbox.stored();
-        self.events.publish_with(|| event.into_iter().collect());
+        self.store_customer_message(&record, callback).await?;
         Ok(id)
     }
 
@@ -155,10 +164,7 @@ impl SimulatorControl {
         } else {
             None
         };
-        let event = self.events.watched().then(|| inbound_event(&record));
-        self.store.insert_message(&record, callback.as_slice()).await?;
-        self.outbox.stored();
-        self.events.publish_with(|| event.into_iter().collect());
+        self.store_customer_message(&record, callback).await?;
         Ok((id, identity))
     }
 
@@ -184,9 +190,4 @@ impl SimulatorControl {
     pub async fn join_group(&self, body: &Map<String, Value>) -> Result<String, WaError> {
         self.groups.join(body).await
     }
-}
-
-/// The event of a customer's message (system messages included).
-fn inbound_event(record: &MessageRecord) -> Event {
-    Event::MessageInbound { id: record.id.clone(), wa_id: record.peer.clone(), kind: record.kind.clone() }
 }
