@@ -26,12 +26,6 @@ pub const MAX_ICON_BYTES: usize = 5 * 1024 * 1024;
 /// Where invite links point.
 pub const INVITE_BASE: &str = "https://chat.whatsapp.com/";
 
-/// Whether a message's peer is a group: group ids are `CREATOR-TIME`, and
-/// a `wa_id` is digits only.
-pub fn is_group_id(peer: &str) -> bool {
-    peer.contains('-')
-}
-
 /// A group's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {

@@ -203,6 +203,7 @@ impl MessageRecord {
         DueMessage {
             id: self.id.clone(),
             peer: self.peer.clone(),
+            recipient_type: self.recipient_type,
             status: self.status,
             failure: self.failure.clone(),
             kind: self.kind.clone(),
@@ -220,6 +221,8 @@ impl MessageRecord {
 pub struct DueMessage {
     pub id: String,
     pub peer: String,
+    /// A customer, or a group (whose receipts come per participant).
+    pub recipient_type: RecipientType,
     pub status: MessageStatus,
     pub failure: Option<Failure>,
     pub kind: String,

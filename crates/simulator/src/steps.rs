@@ -8,9 +8,9 @@ use wabiz_domain::callbacks::{
     CallbackKind, CallbackPolicy, Conversation, GroupReceipt, NewCallback, Outbox, StatusEvent,
 };
 use wabiz_domain::error::ErrorCode;
-use wabiz_domain::groups::{Group, is_group_id};
+use wabiz_domain::groups::Group;
 use wabiz_domain::messages::plan::DeliveryPlan;
-use wabiz_domain::messages::{Failure, MessageStatus, PricingCategory};
+use wabiz_domain::messages::{Failure, MessageStatus, PricingCategory, RecipientType};
 use wabiz_domain::ports::{DueMessage, Store, StoreError, Transition};
 
 use crate::customers::{Customer, customer, reply_to};
@@ -200,7 +200,7 @@ pub async fn build_steps(
     // The participants of the groups messaged, read once per batch (group
     // messages are few): each one's receipt is a status of its own.
     let mut members: HashMap<&str, Vec<String>> = HashMap::new();
-    for d in due.iter().filter(|d| is_group_id(&d.peer)) {
+    for d in due.iter().filter(|d| d.recipient_type == RecipientType::Group) {
         if !members.contains_key(d.peer.as_str()) {
             let group = store.get_group(&d.peer).await?;
             let others = group
@@ -364,6 +364,7 @@ pub(crate) mod tests {
         DueMessage {
             id: "m".into(),
             peer: peer.into(),
+            recipient_type: RecipientType::Individual,
             status,
             failure: None,
             kind: "text".into(),

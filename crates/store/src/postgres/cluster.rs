@@ -221,7 +221,7 @@ impl ClusterStore for PgStore {
         let count = i64::from(scope.count.max(1));
         let st = c
             .prepare_cached(
-                "SELECT id, peer, status, failure, type, content, category, conversation, expires_at, plan FROM messages
+                "SELECT id, peer, status, failure, type, content, category, conversation, expires_at, plan, recipient_type FROM messages
                  WHERE next_event_at IS NOT NULL AND next_event_at <= $1 AND (route % $3) = ANY($4)
                  ORDER BY next_event_at, seq LIMIT $2",
             )

@@ -135,7 +135,7 @@ pub(super) const MARK_READ: &str = "UPDATE messages SET status = 'read', updated
 
 /// Messages whose next receipt step is due.
 pub(super) const DUE_MESSAGES: &str =
-    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at, plan
+    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at, plan, recipient_type
      FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= $1
      ORDER BY next_event_at LIMIT $2";
 
@@ -314,7 +314,7 @@ async fn update_statuses(
 }
 
 /// A due message from `SELECT id, peer, status, failure, type, content,
-/// category, conversation, expires_at, plan`.
+/// category, conversation, expires_at, plan, recipient_type`.
 pub(super) fn due_from_row(r: &tokio_postgres::Row) -> Result<DueMessage, StoreError> {
     Ok(DueMessage {
         id: r.get(0),
@@ -327,5 +327,6 @@ pub(super) fn due_from_row(r: &tokio_postgres::Row) -> Result<DueMessage, StoreE
         conversation: columns::conversation(r.get(7)),
         expires_at: r.get(8),
         plan: columns::plan(r.get(9)),
+        recipient_type: columns::recipient_type(r.get(10))?,
     })
 }

@@ -216,7 +216,7 @@ impl MessageStore for SqliteStore {
         self.readers
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at, plan FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
+                    "SELECT id, peer, status, failure, type, content, category, conversation, expires_at, plan, recipient_type FROM messages WHERE next_event_at IS NOT NULL AND next_event_at <= ?1
                      ORDER BY next_event_at LIMIT ?2",
                 )?;
                 let rows = st.query_map(params![now_ms, limit], |r| {
@@ -231,6 +231,7 @@ impl MessageStore for SqliteStore {
                         conversation: columns::conversation(r.get(7)?),
                         expires_at: r.get(8)?,
                         plan: columns::plan(r.get(9)?),
+                        recipient_type: columns::recipient_type(r.get_ref(10)?.as_str()?)?,
                     })
                 })?;
                 rows.collect()
