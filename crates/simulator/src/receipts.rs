@@ -32,20 +32,11 @@ fn reached(steps: &[Transition]) -> OutMessageCounters {
 /// The events of stored steps: each status a message reached, and the
 /// replies stored with them.
 pub(crate) fn step_events(due: &[DueMessage], steps: &[Transition]) -> Vec<Event> {
-    let peer_of = |id: &str| due.iter().find(|d| d.id == id).map(|d| d.peer.clone()).unwrap_or_default();
-    // Steps come grouped by message, in the order of `due`: look the peer up once per message.
-    let mut last: Option<(&str, String)> = None;
+    let peer_of: std::collections::HashMap<&str, &str> = due.iter().map(|d| (d.id.as_str(), d.peer.as_str())).collect();
     let mut events = Vec::with_capacity(steps.len());
     for t in steps.iter().filter(|t| t.moves()) {
-        let peer = match &last {
-            Some((id, peer)) if *id == t.id => peer.clone(),
-            _ => {
-                let peer = peer_of(&t.id);
-                last = Some((&t.id, peer.clone()));
-                peer
-            }
-        };
-        events.push(Event::MessageStatus { id: t.id.clone(), wa_id: peer, status: t.status, errors: t.errors.clone() });
+        let wa_id = peer_of.get(t.id.as_str()).copied().unwrap_or_default().to_owned();
+        events.push(Event::MessageStatus { id: t.id.clone(), wa_id, status: t.status, errors: t.errors.clone() });
         if let Some(reply) = &t.reply {
             events.push(Event::MessageInbound {
                 id: reply.id.clone(),
