@@ -21,9 +21,9 @@ use utoipa::openapi::{ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiB
 use wabiz_domain::access::{Access, required_access};
 use wabiz_domain::users::Role;
 
-use crate::schemas::Described;
+use crate::schemas::{Answer, Described, Request};
 use crate::state::AppState;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// What a request body is, for the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,18 +71,79 @@ impl Document {
         let mut doc = serde_json::to_value(&self.openapi)?;
         for (path, method, d) in &self.described {
             let op = &mut doc["paths"][path.as_str()][method.as_str()];
-            if let Some((schema, example)) = &d.request {
-                op["requestBody"]["content"]["application/json"] = json!({ "schema": schema, "example": example });
+            match &d.request {
+                Some(Request::Json(schema, example)) => {
+                    // `example` and `examples` exclude each other: with more than one, all are named.
+                    let media = if d.examples.is_empty() {
+                        json!({ "schema": schema, "example": example })
+                    } else {
+                        let mut named = serde_json::Map::new();
+                        named.insert("default".to_owned(), json!({ "value": example }));
+                        for (name, value) in &d.examples {
+                            named.insert((*name).to_owned(), json!({ "value": value }));
+                        }
+                        json!({ "schema": schema, "examples": named })
+                    };
+                    op["requestBody"]["content"]["application/json"] = media;
+                }
+                Some(Request::Bytes) => {}
+                // Described without a body: it reads none.
+                None => {
+                    if let Some(map) = op.as_object_mut() {
+                        map.remove("requestBody");
+                    }
+                }
+            }
+            // `get_mut`, not indexing: indexing a missing key writes a `null` in.
+            if let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                for p in parameters.iter_mut() {
+                    if let Some((_, example)) = d.parameters.iter().find(|(name, _)| p["name"] == *name) {
+                        p["example"] = json!(example);
+                    }
+                }
+            }
+            for (name, schema, description) in &d.query {
+                let required = d.required_query.contains(name);
+                let q = json!({"name": name, "in": "query", "required": required, "schema": schema, "description": description});
+                match op.get_mut("parameters").and_then(Value::as_array_mut) {
+                    Some(list) => list.push(q),
+                    None => op["parameters"] = json!([q]),
+                }
             }
             let generic = op["responses"]["2XX"].take();
             if let Some(map) = op["responses"].as_object_mut() {
                 map.remove("2XX");
             }
             let description = generic["description"].as_str().unwrap_or("Success").to_owned();
-            op["responses"][d.status.to_string()] = json!({
-                "description": description,
-                "content": {"application/json": {"schema": d.response.0, "example": d.response.1}},
-            });
+            let content = |answer: &Answer| match answer {
+                Answer::Json(schema, example) => json!({"application/json": {"schema": schema, "example": example}}),
+                Answer::Bytes(media_type) => {
+                    json!({ *media_type: {"schema": {"type": "string", "contentMediaType": media_type}} })
+                }
+                Answer::Events => generic["content"].clone(),
+                Answer::Redirect(_) => Value::Null,
+            };
+            let response = |answer: &Answer| match answer {
+                Answer::Redirect(location) => json!({
+                    "description": format!("Redirect to `{location}`"),
+                    "headers": {"Location": {"schema": {"type": "string"}, "example": location}},
+                }),
+                _ => json!({ "description": description, "content": content(answer) }),
+            };
+            op["responses"][d.status.to_string()] = response(&d.response);
+            for link in &d.links {
+                let mut l = json!({ "operationId": link.operation_id });
+                if let Some((parameter, pointer)) = link.parameter {
+                    l["parameters"] = json!({ parameter: format!("$response.body#{pointer}") });
+                }
+                if !link.description.is_empty() {
+                    l["description"] = json!(link.description);
+                }
+                op["responses"][d.status.to_string()]["links"][link.name] = l;
+            }
+            for (status, answer) in &d.also {
+                op["responses"][status.to_string()] = response(answer);
+            }
         }
         serde_json::to_string(&doc)
     }
@@ -325,10 +386,41 @@ fn operation(op: &RouteDoc) -> Operation {
             .description(EVENT_STREAM_DOC)
             .content("text/event-stream", Content::new(Some(ObjectBuilder::new().schema_type(Type::String)))),
     };
-    let failure = ResponseBuilder::new()
-        .description("An error: `meta` and `errors` (On-Premises error model)")
-        .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorResponse"))));
-    b.response("2XX", success.build()).response("default", failure.build()).build()
+    let failure = |why: &str| {
+        ResponseBuilder::new()
+            .description(why)
+            .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorResponse"))))
+            .build()
+    };
+    b = b.response("2XX", success.build());
+    for (status, why) in failures(op, access) {
+        b = b.response(status, failure(why));
+    }
+    b.response("default", failure("Another error: `meta` and `errors` (On-Premises error model)")).build()
+}
+
+/// The error answers an operation can give by its shape and its access rule,
+/// each with the On-Premises codes behind it (the envelope is the same for all).
+fn failures(op: &RouteDoc, access: Access) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if op.body != BodyKind::None || op.path.contains('{') {
+        out.push(("400", "The request is not valid: 1008 (a required parameter is missing), 1009 (a value is not valid), 1010 (a parameter that does not belong), 1025, or a message code (1001, 1002, 1013, 2000-2069)"));
+    }
+    match access {
+        Access::Public => {}
+        Access::Basic => out.push((
+            "401",
+            "Missing or wrong HTTP Basic credentials, or the factory password must be changed first (1024)",
+        )),
+        Access::Role(_) => {
+            out.push(("401", "No valid token (1005): missing, malformed, expired, logged out, or of a deleted user"));
+            out.push(("403", "The token's role may not do this (1005)"));
+        }
+    }
+    if op.path.contains('{') {
+        out.push(("404", "Nothing has this id (1006, or 1012 for a group)"));
+    }
+    out
 }
 
 /// The event stream's answer: the events and their fields (the README has the same table).

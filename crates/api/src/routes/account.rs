@@ -16,8 +16,11 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .post("/v1/account", request_code, "Request a registration code (or learn the number is registered)")
+        .described(crate::schemas::v1::request_code())
         .post("/v1/account/verify", verify, "Verify the registration code")
+        .described(crate::schemas::v1::verify())
         .post("/v1/account/shards", set_shards, "Set the number of shards")
+        .described(crate::schemas::v1::set_shards())
         .get("/v1/account/shards", get_shards, "The number of shards")
         .described(crate::schemas::v1::shards())
 }

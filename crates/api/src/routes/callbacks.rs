@@ -21,7 +21,9 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .get("/wabiz/callbacks", queue, "The webhook queue: depth, counters, latency and pending callbacks")
+        .described(crate::schemas::wabiz::callback_queue())
         .get("/wabiz/callbacks/{seq}", one, "One callback, pending or recently delivered")
+        .described(crate::schemas::wabiz::callback())
 }
 
 /// Most callbacks listed at once.

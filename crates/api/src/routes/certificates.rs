@@ -18,13 +18,18 @@ pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .post("/v1/certificates/external", upload_external, "Upload the listener's certificate, key and CA (PEM)")
         .takes_binary("text/plain")
+        .described(crate::schemas::v1::upload_certificate())
         .get("/v1/certificates/external/ca", external_ca, "The CA certificate of the listener (PEM)")
         .answers_binary()
+        .described(crate::schemas::v1::ca_certificate())
         .get("/v1/certificates/webhooks/ca", webhook_ca, "The CA trusted for webhook receivers (PEM)")
         .answers_binary()
+        .described(crate::schemas::v1::ca_certificate())
         .post("/v1/certificates/webhooks/ca", upload_webhook_ca, "Trust a CA for webhook receivers (PEM)")
         .takes_binary("text/plain")
+        .described(crate::schemas::v1::upload_webhook_ca())
         .delete("/v1/certificates/webhooks/ca", delete_webhook_ca, "Stop trusting the uploaded webhook CA")
+        .described(crate::schemas::v1::delete_webhook_ca())
 }
 
 fn too_large() -> WaError {

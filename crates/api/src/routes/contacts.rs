@@ -17,7 +17,9 @@ pub fn routes() -> ApiRouter {
         .post("/v1/contacts", check_contacts, "Check which numbers are on WhatsApp")
         .described(crate::schemas::v1::contacts())
         .get("/v1/contacts/{wa_id}/identity", identity, "A customer's security identity")
+        .described(crate::schemas::v1::identity())
         .put("/v1/contacts/{wa_id}/identity", acknowledge_identity, "Acknowledge a customer's new security identity")
+        .described(crate::schemas::v1::acknowledge_identity())
 }
 
 /// The customer's identity as last recorded (`contacts.md` §4).

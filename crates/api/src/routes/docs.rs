@@ -21,11 +21,13 @@ pub struct ApiDocument(pub Arc<str>);
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .get("/openapi.json", document, "This OpenAPI document")
-        .answers_binary()
+        .described(crate::schemas::wabiz::openapi())
         .get("/docs", docs_root, "Interactive API documentation (Swagger UI)")
         .answers_binary()
+        .described(crate::schemas::wabiz::docs())
         .get("/docs/{*file}", docs_file, "Swagger UI's files")
         .answers_binary()
+        .described(crate::schemas::wabiz::docs_file())
 }
 
 async fn document(Extension(doc): Extension<ApiDocument>) -> Response {

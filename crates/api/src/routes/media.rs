@@ -18,9 +18,12 @@ pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .post("/v1/media", upload, "Upload a media file (raw body with its Content-Type)")
         .takes_binary("application/octet-stream")
+        .described(crate::schemas::media::upload())
         .get("/v1/media/{id}", download, "Download a media file")
         .answers_binary()
+        .described(crate::schemas::media::download())
         .delete("/v1/media/{id}", delete, "Delete a media file")
+        .described(crate::schemas::media::delete())
 }
 
 /// The raw body is the file. It is streamed to disk as it arrives, so a

@@ -17,11 +17,15 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .post("/v1/messages", send, "Send a message")
-        .described(crate::schemas::v1::send_message())
+        .described(crate::schemas::messages::send())
         .delete("/v1/messages", delete_stored, "Delete stored messages older than `age` seconds or `before` a time")
+        .described(crate::schemas::v1::delete_stored_messages())
         .put("/v1/messages/{id}", mark_read, "Mark an inbound message as read")
+        .described(crate::schemas::v1::mark_read())
         .get("/v1/messages/{id}", no_op, "Routed by the Webapp, does nothing")
+        .described(crate::schemas::v1::message_no_op())
         .delete("/v1/messages/{id}", no_op, "Routed by the Webapp, does nothing")
+        .described(crate::schemas::v1::message_no_op())
 }
 
 /// Bulk delete of stored messages older than `age` seconds or `before` a

@@ -15,9 +15,13 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .put("/v1/services/message/gc", messages, "Collect stored messages (result by webhook)")
+        .described(crate::schemas::v1::garbage_collection("message"))
         .post("/v1/services/message/gc", messages, "Collect stored messages (result by webhook)")
+        .described(crate::schemas::v1::garbage_collection("message"))
         .put("/v1/services/media/gc", media, "Collect media unused for 30 days (result by webhook)")
+        .described(crate::schemas::v1::garbage_collection("media"))
         .post("/v1/services/media/gc", media, "Collect media unused for 30 days (result by webhook)")
+        .described(crate::schemas::v1::garbage_collection("media"))
 }
 
 fn start(state: &AppState, kind: GcKind) -> Response {

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use crate::openapi::ApiRouter;
+use crate::schemas::wabiz as schemas;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -28,10 +29,15 @@ use crate::state::AppState;
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
         .get("/metrics", web, "Web server metrics (JSON, or Prometheus text with `?format=prometheus`)")
+        .described(schemas::web_metrics())
         .get("/v1/stats/app", app, "Application stats (JSON or Prometheus text)")
+        .described(schemas::app_stats())
         .get("/v1/stats/app/internal", app_internal, "Internal application stats")
+        .described(schemas::app_internal_stats())
         .get("/v1/stats/db", db, "Database stats (JSON or Prometheus text)")
+        .described(schemas::db_stats())
         .get("/v1/stats/db/internal", db_internal, "Internal database stats")
+        .described(schemas::db_internal_stats())
 }
 
 /// One node's metrics, or every node's (multiconnect).

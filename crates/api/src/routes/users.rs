@@ -20,11 +20,15 @@ pub fn routes() -> ApiRouter {
         .post("/v1/users/login", login, "Log in with HTTP Basic credentials and get a token")
         .described(crate::schemas::v1::login())
         .post("/v1/users/logout", logout, "Revoke the token of this request")
+        .described(crate::schemas::v1::logout())
         .post("/v1/users", create, "Create a user")
         .described(crate::schemas::v1::create_user())
         .get("/v1/users/{username}", read, "A user")
+        .described(crate::schemas::v1::read_user())
         .put("/v1/users/{username}", update, "Change a user's password")
+        .described(crate::schemas::v1::update_user())
         .delete("/v1/users/{username}", delete, "Delete a user")
+        .described(crate::schemas::v1::delete_user())
 }
 
 impl From<LoginFailure> for ApiError {

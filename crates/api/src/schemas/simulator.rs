@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::Described;
 use super::parts::{envelope, meta_example, object, one, share};
+use super::{Answer, Described};
 
 /// A delay: a number, `[min, max]`, or a named distribution.
 fn delay() -> Value {
@@ -132,7 +132,8 @@ pub fn start_traffic() -> Described {
             },
         }),
         json!({"rate": 20, "count": 5, "customers": 3, "types": {"text": 8, "location": 1}, "seed": 7}),
-    )
+    )    .link("Run", "get_simulator_traffic_id", "id", "/traffic/0/id")
+    .link("Stop", "delete_simulator_traffic_id", "id", "/traffic/0/id")
 }
 
 /// `GET /simulator/traffic`.
@@ -250,4 +251,230 @@ pub fn inject_error() -> Described {
         json!({"type": "object", "required": ["code"], "properties": {"code": {"type": "integer"}, "details": {"type": "string"}}}),
         json!({"code": 1014, "details": "Internal error, try again"}),
     )
+}
+
+/// `DELETE /simulator/templates?namespace=…&name=…[&language=…]`.
+pub fn delete_templates() -> Described {
+    Described::answers(
+        200,
+        envelope(&[(
+            "deleted",
+            json!({"type": "integer", "minimum": 1, "description": "how many languages were deleted"}),
+        )]),
+        json!({"deleted": 1, "meta": meta_example()}),
+    )
+    .needs_query("namespace", json!({"type": "string", "minLength": 1}), "The template's namespace")
+    .needs_query("name", json!({"type": "string", "minLength": 1}), "The template's name")
+    .query(
+        "language",
+        json!({"type": "string"}),
+        "One language (e.g. `en_US`); every language of the name without it",
+    )
+}
+
+/// `PATCH /simulator/templates`.
+pub fn change_template_status() -> Described {
+    let mut paused = template_example();
+    paused["status"] = json!("PAUSED");
+    paused["reason"] = json!("Low quality rating");
+    Described::answers(
+        200,
+        envelope(&[("templates", one(template()))]),
+        json!({"templates": [paused], "meta": meta_example()}),
+    )
+    .takes(
+        json!({"type": "object", "required": ["namespace", "name", "language", "status"], "properties": {
+            "namespace": {"type": "string", "minLength": 1}, "name": {"type": "string", "minLength": 1},
+            "language": {"type": "string", "minLength": 1},
+            "status": {"type": "string", "enum": ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"],
+                       "description": "read in any case"},
+            "reason": {"type": ["string", "null"]},
+        }}),
+        json!({"namespace": "business_a_namespace", "name": "order_update", "language": "en_US",
+                   "status": "PAUSED", "reason": "Low quality rating"}),
+    )
+}
+
+/// The statuses a stored message can be in (`deleted` is only reported).
+const STORED_STATUSES: [&str; 6] = ["accepted", "sent", "delivered", "read", "failed", "received"];
+
+/// A message as the server stores it.
+fn stored_message() -> Value {
+    let mut m = object(json!({
+        "id": {"type": "string", "minLength": 1},
+        "direction": {"type": "string", "enum": ["outbound", "inbound"]},
+        "recipient_type": {"type": "string", "enum": ["individual", "group"]},
+        "peer": {"type": "string", "description": "the customer's `wa_id`, or the group id"},
+        "type": {"type": "string"},
+        "content": {"type": ["object", "array", "null"],
+                    "description": "outbound: the type object as sent (`text`: `{\"body\": …}`); inbound: the callback it makes (`messages`, `contacts`)"},
+        "status": {"type": "string", "enum": STORED_STATUSES},
+        "created_at": {"type": "integer", "description": "Unix seconds"},
+        "updated_at": {"type": "integer", "description": "Unix seconds"},
+        "next_event_at": {"type": ["integer", "null"], "description": "Unix ms of the network's next step for it; `null` once nothing is left"},
+    }));
+    m["additionalProperties"] = json!(false);
+    m
+}
+
+/// `GET /simulator/messages/{id}`.
+pub fn message() -> Described {
+    let error = json!({"type": "object", "required": ["code", "title"], "properties": {
+        "code": {"type": "integer"}, "title": {"type": "string"}, "details": {"type": "string"}, "href": {"type": "string"},
+    }});
+    let status = json!({"type": "object", "required": ["status", "timestamp"], "additionalProperties": false, "properties": {
+        "status": {"type": "string", "enum": STORED_STATUSES},
+        "timestamp": {"type": "string", "pattern": "^[0-9]+$", "description": "Unix seconds"},
+        "errors": {"type": "array", "minItems": 1, "items": error},
+    }});
+    let mut view = stored_message();
+    view["properties"]["statuses"] = json!({"type": "array", "items": status, "description": "oldest first"});
+    if let Some(required) = view["required"].as_array_mut() {
+        required.push(json!("statuses"));
+    }
+    let id = "gBGGFlA5FpafAgkOuJbRq54qwbM";
+    let example = json!({
+        "id": id, "direction": "outbound", "recipient_type": "individual", "peer": "16315551234", "type": "text",
+        "content": {"body": "Your order has shipped"}, "status": "read",
+        "created_at": 1_796_551_200i64, "updated_at": 1_796_551_203i64, "next_event_at": null,
+        "statuses": [{"status": "sent", "timestamp": "1796551200"}, {"status": "delivered", "timestamp": "1796551201"},
+                     {"status": "read", "timestamp": "1796551203"}],
+    });
+    Described::answers(200, envelope(&[("message", view)]), json!({"message": example, "meta": meta_example()}))
+        .at("id", id)
+}
+
+/// `GET /simulator/conversations/{wa_id}`.
+pub fn conversation() -> Described {
+    let inbound = json!({
+        "id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf", "direction": "inbound", "recipient_type": "individual", "peer": "16315551234",
+        "type": "text",
+        "content": {"contacts": [{"profile": {"name": "Kerry Fisher"}, "wa_id": "16315551234"}],
+                    "messages": [{"from": "16315551234", "id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf", "text": {"body": "Where is my order?"},
+                                  "timestamp": "1796551100", "type": "text"}]},
+        "status": "received", "created_at": 1_796_551_100i64, "updated_at": 1_796_551_100i64, "next_event_at": null,
+    });
+    let outbound = json!({
+        "id": "gBGGFlA5FpafAgkOuJbRq54qwbM", "direction": "outbound", "recipient_type": "individual", "peer": "16315551234",
+        "type": "text", "content": {"body": "Your order has shipped"}, "status": "delivered",
+        "created_at": 1_796_551_200i64, "updated_at": 1_796_551_201i64, "next_event_at": 1_796_551_203_000i64,
+    });
+    Described::answers(
+        200,
+        envelope(&[("messages", json!({"type": "array", "maxItems": 100, "items": stored_message(), "description": "the last 100, oldest first"}))]),
+        json!({"messages": [inbound, outbound], "meta": meta_example()}),
+    )
+    .at("wa_id", "16315551234")
+}
+
+/// The id of the system message a customer change makes.
+fn system_message() -> Value {
+    one(object(json!({"id": {"type": "string", "minLength": 1}})))
+}
+
+/// `POST /simulator/customers/{wa_id}/change-number`.
+pub fn change_number() -> Described {
+    Described::answers(
+        201,
+        envelope(&[("messages", system_message())]),
+        json!({"messages": [{"id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf"}], "meta": meta_example()}),
+    )
+    .takes(
+        json!({"type": "object", "required": ["new_wa_id"], "properties": {
+            "new_wa_id": {"type": "string", "description": "the customer's new number; not their current one"},
+        }}),
+        json!({"new_wa_id": "16315559876"}),
+    )
+    .at("wa_id", "16315551234")
+}
+
+/// `POST /simulator/customers/{wa_id}/change-identity`.
+pub fn change_identity() -> Described {
+    let identity = object(json!({
+        "hash": {"type": "string", "minLength": 1, "description": "what `PUT /v1/contacts/{wa_id}/identity` acknowledges"},
+        "created_timestamp": {"type": "integer", "description": "Unix ms"},
+    }));
+    Described::answers(
+        201,
+        envelope(&[("messages", system_message()), ("identity", one(identity))]),
+        json!({"messages": [{"id": "AB5X9BEKxOYncJ-XLlpHQIsSRNOm"}], "identity": [{"hash": "RRNBQdxN7M0=", "created_timestamp": 1_796_551_200_114i64}],
+               "meta": meta_example()}),
+    )
+    .takes(nothing(), json!({}))
+    .at("wa_id", "16315551234")
+}
+
+/// The body of a `POST` that takes none.
+fn nothing() -> Value {
+    json!({"type": "object", "maxProperties": 0, "description": "nothing: the body is not read"})
+}
+
+/// `POST /simulator/messages/{id}/delete`.
+pub fn delete_message() -> Described {
+    Described::answers(200, super::parts::meta_only(), json!({"meta": meta_example()}))
+        .takes(nothing(), json!({}))
+        .at("id", "ABGGFlA5FpafAgo6tHcNmNjXmuSf")
+}
+
+/// `POST /simulator/groups/join`.
+pub fn join_group() -> Described {
+    Described::answers(
+        200,
+        envelope(&[("groups", one(object(json!({"id": {"type": "string", "minLength": 1}}))))]),
+        json!({"groups": [{"id": "16315550100-1796551200"}], "meta": meta_example()}),
+    )
+    .takes(
+        json!({"type": "object", "required": ["invite", "wa_id"], "properties": {
+            "invite": {"type": "string", "minLength": 1, "description": "the invite link (`https://chat.whatsapp.com/<code>`) or its code"},
+            "wa_id": {"type": "string", "minLength": 1, "description": "the customer; joining twice changes nothing"},
+        }}),
+        json!({"invite": "https://chat.whatsapp.com/Fq2ZbJ0yH9mX4cW7aL1tRk", "wa_id": "16315551234"}),
+    )
+}
+
+fn traffic_example(state: &str, generated: u64, ended_at: Value) -> Value {
+    json!({"id": "9f2c41d0", "state": state,
+           "spec": {"rate": 20.0, "count": 100, "duration_s": null, "customers": 10, "types": {"text": 1.0}, "seed": 0},
+           "created_at": 1_796_554_486_437i64, "ended_at": ended_at, "generated": generated, "delivered": generated,
+           "pending_callbacks": 0, "rate_achieved": 19.98})
+}
+
+/// `GET /simulator/traffic/{id}`.
+pub fn show_traffic() -> Described {
+    Described::answers(
+        200,
+        envelope(&[("traffic", one(traffic_run()))]),
+        json!({"traffic": [traffic_example("running", 41, Value::Null)], "meta": meta_example()}),
+    )
+    .at("id", "9f2c41d0")
+}
+
+/// `DELETE /simulator/traffic/{id}`: the run as it stopped (or as it ended).
+pub fn stop_traffic() -> Described {
+    Described::answers(
+        200,
+        envelope(&[("traffic", one(traffic_run()))]),
+        json!({"traffic": [traffic_example("stopped", 41, json!(1_796_554_488_490i64))], "meta": meta_example()}),
+    )
+    .at("id", "9f2c41d0")
+}
+
+/// `GET /simulator/events`: a Server-Sent Events stream (the events are
+/// listed in the answer's description).
+pub fn events() -> Described {
+    let names = json!({"type": "string", "pattern": "^[a-z_]+(,[a-z_]+)*$",
+                       "description": "message_accepted, message_status, message_inbound, contact_check, callback_attempt, settings_changed, registration_changed, chaos_changed, template_status, traffic"});
+    Described::with(200, Answer::Events)
+        .query("types", names, "Only events of these types (comma-separated); an unknown type is refused (400)")
+        .query("wa_id", json!({"type": "string"}), "Only events about this customer (or group)")
+        .query(
+            "last_event_id",
+            json!({"type": "string", "description": "an event's `id:` (`<stream>-<seq>`)"}),
+            "Resume after this event (as `Last-Event-ID` does), for clients that cannot send the header; an id of an earlier run replays what is retained, after a `gap` event",
+        )
+        .query(
+            "token",
+            json!({"type": "string", "pattern": "^[0-9a-f]{48}$"}),
+            "A token of `POST /simulator/events/token`, in place of `Authorization` (for a browser's `EventSource`)",
+        )
 }

@@ -107,13 +107,13 @@ fn leaf(issuer: &Issuer, key: &KeyPair) -> String {
 
 /// A valid upload: a root CA, an intermediate, and a leaf signed by the
 /// intermediate; the bundle is key + leaf + intermediate (as documented).
-struct Bundle {
-    root: Issuer,
-    intermediate: Issuer,
-    text: String,
+pub(crate) struct Bundle {
+    pub(crate) root: Issuer,
+    pub(crate) intermediate: Issuer,
+    pub(crate) text: String,
 }
 
-fn bundle(name: &str) -> Bundle {
+pub(crate) fn bundle(name: &str) -> Bundle {
     let root = root_ca(&format!("{name} root CA"));
     let intermediate = intermediate_ca(&format!("{name} intermediate CA"), &root);
     let key = KeyPair::generate().expect("leaf key");

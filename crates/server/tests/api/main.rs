@@ -14,6 +14,7 @@ mod clients;
 mod cluster;
 mod contacts;
 mod crash;
+mod described;
 mod errors;
 mod events;
 mod groups;

@@ -137,7 +137,7 @@ async fn the_document_lists_exactly_what_is_routed() {
     assert_eq!(doc["paths"]["/v1/settings/application"]["patch"]["description"], "Requires ROLE_ADMIN.");
     assert_eq!(doc["paths"]["/v1/groups/{id}"]["get"]["parameters"][0]["name"], "id");
     // The event stream is described as one, with every event type.
-    let stream = &doc["paths"]["/simulator/events"]["get"]["responses"]["2XX"];
+    let stream = &doc["paths"]["/simulator/events"]["get"]["responses"]["200"];
     assert!(stream["content"]["text/event-stream"].is_object(), "{stream}");
     let described = stream["description"].as_str().unwrap();
     for name in wabiz_domain::events::Event::NAMES {
@@ -188,66 +188,5 @@ async fn the_document_validates() {
         "openapi-spec-validator refused the document:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// How many operations have no typed description yet (issue 21 §1). It
-/// must only go down: a new route comes with its description, and each one
-/// described lowers it here.
-const NOT_YET_DESCRIBED: usize = 76;
-
-/// Every described operation: its examples fit its schemas, and its example
-/// request, sent to the real server, gets the documented status and an
-/// answer that fits the documented schema.
-#[tokio::test]
-async fn every_described_example_gets_an_answer_that_fits_its_schema() {
-    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
-    let admin = app.admin_token().await;
-    let doc = document(&app).await;
-    let (mut described, mut undescribed) = (0, Vec::new());
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
-            let Some((status, answer)) = op["responses"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .find(|(code, r)| code.starts_with('2') && r["content"]["application/json"]["example"].is_object())
-            else {
-                undescribed.push(format!("{} {path}", method.to_uppercase()));
-                continue;
-            };
-            described += 1;
-            let schema = &answer["content"]["application/json"]["schema"];
-            let validator = jsonschema::validator_for(schema).unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-            let example = &answer["content"]["application/json"]["example"];
-            assert!(validator.is_valid(example), "{method} {path}: the answer's example does not fit its schema");
-            let request = &op["requestBody"]["content"]["application/json"];
-            if request["example"].is_object() {
-                let v = jsonschema::validator_for(&request["schema"]).unwrap();
-                assert!(v.is_valid(&request["example"]), "{method} {path}: the request's example does not fit");
-            }
-            // The example, sent.
-            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let mut rb = if path == "/v1/users/login" {
-                app.request(m, path).header("Authorization", basic("admin", ADMIN_PASSWORD))
-            } else {
-                app.authed(m, path, &admin)
-            };
-            if request["example"].is_object() {
-                rb = rb.json(&request["example"]);
-            }
-            let (got, body) = send(rb).await;
-            assert_eq!(got.as_u16().to_string(), *status, "{method} {path}: {body}");
-            let problems: Vec<String> =
-                validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
-            assert!(problems.is_empty(), "{method} {path}: the answer does not fit its schema: {problems:?}\n{body}");
-        }
-    }
-    assert!(described >= 21, "{described} described operations");
-    assert_eq!(
-        undescribed.len(),
-        NOT_YET_DESCRIBED,
-        "operations without a typed description: update NOT_YET_DESCRIBED only downwards\n{}",
-        undescribed.join("\n")
     );
 }

@@ -10,20 +10,20 @@ use super::media::header_media;
 use crate::error::{ErrorCode, Problems, WaError, shown};
 
 /// Interactive limits (`messages.md` §8).
-const MAX_INTERACTIVE_BODY: usize = 1024;
-const MAX_HEADER_TEXT: usize = 60;
-const MAX_FOOTER_TEXT: usize = 60;
-const MAX_BUTTONS: usize = 3;
-const MAX_BUTTON_ID: usize = 256;
-const MAX_BUTTON_TITLE: usize = 20;
-const MAX_LIST_BUTTON: usize = 20;
-const MAX_SECTIONS: usize = 10;
-const MAX_SECTION_TITLE: usize = 24;
-const MAX_ROWS: usize = 10;
-const MAX_ROW_ID: usize = 200;
-const MAX_ROW_TITLE: usize = 24;
-const MAX_ROW_DESCRIPTION: usize = 72;
-const MAX_PRODUCTS: usize = 30;
+pub const MAX_INTERACTIVE_BODY: usize = 1024;
+pub const MAX_HEADER_TEXT: usize = 60;
+pub const MAX_FOOTER_TEXT: usize = 60;
+pub const MAX_BUTTONS: usize = 3;
+pub const MAX_BUTTON_ID: usize = 256;
+pub const MAX_BUTTON_TITLE: usize = 20;
+pub const MAX_LIST_BUTTON: usize = 20;
+pub const MAX_SECTIONS: usize = 10;
+pub const MAX_SECTION_TITLE: usize = 24;
+pub const MAX_ROWS: usize = 10;
+pub const MAX_ROW_ID: usize = 200;
+pub const MAX_ROW_TITLE: usize = 24;
+pub const MAX_ROW_DESCRIPTION: usize = 72;
+pub const MAX_PRODUCTS: usize = 30;
 
 /// `interactive.type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use super::{MediaRef, MessageType};
 use crate::error::{ErrorCode, Problems, WaError, shown};
 
 /// Media caption limit (`messages.md` §4, Recommended).
-const MAX_CAPTION: usize = 1024;
+pub const MAX_CAPTION: usize = 1024;
 
 /// §4: a media message's object. `caption`/`filename` presence per type is pass 1's.
 pub(super) fn media_message(p: &mut Problems, kind: MessageType, o: &Map<String, Value>, media: &mut Vec<MediaRef>) {

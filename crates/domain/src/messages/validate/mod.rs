@@ -39,6 +39,17 @@ mod template;
 mod test_support;
 mod text;
 
+/// The limits the validators enforce, for the API's description of them.
+pub mod limits {
+    pub use super::interactive::{
+        MAX_BUTTON_ID, MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_FOOTER_TEXT, MAX_HEADER_TEXT, MAX_INTERACTIVE_BODY,
+        MAX_LIST_BUTTON, MAX_PRODUCTS, MAX_ROW_DESCRIPTION, MAX_ROW_ID, MAX_ROW_TITLE, MAX_ROWS, MAX_SECTION_TITLE,
+        MAX_SECTIONS,
+    };
+    pub use super::media::MAX_CAPTION;
+    pub use super::text::MAX_TEXT_BODY;
+}
+
 use serde_json::{Map, Value};
 
 use self::contacts::contacts;

@@ -6,7 +6,7 @@ use super::fields::given;
 use crate::error::{ErrorCode, Problems, WaError, shown};
 
 /// `text.body` limit (`messages.md` §3).
-const MAX_TEXT_BODY: usize = 4096;
+pub const MAX_TEXT_BODY: usize = 4096;
 
 /// §3: `body` is a string of at most 4096 characters (its presence is pass 1's).
 pub(super) fn text(p: &mut Problems, o: &Map<String, Value>) {

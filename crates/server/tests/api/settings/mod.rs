@@ -163,7 +163,7 @@ async fn add_provider(app: &TestApp, token: &str, body: Value) {
 }
 
 /// A grey-scale test picture with some structure, as a PNG.
-fn picture(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn picture(width: u32, height: u32) -> Vec<u8> {
     let image = GrayImage::from_fn(width, height, |x, y| Luma([((x / 8 + y / 8) % 2 * 200 + 20) as u8]));
     let mut png = Cursor::new(Vec::new());
     image.write_to(&mut png, ImageFormat::Png).expect("the test picture encodes");
