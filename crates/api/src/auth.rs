@@ -46,7 +46,7 @@ fn stream_token(state: &AppState, req: &Request) -> Option<Result<Principal, WaE
 }
 
 /// The one route a stream token opens.
-const EVENT_STREAM: &str = "/simulator/events";
+pub(crate) const EVENT_STREAM: &str = "/simulator/events";
 
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, WaError> {
     let missing = || WaError::unauthenticated("Missing or invalid authentication credentials");

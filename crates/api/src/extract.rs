@@ -123,7 +123,29 @@ pub fn decode_value(bytes: &[u8]) -> Result<Value, WaError> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| WaError::undecodable("Malformed UTF-8 characters, possibly incorrectly encoded"))?;
-    serde_json::from_str::<Value>(text).map_err(|e| WaError::undecodable(php_json_error(&e)))
+    let mut value = serde_json::from_str::<Value>(text).map_err(|e| WaError::undecodable(php_json_error(&e)))?;
+    whole_numbers_as_integers(&mut value);
+    Ok(value)
+}
+
+/// `41879.0` is the number 41879: JSON has one number type, and JSON Schema
+/// counts a zero fraction as an integer. The parsers ask for integers with
+/// `as_u64`/`as_i64`, which refuse a float, so whole floats become integers
+/// here, once, for every route.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                // Exactly representable both ways: below 2^53 in magnitude.
+                if f.abs() < 9_007_199_254_740_992.0 {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// Decodes a JSON object body (see [`JsonBody`]).
@@ -151,6 +173,17 @@ fn php_json_error(e: &serde_json::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_floats_are_integers() {
+        let v = decode_value(br#"{"a": 41879.0, "b": [2.0, -3.0, 2.5], "c": {"d": 1e3}, "e": 1e300}"#).unwrap();
+        assert_eq!(v["a"].as_u64(), Some(41879));
+        assert_eq!(v["b"][0].as_u64(), Some(2));
+        assert_eq!(v["b"][1].as_i64(), Some(-3));
+        assert_eq!(v["b"][2].as_f64(), Some(2.5), "a fraction stays");
+        assert_eq!(v["c"]["d"].as_u64(), Some(1000));
+        assert!(v["e"].is_f64(), "beyond 2^53 a float stays a float");
+    }
 
     #[test]
     fn decoding() {

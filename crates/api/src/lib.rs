@@ -43,7 +43,7 @@ pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// The router with every route, fallback and the authentication layer.
 pub fn router(state: AppState) -> Router {
-    let (routes, document) = routes::router(state.groups_enabled).finish();
+    let (routes, document) = routes::router(state.groups_enabled, state.reactions_enabled).finish();
     let document = routes::ApiDocument(Arc::from(document.to_json().unwrap_or_default()));
     routes
         // Runs only for matched routes, so unknown paths (404) and unrouted

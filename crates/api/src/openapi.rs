@@ -73,6 +73,14 @@ impl Document {
             let op = &mut doc["paths"][path.as_str()][method.as_str()];
             match &d.request {
                 Some(Request::Json(schema, example)) => {
+                    let mut schema = schema.clone();
+                    if d.null_is_absent {
+                        null_reads_as_absent(&mut schema);
+                    }
+                    if d.body_optional {
+                        // An empty body, or `null`, reads as `{}`.
+                        allow_null(&mut schema);
+                    }
                     // `example` and `examples` exclude each other: with more than one, all are named.
                     let media = if d.examples.is_empty() {
                         json!({ "schema": schema, "example": example })
@@ -85,6 +93,7 @@ impl Document {
                         json!({ "schema": schema, "examples": named })
                     };
                     op["requestBody"]["content"]["application/json"] = media;
+                    op["requestBody"]["required"] = json!(!d.body_optional);
                 }
                 Some(Request::Bytes) => {}
                 // Described without a body: it reads none.
@@ -131,6 +140,9 @@ impl Document {
                 _ => json!({ "description": description, "content": content(answer) }),
             };
             op["responses"][d.status.to_string()] = response(&d.response);
+            if let Some(media_type) = d.alternate {
+                op["responses"][d.status.to_string()]["content"][media_type] = json!({"schema": {"type": "string"}});
+            }
             for link in &d.links {
                 let mut l = json!({ "operationId": link.operation_id });
                 if let Some((parameter, pointer)) = link.parameter {
@@ -345,6 +357,12 @@ fn operation(op: &RouteDoc) -> Operation {
             (vec![SecurityRequirement::new("bearerAuth", Vec::<String>::new())], format!("Requires {}.", role_name(r)))
         }
     };
+    let (mut security, mut who) = (security, who);
+    if op.path == crate::auth::EVENT_STREAM {
+        // A browser's `EventSource` cannot send a header: a short-lived token in the query instead.
+        security.push(SecurityRequirement::new("streamToken", Vec::<String>::new()));
+        who.push_str(" Or `?token=` from `POST /simulator/events/token` (5 minutes, this route only).");
+    }
     let mut b = OperationBuilder::new()
         .tag(tag_of(op.path))
         .summary(Some(op.summary))
@@ -384,7 +402,7 @@ fn operation(op: &RouteDoc) -> Operation {
             .content("application/octet-stream", Content::new(Some(binary_schema()))),
         AnswerKind::EventStream => ResponseBuilder::new()
             .description(EVENT_STREAM_DOC)
-            .content("text/event-stream", Content::new(Some(ObjectBuilder::new().schema_type(Type::String)))),
+            .content("text/event-stream", Content::new(Some(sse_event()))),
     };
     let failure = |why: &str| {
         ResponseBuilder::new()
@@ -394,7 +412,12 @@ fn operation(op: &RouteDoc) -> Operation {
     };
     b = b.response("2XX", success.build());
     for (status, why) in failures(op, access) {
-        b = b.response(status, failure(why));
+        if access == Access::Basic && status == "401" {
+            // Wrong credentials get the bare Basic challenge, as the Webapp answered: no body.
+            b = b.response(status, ResponseBuilder::new().description(why).build());
+        } else {
+            b = b.response(status, failure(why));
+        }
     }
     b.response("default", failure("Another error: `meta` and `errors` (On-Premises error model)")).build()
 }
@@ -433,8 +456,77 @@ gateway_status}; `chaos_changed` {chaos}; `template_status` {namespace, name, la
 `traffic` {id, state, generated}. The stream opens with `ready` {stream}; `gap` says retained events were missed, \
 `lagged` that the reader fell behind and is disconnected.";
 
+/// One Server-Sent Event as a reader parses it: `event`, `id` and `data`
+/// (one JSON object per event; `EVENT_STREAM_DOC` lists them).
+fn sse_event() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .property("event", ObjectBuilder::new().schema_type(Type::String))
+        .property("id", ObjectBuilder::new().schema_type(Type::String))
+        .property("data", ObjectBuilder::new().schema_type(Type::String).content_media_type("application/json"))
+        .required("event")
+        .required("data")
+}
+
+/// Optional request fields accept `null` as if they were absent, where the
+/// route reads them so (the Webapp did for messages and contacts, and
+/// generated clients send unset fields as `null`), at every depth.
+fn null_reads_as_absent(schema: &mut Value) {
+    let Some(map) = schema.as_object_mut() else { return };
+    let required: Vec<String> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, property) in properties.iter_mut() {
+            null_reads_as_absent(property);
+            if !required.contains(name) {
+                allow_null(property);
+            }
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = map.get_mut(key) {
+            null_reads_as_absent(inner);
+        }
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(branches) = map.get_mut(key).and_then(Value::as_array_mut) {
+            branches.iter_mut().for_each(null_reads_as_absent);
+        }
+    }
+}
+
+/// `schema`, widened to take `null` too.
+fn allow_null(schema: &mut Value) {
+    let Some(map) = schema.as_object_mut() else { return };
+    if let Some(c) = map.remove("const") {
+        map.insert("enum".to_owned(), json!([c]));
+    }
+    if let Some(values) = map.get_mut("enum").and_then(Value::as_array_mut)
+        && !values.contains(&Value::Null)
+    {
+        values.push(Value::Null);
+    }
+    match map.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = std::mem::take(t);
+            map.insert("type".to_owned(), json!([t, "null"]));
+        }
+        Some(Value::Array(types)) if !types.contains(&json!("null")) => types.push(json!("null")),
+        Some(_) => {}
+        None => {
+            for key in ["oneOf", "anyOf"] {
+                if let Some(branches) = map.get_mut(key).and_then(Value::as_array_mut) {
+                    branches.push(json!({"type": "null"}));
+                }
+            }
+        }
+    }
+}
+
 fn binary_schema() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).content_media_type("application/octet-stream")
+    ObjectBuilder::new().schema_type(Type::String).content_media_type("application/octet-stream").min_length(Some(1))
 }
 
 /// A stable id: method and path, e.g. `get_v1_groups_id_icon`.
@@ -489,6 +581,13 @@ fn document(ops: &[RouteDoc]) -> OpenApi {
         .schema("ErrorResponse", error_response)
         .security_scheme("bearerAuth", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
         .security_scheme("basicAuth", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)))
+        .security_scheme(
+            "streamToken",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "A token of `POST /simulator/events/token`, for `GET /simulator/events` only",
+            ))),
+        )
         .security_scheme(
             "apiKey",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(

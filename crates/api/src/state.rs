@@ -105,6 +105,8 @@ pub struct AppServices {
     pub simulator: Arc<wabiz_simulator::SimulatorControl>,
     /// False with `--disable-groups`: the groups API is not routed.
     pub groups_enabled: bool,
+    /// True with `--enable-reactions`: the document's message types include `reaction`.
+    pub reactions_enabled: bool,
     pub gc: Arc<wabiz_domain::gc::GcService>,
     /// What `GET /v1/support` reports about this installation.
     pub support: Arc<SupportInfo>,

@@ -283,6 +283,7 @@ impl App {
             groups: Arc::clone(&groups),
             simulator,
             groups_enabled: !config.disable_groups,
+            reactions_enabled: config.enable_reactions,
             gc: Arc::clone(&gc),
             node: Arc::from(node.to_string()),
             support: Arc::new(SupportInfo {

@@ -14,10 +14,11 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
-pub fn routes() -> ApiRouter {
+/// `reactions`: whether `--enable-reactions` lets `reaction` messages through (the document says so).
+pub fn routes(reactions: bool) -> ApiRouter {
     ApiRouter::new()
         .post("/v1/messages", send, "Send a message")
-        .described(crate::schemas::messages::send())
+        .described(crate::schemas::messages::send(reactions))
         .delete("/v1/messages", delete_stored, "Delete stored messages older than `age` seconds or `before` a time")
         .described(crate::schemas::v1::delete_stored_messages())
         .put("/v1/messages/{id}", mark_read, "Mark an inbound message as read")

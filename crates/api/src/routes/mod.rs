@@ -24,7 +24,7 @@ use crate::openapi::ApiRouter;
 use wabiz_domain::WaError;
 
 /// Every route; the groups API only when `groups` (not `--disable-groups`).
-pub fn router(groups: bool) -> ApiRouter {
+pub fn router(groups: bool, reactions: bool) -> ApiRouter {
     let router = ApiRouter::new()
         .get("/", health::root, "Liveness: 200 without credentials")
         .described(crate::schemas::wabiz::root())
@@ -41,7 +41,7 @@ pub fn router(groups: bool) -> ApiRouter {
         .merge(account::routes())
         .merge(contacts::routes())
         .merge(media::routes())
-        .merge(messages::routes())
+        .merge(messages::routes(reactions))
         .merge(simulator::routes())
         .merge(callbacks::routes())
         .merge(stats::routes())

@@ -67,26 +67,58 @@ fn interactive() -> Value {
     let row = json!({"type": "object", "required": ["id", "title"], "properties": {
         "id": text_of(MAX_ROW_ID), "title": text_of(MAX_ROW_TITLE), "description": {"type": "string", "maxLength": MAX_ROW_DESCRIPTION},
     }});
-    let section = json!({"type": "object", "properties": {
+    let rows = json!({"type": "object", "required": ["rows"], "properties": {
         "title": text_of(MAX_SECTION_TITLE),
         "rows": {"type": "array", "minItems": 1, "maxItems": MAX_ROWS, "items": row},
-        "product_items": {"type": "array", "minItems": 1, "maxItems": MAX_PRODUCTS,
-                          "items": object(json!({"product_retailer_id": {"type": "string"}}))},
     }});
-    json!({"type": "object", "required": ["type", "action"], "properties": {
-        "type": {"type": "string", "enum": ["button", "list", "product", "product_list"]},
-        "header": {"type": "object", "required": ["type"], "properties": {
-            "type": {"type": "string", "enum": ["text", "image", "video", "document"]}, "text": text_of(MAX_HEADER_TEXT),
-        }},
-        "body": object(json!({"text": text_of(MAX_INTERACTIVE_BODY)})),
-        "footer": object(json!({"text": text_of(MAX_FOOTER_TEXT)})),
-        "action": {"type": "object", "properties": {
-            "buttons": {"type": "array", "minItems": 1, "maxItems": MAX_BUTTONS, "items": button},
-            "button": text_of(MAX_LIST_BUTTON),
-            "sections": {"type": "array", "minItems": 1, "maxItems": MAX_SECTIONS, "items": section},
-            "catalog_id": {"type": "string"}, "product_retailer_id": {"type": "string"},
-        }},
-    }})
+    let products = json!({"type": "object", "required": ["product_items"], "properties": {
+        "title": text_of(MAX_SECTION_TITLE),
+        "product_items": {"type": "array", "minItems": 1, "maxItems": MAX_PRODUCTS,
+                          "items": object(json!({"product_retailer_id": {"type": "string", "minLength": 1}}))},
+    }});
+    let header = json!({"type": "object", "required": ["type"], "properties": {
+        "type": {"type": "string", "enum": ["text", "image", "video", "document"]}, "text": text_of(MAX_HEADER_TEXT),
+    }});
+    let text_header = json!({"type": "object", "required": ["type", "text"], "properties": {
+        "type": {"const": "text"}, "text": text_of(MAX_HEADER_TEXT),
+    }});
+    let body = object(json!({"text": text_of(MAX_INTERACTIVE_BODY)}));
+    let footer = object(json!({"text": text_of(MAX_FOOTER_TEXT)}));
+    let catalog = json!({"type": "string", "minLength": 1});
+    // One branch per kind: what its header, body and action must hold.
+    let kind = |name: &str, required: &[&str], header: Value, action: Value| {
+        let mut required = required.to_vec();
+        required.extend(["type", "action"]);
+        let mut branch = json!({"type": "object", "required": required, "properties": {
+            "type": {"const": name}, "header": header, "body": body, "footer": footer, "action": action,
+        }});
+        if branch["properties"]["header"].is_null() {
+            // No header allowed (a product message shows the product's own).
+            branch["properties"].as_object_mut().map(|p| p.remove("header"));
+            branch["not"] = json!({"required": ["header"]});
+        }
+        branch
+    };
+    // Several sections each need a title.
+    let sections = |items: Value| {
+        json!({"type": "array", "minItems": 1, "maxItems": MAX_SECTIONS, "items": items,
+               "anyOf": [{"maxItems": 1}, {"items": {"required": ["title"]}}]})
+    };
+    json!({"oneOf": [
+        kind("button", &["body"], header.clone(), json!({"type": "object", "required": ["buttons"], "properties": {
+            "buttons": {"type": "array", "minItems": 1, "maxItems": MAX_BUTTONS, "items": button,
+                        "description": "ids and titles unique"},
+        }})),
+        kind("list", &["body"], text_header.clone(), json!({"type": "object", "required": ["button", "sections"], "properties": {
+            "button": text_of(MAX_LIST_BUTTON), "sections": sections(rows),
+        }, "description": "at most 10 rows in all sections; a title on each section when there are several"})),
+        kind("product", &[], Value::Null, json!({"type": "object", "required": ["catalog_id", "product_retailer_id"], "properties": {
+            "catalog_id": catalog, "product_retailer_id": catalog,
+        }})),
+        kind("product_list", &["header", "body"], text_header, json!({"type": "object", "required": ["catalog_id", "sections"], "properties": {
+            "catalog_id": catalog, "sections": sections(products),
+        }})),
+    ]})
 }
 
 fn contact_card() -> Value {
@@ -115,19 +147,35 @@ fn branch(kind: &str, body: Value) -> Value {
     b
 }
 
-fn request() -> Value {
+fn request(reactions: bool) -> Value {
     let location = json!({"type": "object", "required": ["longitude", "latitude"], "properties": {
         "longitude": {"type": ["number", "string"]}, "latitude": {"type": ["number", "string"]},
         "name": {"type": "string"}, "address": {"type": "string"},
     }});
     let reaction = object(json!({"message_id": {"type": "string", "minLength": 1}, "emoji": {"type": "string"}}));
-    json!({
+    let mut types = vec![
+        "text",
+        "image",
+        "audio",
+        "video",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "template",
+        "hsm",
+        "interactive",
+    ];
+    if reactions {
+        types.push("reaction");
+    }
+    let mut request = json!({
         "type": "object",
         "required": ["to"],
         "properties": {
             "to": {"type": "string", "minLength": 1, "description": "the customer's `wa_id` or phone number in any common format, or a group id"},
             "recipient_type": {"type": "string", "enum": ["individual", "group"]},
-            "type": {"type": "string", "enum": ["text", "image", "audio", "video", "document", "sticker", "location", "contacts", "template", "hsm", "interactive", "reaction"]},
+            "type": {"type": "string", "enum": types},
             "preview_url": {"type": "boolean"},
             "render_mentions": {"type": "boolean"},
             "ttl": {"description": "non-empty when present"},
@@ -145,19 +193,23 @@ fn request() -> Value {
             branch("template", template()),
             branch("hsm", hsm()),
             branch("interactive", interactive()),
-            branch("reaction", reaction),
         ],
-    })
+    });
+    // Reactions are refused (1009) unless the server was started with `--enable-reactions`.
+    if reactions && let Some(branches) = request["oneOf"].as_array_mut() {
+        branches.push(branch("reaction", reaction));
+    }
+    request
 }
 
 /// `POST /v1/messages`.
-pub fn send() -> Described {
+pub fn send(reactions: bool) -> Described {
     let message = object(json!({"id": {"type": "string", "minLength": 1}}));
     let contact = object(json!({"input": {"type": "string"}, "wa_id": {"type": "string"}}));
     let mut answer = envelope(&[("messages", one(message))]);
     answer["properties"]["contacts"] = one(contact);
     Described::answers(201, answer, json!({"messages": [{"id": "gBGGFlA5FpafAgkOuJbRq54qwbM"}], "meta": meta_example()}))
-        .takes(request(), json!({"to": "16315551234", "type": "text", "text": {"body": "Your order has shipped."}}))
+        .takes(request(reactions), json!({"to": "16315551234", "type": "text", "text": {"body": "Your order has shipped."}}))
         .example("image", json!({"to": "16315551234", "type": "image", "image": {"link": "https://example.com/receipt.jpg", "caption": "Your receipt"}}))
         .example("document", json!({"to": "16315551234", "type": "document", "document": {"link": "https://example.com/invoice.pdf", "caption": "Invoice", "filename": "invoice.pdf"}}))
         .example("location", json!({"to": "16315551234", "type": "location", "location": {"longitude": -122.425332, "latitude": 37.758056, "name": "Facebook HQ", "address": "1 Hacker Way, Menlo Park, CA 94025"}}))
@@ -173,6 +225,7 @@ pub fn send() -> Described {
             "footer": {"text": "Reply below"},
             "action": {"buttons": [{"type": "reply", "reply": {"id": "yes", "title": "Yes"}}, {"type": "reply", "reply": {"id": "no", "title": "No"}}]}}}))
         .example("reply", json!({"to": "16315551234", "type": "text", "context": {"message_id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf"}, "text": {"body": "Thanks!"}}))
+        .null_is_absent()
         .link("Message", "get_v1_messages_id", "id", "/messages/0/id")
         .link("SimulatedFate", "get_simulator_messages_id", "id", "/messages/0/id")
 }

@@ -59,6 +59,12 @@ pub struct Described {
     pub links: Vec<Link>,
     /// More request examples, by name (the first one is `request`'s).
     pub examples: Vec<(&'static str, Value)>,
+    /// The JSON body may be left out (it then reads as `{}`).
+    pub body_optional: bool,
+    /// Another media type the success answer can have (chosen by a query parameter).
+    pub alternate: Option<&'static str>,
+    /// Optional fields of the body read `null` as absent (the route's parsers do).
+    pub null_is_absent: bool,
 }
 
 /// An OpenAPI link: what a later operation takes from this one's answer.
@@ -90,6 +96,9 @@ impl Described {
             required_query: Vec::new(),
             links: Vec::new(),
             examples: Vec::new(),
+            body_optional: false,
+            alternate: None,
+            null_is_absent: false,
         }
     }
 
@@ -156,6 +165,24 @@ impl Described {
     /// With another named request example (each is sent by the description's test).
     pub fn example(mut self, name: &'static str, example: Value) -> Self {
         self.examples.push((name, example));
+        self
+    }
+
+    /// The body may be left out altogether.
+    pub fn body_optional(mut self) -> Self {
+        self.body_optional = true;
+        self
+    }
+
+    /// The success answer can also be of `media_type` (a text form of it).
+    pub fn or_media_type(mut self, media_type: &'static str) -> Self {
+        self.alternate = Some(media_type);
+        self
+    }
+
+    /// The route reads `null` in an optional field as if it were left out.
+    pub fn null_is_absent(mut self) -> Self {
+        self.null_is_absent = true;
         self
     }
 }

@@ -25,9 +25,10 @@ fn provider() -> Value {
     object(json!({
         "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,200}$"},
         "type": {"type": "string", "enum": ["www"]},
-        "config": {"oneOf": [
-            object(json!({"bearer": {"type": "string", "minLength": 1}})),
-            object(json!({"basic": object(json!({"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}))})),
+        "config": {"type": "object", "description": "exactly one of `bearer` and `basic`", "oneOf": [
+            {"required": ["bearer"], "not": {"required": ["basic"]}, "properties": {"bearer": {"type": "string", "minLength": 1}}},
+            {"required": ["basic"], "not": {"required": ["bearer"]},
+             "properties": {"basic": object(json!({"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}))}},
         ]},
     }))
 }
@@ -48,7 +49,7 @@ pub fn providers() -> Described {
 /// `POST /v1/settings/application/media/providers`: added, or replaced by name.
 pub fn add_providers() -> Described {
     Described::meta_only(200).takes(
-        json!({"type": "array", "minItems": 1, "maxItems": 100, "items": provider()}),
+        json!({"type": "array", "minItems": 1, "maxItems": 1, "items": provider(), "description": "one provider at a time"}),
         json!([provider_example()]),
     )
 }
@@ -95,8 +96,12 @@ pub fn delete_photo() -> Described {
 }
 
 fn business_fields(required: bool) -> Value {
-    let verticals: Vec<&str> = VERTICALS.iter().chain(VERTICAL_CODES).copied().collect();
-    let mut verticals = json!({"type": "string", "enum": verticals});
+    // Two enums, not one: "Restaurant" and "RESTAURANT" would give clashing
+    // member names in generated clients.
+    let mut verticals = json!({"anyOf": [
+        {"type": "string", "enum": VERTICALS, "title": "vertical", "description": "the On-Premises names"},
+        {"type": "string", "enum": VERTICAL_CODES, "title": "vertical code", "description": "the Cloud API codes"},
+    ]});
     if required {
         // What is stored and shown may still be empty (never set).
         verticals = json!({"type": "string"});
@@ -104,9 +109,9 @@ fn business_fields(required: bool) -> Value {
     let text = json!({"type": "string", "maxLength": MAX_TEXT_CHARS});
     let props = json!({
         "address": text, "description": text,
-        "email": {"type": "string", "maxLength": MAX_EMAIL_CHARS},
+        "email": {"type": "string", "maxLength": MAX_EMAIL_CHARS, "pattern": "^$|^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},
         "vertical": verticals,
-        "websites": {"type": "array", "maxItems": MAX_WEBSITES, "items": {"type": "string", "maxLength": MAX_WEBSITE_CHARS}},
+        "websites": {"type": "array", "maxItems": MAX_WEBSITES, "items": {"type": "string", "maxLength": MAX_WEBSITE_CHARS, "pattern": "^[hH][tT][tT][pP][sS]?://."}},
     });
     if required { object(props) } else { json!({"type": "object", "properties": props}) }
 }
@@ -127,7 +132,7 @@ pub fn business_profile() -> Described {
 
 /// `POST /v1/settings/business/profile`: the fields given change, the others stay.
 pub fn set_business_profile() -> Described {
-    Described::meta_only(200).takes(business_fields(false), business_example())
+    Described::meta_only(200).takes(business_fields(false), business_example()).body_optional().null_is_absent()
 }
 
 /// `POST /v1/settings/account/two-step`.

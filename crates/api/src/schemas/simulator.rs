@@ -3,32 +3,51 @@
 use serde_json::{Value, json};
 
 use super::parts::{envelope, meta_example, object, one, share};
+use wabiz_domain::ErrorCode;
+use wabiz_domain::events::Event;
+use wabiz_simulator::chaos::config::{FAILURE_CODES, MAX_DELAY_MS};
+use wabiz_simulator::inbound::INBOUND_TYPES;
+use wabiz_simulator::traffic::spec::{MAX_COUNT, MAX_CUSTOMERS, MAX_DURATION_S, MAX_RATE, MIN_RATE};
+
 use super::{Answer, Described};
 
 /// A delay: a number, `[min, max]`, or a named distribution.
 fn delay() -> Value {
     json!({"oneOf": [
-        {"type": "integer", "minimum": 0},
-        {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
-        {"type": "object", "required": ["distribution"], "properties": {
-            "distribution": {"type": "string", "enum": ["fixed", "uniform", "exponential", "normal"]},
-            "ms": {"type": "integer"}, "min": {"type": "integer"}, "max": {"type": "integer"},
-            "mean": {"type": "integer"}, "stddev": {"type": "integer"},
-        }},
+        {"type": "integer", "minimum": 0, "maximum": MAX_DELAY_MS},
+        {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": MAX_DELAY_MS}, "minItems": 2, "maxItems": 2,
+         "description": "`[min, max]`, min not above max"},
+        // A named distribution: each with its own parameters (others are not read).
+        distribution("fixed", &["ms"]),
+        distribution("uniform", &["min", "max"]),
+        distribution("exponential", &["mean"]),
+        distribution("normal", &["mean", "stddev"]),
     ]})
+}
+
+/// `{"distribution": name, <parameter>: ms, …}`.
+fn distribution(name: &str, parameters: &[&str]) -> Value {
+    let mut properties = json!({"distribution": {"const": name}});
+    for p in parameters {
+        properties[*p] = json!({"type": "integer", "minimum": 0, "maximum": MAX_DELAY_MS});
+    }
+    let mut required = vec!["distribution"];
+    required.extend_from_slice(parameters);
+    json!({"type": "object", "required": required, "properties": properties})
 }
 
 /// The chaos settings, as `PUT` takes them.
 fn chaos_settings() -> Value {
     json!({
         "type": "object",
+        "additionalProperties": false,
         "properties": {
             "seed": {"type": "integer", "minimum": 0},
             "delays": {"type": "object", "properties": {"sent": delay(), "delivered": delay(), "read": delay()}},
             "never_read": share(),
             "failures": {"type": "array", "items": {"type": "object", "required": ["code"], "properties": {
                 "rate": share(),
-                "code": {"type": "integer", "enum": [400, 402, 408, 410, 429, 470, 471, 472, 480, 500, 501, 1000, 1013, 1026]},
+                "code": {"type": "integer", "enum": FAILURE_CODES},
                 "step": {"type": "string", "enum": ["accepted", "sent"]},
             }}},
             "webhooks": {"type": "object", "properties": {
@@ -70,6 +89,8 @@ pub fn replace_chaos() -> Described {
         chaos_settings(),
         json!({"seed": 42, "delays": {"delivered": [500, 3000]}, "never_read": 0.3, "failures": [{"rate": 0.05, "code": 470}]}),
     )
+    .body_optional()
+    .null_is_absent()
 }
 
 /// `POST /simulator/chaos/next`.
@@ -86,12 +107,18 @@ pub fn force_outcomes() -> Described {
             "properties": {
                 "count": {"type": "integer", "minimum": 1, "maximum": 100_000},
                 "outcome": {"type": "string", "enum": ["read", "delivered", "sent", "failed"]},
-                "code": {"type": "integer", "description": "with `failed` only"},
-                "step": {"type": "string", "enum": ["accepted", "sent"]},
+                "code": {"type": "integer", "enum": FAILURE_CODES, "description": "with `failed` only"},
+                "step": {"type": "string", "enum": ["accepted", "sent"], "description": "with `failed` only"},
             },
+            "oneOf": [
+                {"properties": {"outcome": {"enum": ["read", "delivered", "sent"]}},
+                 "not": {"anyOf": [{"required": ["code"]}, {"required": ["step"]}]}},
+                {"required": ["code"], "properties": {"outcome": {"const": "failed"}}},
+            ],
         }),
         json!({"count": 2, "outcome": "failed", "code": 1026}),
     )
+    .null_is_absent()
 }
 
 /// A traffic run as the API shows it.
@@ -121,18 +148,28 @@ pub fn start_traffic() -> Described {
     .takes(
         json!({
             "type": "object",
+            "additionalProperties": false,
             "required": ["rate"],
             "properties": {
-                "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
-                "count": {"type": "integer", "minimum": 1},
-                "duration_s": {"type": "integer", "minimum": 1},
-                "customers": {"type": "integer", "minimum": 1, "maximum": 10_000},
-                "types": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                "rate": {"type": "number", "minimum": MIN_RATE, "maximum": MAX_RATE},
+                "count": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
+                "duration_s": {"type": "integer", "minimum": 1, "maximum": MAX_DURATION_S},
+                "customers": {"type": "integer", "minimum": 1, "maximum": MAX_CUSTOMERS},
+                "types": {"type": "object", "propertyNames": {"enum": INBOUND_TYPES}, "additionalProperties": {"type": "number", "minimum": 0},
+                          // Some type weighs more than 0.
+                          "not": {"additionalProperties": {"maximum": 0}}},
                 "seed": {"type": "integer", "minimum": 0},
             },
+            // `count`, `duration_s` or both; `null` is not a value for either here.
+            "anyOf": [
+                {"required": ["count"], "properties": {"count": {"type": "integer"}}},
+                {"required": ["duration_s"], "properties": {"duration_s": {"type": "integer"}}},
+            ],
         }),
         json!({"rate": 20, "count": 5, "customers": 3, "types": {"text": 8, "location": 1}, "seed": 7}),
-    )    .link("Run", "get_simulator_traffic_id", "id", "/traffic/0/id")
+    )
+    .null_is_absent()
+    .link("Run", "get_simulator_traffic_id", "id", "/traffic/0/id")
     .link("Stop", "delete_simulator_traffic_id", "id", "/traffic/0/id")
 }
 
@@ -189,11 +226,12 @@ pub fn inbound() -> Described {
                 "type": {"type": "string", "enum": ["text", "image", "document", "audio", "voice", "video", "sticker", "location", "contacts", "button", "interactive"]},
                 "profile": {"type": "object", "properties": {"name": {"type": "string"}}},
                 "group_id": {"type": "string"},
-                "context": {"type": "object", "properties": {"id": {"type": "string"}}},
+                "context": {"type": "object", "properties": {"id": {"description": "the message replied to"}}},
             },
         }),
         json!({"from": "16315551234", "type": "text", "text": {"body": "Hi!"}, "profile": {"name": "Kerry Fisher"}}),
     )
+    .null_is_absent()
 }
 
 /// A template of the registry.
@@ -236,21 +274,28 @@ pub fn add_template() -> Described {
     .takes(
         json!({"type": "object", "required": ["namespace", "name", "language", "components"], "properties": {
             "namespace": {"type": "string"}, "name": {"type": "string"}, "language": {"type": "string"},
-            "components": {"type": "array", "items": {"type": "object", "required": ["type"]}},
+            "components": {"type": "array", "items": {"type": "object", "required": ["type"],
+                           "properties": {"type": {"type": "string", "minLength": 1}}}},
             "category": {"type": "string", "enum": ["MARKETING", "UTILITY", "AUTHENTICATION"]},
             "status": {"type": "string", "enum": ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"]},
         }}),
         json!({"namespace": "business_a_namespace", "name": "order_update", "language": "en_US",
                "components": [{"type": "BODY", "text": "Hi {{1}}, your order ships {{2}}."}]}),
     )
+    .null_is_absent()
 }
 
 /// `POST /simulator/errors`.
 pub fn inject_error() -> Described {
-    Described::answers(200, super::parts::meta_only(), json!({"meta": meta_example()})).takes(
-        json!({"type": "object", "required": ["code"], "properties": {"code": {"type": "integer"}, "details": {"type": "string"}}}),
-        json!({"code": 1014, "details": "Internal error, try again"}),
-    )
+    Described::answers(200, super::parts::meta_only(), json!({"meta": meta_example()}))
+        .takes(
+            json!({"type": "object", "required": ["code"], "properties": {
+                "code": {"type": "integer", "enum": ErrorCode::ALL.iter().map(|c| c.code()).collect::<Vec<_>>()},
+                "details": {"type": "string"},
+            }}),
+            json!({"code": 1014, "details": "Internal error, try again"}),
+        )
+        .null_is_absent()
 }
 
 /// `DELETE /simulator/templates?namespace=…&name=…[&language=…]`.
@@ -400,19 +445,12 @@ pub fn change_identity() -> Described {
         json!({"messages": [{"id": "AB5X9BEKxOYncJ-XLlpHQIsSRNOm"}], "identity": [{"hash": "RRNBQdxN7M0=", "created_timestamp": 1_796_551_200_114i64}],
                "meta": meta_example()}),
     )
-    .takes(nothing(), json!({}))
     .at("wa_id", "16315551234")
-}
-
-/// The body of a `POST` that takes none.
-fn nothing() -> Value {
-    json!({"type": "object", "maxProperties": 0, "description": "nothing: the body is not read"})
 }
 
 /// `POST /simulator/messages/{id}/delete`.
 pub fn delete_message() -> Described {
     Described::answers(200, super::parts::meta_only(), json!({"meta": meta_example()}))
-        .takes(nothing(), json!({}))
         .at("id", "ABGGFlA5FpafAgo6tHcNmNjXmuSf")
 }
 
@@ -462,8 +500,8 @@ pub fn stop_traffic() -> Described {
 /// `GET /simulator/events`: a Server-Sent Events stream (the events are
 /// listed in the answer's description).
 pub fn events() -> Described {
-    let names = json!({"type": "string", "pattern": "^[a-z_]+(,[a-z_]+)*$",
-                       "description": "message_accepted, message_status, message_inbound, contact_check, callback_attempt, settings_changed, registration_changed, chaos_changed, template_status, traffic"});
+    let one = Event::NAMES.join("|");
+    let names = json!({"type": "string", "pattern": format!("^$|^({one})(,({one}))*$"), "description": Event::NAMES.join(", ")});
     Described::with(200, Answer::Events)
         .query("types", names, "Only events of these types (comma-separated); an unknown type is refused (400)")
         .query("wa_id", json!({"type": "string"}), "Only events about this customer (or group)")
@@ -471,10 +509,5 @@ pub fn events() -> Described {
             "last_event_id",
             json!({"type": "string", "description": "an event's `id:` (`<stream>-<seq>`)"}),
             "Resume after this event (as `Last-Event-ID` does), for clients that cannot send the header; an id of an earlier run replays what is retained, after a `gap` event",
-        )
-        .query(
-            "token",
-            json!({"type": "string", "pattern": "^[0-9a-f]{48}$"}),
-            "A token of `POST /simulator/events/token`, in place of `Authorization` (for a browser's `EventSource`)",
         )
 }

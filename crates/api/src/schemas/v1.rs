@@ -2,6 +2,9 @@
 
 use serde_json::json;
 
+use wabiz_domain::settings::application::{LogLevel, RECOGNISED};
+use wabiz_domain::users::policy::{USERNAME_MAX, USERNAME_MIN};
+
 use super::Described;
 use super::parts::{envelope, meta_example, meta_only, object, one};
 
@@ -21,6 +24,8 @@ pub fn login() -> Described {
                "description": "Empty, or `new_password` to change the password (required while it is the factory one)"}),
         json!({}),
     )
+    .body_optional()
+    .null_is_absent()
     .link_described("UseTheToken", "get_v1_settings_application", "Send `users[0].token` as `Authorization: Bearer <token>` on every other call")
     .link_described("LogOut", "post_v1_users_logout", "Revokes the token sent with it")
 }
@@ -64,7 +69,14 @@ pub fn contacts() -> Described {
         }),
         json!({"blocking": "wait", "contacts": ["+1 631-555-1234"]}),
     )
+    .null_is_absent()
     .link("Identity", "get_v1_contacts_wa_id_identity", "wa_id", "/contacts/0/wa_id")
+}
+
+/// The log levels the settings take and show.
+fn log_level() -> serde_json::Value {
+    let levels: Vec<&str> = LogLevel::ALL.iter().map(|l| l.as_str()).collect();
+    json!({"type": "string", "enum": levels})
 }
 
 /// `PATCH /v1/settings/application`.
@@ -72,18 +84,38 @@ pub fn patch_application_settings() -> Described {
     Described::answers(200, meta_only(), json!({"meta": meta_example()})).takes(
         json!({
             "type": "object",
-            "minProperties": 1,
+            "description": "at least one recognised key; unknown keys are ignored",
+            "anyOf": RECOGNISED.iter().map(|k| json!({"required": [k]})).collect::<Vec<_>>(),
             "properties": {
                 "callback_persist": {"type": "boolean"},
                 "sent_status": {"type": "boolean"},
-                "pass_through": {"type": "boolean"},
-                "callback_backoff_delay_ms": {"type": ["string", "integer"], "description": "milliseconds, as a string or a number"},
-                "max_callback_backoff_delay_ms": {"type": ["string", "integer"]},
-                "heartbeat_interval": {"type": "integer", "minimum": 1},
-                "unhealthy_interval": {"type": "integer", "minimum": 1},
-                "log_level": {"type": "string", "enum": ["error", "warning", "info", "debug"]},
+                "axolotl_context_striping_disabled": {"type": "boolean"},
+                "notify_user_change_number": {"type": "boolean"},
+                "show_security_notifications": {"type": "boolean"},
+                "skip_referral_media_download": {"type": "boolean"},
+                "verbose_logging": {"type": "boolean"},
+                "webhook_payload_conversation_pricingmodel_disabled": {"type": "boolean"},
+                "db_garbagecollector_enable": {"type": "boolean", "description": "the old name of `garbagecollector_enable.messages`"},
+                "allow_nonexistent_users": {"type": "boolean", "description": "read, changes nothing here"},
+                "template_send_side_validation_disabled": {"type": "boolean", "description": "read, changes nothing here"},
+                "on_call_pager": {"type": "string", "pattern": "^[0-9-]{0,64}$"},
+                "garbagecollector_enable": {"type": "object", "properties": {"media": {"type": "boolean"}, "messages": {"type": "boolean"}}},
+                "media": {"type": "object", "required": ["auto_download"], "properties": {"auto_download": {"type": "array", "items": {"type": "string", "enum": ["audio", "document", "voice", "video", "image", "sticker"]}}}},
+                "pass_through": {"const": false, "description": "can no longer be turned on (since v2.35)"},
+                "callback_backoff_delay_ms": {"anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": 900_000},
+                    {"type": "string", "pattern": "^0*([1-9][0-9]{0,4}|[1-8][0-9]{5}|900000)$"},
+                ], "description": "milliseconds (1 to 900000), as a number or a string of digits"},
+                "max_callback_backoff_delay_ms": {"anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": 86_400_000},
+                    {"type": "string", "pattern": "^0*([1-9][0-9]{0,6}|[1-7][0-9]{7}|8[0-5][0-9]{6}|86[0-3][0-9]{5}|86400000)$"},
+                ], "description": "milliseconds (1 to 86400000), as a number or a string of digits"},
+                "heartbeat_interval": {"type": "integer", "minimum": 1, "maximum": 3600},
+                "unhealthy_interval": {"type": "integer", "minimum": 1, "maximum": 3600},
+                "log_level": log_level(),
                 "webhooks": {"type": "object", "properties": {
-                    "url": {"type": "string"},
+                    "url": {"type": "string", "maxLength": 2048, "pattern": "^$|^[hH][tT][tT][pP][sS]://[^/?#\\s]+[^\\s]*$",
+                            "description": "https (http too with `--allow-http-webhooks`); empty to remove"},
                     "max_concurrent_requests": {"type": "integer", "enum": [6, 12, 18, 24]},
                     "message": {"type": "object", "properties": {
                         "sent": {"type": "boolean"}, "delivered": {"type": "boolean"}, "read": {"type": "boolean"},
@@ -109,7 +141,7 @@ pub fn application_settings() -> Described {
             "max_callback_backoff_delay_ms": {"type": "integer", "minimum": 0},
             "heartbeat_interval": {"type": "integer", "minimum": 1},
             "unhealthy_interval": {"type": "integer", "minimum": 1},
-            "log_level": {"type": "string", "enum": ["error", "warning", "info", "debug"]},
+            "log_level": log_level(),
             "garbagecollector_enable": {"type": "object", "properties": {"media": flag, "messages": flag}},
             "media": {"type": "object", "properties": {"auto_download": {"type": "array", "items": {"type": "string"}}}},
             "wa_id": {"type": "string"},
@@ -141,7 +173,7 @@ pub fn create_user() -> Described {
     )
     .takes(
         json!({"type": "object", "required": ["username", "password"], "properties": {
-            "username": {"type": "string", "minLength": 1},
+            "username": {"type": "string", "minLength": USERNAME_MIN, "maxLength": USERNAME_MAX},
             "password": {"type": "string", "minLength": 8, "maxLength": 64,
                          "description": "upper and lower case letters, a digit and a special character"},
         }}),
@@ -268,9 +300,14 @@ pub fn request_code() -> Described {
             json!({"account": [{"vname": "Acme Shop"}], "meta": meta_example()}),
         )
         .takes(
-            json!({"type": "object", "required": ["cc", "phone_number", "method"], "properties": props}),
+            json!({"type": "object", "required": ["cc", "phone_number", "method"], "properties": props,
+                   "oneOf": [
+                       {"required": ["cert"], "properties": {"cert": {"type": "string"}}, "not": {"required": ["vname_cert"]}},
+                       {"required": ["vname_cert"], "properties": {"vname_cert": {"type": "string"}}, "not": {"required": ["cert"]}},
+                   ]}),
             json!({"cc": "1", "phone_number": "6315550100", "method": "sms", "cert": CERT_EXAMPLE}),
         )
+    .null_is_absent()
 }
 
 /// `POST /v1/account/verify`.
@@ -296,11 +333,15 @@ pub fn set_shards() -> Described {
 
 /// `DELETE /v1/messages`.
 pub fn delete_stored_messages() -> Described {
-    let seconds = json!({"type": ["integer", "string"], "minimum": 0, "pattern": "^[0-9]+$"});
+    let seconds = json!({"anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": i64::MAX},
+        {"type": "string", "pattern": "^[0-9]{1,18}$"},
+    ]});
     Described::meta_only(200).takes(
-        json!({"type": "object", "minProperties": 1, "maxProperties": 1,
+        json!({"type": "object",
                "description": "`age` (delete messages older than this many seconds) or `before` (a Unix time), not both",
-               "properties": {"age": seconds, "before": seconds}}),
+               "properties": {"age": seconds, "before": seconds},
+               "oneOf": [{"required": ["age"], "not": {"required": ["before"]}}, {"required": ["before"], "not": {"required": ["age"]}}]}),
         json!({"age": 2592000}),
     )
 }

@@ -141,6 +141,7 @@ fn with_format(d: Described) -> Described {
         json!({"type": "string", "enum": ["json", "prometheus"], "default": "json"}),
         "`prometheus`: the same figures as Prometheus text (`text/plain; version=0.0.4`) instead of JSON",
     )
+    .or_media_type("text/plain")
 }
 
 const NODE: &str = "wacore1:9dfe77618dba";
@@ -441,7 +442,11 @@ pub fn callback_queue() -> Described {
         envelope(&[("callbacks", callbacks)]),
         json!({"callbacks": example, "meta": meta_example()}),
     )
-    .query("after", json!({"type": "integer", "minimum": 0, "default": 0}), "Pending callbacks after this `seq` only")
+    .query(
+        "after",
+        json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX, "default": 0}),
+        "Pending callbacks after this `seq` only (below 1: from the first)",
+    )
     .query(
         "limit",
         json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),

@@ -21,6 +21,8 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
+    pub const ALL: [LogLevel; 4] = [LogLevel::Info, LogLevel::Warning, LogLevel::Error, LogLevel::Fatal];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             LogLevel::Info => "info",
@@ -180,7 +182,7 @@ impl Default for ApplicationSettings {
 /// Keys a PATCH recognises. Anything else is ignored; a body with none of
 /// these is refused. Includes the deprecated and legacy keys and the Webapp's
 /// undocumented ones (§1.5), which are accepted and have no effect.
-const RECOGNISED: &[&str] = &[
+pub const RECOGNISED: &[&str] = &[
     "axolotl_context_striping_disabled",
     "callback_backoff_delay_ms",
     "callback_persist",
@@ -586,6 +588,13 @@ fn check_url(url: &str, allow_http: bool) -> Result<(), WaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_log_level_reads_back() {
+        for level in LogLevel::ALL {
+            assert_eq!(LogLevel::parse(level.as_str()), Some(level));
+        }
+    }
 
     fn patch(s: &ApplicationSettings, body: Value) -> Result<ApplicationSettings, WaError> {
         s.patched(&body, PatchRules::default())

@@ -93,3 +93,28 @@ async fn sseclient_reads_the_event_stream() {
     assert!(stdout.contains("statuses sent delivered read"), "{stdout}");
     assert!(stdout.contains("resumed delivered read"), "{stdout}");
 }
+
+/// A client generated from `/openapi.json` by openapi-python-client (PyPI,
+/// the generator's defaults) logs in with HTTP Basic, sends a text through
+/// the typed text model of the message `oneOf`, and reads the settings into
+/// its typed model: the document is good enough to build a client from.
+#[cfg_attr(not(wabiz_test_python), ignore = "needs the real clients: set WABIZ_TEST_PYTHON")]
+#[tokio::test]
+async fn a_client_generated_from_the_document_works() {
+    let python = python("a_client_generated_from_the_document_works");
+    let app = TestApp::spawn_with(Spawn::instant_receipts().arg("--simulator-open-window")).await;
+    app.admin_token().await; // the factory password replaced
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/generated_client_check.py");
+    let base = app.base_url.clone();
+    let out =
+        tokio::task::spawn_blocking(move || Command::new(python).arg(script).arg(base).arg(ADMIN_PASSWORD).output())
+            .await
+            .unwrap()
+            .expect("the interpreter runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "generated_client_check.py failed:\n{stdout}\n{stderr}");
+    for line in ["login v", "sent ", "settings callback_persist"] {
+        assert!(stdout.contains(line), "no `{line}`:\n{stdout}");
+    }
+}

@@ -12,6 +12,7 @@ mod certificates;
 mod chaos;
 mod clients;
 mod cluster;
+mod conformance;
 mod contacts;
 mod crash;
 mod described;

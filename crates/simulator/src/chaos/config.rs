@@ -95,7 +95,7 @@ pub struct FailureRule {
 
 /// The codes a chaos failure may carry: the delivery codes of the webhook
 /// table and the send failures a status reports.
-const FAILURE_CODES: [u16; 14] = [400, 402, 408, 410, 429, 470, 471, 472, 480, 500, 501, 1000, 1013, 1026];
+pub const FAILURE_CODES: [u16; 14] = [400, 402, 408, 410, 429, 470, 471, 472, 480, 500, 501, 1000, 1013, 1026];
 
 /// Where a code fails when the rule does not say: expiries, incapable
 /// receivers and changed users after `sent`, everything else before it.

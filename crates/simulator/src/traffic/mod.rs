@@ -194,7 +194,9 @@ impl TrafficRunner {
                 }
                 continue;
             }
-            let next_at = start + Duration::from_secs_f64((n - base) as f64 / spec.rate);
+            // The spec bounds the rate; a delay past what `Duration` holds still never panics.
+            let wait = Duration::try_from_secs_f64((n - base) as f64 / spec.rate).unwrap_or(Duration::MAX);
+            let next_at = start.checked_add(wait).unwrap_or_else(|| start + Duration::from_secs(30 * 365 * 86_400));
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep_until(next_at) => {}

@@ -7,7 +7,9 @@ use wabiz_domain::WaError;
 
 use crate::inbound::INBOUND_TYPES;
 
-/// Bounds of a run.
+/// Bounds of a run. The slowest rate is one message in about 17 minutes: a
+/// rate near zero would put the next message past what a timer can hold.
+pub const MIN_RATE: f64 = 0.001;
 pub const MAX_RATE: f64 = 1_000.0;
 pub const MAX_COUNT: u64 = 10_000_000;
 pub const MAX_DURATION_S: u64 = 7 * 24 * 3600;
@@ -49,9 +51,9 @@ impl TrafficSpec {
         }
         let rate = match body.get("rate") {
             None | Some(Value::Null) => return Err(WaError::missing_parameter("rate")),
-            Some(v) => v.as_f64().filter(|r| *r > 0.0 && *r <= MAX_RATE).ok_or_else(|| {
+            Some(v) => v.as_f64().filter(|r| (MIN_RATE..=MAX_RATE).contains(r)).ok_or_else(|| {
                 WaError::invalid(format!(
-                    "Parameter 'rate' has invalid value '{}': messages per second, more than 0 and at most {MAX_RATE}",
+                    "Parameter 'rate' has invalid value '{}': messages per second, from {MIN_RATE} to {MAX_RATE}",
                     wabiz_domain::error::shown(v)
                 ))
             })?,
@@ -188,6 +190,8 @@ mod tests {
         assert!(spec(json!({"count": 1})).is_err(), "rate is required");
         assert!(spec(json!({"rate": 1})).is_err(), "count or duration_s");
         assert!(spec(json!({"rate": 0, "count": 1})).is_err());
+        assert!(spec(json!({"rate": 1e-300, "count": 3})).is_err(), "too slow for a timer");
+        assert!(spec(json!({"rate": MIN_RATE, "count": MAX_COUNT})).is_ok());
         assert!(spec(json!({"rate": 1, "count": 1, "types": {"fax": 1}})).is_err());
         assert!(spec(json!({"rate": 1, "count": 1, "types": {"text": 0}})).is_err());
         assert!(spec(json!({"rate": 1, "count": 1, "customers": 0})).is_err());
