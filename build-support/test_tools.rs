@@ -6,15 +6,21 @@
 // - `wabiz_test_pg`: `WABIZ_TEST_PG_URL` names a PostgreSQL server;
 // - `wabiz_test_python`: `WABIZ_TEST_PYTHON` names an interpreter with the
 //   real clients installed;
-// - `wabiz_test_wrk`: `wrk` is on the PATH.
+// - `wabiz_test_wrk`: `wrk` is on the PATH;
+// - `wabiz_test_browser`: `WABIZ_TEST_CHROMIUM` names a Chromium executable
+//   (the browser tests also need Playwright in `WABIZ_TEST_PYTHON`).
 
 use std::path::Path;
 
 fn emit_test_tool_cfgs() {
-    for cfg in ["wabiz_test_pg", "wabiz_test_python", "wabiz_test_wrk"] {
+    for cfg in ["wabiz_test_pg", "wabiz_test_python", "wabiz_test_wrk", "wabiz_test_browser"] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
-    for (var, cfg) in [("WABIZ_TEST_PG_URL", "wabiz_test_pg"), ("WABIZ_TEST_PYTHON", "wabiz_test_python")] {
+    for (var, cfg) in [
+        ("WABIZ_TEST_PG_URL", "wabiz_test_pg"),
+        ("WABIZ_TEST_PYTHON", "wabiz_test_python"),
+        ("WABIZ_TEST_CHROMIUM", "wabiz_test_browser"),
+    ] {
         println!("cargo::rerun-if-env-changed={var}");
         if std::env::var(var).is_ok_and(|v| !v.is_empty()) {
             println!("cargo::rustc-cfg={cfg}");

@@ -11,16 +11,20 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Looks the route up in the access table, authenticates the caller (bearer
-/// token or API key), checks the role and hands the principal to the handler
+/// token, API key, or the console's cookie with its CSRF check), checks the role and hands the principal to the handler
 /// (in the request's extensions). `Err` is the refusal to answer with.
 pub async fn authorize(state: &AppState, req: &mut Request) -> Result<(), Response> {
     let required = match required_access(req.method().as_str(), req.uri().path()) {
         Access::Public | Access::Basic => return Ok(()),
         Access::Role(r) => r,
     };
-    let principal = match stream_token(state, req) {
-        Some(found) => found,
-        None => principal(state, req.headers()).await,
+    let principal = match (stream_token(state, req), console_cookie(req)) {
+        (Some(found), _) => found,
+        (None, Some(token)) => match crate::console::session::check_csrf(req.method(), req.headers(), token) {
+            Ok(()) => state.users.authenticate_bearer(token).await,
+            Err(e) => Err(e),
+        },
+        (None, None) => principal(state, req.headers()).await,
     }
     .map_err(|e| ApiError::from(e).into_response())?;
     if !principal.role.includes(required) {
@@ -43,6 +47,15 @@ fn stream_token(state: &AppState, req: &Request) -> Option<Result<Principal, WaE
         Some(username) => Ok(Principal { username, role: Role::Admin, token_digest: None }),
         None => Err(WaError::unauthenticated("Invalid or expired stream token")),
     })
+}
+
+/// The console's session cookie, when the request has no `Authorization`
+/// header (a header, when there is one, is what authenticates).
+fn console_cookie(req: &Request) -> Option<&str> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    crate::console::session::cookie_token(req.headers())
 }
 
 /// The one route a stream token opens.

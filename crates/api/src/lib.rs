@@ -10,6 +10,7 @@
 //! handler.
 
 mod auth;
+mod console;
 mod envelope;
 mod error;
 mod extract;

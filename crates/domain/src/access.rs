@@ -49,6 +49,15 @@ pub fn access_rule(method: &str, path: &str) -> (Access, &'static str) {
     if is("POST") && path == "/v1/users/login" {
         return (Access::Basic, "login");
     }
+    // The console's page and files hold no data; a page asks whether it is
+    // signed in (the answer checks the cookie itself); opening and closing a
+    // session is any user's.
+    if is("GET") && (path == "/console" || under(path, "/console/assets") || path == "/console/session") {
+        return (Access::Public, "the console's pages");
+    }
+    if path == "/console/session" {
+        return (Access::Role(Role::User), "the console's session");
+    }
     // The Webapp's rules, in order. Its `^/v1/admin`-style rules are plain
     // prefixes, so `/v1/accounts` would match `^/v1/account` too; keep that.
     if path.starts_with("/v1/admin") || path.starts_with("/v1/account") || path.starts_with("/v1/settings") {

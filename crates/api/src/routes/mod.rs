@@ -36,6 +36,7 @@ pub fn router(groups: bool, reactions: bool) -> ApiRouter {
         .answers_binary()
         .described(crate::schemas::wabiz::profile_photo())
         .merge(users::routes())
+        .merge(crate::console::routes())
         .merge(settings::routes())
         .merge(certificates::routes())
         .merge(account::routes())

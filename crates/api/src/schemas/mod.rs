@@ -8,6 +8,7 @@
 //!
 //! One file per area; `parts.rs` has the pieces several share.
 
+pub mod console;
 pub mod media;
 pub mod messages;
 pub mod parts;

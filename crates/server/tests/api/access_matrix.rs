@@ -20,8 +20,10 @@ const PASSWORD: &str = "Us3r-Passw0rd!";
 /// The access table as `users-auth.md` §2 states it (plus wabiz's own
 /// areas), by rule: the server's table must say the same, so a rule whose
 /// role changes in the code fails here.
-const SPEC: [(&str, Access); 13] = [
+const SPEC: [(&str, Access); 15] = [
     ("liveness", Access::Public),
+    ("the console's pages", Access::Public),
+    ("the console's session", Access::Role(Role::User)),
     ("public profile photos", Access::Public),
     ("the API's description", Access::Public),
     ("login", Access::Basic),
@@ -145,7 +147,8 @@ async fn check(app: &TestApp, ops: &[(String, String)], principals: &Principals,
     let mut wrong = Vec::new();
     for (method, path) in ops {
         // Logging out would end the token the rest of the matrix uses: a fresh one each time.
-        let header = if path == "/v1/users/logout" && matches!(who, Who::User | Who::Admin) {
+        let ends_session = path == "/v1/users/logout" || (path == "/console/session" && method == "DELETE");
+        let header = if ends_session && matches!(who, Who::User | Who::Admin) {
             let name = if who == Who::Admin { "admin" } else { "matrix-user" };
             let password = if who == Who::Admin { ADMIN_PASSWORD } else { PASSWORD };
             Some(format!("Bearer {}", token_of(app.login(name, password, None).await).await))

@@ -317,7 +317,7 @@ async fn every_described_example_gets_an_answer_that_fits_its_schema() {
             let mut rb = match key.as_str() {
                 "POST /v1/users/login" => app.request(m, &path).header("Authorization", basic("admin", ADMIN_PASSWORD)),
                 // Logging out revokes the token it is sent with: a token of its own.
-                "POST /v1/users/logout" => app.authed(m, &path, &app.admin_token().await),
+                "POST /v1/users/logout" | "DELETE /console/session" => app.authed(m, &path, &app.admin_token().await),
                 _ => app.authed(m, &path, &admin),
             };
             if key == "POST /v1/account/verify" {

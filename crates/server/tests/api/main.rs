@@ -13,6 +13,8 @@ mod chaos;
 mod clients;
 mod cluster;
 mod conformance;
+mod console;
+mod console_browser;
 mod contacts;
 mod crash;
 mod described;

@@ -1,0 +1,284 @@
+// The wabiz console: plain JavaScript over the documented API. The token of a
+// sign-in lives in an HttpOnly cookie the page cannot read; changing calls
+// carry the session's CSRF value. Every action here is an /openapi.json call.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const byTestId = (id) => $(`[data-testid="${id}"]`);
+
+let csrf = null;
+let stream = null;
+
+/** A call to the API; resolves to {status, body}. */
+async function call(method, path, body, headers = {}) {
+  const h = { ...headers };
+  if (body !== undefined) h["Content-Type"] = "application/json";
+  if (csrf && method !== "GET") h["X-Wabiz-CSRF"] = csrf;
+  const r = await fetch(path, {
+    method, headers: h, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let parsed = null;
+  try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
+  return { status: r.status, body: parsed };
+}
+
+/** The On-Premises error list of an answer, as one line. */
+function errorsOf(body) {
+  const errors = (body && body.errors) || [];
+  return errors.map((e) => `${e.code} ${e.title}${e.details ? ": " + e.details : ""}`).join("; ");
+}
+
+function notice(text) { byTestId("notice").textContent = text; }
+
+function show(view) {
+  for (const s of document.querySelectorAll("[data-view]")) s.hidden = s.dataset.view !== view;
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.hash === `#${view}`) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+}
+
+function signedIn(session) {
+  csrf = session.csrf;
+  byTestId("who").textContent = `${session.username} (${session.role === "ROLE_ADMIN" ? "admin" : "user"})`;
+  for (const id of ["nav", "who", "sign-out"]) byTestId(id).hidden = false;
+  route();
+}
+
+function signedOut() {
+  csrf = null;
+  if (stream) { stream.close(); stream = null; }
+  for (const id of ["nav", "who", "sign-out"]) byTestId(id).hidden = true;
+  show("sign-in");
+}
+
+// ---- sign in and out
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = byTestId("sign-in-error");
+  error.textContent = "";
+  const user = form.username.value, password = form.password.value;
+  const body = form.new_password.value ? { new_password: form.new_password.value } : {};
+  const login = await call("POST", "/v1/users/login", body, { Authorization: "Basic " + btoa(`${user}:${password}`) });
+  if (login.status !== 200) {
+    const codes = ((login.body && login.body.errors) || []).map((e) => e.code);
+    if (codes.includes(1024)) {
+      $("[data-new-password]").hidden = false;
+      error.textContent = "Choose a new password to replace the factory one.";
+    } else {
+      error.textContent = errorsOf(login.body) || "Wrong user name or password.";
+    }
+    return;
+  }
+  const token = login.body.users[0].token;
+  const opened = await call("POST", "/console/session", undefined, { Authorization: `Bearer ${token}` });
+  if (opened.status !== 201) { error.textContent = errorsOf(opened.body); return; }
+  form.reset();
+  $("[data-new-password]").hidden = true;
+  signedIn(opened.body.session);
+}
+
+async function signOut() {
+  await call("DELETE", "/console/session");
+  signedOut();
+}
+
+// ---- chats
+
+// An inbound message is stored as its webhook body (`messages[0]` holds it);
+// an outbound one as the object of its type (`{"body": …}` for a text).
+function textOf(message) {
+  const c = message.content || {};
+  const inbound = message.direction === "inbound" ? (c.messages || [])[0] || {} : null;
+  const inner = inbound ? inbound[message.type] || {} : c;
+  if (inner.body) return inner.body;
+  if (inner.caption) return `[${message.type}] ${inner.caption}`;
+  if (message.type === "location" && inner.latitude !== undefined) return `[location] ${inner.name || ""} ${inner.latitude}, ${inner.longitude}`;
+  return `[${message.type}]`;
+}
+
+async function loadChat(waId) {
+  const r = await call("GET", `/simulator/conversations/${encodeURIComponent(waId)}`);
+  const list = byTestId("messages");
+  if (r.status !== 200) { notice(errorsOf(r.body)); return; }
+  byTestId("chat").hidden = false;
+  byTestId("chat-title").textContent = waId;
+  list.replaceChildren(...r.body.messages.map((m) => {
+    const li = document.createElement("li");
+    li.className = m.direction;
+    li.dataset.testid = "message";
+    li.dataset.status = m.status;
+    li.textContent = textOf(m);
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.dataset.testid = "message-status";
+    meta.textContent = `${m.direction === "outbound" ? m.status : "received"} · ${new Date(m.created_at * 1000).toLocaleTimeString()}`;
+    li.append(meta);
+    return li;
+  }));
+}
+
+function follow(waId) {
+  if (stream) stream.close();
+  // Same origin: the browser sends the session cookie with the stream.
+  stream = new EventSource(`/simulator/events?wa_id=${encodeURIComponent(waId)}`);
+  const refresh = () => loadChat(waId);
+  for (const type of ["message_accepted", "message_status", "message_inbound"]) stream.addEventListener(type, refresh);
+  stream.addEventListener("ready", refresh);
+}
+
+async function openChat(event) {
+  event.preventDefault();
+  const waId = event.target.wa_id.value.trim();
+  if (!waId) return;
+  await loadChat(waId);
+  follow(waId);
+}
+
+async function writeAsCustomer(event) {
+  event.preventDefault();
+  const waId = byTestId("chat-title").textContent;
+  const body = event.target.body.value;
+  const r = await call("POST", "/simulator/inbound", { from: waId, type: "text", text: { body } });
+  if (r.status !== 201) { notice(errorsOf(r.body)); return; }
+  event.target.reset();
+  await loadChat(waId);
+}
+
+// ---- webhooks
+
+async function loadWebhooks() {
+  const r = await call("GET", "/wabiz/callbacks");
+  if (r.status !== 200) { notice(errorsOf(r.body)); return; }
+  const c = r.body.callbacks;
+  const figures = [
+    ["Waiting", c.queue.pending], ["In flight", c.queue.requests_in_flight],
+    ["Delivered", c.delivery.delivered], ["Failed attempts", c.delivery.failed_attempts],
+  ];
+  byTestId("queue").replaceChildren(...figures.map(([name, value]) => {
+    const div = document.createElement("div");
+    const dt = document.createElement("dt"); dt.textContent = name;
+    const dd = document.createElement("dd"); dd.textContent = String(value);
+    div.append(dt, dd);
+    return div;
+  }));
+  const item = (cb, delivered) => {
+    const li = document.createElement("li");
+    li.dataset.testid = delivered ? "delivered-callback" : "pending-callback";
+    const head = document.createElement("div");
+    head.textContent = delivered
+      ? `#${cb.seq} ${cb.kind} ${cb.subject || ""}: delivered after ${cb.attempts} attempt(s), ${cb.last_result}`
+      : `#${cb.seq} ${cb.kind} ${cb.subject || ""}: ${cb.attempts} attempt(s)${cb.last_result ? ", last: " + cb.last_result : ""}`;
+    li.append(head);
+    if (cb.items) {
+      // A waiting callback shows what it carries.
+      const pre = document.createElement("pre");
+      pre.textContent = JSON.stringify(cb.items, null, 2);
+      li.append(pre);
+    }
+    return li;
+  };
+  byTestId("pending").replaceChildren(...c.pending.map((cb) => item(cb, false)));
+  byTestId("delivered").replaceChildren(...c.recently_delivered.map((cb) => item(cb, true)));
+}
+
+// ---- settings
+
+const FIELDS = [
+  ["callback_persist", "boolean"], ["sent_status", "boolean"],
+  ["callback_backoff_delay_ms", "number"], ["max_callback_backoff_delay_ms", "number"],
+  ["heartbeat_interval", "number"], ["unhealthy_interval", "number"],
+  ["log_level", ["info", "warning", "error", "fatal"]],
+  ["webhooks.url", "text"], ["webhooks.max_concurrent_requests", ["6", "12", "18", "24"]],
+  ["webhooks.message.sent", "boolean"], ["webhooks.message.delivered", "boolean"], ["webhooks.message.read", "boolean"],
+];
+
+const get = (obj, path) => path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
+
+function set(obj, path, value) {
+  const keys = path.split(".");
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
+  o[keys[keys.length - 1]] = value;
+}
+
+let shown = {};
+
+async function loadSettings() {
+  const r = await call("GET", "/v1/settings/application");
+  if (r.status !== 200) { notice(errorsOf(r.body)); return; }
+  shown = r.body.settings.application;
+  byTestId("settings-fields").replaceChildren(...FIELDS.map(([name, kind]) => {
+    const label = document.createElement("label");
+    const value = get(shown, name);
+    let input;
+    if (Array.isArray(kind)) {
+      input = document.createElement("select");
+      for (const v of kind) input.append(new Option(v, v, false, String(value) === v));
+    } else {
+      input = document.createElement("input");
+      input.type = kind === "boolean" ? "checkbox" : kind === "number" ? "text" : "url";
+      if (kind === "boolean") { input.checked = Boolean(value); label.className = "check"; }
+      else input.value = value ?? "";
+    }
+    input.name = name;
+    input.dataset.testid = `setting-${name}`;
+    const error = document.createElement("span");
+    error.className = "error";
+    error.dataset.testid = `setting-error-${name}`;
+    error.id = `error-${name.replaceAll(".", "-")}`;
+    input.setAttribute("aria-describedby", error.id);
+    label.append(name, input, error);
+    return label;
+  }));
+}
+
+async function saveSettings(event) {
+  event.preventDefault();
+  const patch = {};
+  for (const [name, kind] of FIELDS) {
+    const input = event.target.elements[name];
+    let value = kind === "boolean" ? input.checked : input.value;
+    if (kind === "number" && /^[0-9]+$/.test(value)) value = Number(value);
+    if (name === "webhooks.max_concurrent_requests") value = Number(value);
+    if (String(value) !== String(get(shown, name) ?? "")) set(patch, name, value);
+  }
+  for (const e of document.querySelectorAll('[data-testid^="setting-error-"]')) e.textContent = "";
+  byTestId("settings-error").textContent = "";
+  if (Object.keys(patch).length === 0) { notice("Nothing changed."); return; }
+  const r = await call("PATCH", "/v1/settings/application", patch);
+  if (r.status === 200) { notice("Saved."); await loadSettings(); return; }
+  // Each error names its parameter: shown beside that field, as the API said it.
+  const rest = [];
+  for (const e of (r.body && r.body.errors) || []) {
+    const m = /Parameter '([^']+)'/.exec(e.details || "");
+    const slot = m && byTestId(`setting-error-${m[1]}`);
+    if (slot) slot.textContent = `${e.code} ${e.title}: ${e.details}`; else rest.push(`${e.code} ${e.title}: ${e.details || ""}`);
+  }
+  byTestId("settings-error").textContent = rest.join("; ");
+}
+
+// ---- navigation
+
+function route() {
+  if (!csrf) return;
+  const view = (location.hash || "#chats").slice(1);
+  show(view);
+  if (view === "webhooks") loadWebhooks();
+  if (view === "settings") loadSettings();
+}
+
+async function start() {
+  byTestId("sign-in-form").addEventListener("submit", signIn);
+  byTestId("sign-out").addEventListener("click", signOut);
+  byTestId("open-chat").addEventListener("submit", openChat);
+  byTestId("write-as-customer").addEventListener("submit", writeAsCustomer);
+  byTestId("settings-form").addEventListener("submit", saveSettings);
+  window.addEventListener("hashchange", route);
+  const r = await call("GET", "/console/session");
+  if (r.status === 200 && r.body.session) signedIn(r.body.session); else signedOut();
+}
+
+start();

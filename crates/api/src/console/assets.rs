@@ -1,0 +1,46 @@
+//! The console's files, compiled into the binary (nothing is fetched from
+//! elsewhere, so the console works offline): one page, one script, one
+//! style sheet, plain HTML, JavaScript and CSS with no build step.
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use wabiz_domain::WaError;
+
+use crate::error::ApiError;
+
+const INDEX: &str = include_str!("../../console/index.html");
+const SCRIPT: &str = include_str!("../../console/console.js");
+const STYLE: &str = include_str!("../../console/console.css");
+
+/// The page's own rules for the browser: only this origin's scripts,
+/// styles and connections; never framed (clickjacking).
+const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// `GET /console`.
+pub async fn page() -> Response {
+    serve(INDEX, "text/html; charset=utf-8")
+}
+
+/// `GET /console/assets/{file}`.
+pub async fn file(Path(name): Path<String>) -> Result<Response, ApiError> {
+    match name.as_str() {
+        "console.js" => Ok(serve(SCRIPT, "text/javascript; charset=utf-8")),
+        "console.css" => Ok(serve(STYLE, "text/css; charset=utf-8")),
+        _ => Err(WaError::not_found(format!("No console file {name}")).into()),
+    }
+}
+
+fn serve(body: &'static str, content_type: &'static str) -> Response {
+    let mut res = (StatusCode::OK, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // The files change with the binary: revalidate rather than keep a stale one.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}

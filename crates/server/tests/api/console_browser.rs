@@ -1,0 +1,44 @@
+//! The console in a real browser (issue 22): Debian's Chromium driven by
+//! Playwright (PyPI) runs `tests/console/console_check.py` against the real
+//! server. `WABIZ_CONSOLE_SCREENSHOTS=DIR` keeps its screenshots (the
+//! README's are made so).
+
+use std::process::Command;
+
+use crate::helpers::*;
+
+#[cfg_attr(
+    not(all(wabiz_test_browser, wabiz_test_python)),
+    ignore = "needs a browser: set WABIZ_TEST_CHROMIUM and WABIZ_TEST_PYTHON (with playwright)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_works_in_a_real_browser() {
+    let python = std::env::var("WABIZ_TEST_PYTHON").expect("WABIZ_TEST_PYTHON");
+    let chromium = std::env::var("WABIZ_TEST_CHROMIUM").expect("WABIZ_TEST_CHROMIUM");
+    let rx = crate::receiver::Receiver::start().await;
+    let spawn = Spawn::instant_receipts().arg("--simulator-open-window").arg("--allow-http-webhooks");
+    let app = TestApp::spawn_with(spawn).await;
+    app.admin_token().await; // the factory password replaced
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console/console_check.py");
+    let shots = std::env::var("WABIZ_CONSOLE_SCREENSHOTS").ok();
+    let (base, hook) = (app.base_url.clone(), rx.url());
+    let out = tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(python);
+        cmd.arg(script).arg(base).arg(ADMIN_PASSWORD).arg(hook).env("WABIZ_CHROMIUM", chromium);
+        if let Some(dir) = shots {
+            cmd.arg(dir);
+        }
+        cmd.output()
+    })
+    .await
+    .unwrap()
+    .expect("the interpreter runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "console_check.py failed:\n{stdout}\n{stderr}");
+    for step in
+        ["signed in", "inbound message shown live", "outbound message read", "per-field error shown", "no errors"]
+    {
+        assert!(stdout.contains(step), "no `{step}`:\n{stdout}");
+    }
+}

@@ -1,0 +1,122 @@
+"""Drives the wabiz console in a real browser (Debian's Chromium through
+Playwright) against a running server, as a user would: signs in, opens a
+customer's chat, sees an inbound message arrive live, answers as the customer,
+sees the business's message and its ticks move, edits a setting and sees the
+per-field error, and looks at the webhook deliveries. Any JavaScript error on
+the page, or anything the page logs as an error, fails the run, except the
+failed-request lines of the steps that expect a refusal.
+
+usage: console_check.py BASE_URL ADMIN_PASSWORD WEBHOOK_URL [SCREENSHOT_DIR]
+"""
+
+import base64
+import json
+import os
+import sys
+import urllib.request
+
+from playwright.sync_api import expect, sync_playwright
+
+base, password, webhook = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
+shots = sys.argv[4] if len(sys.argv) > 4 else None
+CHROMIUM = os.environ.get("WABIZ_CHROMIUM", "/usr/bin/chromium")
+CUSTOMER = "16315551234"
+
+
+def api(method, path, body=None, token=None):
+    """A call to the API outside the browser (what an integration does)."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    else:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read() or b"null")
+
+
+token = api("POST", "/v1/users/login", {})["users"][0]["token"]
+# The integration's webhook: a real receiver, so the deliveries view has some.
+api("PATCH", "/v1/settings/application", {"webhooks": {"url": webhook}}, token)
+errors, expected_refusals = [], []
+
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+
+    def on_console(msg):
+        if msg.type != "error":
+            return
+        # A refused request the step expects is logged by the browser itself.
+        if expected_refusals and "Failed to load resource" in msg.text and expected_refusals[-1] in msg.text:
+            return
+        errors.append(f"console error: {msg.text}")
+
+    page.on("console", on_console)
+    # Which request a failed-resource line is about (the console line does not say).
+    page.on("response", lambda r: r.status >= 400 and print(f"answer {r.status} {r.request.method} {r.url}"))
+
+    page.goto(base + "/console")
+    page.get_by_test_id("username").fill("admin")
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("sign-in").click()
+    expect(page.get_by_test_id("who")).to_contain_text("admin")
+    print("signed in")
+
+    # A customer's chat, then a message from them arrives while it is open.
+    page.get_by_test_id("chat-wa-id").fill(CUSTOMER)
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_test_id("chat-title")).to_have_text(CUSTOMER)
+    api("POST", "/simulator/inbound", {"from": CUSTOMER, "type": "text", "text": {"body": "Is my order on its way?"}}, token)
+    expect(page.get_by_test_id("messages")).to_contain_text("Is my order on its way?")
+    print("inbound message shown live")
+
+    # The business answers through the API; its ticks move to read.
+    api("POST", "/v1/messages", {"to": CUSTOMER, "type": "text", "text": {"body": "It ships today."}}, token)
+    sent = page.get_by_test_id("message").filter(has_text="It ships today.")
+    expect(sent).to_have_attribute("data-status", "read")
+    print("outbound message read")
+
+    # The customer writes back from the console.
+    page.get_by_test_id("customer-text").fill("Thank you!")
+    page.get_by_test_id("customer-send").click()
+    expect(page.get_by_test_id("messages")).to_contain_text("Thank you!")
+    print("answered as the customer")
+    if shots:
+        page.screenshot(path=os.path.join(shots, "console-chat.png"))
+
+    # A setting the API refuses: the error stands beside its field.
+    page.get_by_test_id("nav-settings").click()
+    field = page.get_by_test_id("setting-heartbeat_interval")
+    expect(field).to_be_visible()
+    field.fill("99999")
+    expected_refusals.append("400")
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("setting-error-heartbeat_interval")).to_contain_text("1009")
+    expected_refusals.pop()
+    print("per-field error shown")
+
+    # The webhook deliveries.
+    page.get_by_test_id("nav-webhooks").click()
+    expect(page.get_by_test_id("queue")).to_contain_text("Delivered")
+    expect(page.get_by_test_id("delivered-callback").first).to_contain_text("delivered after")
+    if shots:
+        page.screenshot(path=os.path.join(shots, "console-webhooks.png"))
+    print("webhook deliveries shown")
+
+    # A phone's width: nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_test_id("nav-chats").click()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{overflow} px wider than a 390 px screen"
+    print("fits 390 px")
+
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("sign-in-form")).to_be_visible()
+    print("signed out")
+    browser.close()
+
+assert not errors, "\n".join(errors)
+print("no errors")
