@@ -172,6 +172,20 @@ async function loadWebhooks() {
       ? `#${cb.seq} ${cb.kind} ${cb.subject || ""}: delivered after ${cb.attempts} attempt(s), ${cb.last_result}`
       : `#${cb.seq} ${cb.kind} ${cb.subject || ""}: ${cb.attempts} attempt(s)${cb.last_result ? ", last: " + cb.last_result : ""}`;
     li.append(head);
+    li.dataset.attempts = String(cb.attempts);
+    if (!delivered) {
+      const retry = document.createElement("button");
+      retry.type = "button";
+      retry.textContent = "Retry now";
+      retry.dataset.testid = "retry-callback";
+      retry.setAttribute("aria-label", `Retry callback ${cb.seq} now`);
+      retry.addEventListener("click", async () => {
+        const r = await call("POST", `/wabiz/callbacks/${cb.seq}/retry`);
+        notice(r.status === 202 ? `Callback ${cb.seq} retried.` : errorsOf(r.body));
+        setTimeout(loadWebhooks, 500);
+      });
+      li.append(retry);
+    }
     if (cb.items) {
       // A waiting callback shows what it carries.
       const pre = document.createElement("pre");

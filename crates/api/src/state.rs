@@ -111,6 +111,8 @@ pub struct AppServices {
     /// What `GET /v1/support` reports about this installation.
     pub support: Arc<SupportInfo>,
     pub clock: Arc<dyn wabiz_domain::clock::Clock>,
+    /// Wakes the webhook engine (a callback made due by hand).
+    pub outbox: wabiz_domain::callbacks::Outbox,
     /// Outbound messages by the status they reached (`out_message_*`).
     pub out_messages: Arc<wabiz_domain::messages::OutMessageCounters>,
     /// This node's part in a multiconnect deployment (`None`: single instance).

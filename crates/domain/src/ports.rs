@@ -394,6 +394,9 @@ pub trait CallbackStore: Send + Sync {
     /// Pending callbacks, oldest first, from `after_seq` on.
     async fn list_callbacks(&self, after_seq: i64, limit: usize) -> StoreResult<Vec<PendingCallback>>;
     async fn get_callback(&self, seq: i64) -> StoreResult<Option<PendingCallback>>;
+    /// Makes a waiting callback due at `now_ms` (the console's "retry now");
+    /// whether it is pending. One already due, or in flight, is left as it is.
+    async fn retry_callback_now(&self, seq: i64, now_ms: i64) -> StoreResult<bool>;
     /// How many callbacks are pending, and when the oldest was stored.
     async fn callback_backlog(&self) -> StoreResult<(u64, Option<i64>)>;
     /// Drops every pending callback (`callback_persist: false` at start);

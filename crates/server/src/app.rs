@@ -293,6 +293,7 @@ impl App {
                 multi_connect: cluster.is_some(),
             }),
             clock: Arc::clone(&opts.clock),
+            outbox: outbox.clone(),
             out_messages: Arc::clone(&out_messages),
             cluster: cluster.clone(),
         });

@@ -117,6 +117,7 @@ conformance!(
     template_registry,
     inbound_window_and_read,
     callback_queue,
+    a_waiting_callback_is_retried_now,
     callbacks_travel_with_their_cause,
     messages_stored_with_their_steps,
     conversations_last_a_day,
@@ -761,6 +762,33 @@ async fn callback_queue(db: &TestDb) {
     s.enqueue_callbacks(vec![callback("9", "z")]).await.unwrap();
     let fresh = s.claim_callbacks("n", 1_000, 10_000, 10).await.unwrap();
     assert!(fresh[0].seq > last, "{} > {last}", fresh[0].seq);
+    s.close().await;
+}
+
+/// "Retry now": a callback waiting for its next attempt becomes due at
+/// once and is claimed; one not waiting, or gone, is left alone.
+async fn a_waiting_callback_is_retried_now(db: &TestDb) {
+    let s = db.open().await;
+    s.enqueue_callbacks(vec![callback("7", "w")]).await.unwrap();
+    let w = s.claim_callbacks("n1", 1_000, 10_000, 10).await.unwrap()[0].seq;
+    s.finish_callbacks(vec![CallbackOutcome::Failed {
+        seq: w,
+        attempts: 1,
+        at: 1_500,
+        next_attempt_at: 60_000,
+        result: AttemptFailure::Status(500),
+    }])
+    .await
+    .unwrap();
+    assert!(s.claim_callbacks("n1", 2_000, 10_000, 10).await.unwrap().is_empty(), "waiting until 60 s");
+    assert!(s.retry_callback_now(w, 2_000).await.unwrap());
+    assert_eq!(s.get_callback(w).await.unwrap().unwrap().next_attempt_at, 2_000);
+    let claimed = s.claim_callbacks("n1", 2_000, 10_000, 10).await.unwrap();
+    assert_eq!((items(&claimed), claimed[0].attempts), (vec![n("w")], 1), "due now, its history kept");
+    assert!(s.retry_callback_now(w, 5_000).await.unwrap(), "still pending, already due");
+    assert_eq!(s.get_callback(w).await.unwrap().unwrap().next_attempt_at, 2_000, "never moved later");
+    s.finish_callbacks(vec![CallbackOutcome::Delivered { seq: w }]).await.unwrap();
+    assert!(!s.retry_callback_now(w, 3_000).await.unwrap(), "gone");
     s.close().await;
 }
 

@@ -24,6 +24,8 @@ pub fn routes() -> ApiRouter {
         .described(crate::schemas::wabiz::callback_queue())
         .get("/wabiz/callbacks/{seq}", one, "One callback, pending or recently delivered")
         .described(crate::schemas::wabiz::callback())
+        .post("/wabiz/callbacks/{seq}/retry", retry, "Retry a waiting callback now, not at its next attempt time")
+        .described(crate::schemas::wabiz::retry_callback())
 }
 
 /// Most callbacks listed at once.
@@ -120,4 +122,19 @@ async fn one(State(state): State<AppState>, Path(seq): Path<String>) -> Result<R
         Some(d) => Ok(reply(StatusCode::OK, &state.meta, json!({ "callback": delivered_json(&d) }))),
         None => Err(WaError::not_found(format!("Callback {seq} not found (or delivered long ago)")).into()),
     }
+}
+
+/// "Retry now": a callback waiting for its next attempt is made due and
+/// the delivery engine woken; 202 with the callback as it now stands.
+async fn retry(State(state): State<AppState>, Path(seq): Path<String>) -> Result<Response, ApiError> {
+    let seq: i64 = seq.parse().map_err(|_| WaError::not_found(format!("Callback {seq} not found")))?;
+    let now = state.clock.now_millis();
+    if !state.store.retry_callback_now(seq, now).await.map_err(WaError::from)? {
+        return Err(WaError::not_found(format!("Callback {seq} is not waiting (delivered, or unknown)")).into());
+    }
+    // Read before the engine is woken: it may deliver (and remove) it at once.
+    let callback = state.store.get_callback(seq).await.map_err(WaError::from)?;
+    state.outbox.stored();
+    let body = json!({ "callback": callback.as_ref().map(pending_json) });
+    Ok(reply(StatusCode::ACCEPTED, &state.meta, body))
 }

@@ -464,6 +464,19 @@ pub fn callback() -> Described {
     .at("seq", "41")
 }
 
+/// `POST /wabiz/callbacks/{seq}/retry`: the callback, now due (`null` if
+/// the engine delivered it before the answer was written).
+pub fn retry_callback() -> Described {
+    let mut example = pending_example();
+    example["next_attempt_at"] = example["last_attempt_at"].clone();
+    Described::answers(
+        202,
+        envelope(&[("callback", json!({"oneOf": [pending_callback(), {"type": "null"}]}))]),
+        json!({"callback": example, "meta": meta_example()}),
+    )
+    .at("seq", "41")
+}
+
 // ---- documentation and public links ----
 
 /// `GET /openapi.json`.

@@ -16,6 +16,7 @@ async fn the_console_works_in_a_real_browser() {
     let python = std::env::var("WABIZ_TEST_PYTHON").expect("WABIZ_TEST_PYTHON");
     let chromium = std::env::var("WABIZ_TEST_CHROMIUM").expect("WABIZ_TEST_CHROMIUM");
     let rx = crate::receiver::Receiver::start().await;
+    rx.refuse_containing("Is the receiver down?");
     let spawn = Spawn::instant_receipts().arg("--simulator-open-window").arg("--allow-http-webhooks");
     let app = TestApp::spawn_with(spawn).await;
     app.admin_token().await; // the factory password replaced
@@ -36,9 +37,14 @@ async fn the_console_works_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "console_check.py failed:\n{stdout}\n{stderr}");
-    for step in
-        ["signed in", "inbound message shown live", "outbound message read", "per-field error shown", "no errors"]
-    {
+    for step in [
+        "signed in",
+        "inbound message shown live",
+        "outbound message read",
+        "per-field error shown",
+        "failing callback retried",
+        "no errors",
+    ] {
         assert!(stdout.contains(step), "no `{step}`:\n{stdout}");
     }
 }

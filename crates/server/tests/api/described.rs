@@ -206,6 +206,7 @@ impl Fixtures {
         assert_eq!(s, 200, "{b}");
         let seq = b["callbacks"]["pending"][0]["seq"].as_i64().unwrap_or_else(|| panic!("a pending callback: {b}"));
         paths.insert("/wabiz/callbacks/{seq}", format!("/wabiz/callbacks/{seq}"));
+        paths.insert("/wabiz/callbacks/{seq}/retry", format!("/wabiz/callbacks/{seq}/retry"));
         Self { paths, bodies }
     }
 

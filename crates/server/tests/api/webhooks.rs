@@ -600,3 +600,36 @@ async fn callbacks_the_receiver_always_refuses_hold_back_only_their_own_customer
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// "Retry now" (`POST /wabiz/callbacks/{seq}/retry`, the console's button):
+/// a callback waiting 15 minutes for its second attempt gets it at once, is
+/// delivered, and then is no longer waiting (404).
+#[tokio::test]
+async fn a_waiting_callback_is_retried_at_once() {
+    let (rx, app, admin) =
+        receiving(Spawn::default().arg("--allow-http-webhooks").arg("--simulator-open-window")).await;
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"callback_backoff_delay_ms": 900_000})).await;
+    assert!(s.is_success(), "{b}");
+    rx.script([Reply::status(500)]);
+    inbound(&app, &admin, json!({"from": "16315551234", "type": "text", "text": {"body": "retry me"}})).await;
+    rx.wait_for(Duration::from_secs(10), "the first attempt", |hits| hits.len() == 1).await;
+    let deadline = Instant::now() + WAIT;
+    let seq = loop {
+        let q = queue(&app, &admin).await;
+        if let Some(c) = q["pending"].as_array().and_then(|p| p.first()).filter(|c| c["attempts"] == 1) {
+            break c["seq"].as_i64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "the failed attempt was not recorded: {q}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    let started = Instant::now();
+    let (s, b) = app.post(&admin, &format!("/wabiz/callbacks/{seq}/retry"), json!({})).await;
+    assert_eq!(s, 202, "{b}");
+    let hits = rx.wait_for(Duration::from_secs(10), "the second attempt", |hits| hits.len() == 2).await;
+    assert!(started.elapsed() < Duration::from_secs(60), "at once, not after the backoff");
+    assert_eq!(hits[1].body, hits[0].body, "the same callback");
+    drained(&app, &admin).await;
+    let (s, b) = app.post(&admin, &format!("/wabiz/callbacks/{seq}/retry"), json!({})).await;
+    assert_code(s, &b, 404, 1006);
+}

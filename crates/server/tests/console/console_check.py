@@ -98,10 +98,26 @@ with sync_playwright() as p:
     expected_refusals.pop()
     print("per-field error shown")
 
+    # A callback the receiver refuses (the test's receiver answers 500 to it)
+    # waits for a retry far away; "Retry now" makes the next attempt at once.
+    api("PATCH", "/v1/settings/application", {"callback_backoff_delay_ms": 900000}, token)
+    api("POST", "/simulator/inbound", {"from": "16315559999", "type": "text", "text": {"body": "Is the receiver down?"}}, token)
+
     # The webhook deliveries.
     page.get_by_test_id("nav-webhooks").click()
     expect(page.get_by_test_id("queue")).to_contain_text("Delivered")
     expect(page.get_by_test_id("delivered-callback").first).to_contain_text("delivered after")
+    failing = page.get_by_test_id("pending-callback").filter(has_text="HTTP 500")
+    for _ in range(50):
+        if failing.count():
+            break
+        page.wait_for_timeout(200)
+        page.get_by_test_id("nav-chats").click()
+        page.get_by_test_id("nav-webhooks").click()
+    expect(failing).to_have_attribute("data-attempts", "1")
+    failing.get_by_test_id("retry-callback").click()
+    expect(page.get_by_test_id("pending-callback").filter(has_text="HTTP 500")).to_have_attribute("data-attempts", "2")
+    print("failing callback retried")
     if shots:
         page.screenshot(path=os.path.join(shots, "console-webhooks.png"))
     print("webhook deliveries shown")

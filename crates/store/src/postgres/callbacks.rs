@@ -168,6 +168,18 @@ impl CallbackStore for PgStore {
         Ok(row.as_ref().map(callback_from_row))
     }
 
+    async fn retry_callback_now(&self, seq: i64, now_ms: i64) -> StoreResult<bool> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE callbacks SET next_attempt_at = $2 WHERE seq = $1 AND next_attempt_at > $2",
+            &[&seq, &now_ms],
+        )
+        .await
+        .map_err(db_err)?;
+        let row = c.query_opt("SELECT 1 FROM callbacks WHERE seq = $1", &[&seq]).await.map_err(db_err)?;
+        Ok(row.is_some())
+    }
+
     async fn callback_backlog(&self) -> StoreResult<(u64, Option<i64>)> {
         let c = self.client().await?;
         let row = c.query_one("SELECT COUNT(*), MIN(created_at) FROM callbacks", &[]).await.map_err(db_err)?;

@@ -229,6 +229,16 @@ impl CallbackStore for SqliteStore {
             .await
     }
 
+    async fn retry_callback_now(&self, seq: i64, now_ms: i64) -> StoreResult<bool> {
+        self.writer
+            .write(move |c| {
+                c.prepare_cached("UPDATE callbacks SET next_attempt_at = ?2 WHERE seq = ?1 AND next_attempt_at > ?2")?
+                    .execute(params![seq, now_ms])?;
+                c.prepare_cached("SELECT 1 FROM callbacks WHERE seq = ?1")?.exists([seq])
+            })
+            .await
+    }
+
     async fn callback_backlog(&self) -> StoreResult<(u64, Option<i64>)> {
         self.readers
             .read(|c| {
