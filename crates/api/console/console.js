@@ -99,6 +99,17 @@ function textOf(message) {
   return `[${message.type}]`;
 }
 
+/** Why a message failed (its `failed` status's errors): on hover, and in
+ * the line itself for a touch screen. */
+async function explainFailure(id, meta) {
+  const r = await call("GET", `/simulator/messages/${encodeURIComponent(id)}`);
+  const failed = r.status === 200 ? r.body.message.statuses.find((s) => s.status === "failed") : null;
+  const errors = (failed && failed.errors) || [];
+  if (!errors.length) return;
+  meta.title = errors.map((e) => `${e.code} ${e.title}${e.details ? ": " + e.details : ""}`).join("; ");
+  meta.textContent += ` · ${errors[0].code} ${errors[0].title}`;
+}
+
 async function loadChat(waId) {
   const r = await call("GET", `/simulator/conversations/${encodeURIComponent(waId)}`);
   const list = byTestId("messages");
@@ -115,6 +126,7 @@ async function loadChat(waId) {
     meta.className = "meta";
     meta.dataset.testid = "message-status";
     meta.textContent = `${m.direction === "outbound" ? m.status : "received"} · ${new Date(m.created_at * 1000).toLocaleTimeString()}`;
+    if (m.status === "failed") explainFailure(m.id, meta);
     li.append(meta);
     return li;
   }));

@@ -79,6 +79,19 @@ with sync_playwright() as p:
     expect(sent).to_have_attribute("data-status", "read")
     print("outbound message read")
 
+    # A customer whose phone cannot show the message: failed, and why.
+    page.get_by_test_id("chat-wa-id").fill("15550000002")
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_test_id("chat-title")).to_have_text("15550000002")
+    api("POST", "/v1/messages", {"to": "15550000002", "type": "text", "text": {"body": "Can you see this?"}}, token)
+    failed = page.get_by_test_id("message").filter(has_text="Can you see this?")
+    expect(failed).to_have_attribute("data-status", "failed")
+    expect(failed.get_by_test_id("message-status")).to_contain_text("1026")
+    print("failed message shows its code")
+    page.get_by_test_id("chat-wa-id").fill(CUSTOMER)
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_test_id("chat-title")).to_have_text(CUSTOMER)
+
     # The customer writes back from the console.
     page.get_by_test_id("customer-text").fill("Thank you!")
     page.get_by_test_id("customer-send").click()
