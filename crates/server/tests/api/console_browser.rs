@@ -42,6 +42,7 @@ async fn the_console_works_in_a_real_browser() {
         "inbound message shown live",
         "outbound message read",
         "per-field error shown",
+        "failed message shows its code",
         "failing callback retried",
         "no errors",
     ] {
