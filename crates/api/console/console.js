@@ -94,6 +94,10 @@ function textOf(message) {
   const inbound = message.direction === "inbound" ? (c.messages || [])[0] || {} : null;
   const inner = inbound ? inbound[message.type] || {} : c;
   if (inner.body) return inner.body;
+  if (message.type === "template" && inner.name) {
+    const params = (inner.components || []).flatMap((c) => c.parameters || []).map((p) => p.text ?? p[p.type]?.fallback_value ?? p.type);
+    return `[template ${inner.name}] ${params.join(", ")}`;
+  }
   if (inner.caption) return `[${message.type}] ${inner.caption}`;
   if (message.type === "location" && inner.latitude !== undefined) return `[location] ${inner.name || ""} ${inner.latitude}, ${inner.longitude}`;
   return `[${message.type}]`;
@@ -210,6 +214,73 @@ async function loadWebhooks() {
   byTestId("delivered").replaceChildren(...c.recently_delivered.map((cb) => item(cb, true)));
 }
 
+// ---- templates
+
+const STATUSES = ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"];
+
+async function loadTemplates() {
+  const r = await call("GET", "/simulator/templates");
+  if (r.status !== 200) { notice(errorsOf(r.body)); return; }
+  const rows = r.body.templates.map((t) => {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "template-row";
+    tr.dataset.name = t.name;
+    for (const text of [t.name, t.language, t.category]) {
+      const td = document.createElement("td"); td.textContent = text; tr.append(td);
+    }
+    // The status is changed in place (the API's PATCH).
+    const td = document.createElement("td");
+    const select = document.createElement("select");
+    select.setAttribute("aria-label", `Status of ${t.name} (${t.language})`);
+    select.dataset.testid = "template-status";
+    for (const s of STATUSES) select.append(new Option(s, s, false, s === t.status));
+    select.addEventListener("change", async () => {
+      const body = { namespace: t.namespace, name: t.name, language: t.language, status: select.value };
+      const p = await call("PATCH", "/simulator/templates", body);
+      notice(p.status === 200 ? `${t.name} is ${select.value}.` : errorsOf(p.body));
+    });
+    td.append(select);
+    tr.append(td);
+    return tr;
+  });
+  $("tbody", byTestId("templates")).replaceChildren(...rows);
+}
+
+function templateComponents(form) {
+  const components = [];
+  if (form.header.value) components.push({ type: "HEADER", format: "TEXT", text: form.header.value });
+  components.push({ type: "BODY", text: form.body.value });
+  if (form.footer.value) components.push({ type: "FOOTER", text: form.footer.value });
+  return components;
+}
+
+/** The template as a customer would see it, parameters shown as [1], [2]…. */
+function previewTemplate() {
+  const form = byTestId("template-form");
+  const fill = (text) => text.replace(/\{\{(\d+)\}\}/g, "[$1]");
+  const parts = templateComponents(form).map((c) => {
+    const div = document.createElement("div");
+    div.className = c.type.toLowerCase();
+    div.textContent = fill(c.text || "");
+    return div;
+  });
+  byTestId("template-preview").replaceChildren(...parts);
+}
+
+async function createTemplate(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = {
+    namespace: form.namespace.value, name: form.name.value, language: form.language.value,
+    category: form.category.value, components: templateComponents(form),
+  };
+  const r = await call("POST", "/simulator/templates", body);
+  if (r.status !== 201) { byTestId("template-error").textContent = errorsOf(r.body); return; }
+  byTestId("template-error").textContent = "";
+  notice(`Template ${body.name} created.`);
+  await loadTemplates();
+}
+
 // ---- settings
 
 const FIELDS = [
@@ -294,6 +365,7 @@ function route() {
   show(view);
   if (view === "webhooks") loadWebhooks();
   if (view === "settings") loadSettings();
+  if (view === "templates") { loadTemplates(); previewTemplate(); }
 }
 
 async function start() {
@@ -302,6 +374,8 @@ async function start() {
   byTestId("open-chat").addEventListener("submit", openChat);
   byTestId("write-as-customer").addEventListener("submit", writeAsCustomer);
   byTestId("settings-form").addEventListener("submit", saveSettings);
+  byTestId("template-form").addEventListener("submit", createTemplate);
+  byTestId("template-form").addEventListener("input", previewTemplate);
   window.addEventListener("hashchange", route);
   const r = await call("GET", "/console/session");
   if (r.status === 200 && r.body.session) signedIn(r.body.session); else signedOut();

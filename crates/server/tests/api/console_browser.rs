@@ -43,6 +43,7 @@ async fn the_console_works_in_a_real_browser() {
         "outbound message read",
         "per-field error shown",
         "failed message shows its code",
+        "template created and sent",
         "failing callback retried",
         "no errors",
     ] {

@@ -100,6 +100,27 @@ with sync_playwright() as p:
     if shots:
         page.screenshot(path=os.path.join(shots, "console-chat.png"))
 
+    # A template made in the console, its preview live, then sent by the API.
+    page.get_by_test_id("nav-templates").click()
+    page.get_by_test_id("template-name").fill("order_ready")
+    page.get_by_test_id("template-body").fill("Hi {{1}}, your order {{2}} is ready.")
+    page.get_by_test_id("template-footer").fill("Reply STOP to opt out")
+    expect(page.get_by_test_id("template-preview")).to_contain_text("Hi [1], your order [2] is ready.")
+    page.get_by_test_id("template-create").click()
+    row = page.get_by_test_id("template-row").filter(has_text="order_ready")
+    expect(row).to_have_count(1)
+    template = {"namespace": "business_a_namespace", "name": "order_ready", "language": {"policy": "deterministic", "code": "en_US"},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": "Kerry"}, {"type": "text", "text": "A-17"}]}]}
+    api("POST", "/v1/messages", {"to": CUSTOMER, "type": "template", "template": template}, token)
+    page.get_by_test_id("nav-chats").click()
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_test_id("message").filter(has_text="order_ready")).to_contain_text("Kerry, A-17")
+    print("template created and sent")
+    page.get_by_test_id("nav-templates").click()
+    row.get_by_test_id("template-status").select_option("PAUSED")
+    expect(page.get_by_test_id("notice")).to_contain_text("order_ready is PAUSED")
+    print("template paused")
+
     # A setting the API refuses: the error stands beside its field.
     page.get_by_test_id("nav-settings").click()
     field = page.get_by_test_id("setting-heartbeat_interval")
