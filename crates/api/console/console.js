@@ -214,6 +214,137 @@ async function loadWebhooks() {
   byTestId("delivered").replaceChildren(...c.recently_delivered.map((cb) => item(cb, true)));
 }
 
+// ---- health, registration, live figures, chaos and traffic
+
+function figures(testid, pairs) {
+  byTestId(testid).replaceChildren(...pairs.map(([name, value]) => {
+    const div = document.createElement("div");
+    div.dataset.testid = `figure-${name.toLowerCase().replaceAll(" ", "-")}`;
+    const dt = document.createElement("dt"); dt.textContent = name;
+    const dd = document.createElement("dd"); dd.textContent = String(value ?? "–");
+    div.append(dt, dd);
+    return div;
+  }));
+}
+
+/** The value of a one-sample metric of `/v1/stats/app`. */
+const metric = (app, name) => ((app[name] || {}).data || []).reduce((sum, d) => sum + (d.value || 0), 0);
+
+const CHARTS = [
+  ["Sends per second", (app) => metric(app, "out_message_sent"), true],
+  ["Callbacks per second", (app) => metric(app, "callbacks_delivered"), true],
+  ["Queue depth", (app) => metric(app, "callback_queue_size"), false],
+];
+let series = CHARTS.map(() => []);
+let previous = null;
+let poller = null;
+
+function drawCharts() {
+  byTestId("charts").replaceChildren(...CHARTS.map(([name], i) => {
+    const points = series[i];
+    const div = document.createElement("div");
+    div.className = "chart";
+    div.dataset.testid = "chart";
+    const last = points.length ? points[points.length - 1] : 0;
+    const title = document.createElement("p");
+    title.textContent = `${name}: ${Math.round(last * 10) / 10}`;
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 60 20");
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", `${name}, the last minute`);
+    const top = Math.max(1, ...points);
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    line.setAttribute("points", points.map((v, x) => `${x * 2},${20 - (v / top) * 19}`).join(" "));
+    svg.append(line);
+    div.append(title, svg);
+    return div;
+  }));
+}
+
+async function sampleStats() {
+  const r = await call("GET", "/v1/stats/app");
+  if (r.status !== 200) return;
+  const app = r.body.stats.app;
+  const now = Date.now();
+  const values = CHARTS.map(([, read]) => read(app));
+  if (previous) {
+    const seconds = Math.max(0.001, (now - previous.at) / 1000);
+    CHARTS.forEach(([, , rate], i) => {
+      series[i].push(rate ? Math.max(0, (values[i] - previous.values[i]) / seconds) : values[i]);
+      if (series[i].length > 30) series[i].shift();
+    });
+  }
+  previous = { at: now, values };
+  drawCharts();
+}
+
+async function loadHealth() {
+  const [health, registration, chaos, traffic] = await Promise.all([
+    call("GET", "/v1/health"), call("GET", "/simulator/registration"),
+    call("GET", "/simulator/chaos"), call("GET", "/simulator/traffic"),
+  ]);
+  if (health.status === 200) figures("health", [["Gateway", health.body.health.gateway_status]]);
+  if (registration.status === 200) {
+    const reg = registration.body.registration;
+    const pending = reg.pending || {};
+    figures("registration", [["Number", reg.wa_id], ["Gateway", reg.gateway_status], ["Pending code", pending.code]]);
+  }
+  if (chaos.status === 200) {
+    const form = byTestId("chaos-form");
+    form.outage.checked = chaos.body.chaos.outage;
+    form.never_read.value = String(chaos.body.chaos.never_read);
+  }
+  if (traffic.status === 200) showRuns(traffic.body.traffic);
+  if (!poller) {
+    series = CHARTS.map(() => []);
+    previous = null;
+    await sampleStats();
+    poller = setInterval(() => { if (location.hash === "#health") sampleStats(); else { clearInterval(poller); poller = null; } }, 2000);
+  }
+}
+
+function showRuns(runs) {
+  byTestId("traffic-runs").replaceChildren(...runs.map((run) => {
+    const li = document.createElement("li");
+    li.dataset.testid = "traffic-run";
+    li.dataset.state = run.state;
+    li.textContent = `${run.id}: ${run.state}, ${run.generated} generated `;
+    if (run.state === "running") {
+      const stop = document.createElement("button");
+      stop.type = "button";
+      stop.textContent = "Stop";
+      stop.setAttribute("aria-label", `Stop run ${run.id}`);
+      stop.addEventListener("click", async () => { await call("DELETE", `/simulator/traffic/${run.id}`); loadHealth(); });
+      li.append(stop);
+    }
+    return li;
+  }));
+}
+
+async function applyChaos(event) {
+  event.preventDefault();
+  const form = event.target;
+  const current = await call("GET", "/simulator/chaos");
+  if (current.status !== 200) { notice(errorsOf(current.body)); return; }
+  // PUT replaces the settings: keep the rest, change these two.
+  const { next, planned, ...chaos } = current.body.chaos;
+  chaos.outage = form.outage.checked;
+  chaos.never_read = Number(form.never_read.value);
+  const r = await call("PUT", "/simulator/chaos", chaos);
+  notice(r.status === 200 ? "Chaos settings applied." : errorsOf(r.body));
+  loadHealth();
+}
+
+async function startTraffic(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = { rate: Number(form.rate.value), count: Number(form.count.value), customers: Number(form.customers.value) };
+  const r = await call("POST", "/simulator/traffic", body);
+  notice(r.status === 201 ? `Traffic run ${r.body.traffic[0].id} started.` : errorsOf(r.body));
+  loadHealth();
+}
+
 // ---- templates
 
 const STATUSES = ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"];
@@ -365,6 +496,7 @@ function route() {
   show(view);
   if (view === "webhooks") loadWebhooks();
   if (view === "settings") loadSettings();
+  if (view === "health") loadHealth();
   if (view === "templates") { loadTemplates(); previewTemplate(); }
 }
 
@@ -375,6 +507,8 @@ async function start() {
   byTestId("write-as-customer").addEventListener("submit", writeAsCustomer);
   byTestId("settings-form").addEventListener("submit", saveSettings);
   byTestId("template-form").addEventListener("submit", createTemplate);
+  byTestId("chaos-form").addEventListener("submit", applyChaos);
+  byTestId("traffic-form").addEventListener("submit", startTraffic);
   byTestId("template-form").addEventListener("input", previewTemplate);
   window.addEventListener("hashchange", route);
   const r = await call("GET", "/console/session");

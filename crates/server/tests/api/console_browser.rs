@@ -45,6 +45,7 @@ async fn the_console_works_in_a_real_browser() {
         "failed message shows its code",
         "template created and sent",
         "failing callback retried",
+        "health, chaos and traffic",
         "no errors",
     ] {
         assert!(stdout.contains(step), "no `{step}`:\n{stdout}");

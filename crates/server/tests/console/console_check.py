@@ -156,11 +156,29 @@ with sync_playwright() as p:
         page.screenshot(path=os.path.join(shots, "console-webhooks.png"))
     print("webhook deliveries shown")
 
+    # Health: the gateway, the registration, three live charts; an outage
+    # switched on and off again; a traffic run started.
+    page.get_by_test_id("nav-health").click()
+    expect(page.get_by_test_id("figure-gateway").first).to_contain_text("connected")
+    expect(page.get_by_test_id("chart")).to_have_count(3)
+    page.get_by_test_id("chaos-outage").check()
+    page.get_by_test_id("chaos-save").click()
+    expect(page.get_by_test_id("health")).to_contain_text("disconnected")
+    page.get_by_test_id("chaos-outage").uncheck()
+    page.get_by_test_id("chaos-save").click()
+    expect(page.get_by_test_id("health")).not_to_contain_text("disconnected")
+    page.get_by_test_id("traffic-count").fill("5")
+    page.get_by_test_id("traffic-start").click()
+    expect(page.get_by_test_id("traffic-run")).to_have_count(1)
+    print("health, chaos and traffic")
+
     # A phone's width: nothing wider than the screen.
     page.set_viewport_size({"width": 390, "height": 844})
-    page.get_by_test_id("nav-chats").click()
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{overflow} px wider than a 390 px screen"
+    for view in ["health", "webhooks", "templates", "settings", "chats"]:
+        page.get_by_test_id(f"nav-{view}").click()
+        page.wait_for_timeout(300)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{view}: {overflow} px wider than a 390 px screen"
     print("fits 390 px")
 
     page.get_by_test_id("sign-out").click()
