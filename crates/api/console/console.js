@@ -93,7 +93,15 @@ function textOf(message) {
   const c = message.content || {};
   const inbound = message.direction === "inbound" ? (c.messages || [])[0] || {} : null;
   const inner = inbound ? inbound[message.type] || {} : c;
-  if (inner.body) return inner.body;
+  if (typeof inner.body === "string") return inner.body;
+  if (message.type === "interactive") {
+    const reply = inner.button_reply || inner.list_reply;
+    return reply ? `[${inner.type}] ${reply.title}` : (inner.body || {}).text || "[interactive]";
+  }
+  if (message.type === "contacts") {
+    const cards = inbound ? inbound.contacts || [] : c.contacts || c || [];
+    return `[contact] ${(Array.isArray(cards) ? cards : []).map((k) => (k.name || {}).formatted_name).join(", ")}`;
+  }
   if (message.type === "template" && inner.name) {
     const params = (inner.components || []).flatMap((c) => c.parameters || []).map((p) => p.text ?? p[p.type]?.fallback_value ?? p.type);
     return `[template ${inner.name}] ${params.join(", ")}`;
@@ -101,6 +109,52 @@ function textOf(message) {
   if (inner.caption) return `[${message.type}] ${inner.caption}`;
   if (message.type === "location" && inner.latitude !== undefined) return `[location] ${inner.name || ""} ${inner.latitude}, ${inner.longitude}`;
   return `[${message.type}]`;
+}
+
+// The message the customer's next text replies to, and each message's text by id.
+let replyTo = null;
+let textById = new Map();
+
+/** What the customer can do with a message: press one of its buttons, or reply quoting it. */
+function actionsFor(m, waId) {
+  const bar = document.createElement("div");
+  bar.className = "actions";
+  const c = m.content || {};
+  const buttons = m.direction === "outbound" && m.type === "interactive" && c.type === "button" ? (c.action || {}).buttons || [] : [];
+  for (const b of buttons) {
+    const press = document.createElement("button");
+    press.type = "button";
+    press.textContent = b.reply.title;
+    press.dataset.testid = "customer-button";
+    press.setAttribute("aria-label", `Press “${b.reply.title}” as the customer`);
+    press.addEventListener("click", () => customerSays(waId, {
+      type: "interactive", interactive: { type: "button_reply", button_reply: { id: b.reply.id, title: b.reply.title } },
+      context: { id: m.id },
+    }));
+    bar.append(press);
+  }
+  const reply = document.createElement("button");
+  reply.type = "button";
+  reply.textContent = "Reply";
+  reply.dataset.testid = "reply";
+  reply.setAttribute("aria-label", `Reply to “${textOf(m)}” as the customer`);
+  reply.addEventListener("click", () => {
+    replyTo = m.id;
+    const q = byTestId("quoting");
+    q.hidden = false;
+    q.textContent = `Replying to: ${textOf(m)}`;
+    byTestId("customer-text").focus();
+  });
+  bar.append(reply);
+  return bar;
+}
+
+/** A message from the customer (`POST /simulator/inbound`), then the chat again. */
+async function customerSays(waId, message) {
+  const r = await call("POST", "/simulator/inbound", { from: waId, ...message });
+  if (r.status !== 201) { notice(errorsOf(r.body)); return false; }
+  await loadChat(waId);
+  return true;
 }
 
 /** Why a message failed (its `failed` status's errors): on hover, and in
@@ -120,18 +174,28 @@ async function loadChat(waId) {
   if (r.status !== 200) { notice(errorsOf(r.body)); return; }
   byTestId("chat").hidden = false;
   byTestId("chat-title").textContent = waId;
+  textById = new Map(r.body.messages.map((m) => [m.id, textOf(m)]));
   list.replaceChildren(...r.body.messages.map((m) => {
     const li = document.createElement("li");
     li.className = m.direction;
     li.dataset.testid = "message";
     li.dataset.status = m.status;
-    li.textContent = textOf(m);
+    const quoted = m.direction === "inbound" ? (((m.content || {}).messages || [])[0] || {}).context : null;
+    if (quoted && quoted.id) {
+      const q = document.createElement("span");
+      q.className = "quote";
+      q.dataset.testid = "quote";
+      q.textContent = `replying to ${textById.get(quoted.id) || quoted.id}`;
+      li.append(q);
+    }
+    li.append(document.createTextNode(textOf(m)));
     const meta = document.createElement("span");
     meta.className = "meta";
     meta.dataset.testid = "message-status";
     meta.textContent = `${m.direction === "outbound" ? m.status : "received"} · ${new Date(m.created_at * 1000).toLocaleTimeString()}`;
     if (m.status === "failed") explainFailure(m.id, meta);
     li.append(meta);
+    li.append(actionsFor(m, waId));
     return li;
   }));
 }
@@ -156,11 +220,27 @@ async function openChat(event) {
 async function writeAsCustomer(event) {
   event.preventDefault();
   const waId = byTestId("chat-title").textContent;
-  const body = event.target.body.value;
-  const r = await call("POST", "/simulator/inbound", { from: waId, type: "text", text: { body } });
-  if (r.status !== 201) { notice(errorsOf(r.body)); return; }
-  event.target.reset();
-  await loadChat(waId);
+  const message = { type: "text", text: { body: event.target.body.value } };
+  if (replyTo) message.context = { id: replyTo };
+  if (await customerSays(waId, message)) {
+    event.target.reset();
+    replyTo = null;
+    byTestId("quoting").hidden = true;
+  }
+}
+
+async function sendLocation(event) {
+  event.preventDefault();
+  const f = event.target;
+  const location = { latitude: Number(f.latitude.value), longitude: Number(f.longitude.value), name: f.name.value };
+  await customerSays(byTestId("chat-title").textContent, { type: "location", location });
+}
+
+async function sendContact(event) {
+  event.preventDefault();
+  const f = event.target;
+  const card = { name: { formatted_name: f.name.value }, phones: [{ phone: f.phone.value, type: "CELL" }] };
+  if (await customerSays(byTestId("chat-title").textContent, { type: "contacts", contacts: [card] })) f.reset();
 }
 
 // ---- webhooks
@@ -505,6 +585,8 @@ async function start() {
   byTestId("sign-out").addEventListener("click", signOut);
   byTestId("open-chat").addEventListener("submit", openChat);
   byTestId("write-as-customer").addEventListener("submit", writeAsCustomer);
+  byTestId("customer-location").addEventListener("submit", sendLocation);
+  byTestId("customer-contact").addEventListener("submit", sendContact);
   byTestId("settings-form").addEventListener("submit", saveSettings);
   byTestId("template-form").addEventListener("submit", createTemplate);
   byTestId("chaos-form").addEventListener("submit", applyChaos);

@@ -44,6 +44,8 @@ async fn the_console_works_in_a_real_browser() {
         "per-field error shown",
         "failed message shows its code",
         "template created and sent",
+        "button pressed as the customer",
+        "reply, location and contact as the customer",
         "failing callback retried",
         "health, chaos and traffic",
         "no errors",

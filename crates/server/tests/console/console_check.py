@@ -97,6 +97,33 @@ with sync_playwright() as p:
     page.get_by_test_id("customer-send").click()
     expect(page.get_by_test_id("messages")).to_contain_text("Thank you!")
     print("answered as the customer")
+
+    # The business asks with buttons; the customer presses one.
+    api("POST", "/v1/messages", {"to": CUSTOMER, "type": "interactive", "interactive": {
+        "type": "button", "body": {"text": "Confirm your order?"},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": "yes", "title": "Yes"}},
+                               {"type": "reply", "reply": {"id": "no", "title": "No"}}]}}}, token)
+    asked = page.get_by_test_id("message").filter(has_text="Confirm your order?")
+    asked.get_by_test_id("customer-button").filter(has_text="Yes").click()
+    pressed = page.get_by_test_id("message").filter(has_text="[button_reply] Yes")
+    expect(pressed.get_by_test_id("quote")).to_contain_text("Confirm your order?")
+    print("button pressed as the customer")
+
+    # A reply quoting the business's message, a location and a contact card.
+    page.get_by_test_id("message").filter(has_text="It ships today.").get_by_test_id("reply").click()
+    expect(page.get_by_test_id("quoting")).to_contain_text("It ships today.")
+    page.get_by_test_id("customer-text").fill("When exactly?")
+    page.get_by_test_id("customer-send").click()
+    quoting = page.get_by_test_id("message").filter(has_text="When exactly?")
+    expect(quoting.get_by_test_id("quote")).to_contain_text("It ships today.")
+    page.locator("details summary").click()
+    page.get_by_test_id("location-send").click()
+    expect(page.get_by_test_id("messages")).to_contain_text("[location] Pablo Morales")
+    page.get_by_test_id("contact-name").fill("Jane Roe")
+    page.get_by_test_id("contact-phone").fill("+1 631 555 0199")
+    page.get_by_test_id("contact-send").click()
+    expect(page.get_by_test_id("messages")).to_contain_text("[contact] Jane Roe")
+    print("reply, location and contact as the customer")
     if shots:
         page.screenshot(path=os.path.join(shots, "console-chat.png"))
 
