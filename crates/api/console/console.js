@@ -290,8 +290,12 @@ async function loadWebhooks() {
     }
     return li;
   };
-  byTestId("pending").replaceChildren(...c.pending.map((cb) => item(cb, false)));
-  byTestId("delivered").replaceChildren(...c.recently_delivered.map((cb) => item(cb, true)));
+  // The filter: a customer (the waiting ones name theirs) and a kind.
+  const filter = byTestId("callback-filter");
+  const peer = filter.peer.value.trim(), kind = filter.kind.value;
+  const keep = (cb) => (!peer || cb.peer === peer) && (!kind || cb.kind === kind);
+  byTestId("pending").replaceChildren(...c.pending.filter(keep).map((cb) => item(cb, false)));
+  byTestId("delivered").replaceChildren(...c.recently_delivered.filter((cb) => !kind || cb.kind === kind).map((cb) => item(cb, true)));
 }
 
 // ---- health, registration, live figures, chaos and traffic
@@ -501,6 +505,11 @@ const FIELDS = [
   ["log_level", ["info", "warning", "error", "fatal"]],
   ["webhooks.url", "text"], ["webhooks.max_concurrent_requests", ["6", "12", "18", "24"]],
   ["webhooks.message.sent", "boolean"], ["webhooks.message.delivered", "boolean"], ["webhooks.message.read", "boolean"],
+  ["garbagecollector_enable.messages", "boolean"], ["garbagecollector_enable.media", "boolean"],
+  ["media.auto_download", "list"], ["on_call_pager", "text"],
+  ["show_security_notifications", "boolean"], ["notify_user_change_number", "boolean"],
+  ["skip_referral_media_download", "boolean"], ["axolotl_context_striping_disabled", "boolean"],
+  ["verbose_logging", "boolean"], ["pass_through", "boolean"],
 ];
 
 const get = (obj, path) => path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
@@ -529,7 +538,9 @@ async function loadSettings() {
       input = document.createElement("input");
       input.type = kind === "boolean" ? "checkbox" : kind === "number" ? "text" : "url";
       if (kind === "boolean") { input.checked = Boolean(value); label.className = "check"; }
+      else if (kind === "list") { input.type = "text"; input.value = (value || []).join(", "); input.placeholder = "image, audio, video, document, sticker, voice"; }
       else input.value = value ?? "";
+      if (name === "on_call_pager") input.type = "text";
     }
     input.name = name;
     input.dataset.testid = `setting-${name}`;
@@ -551,7 +562,9 @@ async function saveSettings(event) {
     let value = kind === "boolean" ? input.checked : input.value;
     if (kind === "number" && /^[0-9]+$/.test(value)) value = Number(value);
     if (name === "webhooks.max_concurrent_requests") value = Number(value);
-    if (String(value) !== String(get(shown, name) ?? "")) set(patch, name, value);
+    if (kind === "list") value = value.split(",").map((s) => s.trim()).filter(Boolean);
+    const before = get(shown, name);
+    if (String(value) !== String(kind === "list" ? before || [] : before ?? "")) set(patch, name, value);
   }
   for (const e of document.querySelectorAll('[data-testid^="setting-error-"]')) e.textContent = "";
   byTestId("settings-error").textContent = "";
@@ -590,6 +603,8 @@ async function start() {
   byTestId("settings-form").addEventListener("submit", saveSettings);
   byTestId("template-form").addEventListener("submit", createTemplate);
   byTestId("chaos-form").addEventListener("submit", applyChaos);
+  byTestId("callback-filter").addEventListener("input", loadWebhooks);
+  byTestId("callback-filter").addEventListener("submit", (e) => { e.preventDefault(); loadWebhooks(); });
   byTestId("traffic-form").addEventListener("submit", startTraffic);
   byTestId("template-form").addEventListener("input", previewTemplate);
   window.addEventListener("hashchange", route);

@@ -47,6 +47,7 @@ async fn the_console_works_in_a_real_browser() {
         "button pressed as the customer",
         "reply, location and contact as the customer",
         "failing callback retried",
+        "callbacks filtered",
         "health, chaos and traffic",
         "no errors",
     ] {

@@ -157,6 +157,13 @@ with sync_playwright() as p:
     page.get_by_test_id("settings-save").click()
     expect(page.get_by_test_id("setting-error-heartbeat_interval")).to_contain_text("1009")
     expected_refusals.pop()
+    # Every field is there; a valid change is saved.
+    field.fill("7")
+    page.get_by_test_id("setting-media.auto_download").fill("image, document")
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Saved.")
+    saved = api("GET", "/v1/settings/application", None, token)["settings"]["application"]
+    assert saved["heartbeat_interval"] == 7 and saved["media"]["auto_download"] == ["image", "document"], saved
     print("per-field error shown")
 
     # A callback the receiver refuses (the test's receiver answers 500 to it)
@@ -179,6 +186,15 @@ with sync_playwright() as p:
     failing.get_by_test_id("retry-callback").click()
     expect(page.get_by_test_id("pending-callback").filter(has_text="HTTP 500")).to_have_attribute("data-attempts", "2")
     print("failing callback retried")
+    page.get_by_test_id("filter-kind").select_option("statuses")
+    expect(page.get_by_test_id("pending-callback")).to_have_count(0)
+    page.get_by_test_id("filter-kind").select_option("")
+    page.get_by_test_id("filter-customer").fill("16315551234")
+    expect(page.get_by_test_id("pending-callback")).to_have_count(0)
+    page.get_by_test_id("filter-customer").fill("16315559999")
+    expect(page.get_by_test_id("pending-callback")).to_have_count(1)
+    page.get_by_test_id("filter-customer").fill("")
+    print("callbacks filtered")
     if shots:
         page.screenshot(path=os.path.join(shots, "console-webhooks.png"))
     print("webhook deliveries shown")
