@@ -51,15 +51,9 @@ async fn wabclient_works_unchanged() {
     let ca = app.data_dir.path().join("tls/ca.pem");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/wabclient_check.py");
     let (base, hook) = (app.base_url.clone(), rx.url());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(python).arg(script).arg(base).arg(hook).env("REQUESTS_CA_BUNDLE", ca).output()
-    })
-    .await
-    .unwrap()
-    .expect("the interpreter runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "wabclient failed:\n{stdout}\n{stderr}");
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(base).arg(hook).env("REQUESTS_CA_BUNDLE", ca);
+    let stdout = run_program(cmd, "wabclient").await;
     assert!(stdout.contains("checks passed"), "{stdout}");
     let ids: Vec<String> = stdout
         .lines()
@@ -84,12 +78,9 @@ async fn sseclient_reads_the_event_stream() {
     let admin = app.admin_token().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/sse_check.py");
     let base = app.base_url.clone();
-    let out = tokio::task::spawn_blocking(move || Command::new(python).arg(script).arg(base).arg(admin).output())
-        .await
-        .unwrap()
-        .expect("the interpreter runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "sse_check.py failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(base).arg(admin);
+    let stdout = run_program(cmd, "sse_check.py").await;
     assert!(stdout.contains("statuses sent delivered read"), "{stdout}");
     assert!(stdout.contains("resumed delivered read"), "{stdout}");
 }
@@ -106,14 +97,9 @@ async fn a_client_generated_from_the_document_works() {
     app.admin_token().await; // the factory password replaced
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/generated_client_check.py");
     let base = app.base_url.clone();
-    let out =
-        tokio::task::spawn_blocking(move || Command::new(python).arg(script).arg(base).arg(ADMIN_PASSWORD).output())
-            .await
-            .unwrap()
-            .expect("the interpreter runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "generated_client_check.py failed:\n{stdout}\n{stderr}");
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(base).arg(ADMIN_PASSWORD);
+    let stdout = run_program(cmd, "generated_client_check.py").await;
     for line in ["login v", "sent ", "settings callback_persist"] {
         assert!(stdout.contains(line), "no `{line}`:\n{stdout}");
     }

@@ -23,20 +23,12 @@ async fn the_console_works_in_a_real_browser() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console/console_check.py");
     let shots = std::env::var("WABIZ_CONSOLE_SCREENSHOTS").ok();
     let (base, hook) = (app.base_url.clone(), rx.url());
-    let out = tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new(python);
-        cmd.arg(script).arg(base).arg(ADMIN_PASSWORD).arg(hook).env("WABIZ_CHROMIUM", chromium);
-        if let Some(dir) = shots {
-            cmd.arg(dir);
-        }
-        cmd.output()
-    })
-    .await
-    .unwrap()
-    .expect("the interpreter runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "console_check.py failed:\n{stdout}\n{stderr}");
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(base).arg(ADMIN_PASSWORD).arg(hook).env("WABIZ_CHROMIUM", chromium);
+    if let Some(dir) = shots {
+        cmd.arg(dir);
+    }
+    let stdout = run_program(cmd, "console_check.py").await;
     for step in [
         "signed in",
         "inbound message shown live",

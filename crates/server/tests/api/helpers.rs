@@ -418,3 +418,17 @@ pub fn invalid_value(name: &str, value: &str) -> String {
 pub async fn send(rb: RequestBuilder) -> (StatusCode, Value) {
     json(rb.send().await.unwrap_or_else(|e| panic!("request failed: {e}"))).await
 }
+
+/// Runs an outside program (a real client, a tester, a browser script) off
+/// the async runtime: its standard output when it succeeds, else a failure
+/// that shows both of its outputs.
+pub async fn run_program(mut cmd: std::process::Command, what: &str) -> String {
+    let name = what.to_owned();
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{name} does not start: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{what} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
