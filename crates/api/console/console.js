@@ -364,10 +364,11 @@ async function sampleStats() {
 }
 
 async function loadHealth() {
-  const [health, registration, chaos, traffic] = await Promise.all([
+  const [health, registration, chaos, traffic, magic] = await Promise.all([
     call("GET", "/v1/health"), call("GET", "/simulator/registration"),
-    call("GET", "/simulator/chaos"), call("GET", "/simulator/traffic"),
+    call("GET", "/simulator/chaos"), call("GET", "/simulator/traffic"), call("GET", "/simulator/customers"),
   ]);
+  if (magic.status === 200) showMagicNumbers(magic.body.customers);
   if (health.status === 200) figures("health", [["Gateway", health.body.health.gateway_status]]);
   if (registration.status === 200) {
     const reg = registration.body.registration;
@@ -386,6 +387,30 @@ async function loadHealth() {
     await sampleStats();
     poller = setInterval(() => { if (location.hash === "#health") sampleStats(); else { clearInterval(poller); poller = null; } }, 2000);
   }
+}
+
+function showMagicNumbers(customers) {
+  $("tbody", byTestId("magic-numbers")).replaceChildren(...customers.map((c) => {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "magic-number";
+    for (const text of [c.wa_id, c.description]) {
+      const td = document.createElement("td"); td.textContent = text; tr.append(td);
+    }
+    const td = document.createElement("td");
+    const open = document.createElement("button");
+    open.type = "button";
+    open.textContent = "Open chat";
+    open.setAttribute("aria-label", `Open the chat with ${c.wa_id}`);
+    open.addEventListener("click", async () => {
+      location.hash = "#chats";
+      byTestId("chat-wa-id").value = c.wa_id;
+      await loadChat(c.wa_id);
+      follow(c.wa_id);
+    });
+    td.append(open);
+    tr.append(td);
+    return tr;
+  }));
 }
 
 function showRuns(runs) {

@@ -25,6 +25,34 @@ pub enum Customer {
     AutoReply,
 }
 
+impl Customer {
+    /// The behaviour's name, as `GET /simulator/customers` shows it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Customer::Ordinary => "ordinary",
+            Customer::NotOnWhatsApp => "not_on_whatsapp",
+            Customer::Incapable => "incapable",
+            Customer::NeverReads => "never_reads",
+            Customer::Slow => "slow",
+            Customer::Echo => "echo",
+            Customer::AutoReply => "auto_reply",
+        }
+    }
+
+    /// What a message to this customer does, in a sentence.
+    pub const fn behaviour(self) -> &'static str {
+        match self {
+            Customer::Ordinary => "sent, delivered, read",
+            Customer::NotOnWhatsApp => "not a WhatsApp user: the message fails with 1013, never sent",
+            Customer::Incapable => "sent, then fails with 1026 (receiver incapable)",
+            Customer::NeverReads => "sent and delivered, never read",
+            Customer::Slow => "delivered only after ten times the delivery delay (at least 5 s)",
+            Customer::Echo => "reads, then replies with the text it received",
+            Customer::AutoReply => "reads, then replies with a canned text",
+        }
+    }
+}
+
 /// The magic numbers, as documented in the README.
 pub const MAGIC_NUMBERS: &[(&str, Customer)] = &[
     ("15550000001", Customer::NotOnWhatsApp),

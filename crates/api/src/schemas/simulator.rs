@@ -511,3 +511,19 @@ pub fn events() -> Described {
             "Resume after this event (as `Last-Event-ID` does), for clients that cannot send the header; an id of an earlier run replays what is retained, after a `gap` event",
         )
 }
+
+/// `GET /simulator/customers`: the magic numbers.
+pub fn magic_customers() -> Described {
+    let names: Vec<&str> = wabiz_simulator::MAGIC_NUMBERS.iter().map(|(_, c)| c.name()).collect();
+    let customer = object(json!({
+        "wa_id": {"type": "string", "pattern": "^[0-9]+$"},
+        "behaviour": {"type": "string", "enum": names},
+        "description": {"type": "string"},
+    }));
+    Described::answers(
+        200,
+        envelope(&[("customers", json!({"type": "array", "items": customer}))]),
+        json!({"customers": [{"wa_id": "15550000002", "behaviour": "incapable",
+                              "description": "sent, then fails with 1026 (receiver incapable)"}], "meta": meta_example()}),
+    )
+}

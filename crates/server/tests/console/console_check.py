@@ -213,6 +213,11 @@ with sync_playwright() as p:
     page.get_by_test_id("traffic-count").fill("5")
     page.get_by_test_id("traffic-start").click()
     expect(page.get_by_test_id("traffic-run")).to_have_count(1)
+    magic = page.get_by_test_id("magic-number").filter(has_text="15550000002")
+    expect(magic).to_contain_text("1026")
+    magic.get_by_role("button", name="Open the chat with 15550000002").click()
+    expect(page.get_by_test_id("chat-title")).to_have_text("15550000002")
+    expect(page.get_by_test_id("message").filter(has_text="Can you see this?")).to_have_attribute("data-status", "failed")
     print("health, chaos and traffic")
 
     # A phone's width: nothing wider than the screen.

@@ -39,6 +39,12 @@ pub fn routes() -> ApiRouter {
         .described(schemas::delete_templates())
         .post("/simulator/inbound", inbound, "A simulated customer sends the business a message")
         .described(schemas::inbound())
+        .get(
+            "/simulator/customers",
+            magic_customers,
+            "The magic numbers: customers who behave otherwise than ordinary ones",
+        )
+        .described(schemas::magic_customers())
         .get("/simulator/conversations/{wa_id}", conversation, "The last 100 messages exchanged with a customer")
         .described(schemas::conversation())
         .post("/simulator/customers/{wa_id}/change-number", change_number, "A customer moves to a new number")
@@ -160,6 +166,15 @@ fn message_json(m: &MessageRecord) -> Value {
         "updated_at": m.updated_at,
         "next_event_at": m.next_event_at,
     })
+}
+
+/// The magic numbers and what each does (every other number is ordinary).
+async fn magic_customers(State(state): State<AppState>) -> Response {
+    let customers: Vec<Value> = wabiz_simulator::MAGIC_NUMBERS
+        .iter()
+        .map(|(wa_id, c)| json!({ "wa_id": wa_id, "behaviour": c.name(), "description": c.behaviour() }))
+        .collect();
+    reply(StatusCode::OK, &state.meta, json!({ "customers": customers }))
 }
 
 /// The last 100 messages exchanged with a customer, oldest first.
