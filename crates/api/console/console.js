@@ -107,6 +107,9 @@ function textOf(message) {
     return `[template ${inner.name}] ${params.join(", ")}`;
   }
   if (inner.caption) return `[${message.type}] ${inner.caption}`;
+  if (["image", "video", "audio", "voice", "document", "sticker"].includes(message.type)) {
+    return `[${message.type}]${inner.filename ? " " + inner.filename : ""}`;
+  }
   if (message.type === "location" && inner.latitude !== undefined) return `[location] ${inner.name || ""} ${inner.latitude}, ${inner.longitude}`;
   return `[${message.type}]`;
 }
@@ -149,6 +152,44 @@ function actionsFor(m, waId) {
   return bar;
 }
 
+/** An image kept by wabiz, shown from `/v1/media/{id}` (same origin: the
+ * session cookie goes with it). A link elsewhere is only named: the page
+ * loads nothing from other origins. */
+function previewOf(m) {
+  if (m.type !== "image" && m.type !== "sticker") return null;
+  const c = m.content || {};
+  const inner = m.direction === "inbound" ? (((c.messages || [])[0] || {})[m.type] || {}) : c;
+  if (!inner.id) return null;
+  const img = document.createElement("img");
+  img.className = "preview";
+  img.dataset.testid = "media-preview";
+  img.alt = inner.caption || `${m.type} ${inner.id}`;
+  img.src = `/v1/media/${encodeURIComponent(inner.id)}`;
+  return img;
+}
+
+/** The file as base64, for `POST /simulator/inbound`'s `data`. */
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",")[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+async function sendMedia(event) {
+  event.preventDefault();
+  const f = event.target;
+  const file = f.file.files[0];
+  if (!file) return;
+  const kind = ["image", "video", "audio"].find((k) => file.type.startsWith(`${k}/`)) || "document";
+  const media = { data: await base64Of(file), mime_type: file.type || "application/octet-stream" };
+  if (f.caption.value && kind !== "audio") media.caption = f.caption.value;
+  if (kind === "document") media.filename = file.name;
+  if (await customerSays(byTestId("chat-title").textContent, { type: kind, [kind]: media })) f.reset();
+}
+
 /** A message from the customer (`POST /simulator/inbound`), then the chat again. */
 async function customerSays(waId, message) {
   const r = await call("POST", "/simulator/inbound", { from: waId, ...message });
@@ -189,6 +230,8 @@ async function loadChat(waId) {
       li.append(q);
     }
     li.append(document.createTextNode(textOf(m)));
+    const picture = previewOf(m);
+    if (picture) li.append(picture);
     const meta = document.createElement("span");
     meta.className = "meta";
     meta.dataset.testid = "message-status";
@@ -625,6 +668,7 @@ async function start() {
   byTestId("write-as-customer").addEventListener("submit", writeAsCustomer);
   byTestId("customer-location").addEventListener("submit", sendLocation);
   byTestId("customer-contact").addEventListener("submit", sendContact);
+  byTestId("customer-media").addEventListener("submit", sendMedia);
   byTestId("settings-form").addEventListener("submit", saveSettings);
   byTestId("template-form").addEventListener("submit", createTemplate);
   byTestId("chaos-form").addEventListener("submit", applyChaos);

@@ -38,6 +38,7 @@ async fn the_console_works_in_a_real_browser() {
         "template created and sent",
         "button pressed as the customer",
         "reply, location and contact as the customer",
+        "picture sent as the customer",
         "failing callback retried",
         "callbacks filtered",
         "health, chaos and traffic",

@@ -12,8 +12,10 @@ usage: console_check.py BASE_URL ADMIN_PASSWORD WEBHOOK_URL [SCREENSHOT_DIR]
 import base64
 import json
 import os
+import struct
 import sys
 import urllib.request
+import zlib
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -34,6 +36,15 @@ def api(method, path, body=None, token=None):
     req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
     with urllib.request.urlopen(req) as r:
         return json.loads(r.read() or b"null")
+
+
+def tiny_png():
+    """A valid 2 x 2 RGB PNG, made here (no image library needed)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes([200, 40, 40] * 2) for _ in range(2))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 token = api("POST", "/v1/users/login", {})["users"][0]["token"]
@@ -124,6 +135,16 @@ with sync_playwright() as p:
     page.get_by_test_id("contact-send").click()
     expect(page.get_by_test_id("messages")).to_contain_text("[contact] Jane Roe")
     print("reply, location and contact as the customer")
+
+    # A picture from the customer's phone: uploaded, then shown from wabiz's media store.
+    png = tiny_png()
+    page.get_by_test_id("media-file").set_input_files(files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": png}])
+    page.get_by_test_id("media-caption").fill("My receipt")
+    page.get_by_test_id("media-send").click()
+    picture = page.get_by_test_id("message").filter(has_text="[image] My receipt").get_by_test_id("media-preview")
+    expect(picture).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 2", arg=picture.element_handle())
+    print("picture sent as the customer")
     if shots:
         page.screenshot(path=os.path.join(shots, "console-chat.png"))
 
