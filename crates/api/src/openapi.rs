@@ -411,37 +411,47 @@ fn operation(op: &RouteDoc) -> Operation {
             .build()
     };
     b = b.response("2XX", success.build());
-    for (status, why) in failures(op, access) {
-        if access == Access::Basic && status == "401" {
-            // Wrong credentials get the bare Basic challenge, as the Webapp answered: no body.
-            b = b.response(status, ResponseBuilder::new().description(why).build());
-        } else {
-            b = b.response(status, failure(why));
-        }
+    for Failure { status, why, envelope } in failures(op, access) {
+        let answer = if envelope { failure(why) } else { ResponseBuilder::new().description(why).build() };
+        b = b.response(status, answer);
     }
     b.response("default", failure("Another error: `meta` and `errors` (On-Premises error model)")).build()
 }
 
+/// An error answer an operation can give.
+struct Failure {
+    status: &'static str,
+    why: &'static str,
+    /// The On-Premises envelope (`meta`, `errors`); `false`: no body at all.
+    envelope: bool,
+}
+
 /// The error answers an operation can give by its shape and its access rule,
-/// each with the On-Premises codes behind it (the envelope is the same for all).
-fn failures(op: &RouteDoc, access: Access) -> Vec<(&'static str, &'static str)> {
+/// each with the On-Premises codes behind it.
+fn failures(op: &RouteDoc, access: Access) -> Vec<Failure> {
+    let with_envelope = |status, why| Failure { status, why, envelope: true };
     let mut out = Vec::new();
     if op.body != BodyKind::None || op.path.contains('{') {
-        out.push(("400", "The request is not valid: 1008 (a required parameter is missing), 1009 (a value is not valid), 1010 (a parameter that does not belong), 1025, or a message code (1001, 1002, 1013, 2000-2069)"));
+        out.push(with_envelope("400", "The request is not valid: 1008 (a required parameter is missing), 1009 (a value is not valid), 1010 (a parameter that does not belong), 1025, or a message code (1001, 1002, 1013, 2000-2069)"));
     }
     match access {
         Access::Public => {}
-        Access::Basic => out.push((
-            "401",
-            "Missing or wrong HTTP Basic credentials, or the factory password must be changed first (1024)",
-        )),
+        // Wrong credentials get the bare Basic challenge, as the Webapp answered: no body.
+        Access::Basic => out.push(Failure {
+            status: "401",
+            why: "Missing or wrong HTTP Basic credentials, or the factory password must be changed first (1024)",
+            envelope: false,
+        }),
         Access::Role(_) => {
-            out.push(("401", "No valid token (1005): missing, malformed, expired, logged out, or of a deleted user"));
-            out.push(("403", "The token's role may not do this (1005)"));
+            out.push(with_envelope(
+                "401",
+                "No valid token (1005): missing, malformed, expired, logged out, or of a deleted user",
+            ));
+            out.push(with_envelope("403", "The token's role may not do this (1005)"));
         }
     }
     if op.path.contains('{') {
-        out.push(("404", "Nothing has this id (1006, or 1012 for a group)"));
+        out.push(with_envelope("404", "Nothing has this id (1006, or 1012 for a group)"));
     }
     out
 }

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 use wabiz_domain::WaError;
+use wabiz_domain::users::Principal;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
@@ -41,9 +42,7 @@ pub fn routes() -> ApiRouter {
 async fn open(State(state): State<AppState>, Auth(me): Auth, headers: HeaderMap) -> Result<Response, ApiError> {
     let token =
         bearer(&headers).ok_or_else(|| WaError::unauthenticated("Send the token as `Authorization: Bearer`"))?;
-    let body =
-        json!({ "session": { "username": me.username, "role": me.role.as_str(), "csrf": session::csrf_of(token) } });
-    let mut res = reply(StatusCode::CREATED, &state.meta, body);
+    let mut res = reply(StatusCode::CREATED, &state.meta, json!({ "session": session_json(&me, token) }));
     set_cookie(&mut res, Some(token), &state);
     Ok(res)
 }
@@ -54,7 +53,7 @@ async fn open(State(state): State<AppState>, Auth(me): Auth, headers: HeaderMap)
 async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let session = match session::cookie_token(&headers) {
         Some(token) => match state.users.authenticate_bearer(token).await {
-            Ok(me) => json!({ "username": me.username, "role": me.role.as_str(), "csrf": session::csrf_of(token) }),
+            Ok(me) => session_json(&me, token),
             Err(_) => Value::Null,
         },
         None => Value::Null,
@@ -68,6 +67,11 @@ async fn close(State(state): State<AppState>, Auth(me): Auth) -> Result<Response
     let mut res = reply(StatusCode::OK, &state.meta, json!({}));
     set_cookie(&mut res, None, &state);
     Ok(res)
+}
+
+/// A session as the page sees it: who, with which role, and its CSRF value.
+fn session_json(me: &Principal, token: &str) -> Value {
+    json!({ "username": me.username, "role": me.role.as_str(), "csrf": session::csrf_of(token) })
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

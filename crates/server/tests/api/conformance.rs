@@ -55,9 +55,12 @@ async fn credentials(app: &TestApp) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn phases(extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["--phases", "examples,coverage,fuzzing,stateful", "-n", EXAMPLES, "--seed", SEED].map(String::from).to_vec();
+/// All four phases.
+const PHASES: &str = "examples,coverage,fuzzing,stateful";
+
+/// `--phases`, the examples per operation and the seed, then `extra`.
+fn phases(phases: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--phases", phases, "-n", EXAMPLES, "--seed", SEED].map(String::from).to_vec();
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     args
 }
@@ -71,7 +74,7 @@ async fn the_server_meets_its_own_document() {
     let env = credentials(&app).await;
     // `--config-file` belongs before `run`.
     let mut args = vec!["--config-file".to_owned(), config().to_owned(), "run".to_owned(), app.url("/openapi.json")];
-    args.extend(phases(&[]));
+    args.extend(phases(PHASES, &[]));
     run(cli, args, env).await;
 }
 
@@ -91,7 +94,7 @@ async fn registration_meets_its_own_document() {
         args.extend(["--include-operation-id".to_owned(), id.to_owned()]);
     }
     // No stateful phase: the two have no links between them to follow.
-    args.extend(["--phases", "examples,coverage,fuzzing", "-n", EXAMPLES, "--seed", SEED].map(String::from));
+    args.extend(phases("examples,coverage,fuzzing", &[]));
     run(cli, args, Vec::new()).await;
 }
 
@@ -115,6 +118,6 @@ async fn the_reference_description_finds_no_server_error() {
         "--url".to_owned(),
         app.url("/v1"),
     ];
-    args.extend(phases(&["--checks", "not_a_server_error"]));
+    args.extend(phases(PHASES, &["--checks", "not_a_server_error"]));
     run(cli, args, env).await;
 }
