@@ -8,15 +8,21 @@ const byTestId = (id) => $(`[data-testid="${id}"]`);
 let csrf = null;
 let stream = null;
 
-/** A call to the API; resolves to {status, body}. */
+/** A call to the API; resolves to {status, body}, status 0 when the server
+ * cannot be reached (a restart): the page then waits for it, it does not throw. */
 async function call(method, path, body, headers = {}) {
   const h = { ...headers };
   if (body !== undefined) h["Content-Type"] = "application/json";
   if (csrf && method !== "GET") h["X-Wabiz-CSRF"] = csrf;
-  const r = await fetch(path, {
-    method, headers: h, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let r;
+  try {
+    r = await fetch(path, {
+      method, headers: h, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    return { status: 0, body: { errors: [{ code: 0, title: "The server cannot be reached" }] } };
+  }
   const text = await r.text();
   let parsed = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
@@ -42,11 +48,13 @@ function signedIn(session) {
   csrf = session.csrf;
   byTestId("who").textContent = `${session.username} (${session.role === "ROLE_ADMIN" ? "admin" : "user"})`;
   for (const id of ["nav", "who", "sign-out"]) byTestId(id).hidden = false;
-  route();
+  listen();
+  loadRegistry().then(route);
 }
 
 function signedOut() {
   csrf = null;
+  current = null;
   if (stream) { stream.close(); stream = null; }
   for (const id of ["nav", "who", "sign-out"]) byTestId(id).hidden = true;
   show("sign-in");
@@ -103,9 +111,12 @@ function textOf(message) {
     return `[contact] ${(Array.isArray(cards) ? cards : []).map((k) => (k.name || {}).formatted_name).join(", ")}`;
   }
   if (message.type === "template" && inner.name) {
-    const params = (inner.components || []).flatMap((c) => c.parameters || []).map((p) => p.text ?? p[p.type]?.fallback_value ?? p.type);
+    const shown = hydrate(inner);
+    if (shown) return [shown.header, shown.body, shown.footer].filter(Boolean).join("\n");
+    const params = (inner.components || []).flatMap((c) => c.parameters || []).map(parameterText);
     return `[template ${inner.name}] ${params.join(", ")}`;
   }
+  if (message.type === "button" && inner.text) return `[button] ${inner.text}`;
   if (inner.caption) return `[${message.type}] ${inner.caption}`;
   if (["image", "video", "audio", "voice", "document", "sticker"].includes(message.type)) {
     return `[${message.type}]${inner.filename ? " " + inner.filename : ""}`;
@@ -114,27 +125,87 @@ function textOf(message) {
   return `[${message.type}]`;
 }
 
+// ---- templates as the customer sees them
+
+/** The registry (`GET /simulator/templates`), by namespace, name and language. */
+let registry = new Map();
+const templateKey = (namespace, name, language) => `${namespace}/${name}/${language}`;
+
+async function loadRegistry() {
+  const r = await call("GET", "/simulator/templates");
+  if (r.status !== 200) return;
+  registry = new Map(r.body.templates.map((t) => [templateKey(t.namespace, t.name, t.language), t]));
+}
+
+/** What a parameter shows: its text, or a currency's or date's fallback. */
+function parameterText(p) {
+  return p.text ?? p[p.type]?.fallback_value ?? p.type;
+}
+
+/** A sent template with its parameters filled in ({{1}} → the first
+ * parameter of its component), and its quick-reply buttons; `null` when the
+ * registry does not hold it (any more). */
+function hydrate(t) {
+  const lang = (t.language || {}).code;
+  const registered = registry.get(templateKey(t.namespace, t.name, lang));
+  if (!registered) return null;
+  const sent = (type) => (t.components || []).find((c) => (c.type || "").toLowerCase() === type) || {};
+  const fill = (text, type) => {
+    const params = (sent(type).parameters || []).map(parameterText);
+    return (text || "").replace(/\{\{(\d+)\}\}/g, (all, n) => params[Number(n) - 1] ?? all);
+  };
+  const part = (type) => registered.components.find((c) => (c.type || "").toUpperCase() === type);
+  const header = part("HEADER");
+  const buttons = ((part("BUTTONS") || {}).buttons || []).map((b, index) => {
+    const given = (t.components || []).find((c) => (c.type || "").toLowerCase() === "button" && String(c.index) === String(index));
+    const payload = ((given || {}).parameters || []).find((p) => p.type === "payload");
+    return { type: b.type, text: b.text, payload: payload ? payload.payload : b.text };
+  });
+  return {
+    header: header && header.format === "TEXT" ? fill(header.text, "header") : "",
+    body: fill((part("BODY") || {}).text, "body"),
+    footer: (part("FOOTER") || {}).text || "",
+    buttons,
+  };
+}
+
 // The message the customer's next text replies to, and each message's text by id.
 let replyTo = null;
 let textById = new Map();
 
 /** What the customer can do with a message: press one of its buttons, or reply quoting it. */
-function actionsFor(m, waId) {
+function actionsFor(m) {
   const bar = document.createElement("div");
   bar.className = "actions";
   const c = m.content || {};
-  const buttons = m.direction === "outbound" && m.type === "interactive" && c.type === "button" ? (c.action || {}).buttons || [] : [];
-  for (const b of buttons) {
-    const press = document.createElement("button");
-    press.type = "button";
-    press.textContent = b.reply.title;
-    press.dataset.testid = "customer-button";
-    press.setAttribute("aria-label", `Press “${b.reply.title}” as the customer`);
-    press.addEventListener("click", () => customerSays(waId, {
-      type: "interactive", interactive: { type: "button_reply", button_reply: { id: b.reply.id, title: b.reply.title } },
-      context: { id: m.id },
-    }));
-    bar.append(press);
+  const press = (title, message) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = title;
+    b.dataset.testid = "customer-button";
+    b.setAttribute("aria-label", `Press “${title}” as the customer`);
+    b.addEventListener("click", () => customerSays({ ...message, context: { id: m.id } }));
+    bar.append(b);
+  };
+  const outbound = m.direction === "outbound";
+  // Reply buttons, the rows of a list, and a template's quick replies.
+  if (outbound && m.type === "interactive" && c.type === "button") {
+    for (const b of (c.action || {}).buttons || []) {
+      press(b.reply.title, { type: "interactive", interactive: { type: "button_reply", button_reply: { id: b.reply.id, title: b.reply.title } } });
+    }
+  }
+  if (outbound && m.type === "interactive" && c.type === "list") {
+    for (const row of ((c.action || {}).sections || []).flatMap((s) => s.rows || [])) {
+      const reply = { id: row.id, title: row.title };
+      if (row.description) reply.description = row.description;
+      press(row.title, { type: "interactive", interactive: { type: "list_reply", list_reply: reply } });
+    }
+  }
+  if (outbound && m.type === "template") {
+    const shown = hydrate(c);
+    for (const b of (shown ? shown.buttons : []).filter((b) => b.type === "QUICK_REPLY")) {
+      press(b.text, { type: "button", button: { payload: b.payload, text: b.text } });
+    }
   }
   const reply = document.createElement("button");
   reply.type = "button";
@@ -152,20 +223,39 @@ function actionsFor(m, waId) {
   return bar;
 }
 
-/** An image kept by wabiz, shown from `/v1/media/{id}` (same origin: the
- * session cookie goes with it). A link elsewhere is only named: the page
- * loads nothing from other origins. */
+/** Media kept by wabiz, shown from `/v1/media/{id}` (same origin: the
+ * session cookie goes with it): a picture, a player, or a download link. A
+ * link elsewhere is only named: the page loads nothing from other origins. */
 function previewOf(m) {
-  if (m.type !== "image" && m.type !== "sticker") return null;
   const c = m.content || {};
   const inner = m.direction === "inbound" ? (((c.messages || [])[0] || {})[m.type] || {}) : c;
   if (!inner.id) return null;
-  const img = document.createElement("img");
-  img.className = "preview";
-  img.dataset.testid = "media-preview";
-  img.alt = inner.caption || `${m.type} ${inner.id}`;
-  img.src = `/v1/media/${encodeURIComponent(inner.id)}`;
-  return img;
+  const src = `/v1/media/${encodeURIComponent(inner.id)}`;
+  const label = inner.caption || inner.filename || `${m.type} ${inner.id}`;
+  let el;
+  if (m.type === "image" || m.type === "sticker") {
+    el = document.createElement("img");
+    el.alt = label;
+  } else if (m.type === "video" || m.type === "audio" || m.type === "voice") {
+    el = document.createElement(m.type === "video" ? "video" : "audio");
+    el.controls = true;
+    el.preload = "metadata";
+    el.setAttribute("aria-label", label);
+  } else if (m.type === "document") {
+    el = document.createElement("a");
+    el.href = src;
+    el.download = inner.filename || "document";
+    el.textContent = `Download ${inner.filename || "the document"}`;
+    el.className = "preview";
+    el.dataset.testid = "media-preview";
+    return el;
+  } else {
+    return null;
+  }
+  el.className = "preview";
+  el.dataset.testid = "media-preview";
+  el.src = src;
+  return el;
 }
 
 /** The file as base64, for `POST /simulator/inbound`'s `data`. */
@@ -187,14 +277,19 @@ async function sendMedia(event) {
   const media = { data: await base64Of(file), mime_type: file.type || "application/octet-stream" };
   if (f.caption.value && kind !== "audio") media.caption = f.caption.value;
   if (kind === "document") media.filename = file.name;
-  if (await customerSays(byTestId("chat-title").textContent, { type: kind, [kind]: media })) f.reset();
+  if (await customerSays({ type: kind, [kind]: media })) f.reset();
 }
 
-/** A message from the customer (`POST /simulator/inbound`), then the chat again. */
-async function customerSays(waId, message) {
-  const r = await call("POST", "/simulator/inbound", { from: waId, ...message });
+/** A message from the open chat's customer, or in a group from the chosen
+ * participant (`POST /simulator/inbound`), then the chat again. */
+async function customerSays(message) {
+  if (!current) return false;
+  const from = current.group ? $("[data-testid=group-participant]").value : current.id;
+  const body = { from, ...message };
+  if (current.group) body.group_id = current.id;
+  const r = await call("POST", "/simulator/inbound", body);
   if (r.status !== 201) { notice(errorsOf(r.body)); return false; }
-  await loadChat(waId);
+  await loadChat();
   return true;
 }
 
@@ -209,18 +304,40 @@ async function explainFailure(id, meta) {
   meta.textContent += ` · ${errors[0].code} ${errors[0].title}`;
 }
 
-async function loadChat(waId) {
-  const r = await call("GET", `/simulator/conversations/${encodeURIComponent(waId)}`);
+/** The chat open now: `{id, group, participants}`. */
+let current = null;
+
+/** Renders the open chat's last 100 messages. */
+async function loadChat() {
+  if (!current) return;
+  const { id } = current;
+  const r = await call("GET", `/simulator/conversations/${encodeURIComponent(id)}`);
+  if (!current || current.id !== id) return;
+  // A template this page has not seen yet: read the registry again.
+  const unknown = r.status === 200 && r.body.messages.some((m) => m.type === "template" && m.direction === "outbound"
+    && !registry.has(templateKey(m.content.namespace, m.content.name, (m.content.language || {}).code)));
+  if (unknown) await loadRegistry();
   const list = byTestId("messages");
   if (r.status !== 200) { notice(errorsOf(r.body)); return; }
   byTestId("chat").hidden = false;
-  byTestId("chat-title").textContent = waId;
+  byTestId("chat-title").textContent = id;
   textById = new Map(r.body.messages.map((m) => [m.id, textOf(m)]));
+  // Stay at the newest message unless the reader scrolled up to older ones.
+  const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40 || list.dataset.chat !== id;
+  list.dataset.chat = id;
   list.replaceChildren(...r.body.messages.map((m) => {
     const li = document.createElement("li");
     li.className = m.direction;
     li.dataset.testid = "message";
     li.dataset.status = m.status;
+    if (current.group && m.direction === "inbound") {
+      const who = document.createElement("span");
+      who.className = "sender";
+      who.dataset.testid = "sender";
+      const profile = ((((m.content || {}).contacts || [])[0] || {}).profile || {}).name;
+      who.textContent = profile ? `${profile} (${m.peer})` : m.peer;
+      li.append(who);
+    }
     const quoted = m.direction === "inbound" ? (((m.content || {}).messages || [])[0] || {}).context : null;
     if (quoted && quoted.id) {
       const q = document.createElement("span");
@@ -230,42 +347,144 @@ async function loadChat(waId) {
       li.append(q);
     }
     li.append(document.createTextNode(textOf(m)));
-    const picture = previewOf(m);
-    if (picture) li.append(picture);
+    const media = previewOf(m);
+    if (media) li.append(media);
     const meta = document.createElement("span");
     meta.className = "meta";
     meta.dataset.testid = "message-status";
-    meta.textContent = `${m.direction === "outbound" ? m.status : "received"} · ${new Date(m.created_at * 1000).toLocaleTimeString()}`;
+    meta.textContent = `${m.direction === "outbound" ? TICKS[m.status] || m.status : "received"} · ${new Date(m.created_at * 1000).toLocaleTimeString()}`;
     if (m.status === "failed") explainFailure(m.id, meta);
     li.append(meta);
-    li.append(actionsFor(m, waId));
+    li.append(actionsFor(m));
     return li;
   }));
+  if (atEnd) list.scrollTop = list.scrollHeight;
 }
 
-function follow(waId) {
+/** What each outbound status shows: its ticks and its name. */
+const TICKS = { accepted: "◷ accepted", sent: "✓ sent", delivered: "✓✓ delivered", read: "✓✓ read", failed: "✕ failed", deleted: "deleted" };
+
+/** Opens a chat (a customer, or a group and its participants). */
+async function openChat(id, group = false) {
+  current = { id, group, participants: [] };
+  replyTo = null;
+  byTestId("quoting").hidden = true;
+  byTestId("chat-wa-id").value = id;
+  const pick = $("[data-testid=group-participant]");
+  $("[data-group-only]").hidden = !group;
+  pick.replaceChildren();
+  if (group) {
+    const g = await call("GET", `/v1/groups/${encodeURIComponent(id)}`);
+    const participants = g.status === 200 ? g.body.groups[0].participants || [] : [];
+    current.participants = participants;
+    for (const p of participants) pick.append(new Option(p, p));
+  }
+  await loadChat();
+  markSelected();
+}
+
+// ---- the list of chats
+
+/** The list: the most recent chats, or those the search finds. */
+async function loadChats() {
+  const search = byTestId("chat-search").value.trim();
+  const q = search ? `?search=${encodeURIComponent(search)}` : "";
+  const r = await call("GET", `/simulator/chats${q}`);
+  if (r.status !== 200 || byTestId("chat-search").value.trim() !== search) return;
+  byTestId("chat-list").replaceChildren(...r.body.chats.map((c) => {
+    const li = document.createElement("li");
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "chat-item";
+    open.dataset.testid = "chat-item";
+    open.dataset.id = c.id;
+    open.dataset.unread = String(c.unread);
+    const name = document.createElement("span");
+    name.className = "chat-name";
+    name.textContent = c.name ? `${c.name} · ${c.id}` : c.id;
+    if (c.recipient_type === "group") name.textContent = `👥 ${name.textContent}`;
+    const last = document.createElement("span");
+    last.className = "chat-last";
+    last.textContent = c.last_message ? textOf(c.last_message) : "";
+    const when = document.createElement("span");
+    when.className = "chat-when";
+    when.textContent = new Date(c.last_at * 1000).toLocaleTimeString();
+    open.append(name, when, last);
+    let label = `${name.textContent}, last message ${last.textContent}`;
+    if (c.unread > 0) {
+      const badge = document.createElement("span");
+      badge.className = "unread";
+      badge.dataset.testid = "chat-unread";
+      badge.textContent = c.unread >= 100 ? "99+" : String(c.unread);
+      open.append(badge);
+      label += `, ${badge.textContent} unread`;
+    }
+    open.setAttribute("aria-label", label);
+    open.addEventListener("click", () => openChat(c.id, c.recipient_type === "group"));
+    li.append(open);
+    return li;
+  }));
+  markSelected();
+}
+
+function markSelected() {
+  for (const b of document.querySelectorAll("[data-testid=chat-item]")) {
+    if (current && b.dataset.id === current.id) b.setAttribute("aria-current", "true"); else b.removeAttribute("aria-current");
+  }
+}
+
+// ---- live: one event stream for the list and the open chat
+
+let refreshing = null;
+
+/** Reloads the list and the open chat at most every 300 ms, however many
+ * events arrive (a traffic run sends many). */
+function refreshSoon() {
+  if (refreshing) return;
+  refreshing = setTimeout(async () => {
+    refreshing = null;
+    if (location.hash !== "" && location.hash !== "#chats") return;
+    await Promise.all([loadChats(), loadChat()]);
+  }, 300);
+}
+
+/** Follows the server's events. The browser reconnects by itself after a
+ * restart; when it gives up (the stream was refused), the page checks its
+ * session and listens again, and says so while the server is away. */
+function listen() {
   if (stream) stream.close();
   // Same origin: the browser sends the session cookie with the stream.
-  stream = new EventSource(`/simulator/events?wa_id=${encodeURIComponent(waId)}`);
-  const refresh = () => loadChat(waId);
-  for (const type of ["message_accepted", "message_status", "message_inbound"]) stream.addEventListener(type, refresh);
-  stream.addEventListener("ready", refresh);
+  stream = new EventSource("/simulator/events?types=message_accepted,message_status,message_inbound");
+  for (const type of ["message_accepted", "message_status", "message_inbound", "ready"]) {
+    stream.addEventListener(type, refreshSoon);
+  }
+  stream.addEventListener("ready", () => notice(""));
+  stream.addEventListener("error", () => {
+    notice("The server cannot be reached; reconnecting…");
+    if (stream && stream.readyState === EventSource.CLOSED) setTimeout(reconnect, 2000);
+  });
 }
 
-async function openChat(event) {
+async function reconnect() {
+  if (!csrf) return;
+  const r = await call("GET", "/console/session");
+  if (r.status === 200 && r.body.session) { listen(); return; }
+  if (r.status === 200) { signedOut(); return; }
+  setTimeout(reconnect, 2000);
+}
+
+/** "New chat as a customer": any number, written in or not. */
+async function openTyped(event) {
   event.preventDefault();
-  const waId = event.target.wa_id.value.trim();
-  if (!waId) return;
-  await loadChat(waId);
-  follow(waId);
+  const id = event.target.wa_id.value.trim().replace(/^\+/, "");
+  if (id) await openChat(id);
 }
 
 async function writeAsCustomer(event) {
   event.preventDefault();
-  const waId = byTestId("chat-title").textContent;
   const message = { type: "text", text: { body: event.target.body.value } };
   if (replyTo) message.context = { id: replyTo };
-  if (await customerSays(waId, message)) {
+  if (await customerSays(message)) {
     event.target.reset();
     replyTo = null;
     byTestId("quoting").hidden = true;
@@ -276,24 +495,71 @@ async function sendLocation(event) {
   event.preventDefault();
   const f = event.target;
   const location = { latitude: Number(f.latitude.value), longitude: Number(f.longitude.value), name: f.name.value };
-  await customerSays(byTestId("chat-title").textContent, { type: "location", location });
+  await customerSays({ type: "location", location });
 }
 
 async function sendContact(event) {
   event.preventDefault();
   const f = event.target;
   const card = { name: { formatted_name: f.name.value }, phones: [{ phone: f.phone.value, type: "CELL" }] };
-  if (await customerSays(byTestId("chat-title").textContent, { type: "contacts", contacts: [card] })) f.reset();
+  if (await customerSays({ type: "contacts", contacts: [card] })) f.reset();
 }
 
 // ---- webhooks
+
+/** A webhook URL as shown on screen: its query's values (a shared secret,
+ * often) hidden. */
+function shownUrl(url) {
+  if (!url) return "not set";
+  try {
+    const u = new URL(url);
+    for (const key of [...u.searchParams.keys()]) u.searchParams.set(key, "…");
+    return decodeURI(u.toString());
+  } catch {
+    return url;
+  }
+}
+
+/** The webhook settings deliveries follow (the API's own settings). */
+async function loadWebhookSettings() {
+  const r = await call("GET", "/v1/settings/application");
+  if (r.status !== 200) return;
+  const a = r.body.settings.application;
+  const w = a.webhooks || {};
+  const m = w.message || {};
+  const sent = [["sent", m.sent], ["delivered", m.delivered], ["read", m.read]].filter(([, on]) => on !== false).map(([k]) => k);
+  figures("webhook-settings", [
+    ["URL", shownUrl(w.url)],
+    ["At once", w.max_concurrent_requests],
+    ["Retry step", `${a.callback_backoff_delay_ms} ms`],
+    ["Longest wait", `${a.max_callback_backoff_delay_ms} ms`],
+    ["Statuses sent", sent.join(", ") || "none"],
+    ["Kept across restarts", a.callback_persist ? "yes" : "no"],
+  ]);
+}
+
+/** One test POST to the URL; shows what the receiver answered. */
+async function testWebhook() {
+  const out = byTestId("webhook-test-result");
+  out.hidden = false;
+  out.textContent = "Sending…";
+  const r = await call("POST", "/wabiz/webhook/test");
+  if (r.status !== 200) { out.textContent = errorsOf(r.body); return; }
+  const t = r.body.test;
+  out.dataset.acknowledged = String(t.acknowledged);
+  out.textContent = t.status === null
+    ? `Not answered: ${t.failure}`
+    : `HTTP ${t.status} in ${t.took_ms} ms${t.acknowledged ? " (acknowledged)" : " (a callback would be retried: only 200 acknowledges)"}${t.body ? "\n" + t.body : ""}`;
+}
 
 async function loadWebhooks() {
   const r = await call("GET", "/wabiz/callbacks");
   if (r.status !== 200) { notice(errorsOf(r.body)); return; }
   const c = r.body.callbacks;
+  const oldest = c.queue.oldest_created_at;
   const figures = [
     ["Waiting", c.queue.pending], ["In flight", c.queue.requests_in_flight],
+    ["Oldest waiting", oldest ? `${Math.max(0, Math.round((Date.now() - oldest) / 1000))} s` : "–"],
     ["Delivered", c.delivery.delivered], ["Failed attempts", c.delivery.failed_attempts],
   ];
   byTestId("queue").replaceChildren(...figures.map(([name, value]) => {
@@ -309,7 +575,8 @@ async function loadWebhooks() {
     const head = document.createElement("div");
     head.textContent = delivered
       ? `#${cb.seq} ${cb.kind} ${cb.subject || ""}: delivered after ${cb.attempts} attempt(s), ${cb.last_result}`
-      : `#${cb.seq} ${cb.kind} ${cb.subject || ""}: ${cb.attempts} attempt(s)${cb.last_result ? ", last: " + cb.last_result : ""}`;
+      : `#${cb.seq} ${cb.kind} ${cb.subject || ""}: ${cb.attempts} attempt(s)${cb.last_result ? ", last: " + cb.last_result : ""}${
+        cb.attempts && cb.next_attempt_at ? `, next at ${new Date(cb.next_attempt_at).toLocaleTimeString()}` : ""}`;
     li.append(head);
     li.dataset.attempts = String(cb.attempts);
     if (!delivered) {
@@ -446,9 +713,7 @@ function showMagicNumbers(customers) {
     open.setAttribute("aria-label", `Open the chat with ${c.wa_id}`);
     open.addEventListener("click", async () => {
       location.hash = "#chats";
-      byTestId("chat-wa-id").value = c.wa_id;
-      await loadChat(c.wa_id);
-      follow(c.wa_id);
+      await openChat(c.wa_id);
     });
     td.append(open);
     tr.append(td);
@@ -655,16 +920,18 @@ function route() {
   if (!csrf) return;
   const view = (location.hash || "#chats").slice(1);
   show(view);
-  if (view === "webhooks") loadWebhooks();
+  if (view === "webhooks") { loadWebhooks(); loadWebhookSettings(); }
   if (view === "settings") loadSettings();
   if (view === "health") loadHealth();
   if (view === "templates") { loadTemplates(); previewTemplate(); }
+  if (view === "chats") loadChats();
 }
 
 async function start() {
   byTestId("sign-in-form").addEventListener("submit", signIn);
   byTestId("sign-out").addEventListener("click", signOut);
-  byTestId("open-chat").addEventListener("submit", openChat);
+  byTestId("open-chat").addEventListener("submit", openTyped);
+  byTestId("chat-search").addEventListener("input", loadChats);
   byTestId("write-as-customer").addEventListener("submit", writeAsCustomer);
   byTestId("customer-location").addEventListener("submit", sendLocation);
   byTestId("customer-contact").addEventListener("submit", sendContact);
@@ -675,6 +942,7 @@ async function start() {
   byTestId("callback-filter").addEventListener("input", loadWebhooks);
   byTestId("callback-filter").addEventListener("submit", (e) => { e.preventDefault(); loadWebhooks(); });
   byTestId("traffic-form").addEventListener("submit", startTraffic);
+  byTestId("webhook-test").addEventListener("click", testWebhook);
   byTestId("template-form").addEventListener("input", previewTemplate);
   window.addEventListener("hashchange", route);
   const r = await call("GET", "/console/session");

@@ -96,6 +96,8 @@ pub struct AppServices {
     pub strict_restart: bool,
     /// What the webhook engine reports about itself.
     pub webhooks: Arc<wabiz_webhooks::Metrics>,
+    /// Sends a test callback to the configured URL (`POST /wabiz/webhook/test`).
+    pub webhook_test: Arc<wabiz_webhooks::Tester>,
     /// The web server's counters (`/metrics`).
     pub web: Arc<crate::metrics::WebMetrics>,
     /// This node's name (`host:instance`), the `node` label of metrics.

@@ -173,6 +173,12 @@ pub struct MessageRecord {
     /// Outbound: the network's own plan for it (chaos), if any; boxed, as
     /// few messages have one.
     pub plan: Option<Box<DeliveryPlan>>,
+    /// Inbound: the group it was written in, when a participant wrote in a
+    /// group (`peer` stays the participant, whose window and receipts it is).
+    pub group: Option<String>,
+    /// Inbound: the profile name the customer showed with it. It names the
+    /// chat in the list of chats; it is not kept with the message itself.
+    pub sender_name: Option<String>,
 }
 
 impl MessageRecord {
@@ -195,7 +201,25 @@ impl MessageRecord {
             conversation: None,
             expires_at: None,
             plan: None,
+            group: None,
+            sender_name: None,
         }
+    }
+
+    /// The same message, showing the customer's profile name.
+    pub fn named(self, name: impl Into<String>) -> Self {
+        Self { sender_name: Some(name.into()), ..self }
+    }
+
+    /// The same message, written in group `group_id`.
+    pub fn in_group(self, group_id: Option<String>) -> Self {
+        Self { group: group_id, ..self }
+    }
+
+    /// The chat it belongs to: its group, or the customer (or the group it
+    /// was sent to).
+    pub fn chat(&self) -> &str {
+        self.group.as_deref().unwrap_or(&self.peer)
     }
 
     /// The part of an outbound message the network's steps need.
@@ -305,6 +329,38 @@ pub trait MessageStore: Send + Sync {
     /// Marks an inbound message and the earlier unread ones of the same chat as
     /// read; returns how many changed.
     async fn mark_inbound_read(&self, id: &str, at: i64) -> StoreResult<u64>;
+    /// The chats, each with its last message and unread count: the most
+    /// recent first, or those whose number or name starts with `search`
+    /// (in number, then name order). Each query reads at most `limit` chats
+    /// and [`UNREAD_CAP`] unread messages a chat, whatever is stored.
+    async fn chats(&self, search: Option<&str>, limit: usize) -> StoreResult<Vec<ChatSummary>>;
+}
+
+/// The most unread messages a chat's count reads (shown as "99+").
+pub const UNREAD_CAP: u64 = 100;
+
+/// One chat of the list (`MessageStore::chats`): a customer, or a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatSummary {
+    /// The customer's `wa_id`, or the group id.
+    pub id: String,
+    pub recipient_type: RecipientType,
+    /// The profile name the customer last showed, if they ever wrote.
+    pub name: Option<String>,
+    /// Its last message (`None` once garbage collection took it).
+    pub last: Option<MessageRecord>,
+    /// When it last had a message (Unix seconds).
+    pub last_at: i64,
+    /// Inbound messages not marked read, at most [`UNREAD_CAP`].
+    pub unread: u64,
+}
+
+/// Where the prefix search of chats ends: `prefix` followed by the highest
+/// character, so that `[prefix, end)` holds every text starting with it.
+pub fn prefix_end(prefix: &str) -> String {
+    let mut end = prefix.to_owned();
+    end.push(char::MAX);
+    end
 }
 
 /// A registered template as stored (`components` is JSON text).

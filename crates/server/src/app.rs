@@ -279,6 +279,12 @@ impl App {
             },
             strict_restart: config.strict_restart,
             webhooks: Arc::clone(&webhook_metrics),
+            webhook_test: Arc::new(wabiz_webhooks::Tester {
+                settings: settings.subscribe(),
+                webhook_ca: settings.subscribe_webhook_ca(),
+                allow_http: config.allow_http_webhooks,
+                timeout: config.webhook_timeout,
+            }),
             web: Arc::clone(&web),
             groups: Arc::clone(&groups),
             simulator,

@@ -94,7 +94,7 @@ pub fn reply_to(due: &DueMessage, business: &str, now_ms: i64) -> Option<Message
     let id = wabiz_domain::ids::inbound_message();
     let at = now_ms / 1000;
     let content = callback(&id, &due.peer, at, &req, req.object.clone());
-    Some(MessageRecord::inbound(id, due.peer.clone(), "text".into(), content.to_string(), at))
+    Some(MessageRecord::inbound(id, due.peer.clone(), "text".into(), content.to_string(), at).named(name))
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0022_delivery_plans.sql"),
     },
     Migration { version: 23, name: "traffic_runs", sql: include_str!("../migrations/sqlite/0023_traffic_runs.sql") },
+    Migration { version: 24, name: "chats", sql: include_str!("../migrations/sqlite/0024_chats.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -134,6 +135,7 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0022_delivery_plans.sql"),
     },
     Migration { version: 23, name: "traffic_runs", sql: include_str!("../migrations/postgres/0023_traffic_runs.sql") },
+    Migration { version: 24, name: "chats", sql: include_str!("../migrations/postgres/0024_chats.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

@@ -125,6 +125,7 @@ conformance!(
     garbage_collection_keeps_what_is_needed,
     contact_cache,
     traffic_runs_are_leased_and_counted,
+    chats_list_the_latest_with_unread_counts,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -345,6 +346,61 @@ async fn sqlite_moves_the_status_history_into_the_message_row() {
     s.close().await;
 }
 
+/// Schema 24 lists the chats of messages stored before it: each customer's
+/// and group's last message, a participant's group message in the group's
+/// chat, named where the last message came from the customer.
+#[tokio::test]
+async fn sqlite_lists_the_chats_of_earlier_messages() {
+    let db = TestDb::sqlite();
+    let DatabaseConfig::Sqlite { path } = &db.config else { unreachable!() };
+    {
+        // A database as schema 23 left it.
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE wabiz_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+        )
+        .unwrap();
+        for m in wabiz_store::migrate::SQLITE.iter().filter(|m| m.version <= 23) {
+            conn.execute_batch(m.sql).unwrap();
+            conn.execute(
+                "INSERT INTO wabiz_migrations VALUES (?1, ?2, ?3, 0)",
+                rusqlite::params![m.version, m.name, m.checksum()],
+            )
+            .unwrap();
+        }
+        let kerry = |group: &str| {
+            format!(
+                r#"{{"contacts":[{{"profile":{{"name":"Kerry"}},"wa_id":"111"}}],"messages":[{{"from":"111"{group}}}]}}"#
+            )
+        };
+        let rows = [
+            ("a", "inbound", "individual", "111", kerry(""), 1),
+            ("b", "outbound", "group", "g-1", "{}".to_owned(), 2),
+            ("c", "inbound", "individual", "111", kerry(r#","group_id":"g-1""#), 3),
+            ("d", "inbound", "individual", "111", kerry(""), 4),
+        ];
+        for (id, direction, kind, peer, content, at) in rows {
+            conn.execute(
+                "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'text', ?5, 'received', ?6, ?6)",
+                rusqlite::params![id, direction, kind, peer, content, at],
+            )
+            .unwrap();
+        }
+    }
+    let s = db.open().await;
+    let chats = s.chats(None, 10).await.unwrap();
+    let view: Vec<(&str, Option<&str>, &str, u64)> = chats
+        .iter()
+        .map(|c| (c.id.as_str(), c.name.as_deref(), c.last.as_ref().unwrap().id.as_str(), c.unread))
+        .collect();
+    assert_eq!(view, [("111", Some("Kerry"), "d", 2), ("g-1", None, "c", 1)]);
+    let ids = |v: Vec<MessageRecord>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.conversation("g-1", 10).await.unwrap()), ["b", "c"]);
+    assert_eq!(ids(s.conversation("111", 10).await.unwrap()), ["a", "d"]);
+    s.close().await;
+}
+
 async fn settings_documents_and_blobs(db: &TestDb) {
     let s = db.open().await;
     assert_eq!(s.get_setting("application").await.unwrap(), None);
@@ -429,6 +485,8 @@ async fn message_records(db: &TestDb) {
         conversation: None,
         expires_at: None,
         plan: None,
+        group: None,
+        sender_name: None,
     };
     s.insert_message(&m, &[]).await.unwrap();
     assert!(s.insert_message(&m, &[]).await.is_err(), "ids are unique");
@@ -458,6 +516,8 @@ async fn message_transitions(db: &TestDb) {
         conversation: None,
         expires_at: None,
         plan: None,
+        group: None,
+        sender_name: None,
     };
     // A message's delivery plan (chaos) comes back with it when due.
     let plan = DeliveryPlan { stop_at: Some(Delivered), duplicate: true, ..DeliveryPlan::default() };
@@ -510,6 +570,8 @@ async fn message_transitions(db: &TestDb) {
         conversation: None,
         expires_at: None,
         plan: None,
+        group: None,
+        sender_name: None,
     };
     let failed = Transition {
         errors: Some(Failure(vec![ErrorItem::bare(ErrorCode::UserNotValid)])),
@@ -617,6 +679,8 @@ async fn inbound_window_and_read(db: &TestDb) {
         conversation: None,
         expires_at: None,
         plan: None,
+        group: None,
+        sender_name: None,
     };
     assert_eq!(s.last_inbound_at("1555").await.unwrap(), None);
     s.insert_message(&msg("in1", Direction::Inbound, "1555", 100), &[]).await.unwrap();
@@ -873,6 +937,8 @@ async fn callbacks_travel_with_their_cause(db: &TestDb) {
         conversation: None,
         expires_at: None,
         plan: None,
+        group: None,
+        sender_name: None,
     };
     s.insert_message(&inbound, &[callback("1555", "in")]).await.unwrap();
     // A failing insert (duplicate id) stores no callback either.
@@ -930,6 +996,8 @@ async fn messages_stored_with_their_steps(db: &TestDb) {
         conversation: None,
         expires_at: Some(99_000),
         plan: None,
+        group: None,
+        sender_name: None,
     };
     let c1 = Conversation::open(PricingCategory::Service, 2);
     let step = |id: &str, from: MessageStatus, to: MessageStatus, at: i64, cb: Option<&str>| Transition {
@@ -1236,5 +1304,73 @@ async fn traffic_runs_are_leased_and_counted(db: &TestDb) {
     let (from, to) = id_range("0000000a");
     let p = s.traffic_progress(&from, &to).await.unwrap();
     assert_eq!((p.generated, p.pending_callbacks), (3, 1));
+    s.close().await;
+}
+
+/// The list of chats: one entry a customer or group, the most recent first,
+/// with its last message, the name the customer last showed and the unread
+/// count (capped); a group's chat holds what participants wrote in it, and
+/// their own chats do not; a search finds a number or name prefix.
+async fn chats_list_the_latest_with_unread_counts(db: &TestDb) {
+    let s = db.open().await;
+    let inbound =
+        |id: &str, peer: &str, at: i64| MessageRecord::inbound(id.into(), peer.into(), "text".into(), "{}".into(), at);
+    let outbound = |id: &str, peer: &str, at: i64| MessageRecord {
+        direction: Direction::Outbound,
+        status: Accepted,
+        ..inbound(id, peer, at)
+    };
+    s.insert_message(&inbound("k1", "16315551234", 100).named("Kerry Fisher"), &[]).await.unwrap();
+    s.insert_message(&inbound("k2", "16315551234", 110), &[]).await.unwrap();
+    s.insert_message(&outbound("b1", "16315550000", 120), &[]).await.unwrap();
+    let to_group = MessageRecord { recipient_type: RecipientType::Group, ..outbound("g1", "grp-1", 130) };
+    s.insert_message(&to_group, &[]).await.unwrap();
+    // Kerry writes in the group: the group's chat, not hers.
+    s.insert_message(&inbound("g2", "16315551234", 140).named("Kerry F").in_group(Some("grp-1".into())), &[])
+        .await
+        .unwrap();
+    let chats = s.chats(None, 10).await.unwrap();
+    let view: Vec<(&str, Option<&str>, u64, Option<&str>)> = chats
+        .iter()
+        .map(|c| (c.id.as_str(), c.name.as_deref(), c.unread, c.last.as_ref().map(|m| m.id.as_str())))
+        .collect();
+    assert_eq!(
+        view,
+        [
+            ("grp-1", None, 1, Some("g2")),
+            ("16315550000", None, 0, Some("b1")),
+            ("16315551234", Some("Kerry Fisher"), 2, Some("k2")),
+        ],
+        "most recent first; a name outlives messages without one; a group is not named by a participant"
+    );
+    assert_eq!(chats[0].recipient_type, RecipientType::Group);
+    assert_eq!(chats[0].last.as_ref().unwrap().group.as_deref(), Some("grp-1"), "the group is kept with the message");
+    assert_eq!(s.chats(None, 1).await.unwrap().len(), 1, "the limit holds");
+    let ids = |v: Vec<MessageRecord>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.conversation("grp-1", 10).await.unwrap()), ["g1", "g2"], "the group's chat, in order");
+    assert_eq!(ids(s.conversation("grp-1", 1).await.unwrap()), ["g2"]);
+    assert_eq!(ids(s.conversation("16315551234", 10).await.unwrap()), ["k1", "k2"], "not what she wrote in the group");
+
+    // Reading her last message leaves nothing unread in her chat.
+    s.mark_inbound_read("k2", 200).await.unwrap();
+    let kerry = s.chats(Some("1631555123"), 10).await.unwrap();
+    assert_eq!(kerry.iter().map(|c| (c.id.as_str(), c.unread)).collect::<Vec<_>>(), [("16315551234", 0)]);
+    let by_name = s.chats(Some("kerry"), 10).await.unwrap();
+    assert_eq!(by_name.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["16315551234"], "names match in any case");
+    assert!(s.chats(Some("1632"), 10).await.unwrap().is_empty());
+    let numbers = s.chats(Some("1631555"), 10).await.unwrap();
+    assert_eq!(
+        numbers.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["16315550000", "16315551234"],
+        "number order"
+    );
+
+    // A customer who wrote many times: the count stops at the cap.
+    for i in 0..(wabiz_domain::ports::UNREAD_CAP + 5) {
+        s.insert_message(&inbound(&format!("m{i}"), "19995550000", 300), &[]).await.unwrap();
+    }
+    let busy = s.chats(Some("1999"), 10).await.unwrap();
+    assert_eq!(busy[0].unread, wabiz_domain::ports::UNREAD_CAP);
+    assert_eq!(busy[0].last.as_ref().unwrap().id, format!("m{}", wabiz_domain::ports::UNREAD_CAP + 4));
     s.close().await;
 }

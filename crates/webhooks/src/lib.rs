@@ -11,7 +11,9 @@ pub mod body;
 pub mod client;
 pub mod engine;
 pub mod metrics;
+pub mod test_call;
 pub mod trust;
 
 pub use engine::{Engine, EngineConfig, prepare_queue};
 pub use metrics::Metrics;
+pub use test_call::{NotSent, TestOutcome, Tester};

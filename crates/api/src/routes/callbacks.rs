@@ -26,6 +26,44 @@ pub fn routes() -> ApiRouter {
         .described(crate::schemas::wabiz::callback())
         .post("/wabiz/callbacks/{seq}/retry", retry, "Retry a waiting callback now, not at its next attempt time")
         .described(crate::schemas::wabiz::retry_callback())
+        .post(
+            "/wabiz/webhook/test",
+            test_callback,
+            "Send a test callback to the configured webhook URL and show what the receiver answers",
+        )
+        .described(crate::schemas::wabiz::test_callback())
+}
+
+/// One POST of a `{"test": …}` body to `webhooks.url`, outside the queue
+/// (nothing is stored or retried); answers what the receiver said, or why
+/// nothing was sent (no URL; `http://` not allowed). A
+/// receiver that dispatches on `contacts`, `messages`, `statuses` and
+/// `errors` finds none of them and should acknowledge it.
+async fn test_callback(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let id = wabiz_domain::ids::outbound_message();
+    let body = json!({ "test": { "id": id, "timestamp": state.clock.now_unix().to_string(),
+                                 "note": "A test callback sent from wabiz; it reports nothing." } });
+    // Nothing sent is an outcome too: the user sees why, as for a refused connection.
+    let outcome = state.webhook_test.send(body.to_string()).await.unwrap_or_else(|why| {
+        let failure = match why {
+            wabiz_webhooks::NotSent::NoUrl => "not sent: no webhook URL is set (webhooks.url)",
+            wabiz_webhooks::NotSent::PlainHttp => {
+                "not sent: the URL is http:// and the server runs without --allow-http-webhooks (callbacks wait)"
+            }
+        };
+        wabiz_webhooks::TestOutcome {
+            status: None,
+            acknowledged: false,
+            body: String::new(),
+            failure: Some(failure.into()),
+            took_ms: 0,
+        }
+    });
+    let answer = json!({ "test": {
+        "id": id, "status": outcome.status, "acknowledged": outcome.acknowledged, "body": outcome.body,
+        "failure": outcome.failure, "took_ms": outcome.took_ms,
+    }});
+    Ok(reply(StatusCode::OK, &state.meta, answer))
 }
 
 /// Most callbacks listed at once.

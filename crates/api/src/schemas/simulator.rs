@@ -357,9 +357,43 @@ fn stored_message() -> Value {
         "created_at": {"type": "integer", "description": "Unix seconds"},
         "updated_at": {"type": "integer", "description": "Unix seconds"},
         "next_event_at": {"type": ["integer", "null"], "description": "Unix ms of the network's next step for it; `null` once nothing is left"},
+        "group_id": {"type": ["string", "null"], "description": "inbound: the group a participant wrote it in (`peer` is the participant)"},
     }));
     m["additionalProperties"] = json!(false);
     m
+}
+
+/// `GET /simulator/chats`.
+pub fn chats() -> Described {
+    let chat = object(json!({
+        "id": {"type": "string", "minLength": 1, "description": "the customer's `wa_id`, or the group id (`GET /simulator/conversations/{wa_id}` reads it)"},
+        "recipient_type": {"type": "string", "enum": ["individual", "group"]},
+        "name": {"type": ["string", "null"], "description": "the profile name the customer last showed (`null` until they write), or the group's subject"},
+        "last_at": {"type": "integer", "description": "Unix seconds of its last message"},
+        "unread": {"type": "integer", "minimum": 0, "maximum": wabiz_domain::ports::UNREAD_CAP,
+                   "description": "inbound messages the business has not marked read; counting stops at the maximum (shown as \"99+\")"},
+        "last_message": {"oneOf": [stored_message(), {"type": "null"}], "description": "`null` once garbage collection removed it"},
+    }));
+    let example = json!({
+        "id": "16315551234", "recipient_type": "individual", "name": "Kerry Fisher", "last_at": 1_796_551_100i64, "unread": 1,
+        "last_message": {
+            "id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf", "direction": "inbound", "recipient_type": "individual", "peer": "16315551234",
+            "type": "text",
+            "content": {"contacts": [{"profile": {"name": "Kerry Fisher"}, "wa_id": "16315551234"}],
+                        "messages": [{"from": "16315551234", "id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf", "text": {"body": "Where is my order?"},
+                                      "timestamp": "1796551100", "type": "text"}]},
+            "status": "received", "created_at": 1_796_551_100i64, "updated_at": 1_796_551_100i64, "next_event_at": null, "group_id": null,
+        },
+    });
+    Described::answers(
+        200,
+        envelope(&[("chats", json!({"type": "array", "maxItems": 200, "items": chat}))]),
+        json!({"chats": [example], "meta": meta_example()}),
+    )
+    .query("search", json!({"type": "string", "maxLength": 64}),
+           "chats whose number (a leading `+` is ignored) or name starts with it, in number then name order; without it, the most recent chats")
+    .query("limit", json!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50}), "how many chats at most")
+    .link("Conversation", "get_simulator_conversations_wa_id", "wa_id", "/chats/0/id")
 }
 
 /// `GET /simulator/messages/{id}`.
@@ -381,7 +415,7 @@ pub fn message() -> Described {
     let example = json!({
         "id": id, "direction": "outbound", "recipient_type": "individual", "peer": "16315551234", "type": "text",
         "content": {"body": "Your order has shipped"}, "status": "read",
-        "created_at": 1_796_551_200i64, "updated_at": 1_796_551_203i64, "next_event_at": null,
+        "created_at": 1_796_551_200i64, "updated_at": 1_796_551_203i64, "next_event_at": null, "group_id": null,
         "statuses": [{"status": "sent", "timestamp": "1796551200"}, {"status": "delivered", "timestamp": "1796551201"},
                      {"status": "read", "timestamp": "1796551203"}],
     });
@@ -398,11 +432,13 @@ pub fn conversation() -> Described {
                     "messages": [{"from": "16315551234", "id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf", "text": {"body": "Where is my order?"},
                                   "timestamp": "1796551100", "type": "text"}]},
         "status": "received", "created_at": 1_796_551_100i64, "updated_at": 1_796_551_100i64, "next_event_at": null,
+        "group_id": null,
     });
     let outbound = json!({
         "id": "gBGGFlA5FpafAgkOuJbRq54qwbM", "direction": "outbound", "recipient_type": "individual", "peer": "16315551234",
         "type": "text", "content": {"body": "Your order has shipped"}, "status": "delivered",
         "created_at": 1_796_551_200i64, "updated_at": 1_796_551_201i64, "next_event_at": 1_796_551_203_000i64,
+        "group_id": null,
     });
     Described::answers(
         200,

@@ -477,6 +477,24 @@ pub fn retry_callback() -> Described {
     .at("seq", "41")
 }
 
+/// `POST /wabiz/webhook/test`.
+pub fn test_callback() -> Described {
+    let test = object(json!({
+        "id": {"type": "string", "minLength": 1, "description": "the `test.id` the body carried"},
+        "status": {"type": ["integer", "null"], "description": "the HTTP status the receiver answered; `null` without an answer"},
+        "acknowledged": {"type": "boolean", "description": "whether a real callback would count as delivered (only a 200 does)"},
+        "body": {"type": "string", "maxLength": 2048, "description": "the start of the receiver's answer"},
+        "failure": {"type": ["string", "null"], "description": "why no answer came (connection, TLS, timeout), or why nothing was sent (no URL; `http://` without `--allow-http-webhooks`)"},
+        "took_ms": {"type": "integer", "minimum": 0},
+    }));
+    Described::answers(
+        200,
+        envelope(&[("test", test)]),
+        json!({"test": {"id": "gBGGFlA5FpafAgkOuJbRq54qwbM", "status": 200, "acknowledged": true, "body": "ok",
+                        "failure": null, "took_ms": 12}, "meta": meta_example()}),
+    )
+}
+
 // ---- documentation and public links ----
 
 /// `GET /openapi.json`.

@@ -155,6 +155,8 @@ impl MessageService {
             )),
             // The network's to decide.
             plan: None,
+            group: None,
+            sender_name: None,
         };
         let id = record.id.clone();
         self.network.accept_outbound(record).await?;

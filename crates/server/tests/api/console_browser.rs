@@ -32,10 +32,19 @@ async fn the_console_works_in_a_real_browser() {
     for step in [
         "signed in",
         "inbound message shown live",
+        "chat listed with its unread count",
+        "chats searched and opened by keyboard",
+        "document offered for download",
+        "list follows the chat",
+        "group chat answered by a participant",
+        "test callback answered",
+        "fits 390 px",
+        "dark and light",
         "outbound message read",
         "per-field error shown",
         "failed message shows its code",
         "template created and sent",
+        "template quick reply and list row pressed",
         "button pressed as the customer",
         "reply, location and contact as the customer",
         "picture sent as the customer",
@@ -44,6 +53,39 @@ async fn the_console_works_in_a_real_browser() {
         "health, chaos and traffic",
         "no errors",
     ] {
+        assert!(stdout.contains(step), "no `{step}`:\n{stdout}");
+    }
+}
+
+/// The page recovers by itself after a restart (issue 22 §6): the script
+/// signs in, then the server stops and starts again on the same port, and a
+/// message that arrives afterwards appears without a reload.
+#[cfg_attr(
+    not(all(wabiz_test_browser, wabiz_test_python)),
+    ignore = "needs a browser: set WABIZ_TEST_CHROMIUM and WABIZ_TEST_PYTHON (with playwright)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_recovers_by_itself_after_a_restart() {
+    let python = std::env::var("WABIZ_TEST_PYTHON").expect("WABIZ_TEST_PYTHON");
+    let chromium = std::env::var("WABIZ_TEST_CHROMIUM").expect("WABIZ_TEST_CHROMIUM");
+    let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
+    app.admin_token().await;
+    let markers = tempfile::tempdir().expect("temp dir");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console/console_restart_check.py");
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(&app.base_url).arg(ADMIN_PASSWORD).arg(markers.path()).env("WABIZ_CHROMIUM", chromium);
+    let browser = tokio::spawn(run_program(cmd, "console_restart_check.py"));
+
+    let (stop, started) = (markers.path().join("stop"), markers.path().join("started"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !stop.exists() {
+        assert!(std::time::Instant::now() < deadline && !browser.is_finished(), "the page never got ready");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let app = app.restart_on_same_port().await;
+    std::fs::write(&started, app.base_url.as_bytes()).expect("marker");
+    let stdout = browser.await.expect("the script's task");
+    for step in ["signed in, list live", "server restarted", "recovered without a reload", "no errors"] {
         assert!(stdout.contains(step), "no `{step}`:\n{stdout}");
     }
 }

@@ -85,7 +85,7 @@ impl TestApp {
 
     pub async fn spawn_with(spawn: Spawn) -> TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-        Self::start(spawn, dir, Arc::new(ShiftedClock::new()), Arc::new(AtomicBool::new(false))).await
+        Self::start(spawn, dir, Arc::new(ShiftedClock::new()), Arc::new(AtomicBool::new(false)), "127.0.0.1:0").await
     }
 
     async fn start(
@@ -93,12 +93,11 @@ impl TestApp {
         dir: Arc<TempDir>,
         clock: Arc<ShiftedClock>,
         admin_changed: Arc<AtomicBool>,
+        listen: &str,
     ) -> TestApp {
         let data_dir = dir.path().to_str().expect("utf-8 temp path").to_owned();
-        let mut argv: Vec<String> = ["wabiz", "serve", "--listen", "127.0.0.1:0", "--data-dir", &data_dir]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+        let mut argv: Vec<String> =
+            ["wabiz", "serve", "--listen", listen, "--data-dir", &data_dir].iter().map(|s| (*s).to_owned()).collect();
         if !spawn.https {
             argv.push("--insecure-http".into());
         }
@@ -129,13 +128,24 @@ impl TestApp {
 
     /// Stops the server gracefully and starts it again on the same data dir
     /// (a new port), as an operator restarting it would.
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_on("127.0.0.1:0").await
+    }
+
+    /// Restarts it on the port it had, so that clients of the old one
+    /// (a browser's page) find it again.
+    pub async fn restart_on_same_port(self) -> TestApp {
+        let addr = self.app().local_addr().to_string();
+        self.restart_on(&addr).await
+    }
+
+    async fn restart_on(mut self, listen: &str) -> TestApp {
         if let Some(app) = self.app.take() {
             app.shutdown().await;
         }
         let (spawn, dir, clock, changed) =
             (self.spawn.clone(), Arc::clone(&self.data_dir), Arc::clone(&self.clock), Arc::clone(&self.admin_changed));
-        Self::start(spawn, dir, clock, changed).await
+        Self::start(spawn, dir, clock, changed, listen).await
     }
 
     pub fn app(&self) -> &App {

@@ -10,6 +10,7 @@ mod access_matrix;
 mod auth;
 mod certificates;
 mod chaos;
+mod chats;
 mod clients;
 mod cluster;
 mod conformance;

@@ -633,3 +633,44 @@ async fn a_waiting_callback_is_retried_at_once() {
     let (s, b) = app.post(&admin, &format!("/wabiz/callbacks/{seq}/retry"), json!({})).await;
     assert_code(s, &b, 404, 1006);
 }
+
+/// "Send a test callback": one POST to the configured URL, outside the
+/// queue, answered with what the receiver said; without a URL, or with an
+/// `http://` one the server may not call, it says why nothing was sent.
+#[tokio::test]
+async fn a_test_callback_shows_the_receivers_answer() {
+    let (rx, app, admin) = receiving(Spawn::default().arg("--allow-http-webhooks")).await;
+    rx.script([Reply::status(503)]);
+    let (s, b) = app.post(&admin, "/wabiz/webhook/test", json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let test = &b["test"];
+    assert_eq!((test["status"].as_u64(), test["acknowledged"].as_bool()), (Some(503), Some(false)), "{b}");
+    assert!(test["failure"].is_null(), "{b}");
+    let hits = rx.wait_for(Duration::from_secs(10), "the test callback", |hits| hits.len() == 1).await;
+    assert_eq!(hits[0].body["test"]["id"], test["id"], "the receiver got the body the answer names");
+    for key in ["contacts", "messages", "statuses", "errors"] {
+        assert!(hits[0].body.get(key).is_none(), "a test reports nothing: {}", hits[0].body);
+    }
+    let (s, b) = app.post(&admin, "/wabiz/webhook/test", json!({})).await;
+    assert_eq!(
+        (s.as_u16(), b["test"]["status"].as_u64(), b["test"]["acknowledged"].as_bool()),
+        (200, Some(200), Some(true)),
+        "{b}"
+    );
+    assert_eq!(queue(&app, &admin).await["queue"]["pending"], 0, "nothing was queued");
+
+    // Nobody listening: the failure, not an error of the API.
+    let (s, b) =
+        app.patch(&admin, "/v1/settings/application", json!({"webhooks": {"url": "http://127.0.0.1:9/hook"}})).await;
+    assert!(s.is_success(), "{b}");
+    let (s, b) = app.post(&admin, "/wabiz/webhook/test", json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(
+        b["test"]["status"].is_null() && b["test"]["failure"].as_str().unwrap().contains("connection failed"),
+        "{b}"
+    );
+    let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"webhooks": {"url": ""}})).await;
+    assert!(s.is_success(), "{b}");
+    let (_, b) = app.post(&admin, "/wabiz/webhook/test", json!({})).await;
+    assert!(b["test"]["failure"].as_str().unwrap().contains("no webhook URL"), "{b}");
+}

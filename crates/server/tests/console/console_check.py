@@ -18,10 +18,10 @@ import urllib.request
 import zlib
 
 from playwright.sync_api import expect, sync_playwright
+from watched_page import open_page
 
 base, password, webhook = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 shots = sys.argv[4] if len(sys.argv) > 4 else None
-CHROMIUM = os.environ.get("WABIZ_CHROMIUM", "/usr/bin/chromium")
 CUSTOMER = "16315551234"
 
 
@@ -53,19 +53,9 @@ api("PATCH", "/v1/settings/application", {"webhooks": {"url": webhook}}, token)
 errors, expected_refusals = [], []
 
 with sync_playwright() as p:
-    browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-
-    def on_console(msg):
-        if msg.type != "error":
-            return
-        # A refused request the step expects is logged by the browser itself.
-        if expected_refusals and "Failed to load resource" in msg.text and expected_refusals[-1] in msg.text:
-            return
-        errors.append(f"console error: {msg.text}")
-
-    page.on("console", on_console)
+    # A refused request the step expects is logged by the browser itself.
+    browser, page = open_page(p, errors, lambda text: bool(
+        expected_refusals and "Failed to load resource" in text and expected_refusals[-1] in text))
     # Which request a failed-resource line is about (the console line does not say).
     page.on("response", lambda r: r.status >= 400 and print(f"answer {r.status} {r.request.method} {r.url}"))
 
@@ -78,11 +68,18 @@ with sync_playwright() as p:
 
     # A customer's chat, then a message from them arrives while it is open.
     page.get_by_test_id("chat-wa-id").fill(CUSTOMER)
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open", exact=True).click()
     expect(page.get_by_test_id("chat-title")).to_have_text(CUSTOMER)
-    api("POST", "/simulator/inbound", {"from": CUSTOMER, "type": "text", "text": {"body": "Is my order on its way?"}}, token)
+    api("POST", "/simulator/inbound", {"from": CUSTOMER, "type": "text", "text": {"body": "Is my order on its way?"},
+                                       "profile": {"name": "Kerry Fisher"}}, token)
     expect(page.get_by_test_id("messages")).to_contain_text("Is my order on its way?")
     print("inbound message shown live")
+    # The list of chats: the customer, named, with one unread message.
+    listed = page.locator(f'[data-testid="chat-item"][data-id="{CUSTOMER}"]')
+    expect(listed).to_contain_text("Kerry Fisher")
+    expect(listed).to_contain_text("Is my order on its way?")
+    expect(listed.get_by_test_id("chat-unread")).to_have_text("1")
+    print("chat listed with its unread count")
 
     # The business answers through the API; its ticks move to read.
     api("POST", "/v1/messages", {"to": CUSTOMER, "type": "text", "text": {"body": "It ships today."}}, token)
@@ -92,15 +89,28 @@ with sync_playwright() as p:
 
     # A customer whose phone cannot show the message: failed, and why.
     page.get_by_test_id("chat-wa-id").fill("15550000002")
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open", exact=True).click()
     expect(page.get_by_test_id("chat-title")).to_have_text("15550000002")
     api("POST", "/v1/messages", {"to": "15550000002", "type": "text", "text": {"body": "Can you see this?"}}, token)
     failed = page.get_by_test_id("message").filter(has_text="Can you see this?")
     expect(failed).to_have_attribute("data-status", "failed")
     expect(failed.get_by_test_id("message-status")).to_contain_text("1026")
     print("failed message shows its code")
+    # Search by number, then by name; the keyboard opens a found chat.
+    page.get_by_test_id("chat-search").fill("1555000")
+    expect(page.get_by_test_id("chat-item")).to_have_count(1)
+    expect(page.get_by_test_id("chat-item")).to_have_attribute("data-id", "15550000002")
+    page.get_by_test_id("chat-search").fill("kerry")
+    expect(page.get_by_test_id("chat-item")).to_have_count(1)
+    page.get_by_test_id("chat-search").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("chat-title")).to_have_text(CUSTOMER)
+    page.get_by_test_id("chat-search").fill("")
+    expect(page.get_by_test_id("chat-item")).to_have_count(2)
+    print("chats searched and opened by keyboard")
     page.get_by_test_id("chat-wa-id").fill(CUSTOMER)
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open", exact=True).click()
     expect(page.get_by_test_id("chat-title")).to_have_text(CUSTOMER)
 
     # The customer writes back from the console.
@@ -145,7 +155,17 @@ with sync_playwright() as p:
     expect(picture).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth === 2", arg=picture.element_handle())
     print("picture sent as the customer")
+    page.get_by_test_id("media-file").set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"bring the receipt"}])
+    page.get_by_test_id("media-send").click()
+    document = page.get_by_test_id("message").filter(has_text="[document] notes.txt").get_by_test_id("media-preview")
+    expect(document).to_have_text("Download notes.txt")
+    print("document offered for download")
+    # The list follows: the chat's last message and its unread count.
+    expect(listed).to_contain_text("[document] notes.txt")
+    expect(listed.get_by_test_id("chat-unread")).to_have_text("8")
+    print("list follows the chat")
     if shots:
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=os.path.join(shots, "console-chat.png"))
 
     # A template made in the console, its preview live, then sent by the API.
@@ -161,13 +181,51 @@ with sync_playwright() as p:
                 "components": [{"type": "body", "parameters": [{"type": "text", "text": "Kerry"}, {"type": "text", "text": "A-17"}]}]}
     api("POST", "/v1/messages", {"to": CUSTOMER, "type": "template", "template": template}, token)
     page.get_by_test_id("nav-chats").click()
-    page.get_by_role("button", name="Open").click()
-    expect(page.get_by_test_id("message").filter(has_text="order_ready")).to_contain_text("Kerry, A-17")
+    page.get_by_role("button", name="Open", exact=True).click()
+    # Shown as the customer sees it: the registered text, its parameters filled in.
+    expect(page.get_by_test_id("message").filter(has_text="Hi Kerry, your order A-17 is ready.")).to_contain_text("Reply STOP to opt out")
     print("template created and sent")
+
+    # A template with quick replies (registered through the API): the customer presses one.
+    api("POST", "/simulator/templates", {"namespace": "business_a_namespace", "name": "delivery_slot", "language": "en_US",
+        "category": "UTILITY", "components": [{"type": "BODY", "text": "Is {{1}} a good time?"},
+                                              {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Yes"}, {"type": "QUICK_REPLY", "text": "Later"}]}]}, token)
+    slot = {"namespace": "business_a_namespace", "name": "delivery_slot", "language": {"policy": "deterministic", "code": "en_US"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "9:00"}]},
+                           {"type": "button", "sub_type": "quick_reply", "index": "1", "parameters": [{"type": "payload", "payload": "SLOT-LATER"}]}]}
+    api("POST", "/v1/messages", {"to": CUSTOMER, "type": "template", "template": slot}, token)
+    asked = page.get_by_test_id("message").filter(has_text="Is 9:00 a good time?")
+    asked.get_by_test_id("customer-button").filter(has_text="Later").click()
+    expect(page.get_by_test_id("message").filter(has_text="[button] Later")).to_have_count(1)
+    pressed = [m for m in api("GET", f"/simulator/conversations/{CUSTOMER}", None, token)["messages"] if m["type"] == "button"]
+    assert pressed[-1]["content"]["messages"][0]["button"] == {"payload": "SLOT-LATER", "text": "Later"}, pressed[-1]
+    # A list: the customer picks a row.
+    api("POST", "/v1/messages", {"to": CUSTOMER, "type": "interactive", "interactive": {
+        "type": "list", "body": {"text": "Pick a store"}, "action": {"button": "Stores", "sections": [
+            {"title": "Near you", "rows": [{"id": "s1", "title": "Main street"}, {"id": "s2", "title": "Harbour"}]}]}}}, token)
+    page.get_by_test_id("message").filter(has_text="Pick a store").get_by_test_id("customer-button").filter(has_text="Harbour").click()
+    expect(page.get_by_test_id("message").filter(has_text="[list_reply] Harbour")).to_have_count(1)
+    print("template quick reply and list row pressed")
     page.get_by_test_id("nav-templates").click()
     row.get_by_test_id("template-status").select_option("PAUSED")
     expect(page.get_by_test_id("notice")).to_contain_text("order_ready is PAUSED")
     print("template paused")
+
+    # A group: the business writes to it; a participant answers from the console.
+    group = api("POST", "/v1/groups", {"subject": "Book club"}, token)["groups"][0]["id"]
+    link = api("GET", f"/v1/groups/{group}/invite", None, token)["groups"][0]["link"]
+    api("POST", "/simulator/groups/join", {"invite": link, "wa_id": "16315550077"}, token)
+    api("POST", "/v1/messages", {"recipient_type": "group", "to": group, "type": "text", "text": {"body": "Next book?"}}, token)
+    page.get_by_test_id("nav-chats").click()
+    page.get_by_test_id("chat-item").filter(has_text="Book club").click()
+    expect(page.get_by_test_id("chat-title")).to_have_text(group)
+    expect(page.get_by_test_id("messages")).to_contain_text("Next book?")
+    page.get_by_test_id("group-participant").select_option("16315550077")
+    page.get_by_test_id("customer-text").fill("Dune, please")
+    page.get_by_test_id("customer-send").click()
+    said = page.get_by_test_id("message").filter(has_text="Dune, please")
+    expect(said.get_by_test_id("sender")).to_contain_text("16315550077")
+    print("group chat answered by a participant")
 
     # A setting the API refuses: the error stands beside its field.
     page.get_by_test_id("nav-settings").click()
@@ -216,6 +274,14 @@ with sync_playwright() as p:
     expect(page.get_by_test_id("pending-callback")).to_have_count(1)
     page.get_by_test_id("filter-customer").fill("")
     print("callbacks filtered")
+    shown = page.get_by_test_id("figure-url")
+    expect(shown).to_contain_text(webhook.split("?")[0])
+    if "?" in webhook:
+        expect(shown).not_to_contain_text(webhook.split("?")[1])
+    page.get_by_test_id("webhook-test").click()
+    expect(page.get_by_test_id("webhook-test-result")).to_contain_text("HTTP 200")
+    expect(page.get_by_test_id("webhook-test-result")).to_have_attribute("data-acknowledged", "true")
+    print("test callback answered")
     if shots:
         page.screenshot(path=os.path.join(shots, "console-webhooks.png"))
     print("webhook deliveries shown")
@@ -249,6 +315,14 @@ with sync_playwright() as p:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{view}: {overflow} px wider than a 390 px screen"
     print("fits 390 px")
+
+    # Dark: the page follows the system's colour scheme.
+    page.emulate_media(color_scheme="dark")
+    dark = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    page.emulate_media(color_scheme="light")
+    light = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    assert dark != light and dark == "rgb(17, 20, 23)", (dark, light)
+    print("dark and light")
 
     page.get_by_test_id("sign-out").click()
     expect(page.get_by_test_id("sign-in-form")).to_be_visible()

@@ -21,9 +21,10 @@ use wabiz_domain::error::ErrorCode;
 use wabiz_domain::events::EventBus;
 use wabiz_domain::groups::GroupService;
 use wabiz_domain::media::MediaService;
+use wabiz_domain::messages::RecipientType;
 use wabiz_domain::messages::registry::TemplateRegistry;
 use wabiz_domain::network::{GatewayStatus, Network, PendingRegistration};
-use wabiz_domain::ports::{MessageRecord, StatusRecord, Store};
+use wabiz_domain::ports::{ChatSummary, MessageRecord, StatusRecord, Store};
 
 /// What the control plane acts on.
 pub struct SimulatorControl {
@@ -101,6 +102,17 @@ impl SimulatorControl {
     /// The last `limit` messages exchanged with a customer (or group), oldest first.
     pub async fn conversation(&self, peer: &str, limit: usize) -> Result<Vec<MessageRecord>, WaError> {
         Ok(self.store.conversation(peer, limit).await?)
+    }
+
+    /// The chats, most recent first, or those whose number or name starts
+    /// with `search`; a group's chat is named by its subject (groups the
+    /// business left keep their id only).
+    pub async fn chats(&self, search: Option<&str>, limit: usize) -> Result<Vec<ChatSummary>, WaError> {
+        let mut chats = self.store.chats(search, limit).await?;
+        for chat in chats.iter_mut().filter(|c| c.recipient_type == RecipientType::Group) {
+            chat.name = self.groups.get(&chat.id).await.ok().map(|g| g.subject);
+        }
+        Ok(chats)
     }
 
     /// The registered business number (503/1011 while there is none).

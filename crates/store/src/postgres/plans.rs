@@ -7,7 +7,7 @@
 use super::PgStore;
 use super::claim::{CLAIM_PLANNER, HEAD_PAGE, take_statement};
 use super::gc::COLLECT_MESSAGES;
-use super::messages::{DUE_MESSAGES, LAST_INBOUND, MARK_READ, NEXT_EVENT};
+use super::messages::{CHAT_LIST, CONVERSATION, DUE_MESSAGES, LAST_INBOUND, MARK_READ, NEXT_EVENT};
 
 /// A store in a schema of its own, dropped by `drop`.
 struct Scratch {
@@ -127,6 +127,9 @@ async fn garbage_collection_picks_once() {
 async fn request_path_reads_use_their_indexes() {
     let db = Scratch::new("reads").await;
     db.run(FILL_MESSAGES).await;
+    // Customers who wrote in: on an empty table a scan is the right plan, and
+    // the planner took it once (the test then failed now and then).
+    db.run(FILL_WINDOWS).await;
     db.run("ANALYZE messages").await;
     let peer = "16315551234";
     let plan = db.plan(LAST_INBOUND, &[&peer]).await;
@@ -141,6 +144,41 @@ async fn request_path_reads_use_their_indexes() {
     assert!(plan.contains("messages_next_event"), "{plan}");
     for plan in [db.plan(LAST_INBOUND, &[&peer]).await, db.plan(MARK_READ, &[&id, &at]).await] {
         assert!(!plan.contains("Seq Scan"), "{plan}");
+    }
+    db.drop().await;
+}
+
+/// 20,000 customers who wrote in.
+const FILL_WINDOWS: &str = "INSERT INTO inbound_windows (peer, last_at)
+     SELECT (16315550000 + g)::text, g FROM generate_series(1, 20000) AS g ON CONFLICT (peer) DO NOTHING";
+
+/// 20,000 chats, the long one's last message among them.
+const FILL_CHATS: &str = "INSERT INTO chats (id, recipient_type, name, last_message_id, last_at, last_seq)
+     SELECT (16315550000 + g)::text, 'individual', 'Customer ' || g, 'wamid.' || g, g, g FROM generate_series(1, 20000) AS g
+     ON CONFLICT (id) DO NOTHING";
+
+/// Reading a chat and listing chats walk indexes and stop at their limits,
+/// whatever one customer's history and however many chats there are.
+#[tokio::test]
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
+async fn chats_and_conversations_read_along_their_indexes() {
+    let db = Scratch::new("chats").await;
+    db.run(FILL_MESSAGES).await;
+    db.run(FILL_CHATS).await;
+    for stage in ["never analyzed", "analyzed"] {
+        let (peer, limit) = ("16315551234", 100_i64);
+        let plan = db.plan(CONVERSATION, &[&peer, &limit]).await;
+        assert!(!plan.contains("Seq Scan") && !plan.contains("Bitmap"), "{stage}: conversation:\n{plan}");
+        let plan = db.plan(&format!("{CHAT_LIST} ORDER BY c.last_seq DESC LIMIT $1"), &[&50_i64]).await;
+        assert!(plan.contains("chats_recent"), "{stage}: list:\n{plan}");
+        assert!(plan.contains("messages_peer_unread"), "{stage}: list:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "{stage}: list:\n{plan}");
+        let (from, to) = ("1631555", "1631556");
+        let plan = db
+            .plan(&format!("{CHAT_LIST} WHERE c.id >= $1 AND c.id < $2 ORDER BY c.id LIMIT $3"), &[&from, &to, &50_i64])
+            .await;
+        assert!(plan.contains("chats_pkey") && !plan.contains("Seq Scan"), "{stage}: by number:\n{plan}");
+        db.run("ANALYZE").await;
     }
     db.drop().await;
 }

@@ -4,8 +4,10 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use wabiz_domain::callbacks::{Conversation, NewCallback};
-use wabiz_domain::messages::MessageStatus;
-use wabiz_domain::ports::{DueMessage, MessageRecord, MessageStore, StatusRecord, StoreResult, Transition};
+use wabiz_domain::messages::{MessageStatus, RecipientType};
+use wabiz_domain::ports::{
+    ChatSummary, DueMessage, MessageRecord, MessageStore, StatusRecord, StoreResult, Transition, UNREAD_CAP, prefix_end,
+};
 
 use super::SqliteStore;
 use super::callbacks::insert_callback_row;
@@ -16,8 +18,8 @@ use crate::columns;
 /// with steps already taken (see `history_lines`).
 fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) -> rusqlite::Result<()> {
     c.prepare_cached(
-        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, history, plan)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, history, plan, chat)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         m.id,
@@ -35,7 +37,29 @@ fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) 
         columns::conversation_text(m.conversation.as_ref()),
         m.expires_at,
         history,
-        columns::plan_text(m.plan.as_deref())
+        columns::plan_text(m.plan.as_deref()),
+        m.group
+    ])?;
+    touch_chat(c, m)
+}
+
+/// Makes `m`, just inserted, its chat's last message (the list of chats,
+/// schema 24). The writer applies messages in their order, so the last
+/// written is the last; its rowid orders the chats.
+fn touch_chat(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()> {
+    let kind = if m.group.is_some() { RecipientType::Group } else { m.recipient_type };
+    c.prepare_cached(
+        "INSERT INTO chats (id, recipient_type, name, last_message_id, last_at, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, chats.name),
+             last_message_id = excluded.last_message_id, last_at = excluded.last_at, last_seq = excluded.last_seq",
+    )?
+    .execute(params![
+        m.chat(),
+        kind.as_str(),
+        m.group.is_none().then_some(m.sender_name.as_deref()).flatten(),
+        m.id,
+        m.created_at,
+        c.last_insert_rowid()
     ])
     .map(|_| ())
 }
@@ -149,8 +173,13 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
         conversation: columns::conversation(r.get(12)?),
         expires_at: r.get(13)?,
         plan: columns::plan(r.get(14)?),
+        group: r.get(15)?,
+        sender_name: None,
     })
 }
+
+/// The columns `message_from_row` reads, in its order.
+const MESSAGE_COLUMNS: &str = "id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan, chat";
 
 /// When a customer last wrote. The literal `'inbound'` lets SQLite answer
 /// it from the partial index `messages_peer_inbound` (schema 17) in one seek,
@@ -161,6 +190,53 @@ const LAST_INBOUND: &str = "SELECT MAX(created_at) FROM messages WHERE peer = ?1
 /// Marks an inbound message and the customer's earlier unread ones read.
 /// The literals let SQLite find them in the partial index of unread inbound
 /// messages (schema 18), so the cost follows the unread, not the chat.
+/// A chat's last `?2` messages, newest first: a customer's (the caller
+/// drops those they wrote in groups), or a group's (sent to it, and written
+/// in it).
+/// Each half walks its index backwards and stops at the limit: the
+/// customer's along `messages_peer` (peer, created_at, then rowid), so its
+/// order is the index's, not the bare rowid's, which would sort the whole
+/// chat first.
+const CONVERSATION: &str = "SELECT * FROM (
+         SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan, chat, rowid AS o
+         FROM messages WHERE peer = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2)
+     UNION ALL SELECT * FROM (
+         SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan, chat, rowid AS o
+         FROM messages WHERE chat = ?1 ORDER BY rowid DESC LIMIT ?2)
+     ORDER BY o DESC LIMIT ?2";
+
+/// The messages of chat `id` among `messages`: a customer's chat leaves out
+/// what they wrote in groups.
+fn in_chat(messages: Vec<MessageRecord>, id: &str) -> Vec<MessageRecord> {
+    messages.into_iter().filter(|m| m.chat() == id).collect()
+}
+
+/// The chats with their last message and their unread count, which stops
+/// counting at `UNREAD_CAP` (through the partial indexes of unread messages).
+const CHAT_LIST: &str = "SELECT m.id, m.direction, m.recipient_type, m.peer, m.type, m.content, m.status, m.created_at, m.updated_at,
+            m.next_event_at, m.failure, m.category, m.conversation, m.expires_at, m.plan, m.chat,
+            c.id, c.recipient_type, c.name, c.last_at,
+            CASE WHEN c.recipient_type = 'group'
+                 THEN (SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.chat = c.id AND u.direction = 'inbound' AND u.status = 'received' LIMIT 100))
+                 ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.peer = c.id AND u.direction = 'inbound' AND u.status = 'received' AND u.chat IS NULL LIMIT 100))
+            END
+     FROM chats c LEFT JOIN messages m ON m.id = c.last_message_id";
+
+fn chat_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChatSummary> {
+    let last = match r.get_ref(0)?.as_str_or_null()? {
+        Some(_) => Some(message_from_row(r)?),
+        None => None,
+    };
+    Ok(ChatSummary {
+        id: r.get(16)?,
+        recipient_type: columns::recipient_type(r.get_ref(17)?.as_str()?)?,
+        name: r.get(18)?,
+        last_at: r.get(19)?,
+        unread: r.get::<_, i64>(20)?.unsigned_abs().min(UNREAD_CAP),
+        last,
+    })
+}
+
 const MARK_READ: &str = "UPDATE messages SET status = 'read', updated_at = ?2
      WHERE direction = 'inbound' AND status = 'received'
        AND peer = (SELECT peer FROM messages WHERE id = ?1)
@@ -201,12 +277,9 @@ impl MessageStore for SqliteStore {
         let id = id.to_owned();
         self.readers
             .read(move |c| {
-                c.prepare_cached(
-                    "SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan
-                     FROM messages WHERE id = ?1",
-                )?
-                .query_row([id], message_from_row)
-                .optional()
+                c.prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"))?
+                    .query_row([id], message_from_row)
+                    .optional()
             })
             .await
     }
@@ -257,12 +330,43 @@ impl MessageStore for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.readers
             .read(move |c| {
-                let mut st = c.prepare_cached(
-                    "SELECT * FROM (SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan, rowid AS o FROM messages WHERE peer = ?1 ORDER BY rowid DESC LIMIT ?2)
-                     ORDER BY o",
-                )?;
+                let mut st = c.prepare_cached(CONVERSATION)?;
                 let rows = st.query_map(params![peer, limit], message_from_row)?;
-                rows.collect()
+                let mut newest_first: Vec<MessageRecord> = rows.collect::<rusqlite::Result<_>>()?;
+                newest_first.reverse();
+                Ok(in_chat(newest_first, &peer))
+            })
+            .await
+    }
+
+    async fn chats(&self, search: Option<&str>, limit: usize) -> StoreResult<Vec<ChatSummary>> {
+        let search = search.map(str::to_owned);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .read(move |c| {
+                let Some(prefix) = search else {
+                    let mut st = c.prepare_cached(&format!("{CHAT_LIST} ORDER BY c.last_seq DESC LIMIT ?1"))?;
+                    return st.query_map(params![limit], chat_from_row)?.collect();
+                };
+                let end = prefix_end(&prefix);
+                let mut found: Vec<ChatSummary> = c
+                    .prepare_cached(&format!("{CHAT_LIST} WHERE c.id >= ?1 AND c.id < ?2 ORDER BY c.id LIMIT ?3"))?
+                    .query_map(params![prefix, end, limit], chat_from_row)?
+                    .collect::<rusqlite::Result<_>>()?;
+                let by_name = c
+                    .prepare_cached(&format!(
+                        "{CHAT_LIST} WHERE c.name >= ?1 COLLATE NOCASE AND c.name < ?2 COLLATE NOCASE
+                         ORDER BY c.name COLLATE NOCASE LIMIT ?3"
+                    ))?
+                    .query_map(params![prefix, end, limit], chat_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                for chat in by_name {
+                    if !found.iter().any(|f| f.id == chat.id) {
+                        found.push(chat);
+                    }
+                }
+                found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                Ok(found)
             })
             .await
     }
@@ -324,6 +428,42 @@ mod tests {
         let plan = plan_of(LAST_INBOUND, ["16315551234"]).await;
         assert!(plan.iter().any(|d| d.contains("messages_peer_inbound")), "{plan:?}");
         assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
+    }
+
+    /// Reading a chat and listing chats walk indexes and stop at their
+    /// limits: no scan, no sort of a whole chat.
+    #[tokio::test]
+    async fn chats_and_conversations_read_along_their_indexes() {
+        let plan = plan_of(CONVERSATION, params!["16315551234", 100]).await;
+        assert!(plan.iter().any(|d| d.contains("messages_peer ")), "{plan:?}");
+        assert!(plan.iter().any(|d| d.contains("messages_chat ")), "{plan:?}");
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN messages")), "{plan:?}");
+        // Each half reads its index in order: no sort inside it (the merge
+        // sorts at most twice the limit).
+        for (i, _) in plan.iter().enumerate().filter(|(_, d)| d.starts_with("SEARCH messages")) {
+            assert!(plan.get(i + 1).is_some_and(|next| next.starts_with("SCAN (subquery")), "{plan:?}");
+        }
+        let plan = plan_of(&format!("{CHAT_LIST} ORDER BY c.last_seq DESC LIMIT ?1"), [50]).await;
+        assert!(plan.iter().any(|d| d.contains("chats_recent")), "{plan:?}");
+        assert!(plan.iter().any(|d| d.contains("messages_peer_unread")), "{plan:?}");
+        assert!(plan.iter().any(|d| d.contains("messages_chat_unread")), "{plan:?}");
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN u") || d.starts_with("SCAN m")), "{plan:?}");
+        assert!(!plan.iter().any(|d| d.contains("TEMP B-TREE")), "{plan:?}");
+        let plan = plan_of(
+            &format!("{CHAT_LIST} WHERE c.id >= ?1 AND c.id < ?2 ORDER BY c.id LIMIT ?3"),
+            params!["1631", "1632", 50],
+        )
+        .await;
+        let scans = |d: &String| d.starts_with("SCAN ") && !d.starts_with("SCAN (subquery");
+        assert!(!plan.iter().any(|d| scans(d) || d.contains("TEMP B-TREE")), "{plan:?}");
+        let plan = plan_of(
+            &format!("{CHAT_LIST} WHERE c.name >= ?1 COLLATE NOCASE AND c.name < ?2 COLLATE NOCASE ORDER BY c.name COLLATE NOCASE LIMIT ?3"),
+            params!["ker", "kes", 50],
+        )
+        .await;
+        assert!(plan.iter().any(|d| d.contains("chats_name")), "{plan:?}");
+        assert!(!plan.iter().any(|d| scans(d) || d.contains("TEMP B-TREE")), "{plan:?}");
+        assert!(CHAT_LIST.matches(&format!("LIMIT {UNREAD_CAP})")).count() == 2, "the count stops at UNREAD_CAP");
     }
 
     #[tokio::test]

@@ -89,7 +89,7 @@ async fn drain(mut response: reqwest::Response) {
 /// Why an attempt failed, without the URL (its query may hold the shared
 /// secret): the kind, with the causes' texts (a TLS or DNS problem shows
 /// there).
-fn classify(e: &reqwest::Error) -> AttemptFailure {
+pub(crate) fn classify(e: &reqwest::Error) -> AttemptFailure {
     if e.is_timeout() {
         return AttemptFailure::Timeout;
     }

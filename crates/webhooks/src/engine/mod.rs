@@ -29,7 +29,7 @@
 //!   callback acknowledged just before a crash may be delivered again after
 //!   the restart (at-least-once, as the original).
 
-mod attempt;
+pub(crate) mod attempt;
 mod plan;
 mod recorder;
 

@@ -15,6 +15,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use wabiz_domain::WaError;
+use wabiz_domain::error::ErrorCode;
 use wabiz_domain::ports::MessageRecord;
 use wabiz_simulator::control::MessageView;
 
@@ -45,7 +46,17 @@ pub fn routes() -> ApiRouter {
             "The magic numbers: customers who behave otherwise than ordinary ones",
         )
         .described(schemas::magic_customers())
-        .get("/simulator/conversations/{wa_id}", conversation, "The last 100 messages exchanged with a customer")
+        .get(
+            "/simulator/chats",
+            chats,
+            "The chats, most recent first, each with its last message and unread count (`?search=` by number or name)",
+        )
+        .described(schemas::chats())
+        .get(
+            "/simulator/conversations/{wa_id}",
+            conversation,
+            "The last 100 messages of a chat (a customer, or a group)",
+        )
         .described(schemas::conversation())
         .post("/simulator/customers/{wa_id}/change-number", change_number, "A customer moves to a new number")
         .described(schemas::change_number())
@@ -165,7 +176,56 @@ fn message_json(m: &MessageRecord) -> Value {
         "created_at": m.created_at,
         "updated_at": m.updated_at,
         "next_event_at": m.next_event_at,
+        "group_id": m.group,
     })
+}
+
+#[derive(serde::Deserialize)]
+struct ChatQuery {
+    search: Option<String>,
+    limit: Option<String>,
+}
+
+/// The most chats one answer lists, and how many it lists by default.
+const CHATS_MAX: usize = 200;
+const CHATS_DEFAULT: usize = 50;
+
+/// The list of chats (`?search=`: a prefix of the number, `+` ignored, or
+/// of the name; `?limit=`: 1 to 200).
+async fn chats(State(state): State<AppState>, Query(q): Query<ChatQuery>) -> Result<Response, ApiError> {
+    let limit = match q.limit.as_deref() {
+        None => CHATS_DEFAULT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=CHATS_MAX).contains(n))
+            .ok_or_else(|| WaError::invalid_value("limit", text))?,
+    };
+    let search = q.search.as_deref().map(|s| s.trim().trim_start_matches('+')).filter(|s| !s.is_empty());
+    if let Some(s) = search
+        && s.chars().count() > 64
+    {
+        return Err(
+            WaError::new(ErrorCode::ParameterValueNotValid, "Parameter 'search' is longer than 64 characters").into()
+        );
+    }
+    let chats: Vec<Value> = state
+        .simulator
+        .chats(search, limit)
+        .await?
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "recipient_type": c.recipient_type,
+                "name": c.name,
+                "last_at": c.last_at,
+                "unread": c.unread,
+                "last_message": c.last.as_ref().map(message_json),
+            })
+        })
+        .collect();
+    Ok(reply(StatusCode::OK, &state.meta, json!({ "chats": chats })))
 }
 
 /// The magic numbers and what each does (every other number is ordinary).
