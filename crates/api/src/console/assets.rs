@@ -1,6 +1,7 @@
 //! The console's files, compiled into the binary (nothing is fetched from
-//! elsewhere, so the console works offline): one page, one script, one
-//! style sheet, plain HTML, JavaScript and CSS with no build step.
+//! elsewhere, so the console works offline): one page, one style sheet and
+//! a few JavaScript modules, plain HTML, JavaScript and CSS with no build
+//! step.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -10,8 +11,20 @@ use wabiz_domain::WaError;
 use crate::error::ApiError;
 
 const INDEX: &str = include_str!("../../console/index.html");
-const SCRIPT: &str = include_str!("../../console/console.js");
-const STYLE: &str = include_str!("../../console/console.css");
+
+const SCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// Every file under `/console/assets/`: its name, content and type.
+const FILES: [(&str, &str, &str); 8] = [
+    ("console.css", include_str!("../../console/console.css"), "text/css; charset=utf-8"),
+    ("console.js", include_str!("../../console/console.js"), SCRIPT),
+    ("api.js", include_str!("../../console/api.js"), SCRIPT),
+    ("chats.js", include_str!("../../console/chats.js"), SCRIPT),
+    ("health.js", include_str!("../../console/health.js"), SCRIPT),
+    ("settings.js", include_str!("../../console/settings.js"), SCRIPT),
+    ("templates.js", include_str!("../../console/templates.js"), SCRIPT),
+    ("webhooks.js", include_str!("../../console/webhooks.js"), SCRIPT),
+];
 
 /// The page's own rules for the browser: only this origin's scripts,
 /// styles and connections; never framed (clickjacking).
@@ -25,10 +38,9 @@ pub async fn page() -> Response {
 
 /// `GET /console/assets/{file}`.
 pub async fn file(Path(name): Path<String>) -> Result<Response, ApiError> {
-    match name.as_str() {
-        "console.js" => Ok(serve(SCRIPT, "text/javascript; charset=utf-8")),
-        "console.css" => Ok(serve(STYLE, "text/css; charset=utf-8")),
-        _ => Err(WaError::not_found(format!("No console file {name}")).into()),
+    match FILES.iter().find(|(file, _, _)| *file == name) {
+        Some((_, body, content_type)) => Ok(serve(body, content_type)),
+        None => Err(WaError::not_found(format!("No console file {name}")).into()),
     }
 }
 

@@ -38,11 +38,27 @@ async fn the_console_is_served_with_a_strict_policy() {
         "nothing from elsewhere"
     );
 
-    for (file, kind) in [("console.js", "text/javascript"), ("console.css", "text/css")] {
+    let r = app.request(Method::GET, "/console/assets/console.css").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
+    // The script and every module it imports, and they import, are served.
+    let (mut wanted, mut seen) = (vec!["console.js".to_owned()], Vec::new());
+    while let Some(file) = wanted.pop() {
         let r = app.request(Method::GET, &format!("/console/assets/{file}")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{file}");
-        assert!(r.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(kind), "{file}");
+        assert!(r.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"), "{file}");
+        let text = r.text().await.unwrap();
+        let text = text.replace("http://www.w3.org/2000/svg", ""); // a name, not an address
+        assert!(!text.contains("http://") && !text.contains("https://"), "{file} loads nothing from elsewhere");
+        for import in text.split("from \"./").skip(1) {
+            let module = import.split('"').next().unwrap().to_owned();
+            if !seen.contains(&module) && !wanted.contains(&module) {
+                wanted.push(module);
+            }
+        }
+        seen.push(file);
     }
+    assert!(seen.len() >= 5, "{seen:?}");
     let (s, b) = send(app.request(Method::GET, "/console/assets/secrets.env")).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
 }

@@ -297,6 +297,25 @@ with sync_playwright() as p:
     page.get_by_test_id("chaos-outage").uncheck()
     page.get_by_test_id("chaos-save").click()
     expect(page.get_by_test_id("health")).not_to_contain_text("disconnected")
+    # Every message fails with 470 for a while; then forced outcomes wait.
+    page.get_by_test_id("chaos-failure-rate").fill("1")
+    page.get_by_test_id("chaos-failure-code").select_option("470")
+    page.get_by_test_id("chaos-delay-delivered").fill("soon")
+    page.get_by_test_id("chaos-save").click()
+    expect(page.get_by_test_id("chaos-error")).to_contain_text("from-to")
+    page.get_by_test_id("chaos-delay-delivered").fill("")
+    page.get_by_test_id("chaos-save").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Chaos settings applied.")
+    chaos = api("GET", "/simulator/chaos", None, token)["chaos"]
+    assert [(f["rate"], f["code"]) for f in chaos["failures"]] == [(1, 470)], chaos
+    page.get_by_test_id("chaos-failure-rate").fill("")
+    page.get_by_test_id("chaos-save").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Chaos settings applied.")
+    assert api("GET", "/simulator/chaos", None, token)["chaos"]["failures"] == []
+    page.get_by_test_id("chaos-next-count").fill("2")
+    page.get_by_test_id("chaos-next-outcome").select_option("delivered")
+    page.get_by_test_id("chaos-next-save").click()
+    expect(page.get_by_test_id("chaos-planned")).to_contain_text("2 forced outcome(s) waiting")
     page.get_by_test_id("traffic-count").fill("5")
     page.get_by_test_id("traffic-start").click()
     expect(page.get_by_test_id("traffic-run")).to_have_count(1)
