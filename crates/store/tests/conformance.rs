@@ -295,6 +295,24 @@ async fn sqlite_refuses_a_changed_migration() {
     assert!(err.to_string().contains("changed after it was applied"), "{err}");
 }
 
+/// A SQLite database at schema `version`, as that version of wabiz left it.
+fn sqlite_at_schema(path: &std::path::Path, version: i64) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE wabiz_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+    .unwrap();
+    for m in wabiz_store::migrate::SQLITE.iter().filter(|m| m.version <= version) {
+        conn.execute_batch(m.sql).unwrap();
+        conn.execute(
+            "INSERT INTO wabiz_migrations VALUES (?1, ?2, ?3, 0)",
+            rusqlite::params![m.version, m.name, m.checksum()],
+        )
+        .unwrap();
+    }
+    conn
+}
+
 /// Schema 16 moves every message's status history from `message_statuses`
 /// into the message row, errors and order kept.
 #[tokio::test]
@@ -303,19 +321,7 @@ async fn sqlite_moves_the_status_history_into_the_message_row() {
     let DatabaseConfig::Sqlite { path } = &db.config else { unreachable!() };
     {
         // A database as schema 15 left it.
-        let conn = rusqlite::Connection::open(path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE wabiz_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-        )
-        .unwrap();
-        for m in wabiz_store::migrate::SQLITE.iter().filter(|m| m.version <= 15) {
-            conn.execute_batch(m.sql).unwrap();
-            conn.execute(
-                "INSERT INTO wabiz_migrations VALUES (?1, ?2, ?3, 0)",
-                rusqlite::params![m.version, m.name, m.checksum()],
-            )
-            .unwrap();
-        }
+        let conn = sqlite_at_schema(path, 15);
         for id in ["old-a", "old-b", "old-c"] {
             conn.execute(
                 "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at)
@@ -355,19 +361,7 @@ async fn sqlite_lists_the_chats_of_earlier_messages() {
     let DatabaseConfig::Sqlite { path } = &db.config else { unreachable!() };
     {
         // A database as schema 23 left it.
-        let conn = rusqlite::Connection::open(path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE wabiz_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-        )
-        .unwrap();
-        for m in wabiz_store::migrate::SQLITE.iter().filter(|m| m.version <= 23) {
-            conn.execute_batch(m.sql).unwrap();
-            conn.execute(
-                "INSERT INTO wabiz_migrations VALUES (?1, ?2, ?3, 0)",
-                rusqlite::params![m.version, m.name, m.checksum()],
-            )
-            .unwrap();
-        }
+        let conn = sqlite_at_schema(path, 23);
         let kerry = |group: &str| {
             format!(
                 r#"{{"contacts":[{{"profile":{{"name":"Kerry"}},"wa_id":"111"}}],"messages":[{{"from":"111"{group}}}]}}"#
