@@ -88,20 +88,26 @@ async function loadWebhooks() {
       });
       li.append(retry);
     }
+    li.dataset.peer = cb.peer || "";
     if (cb.items) {
-      // A waiting callback shows what it carries.
+      // What it carries (or carried), folded away for the delivered ones.
+      const payload = document.createElement("details");
+      payload.open = !delivered;
+      const summary = document.createElement("summary");
+      summary.textContent = `Payload (${cb.items.length} item${cb.items.length === 1 ? "" : "s"})`;
       const pre = document.createElement("pre");
       pre.textContent = JSON.stringify(cb.items, null, 2);
-      li.append(pre);
+      payload.append(summary, pre);
+      li.append(payload);
     }
     return li;
   };
-  // The filter: a customer (the waiting ones name theirs) and a kind.
+  // The filter: a customer and a kind.
   const filter = byTestId("callback-filter");
   const peer = filter.peer.value.trim(), kind = filter.kind.value;
   const keep = (cb) => (!peer || cb.peer === peer) && (!kind || cb.kind === kind);
   byTestId("pending").replaceChildren(...c.pending.filter(keep).map((cb) => item(cb, false)));
-  byTestId("delivered").replaceChildren(...c.recently_delivered.filter((cb) => !kind || cb.kind === kind).map((cb) => item(cb, true)));
+  byTestId("delivered").replaceChildren(...c.recently_delivered.filter(keep).map((cb) => item(cb, true)));
 }
 
 export function install() {

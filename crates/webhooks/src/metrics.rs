@@ -20,7 +20,11 @@ const RECENT: usize = 1024;
 pub struct Delivered {
     pub seq: i64,
     pub kind: &'static str,
+    /// The customer (or group) it was about.
+    pub peer: String,
     pub subject: Option<String>,
+    /// The items it carried (JSON text, comma-separated, as queued).
+    pub items: String,
     pub created_at: i64,
     /// Attempts it took, the successful one included.
     pub attempts: u32,
@@ -171,7 +175,9 @@ mod tests {
             m.remember(Delivered {
                 seq,
                 kind: "statuses",
+                peer: "16315551234".into(),
                 subject: None,
+                items: String::new(),
                 created_at: 0,
                 attempts: 1,
                 delivered_at: 0,

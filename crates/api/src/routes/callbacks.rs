@@ -94,9 +94,14 @@ fn pending_json(c: &PendingCallback) -> Value {
         "last_attempt_at": c.last_attempt_at,
         "last_result": c.last_result,
         "next_attempt_at": c.next_attempt_at,
-        // One row may hold several items (a message's status chain).
-        "items": serde_json::from_str::<Value>(&format!("[{}]", c.item)).unwrap_or(Value::Null),
+        "items": items_json(&c.item),
     })
+}
+
+/// A callback's items as a list: one row may hold several (a message's
+/// status chain), kept as comma-separated JSON text.
+fn items_json(items: &str) -> Value {
+    serde_json::from_str::<Value>(&format!("[{items}]")).unwrap_or(Value::Null)
 }
 
 fn delivered_json(d: &Delivered) -> Value {
@@ -104,12 +109,14 @@ fn delivered_json(d: &Delivered) -> Value {
         "seq": d.seq,
         "state": "delivered",
         "kind": d.kind,
+        "peer": d.peer,
         "subject": d.subject,
         "created_at": d.created_at,
         "attempts": d.attempts,
         "last_attempt_at": d.delivered_at,
         "last_result": d.last_result,
         "next_attempt_at": null,
+        "items": items_json(&d.items),
     })
 }
 

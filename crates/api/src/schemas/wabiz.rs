@@ -387,12 +387,14 @@ fn delivered_callback() -> Value {
         "seq": {"type": "integer", "minimum": 1},
         "state": {"const": "delivered"},
         "kind": {"type": "string", "enum": KINDS},
+        "peer": {"type": "string", "description": "the customer (or group) it was about"},
         "subject": {"type": ["string", "null"]},
         "created_at": {"type": "integer"},
         "attempts": {"type": "integer", "minimum": 1, "description": "the successful one included"},
         "last_attempt_at": {"type": "integer", "description": "when it was acknowledged (Unix ms)"},
         "last_result": {"const": "HTTP 200"},
         "next_attempt_at": {"type": "null"},
+        "items": {"type": ["array", "null"], "items": {"type": "object"}, "description": "what the POST carried under `kind`"},
     }));
     c["additionalProperties"] = json!(false);
     c
@@ -433,9 +435,12 @@ pub fn callback_queue() -> Described {
         "delivery": {"delivered": 40, "requests": 43, "failed_requests": 3, "failed_attempts": 3,
                      "latency_ms": {"buckets": buckets, "sum": 2290, "count": 40}},
         "pending": [pending_example()],
-        "recently_delivered": [{"seq": 40, "state": "delivered", "kind": "messages", "subject": "ABGGFlA5FpafAgo6tHcNmNjXmuSf",
+        "recently_delivered": [{"seq": 40, "state": "delivered", "kind": "messages", "peer": "16315551234",
+                                "subject": "ABGGFlA5FpafAgo6tHcNmNjXmuSf",
                                 "created_at": 1_795_262_221_000i64, "attempts": 1, "last_attempt_at": 1_795_262_221_042i64,
-                                "last_result": "HTTP 200", "next_attempt_at": null}],
+                                "last_result": "HTTP 200", "next_attempt_at": null,
+                                "items": [{"from": "16315551234", "id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf", "text": {"body": "Hi"},
+                                           "timestamp": "1795262221", "type": "text"}]}],
     });
     Described::answers(
         200,

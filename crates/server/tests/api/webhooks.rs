@@ -630,6 +630,16 @@ async fn a_waiting_callback_is_retried_at_once() {
     assert!(started.elapsed() < Duration::from_secs(60), "at once, not after the backoff");
     assert_eq!(hits[1].body, hits[0].body, "the same callback");
     drained(&app, &admin).await;
+    // Delivered, it still names its customer and what it carried.
+    let (s, b) = app.get(&admin, &format!("/wabiz/callbacks/{seq}")).await;
+    assert_eq!(s, 200, "{b}");
+    let delivered = &b["callback"];
+    assert_eq!(
+        (delivered["state"].as_str(), delivered["peer"].as_str()),
+        (Some("delivered"), Some("16315551234")),
+        "{b}"
+    );
+    assert_eq!(delivered["items"][0]["text"]["body"], "retry me", "{b}");
     let (s, b) = app.post(&admin, &format!("/wabiz/callbacks/{seq}/retry"), json!({})).await;
     assert_code(s, &b, 404, 1006);
 }

@@ -270,6 +270,11 @@ with sync_playwright() as p:
     page.get_by_test_id("filter-kind").select_option("")
     page.get_by_test_id("filter-customer").fill("16315551234")
     expect(page.get_by_test_id("pending-callback")).to_have_count(0)
+    # The delivered ones are filtered too, and show what they carried.
+    expect(page.get_by_test_id("delivered-callback").first).to_have_attribute("data-peer", "16315551234")
+    peers = page.eval_on_selector_all('[data-testid="delivered-callback"]', "els => els.map(e => e.dataset.peer)")
+    assert peers and set(peers) == {"16315551234"}, peers
+    expect(page.get_by_test_id("delivered-callback").first.locator("summary")).to_contain_text("Payload")
     page.get_by_test_id("filter-customer").fill("16315559999")
     expect(page.get_by_test_id("pending-callback")).to_have_count(1)
     page.get_by_test_id("filter-customer").fill("")

@@ -406,7 +406,9 @@ impl Engine {
                     self.metrics.remember(Delivered {
                         seq,
                         kind: cb.kind.as_str(),
+                        peer: cb.peer,
                         subject: cb.subject,
+                        items: cb.item,
                         created_at: cb.created_at,
                         attempts: cb.attempts + 1,
                         delivered_at: done.at,
