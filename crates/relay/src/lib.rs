@@ -2,11 +2,13 @@
 //! with the real work carried to Meta's Cloud API (Graph API) and Cloud's
 //! webhooks turned back into On-Premises callbacks.
 //!
-//! What is here so far are two of the relay's rules that need no network:
-//! the webhook signature (`signature`) and what a Cloud error means for an
-//! On-Premises client (`errors`). `cloud-mapping.md` (the spec) is their
+//! What is here so far are the relay's rules that need no network: the
+//! webhook signature (`signature`), what a Cloud error means for an
+//! On-Premises client (`errors`), and what a Cloud webhook tells an
+//! On-Premises one (`inbound`). `cloud-mapping.md` (the spec) is their
 //! source; the version-dependent rules live in this crate and nowhere else.
 //! Nothing starts the relay yet: `--network` accepts `simulator` only.
 
 pub mod errors;
+pub mod inbound;
 pub mod signature;
