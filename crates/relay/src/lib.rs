@@ -4,11 +4,13 @@
 //!
 //! What is here so far are the relay's rules that need no network: the
 //! webhook signature (`signature`), what a Cloud error means for an
-//! On-Premises client (`errors`), and what a Cloud webhook tells an
-//! On-Premises one (`inbound`). `cloud-mapping.md` (the spec) is their
+//! On-Premises client (`errors`), what a Cloud webhook tells an On-Premises
+//! one (`inbound`), and how an On-Premises send becomes a Cloud one
+//! (`outbound`). `cloud-mapping.md` (the spec) is their
 //! source; the version-dependent rules live in this crate and nowhere else.
 //! Nothing starts the relay yet: `--network` accepts `simulator` only.
 
 pub mod errors;
 pub mod inbound;
+pub mod outbound;
 pub mod signature;
