@@ -6,11 +6,13 @@
 //! webhook signature (`signature`), what a Cloud error means for an
 //! On-Premises client (`errors`), what a Cloud webhook tells an On-Premises
 //! one (`inbound`), and how an On-Premises send becomes a Cloud one
-//! (`outbound`); and the Graph API calls for one number (`graph`), with the
-//! configuration's secrets that never print (`secret`). `cloud-mapping.md` (the spec) is their
+//! (`outbound`); the Graph API calls for one number (`graph`); and the
+//! relay's options, checked at start (`config`), whose secrets never print
+//! (`secret`). `cloud-mapping.md` (the spec) is their
 //! source; the version-dependent rules live in this crate and nowhere else.
 //! Nothing starts the relay yet: `--network` accepts `simulator` only.
 
+pub mod config;
 pub mod errors;
 pub mod graph;
 pub mod inbound;
