@@ -87,8 +87,10 @@ fn template(object: &Value, ids: &dyn CloudIds) -> Result<Value, WaError> {
             language.remove("policy");
         }
     }
-    for component in t["components"].as_array_mut().into_iter().flatten() {
-        for parameter in component["parameters"].as_array_mut().into_iter().flatten() {
+    // `get_mut`, not indexing: an index would add the keys it does not find.
+    let components = t.get_mut("components").and_then(Value::as_array_mut).into_iter().flatten();
+    for component in components {
+        for parameter in component.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
             let kind = parameter["type"].as_str().unwrap_or_default().to_owned();
             if matches!(kind.as_str(), "image" | "video" | "document") {
                 let mapped = media(&parameter[&kind], ids)?;
