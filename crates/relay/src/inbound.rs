@@ -6,8 +6,10 @@
 //! `statuses` item, and `value.errors` top-level `errors` items; Cloud's
 //! envelope (`messaging_product`, `metadata`) is not part of any of them.
 //!
-//! Still to come with the relay's wiring: media ids (Cloud's become
-//! wabiz's), and customers Cloud names by `user_id` only.
+//! A message type On-Premises lacks (`unsupported`) arrives as its
+//! `unknown`, with its code 501. Still to come with the relay's wiring:
+//! media ids (Cloud's become wabiz's), and customers Cloud names by
+//! `user_id` only.
 
 use serde_json::{Map, Value, json};
 use wabiz_domain::error::ErrorCode;
@@ -89,6 +91,20 @@ fn message(m: &Value, contacts: &[Value]) -> Result<CloudEvent, &'static str> {
             return Ok(CloudEvent::NumberChanged { from: from.to_owned(), message });
         }
     }
+    if m["type"] == "unsupported" {
+        // On-Premises says `unknown`, with its own code for it (`webhooks.md` §6.11).
+        message["type"] = json!("unknown");
+        let errors = m["errors"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let items: Vec<Value> =
+            errors.iter().map(|e| error_item_as(e, Some(ErrorCode::UnsupportedMessageType))).collect();
+        message["errors"] = if items.is_empty() {
+            json!([{"code": ErrorCode::UnsupportedMessageType.code(), "title": ErrorCode::UnsupportedMessageType.title()}])
+        } else {
+            Value::Array(items)
+        };
+    } else if let Some(errors) = m["errors"].as_array() {
+        message["errors"] = Value::Array(errors.iter().map(error_item).collect());
+    }
     let contact = contacts.iter().find(|c| c["wa_id"] == from).or(contacts.first()).map(contact_item);
     Ok(CloudEvent::Message { from: from.to_owned(), contact, message })
 }
@@ -144,6 +160,11 @@ fn pricing_item(p: &Value) -> Value {
 /// an On-Premises one: the On-Premises code and title, the Cloud code kept
 /// in `details`.
 fn error_item(e: &Value) -> Value {
+    error_item_as(e, None)
+}
+
+/// The same, with the On-Premises code given (`None`: mapped from Cloud's).
+fn error_item_as(e: &Value, code: Option<ErrorCode>) -> Value {
     let cloud = CloudError {
         status: 200,
         code: e["code"].as_i64().unwrap_or(0),
@@ -152,7 +173,7 @@ fn error_item(e: &Value) -> Value {
         details: e["error_data"]["details"].as_str().map(str::to_owned),
         transient: false,
     };
-    let code = callback_code(&cloud);
+    let code = code.unwrap_or_else(|| callback_code(&cloud));
     json!({"code": code.code(), "title": code.title(), "details": cloud.on_prem_details()})
 }
 

@@ -155,3 +155,76 @@ fn every_send_example_on_premises_can_express_comes_out_as_meta_wrote_it() {
     let problems = python(&["check"], Some(&Value::Array(made).to_string()));
     assert_eq!(problems.trim(), "{}", "requests Meta's schema refuses");
 }
+
+/// Meta's 16 webhook examples through the relay's reading of webhooks: each
+/// inbound message becomes one On-Premises `messages` item (with its
+/// sender's contact, except a number change), nothing of Cloud's envelope
+/// goes along, an unsupported message is On-Premises' `unknown` with 501,
+/// and the group events (no On-Premises callback) are left out, said so.
+#[cfg_attr(not(wabiz_test_python), ignore = "needs WABIZ_TEST_PYTHON (pyyaml, jsonschema: the pip line of the README)")]
+#[test]
+fn every_webhook_example_becomes_the_on_premises_callback_items() {
+    use wabiz_relay::inbound::{CloudEvent, events};
+    let examples: Map<String, Value> = serde_json::from_str(&python(&["webhooks"], None)).unwrap();
+    assert_eq!(examples.len(), 16, "Meta's file has 16 webhook examples");
+    let mut types = Vec::new();
+    let mut left_out = 0;
+    for (name, example) in &examples {
+        let pnid = example["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"].as_str().unwrap();
+        let (found, skipped) = events(example, pnid);
+        let cloud_messages = example["entry"][0]["changes"][0]["value"]["messages"].as_array().map_or(0, Vec::len);
+        assert_eq!(found.len(), cloud_messages, "{name}: {found:?} {skipped:?}");
+        left_out += skipped.len();
+        for event in &found {
+            let text = format!("{event:?}");
+            assert!(!text.contains("messaging_product") && !text.contains("phone_number_id"), "{name}: {text}");
+            match event {
+                CloudEvent::Message { from, contact, message } => {
+                    assert_eq!(message["from"].as_str(), Some(from.as_str()), "{name}");
+                    assert!(
+                        message["id"].as_str().is_some_and(|id| id.starts_with("wamid.")),
+                        "{name}: ids pass through"
+                    );
+                    let contact = contact.as_ref().unwrap_or_else(|| panic!("{name}: no contact"));
+                    assert_eq!(contact["wa_id"].as_str(), Some(from.as_str()), "{name}");
+                    assert!(contact["profile"]["name"].is_string(), "{name}");
+                    let kind = message["type"].as_str().unwrap().to_owned();
+                    if kind == "unknown" {
+                        assert_eq!(message["errors"][0]["code"], 501, "{name}: {message}");
+                        assert!(message["errors"][0]["details"].as_str().unwrap().starts_with("cloud_code=131051"));
+                    } else {
+                        assert!(message.get(&kind).is_some(), "{name}: the {kind} object");
+                    }
+                    types.push(kind);
+                }
+                CloudEvent::NumberChanged { message, .. } => {
+                    assert_eq!(message["system"]["type"], "user_changed_number", "{name}");
+                    assert!(
+                        message["system"]["new_wa_id"].as_str().is_some_and(|n| !n.is_empty()),
+                        "{name}: {message}"
+                    );
+                    types.push("system".to_owned());
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+    types.sort();
+    let expected = [
+        "button",
+        "contacts",
+        "image",
+        "interactive",
+        "interactive",
+        "location",
+        "order",
+        "reaction",
+        "system",
+        "text",
+        "text",
+        "text",
+        "unknown",
+    ];
+    assert_eq!(types, expected);
+    assert_eq!(left_out, 3, "the three group events");
+}

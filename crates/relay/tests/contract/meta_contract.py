@@ -2,6 +2,7 @@
 usable by a validator, for the relay's contract tests.
 
     meta_contract.py examples   prints the 50 send examples of sendMessage as JSON
+    meta_contract.py webhooks   prints the 16 webhook examples as JSON
     meta_contract.py check      reads [{"name", "request"}] on stdin, prints
                                 {name: [errors]} for requests the Message
                                 schema refuses
@@ -76,6 +77,11 @@ def send_examples(doc):
     return {name: e["value"] for name, e in examples.items()}
 
 
+def webhook_examples(doc):
+    examples = doc["paths"]["/whatsapp/webhooks"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    return {name: e["value"] for name, e in examples.items()}
+
+
 def message_validator(doc):
     registry = Registry().with_resource("urn:meta", Resource.from_contents(doc, default_specification=DRAFT202012))
     return Draft202012Validator({"$ref": "urn:meta#/components/schemas/Message"}, registry=registry)
@@ -85,6 +91,8 @@ def main():
     doc = load()
     if sys.argv[1:] == ["examples"]:
         json.dump(send_examples(doc), sys.stdout)
+    elif sys.argv[1:] == ["webhooks"]:
+        json.dump(webhook_examples(doc), sys.stdout)
     elif sys.argv[1:] == ["check"]:
         v = message_validator(doc)
         refused = {}
