@@ -222,6 +222,17 @@ impl MessageRecord {
         self.group.as_deref().unwrap_or(&self.peer)
     }
 
+    /// Whether its chat is a customer's or a group's.
+    pub fn chat_kind(&self) -> RecipientType {
+        if self.group.is_some() { RecipientType::Group } else { self.recipient_type }
+    }
+
+    /// The name it gives its chat: the customer's profile name, outside groups
+    /// (a group is named by its subject, not by who wrote last).
+    pub fn chat_name(&self) -> Option<&str> {
+        self.group.is_none().then_some(self.sender_name.as_deref()).flatten()
+    }
+
     /// The part of an outbound message the network's steps need.
     pub fn due(&self) -> DueMessage {
         DueMessage {
@@ -361,6 +372,25 @@ pub fn prefix_end(prefix: &str) -> String {
     let mut end = prefix.to_owned();
     end.push(char::MAX);
     end
+}
+
+/// A search's answer from its two reads (each at most `limit`): the chats
+/// whose number matched, then those whose name did and are not listed yet.
+pub fn search_results(by_number: Vec<ChatSummary>, by_name: Vec<ChatSummary>, limit: usize) -> Vec<ChatSummary> {
+    let mut found = by_number;
+    for chat in by_name {
+        if !found.iter().any(|f| f.id == chat.id) {
+            found.push(chat);
+        }
+    }
+    found.truncate(limit);
+    found
+}
+
+/// The messages of chat `id` among `messages` (read by peer or by group):
+/// a customer's chat leaves out what they wrote in groups.
+pub fn of_chat(messages: Vec<MessageRecord>, id: &str) -> Vec<MessageRecord> {
+    messages.into_iter().filter(|m| m.chat() == id).collect()
 }
 
 /// A registered template as stored (`components` is JSON text).

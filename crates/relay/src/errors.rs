@@ -31,19 +31,25 @@ impl CloudError {
     /// empty answer) keeps the status and says so.
     pub fn from_answer(status: u16, body: &[u8]) -> Self {
         let parsed: Option<Value> = serde_json::from_slice(body).ok();
-        let e = parsed.as_ref().and_then(|v| v.get("error"));
-        let text = |key: &str| e.and_then(|e| e.get(key)).and_then(Value::as_str).map(str::to_owned);
+        match parsed.as_ref().and_then(|v| v.get("error")) {
+            Some(e) => Self::from_object(status, e),
+            None => Self::from_object(
+                status,
+                &serde_json::json!({"message": format!("HTTP {status} without a Graph API error")}),
+            ),
+        }
+    }
+
+    /// Reads an error object: an answer's `error`, or an item of a
+    /// webhook's `errors` (which has a `title` where an answer has a `message`).
+    pub fn from_object(status: u16, e: &Value) -> Self {
         Self {
             status,
-            code: e.and_then(|e| e.get("code")).and_then(Value::as_i64).unwrap_or(0),
-            subcode: e.and_then(|e| e.get("error_subcode")).and_then(Value::as_i64),
-            message: text("message").unwrap_or_else(|| format!("HTTP {status} without a Graph API error")),
-            details: e
-                .and_then(|e| e.get("error_data"))
-                .and_then(|d| d.get("details"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            transient: e.and_then(|e| e.get("is_transient")).and_then(Value::as_bool).unwrap_or(false),
+            code: e["code"].as_i64().unwrap_or(0),
+            subcode: e["error_subcode"].as_i64(),
+            message: e["message"].as_str().or(e["title"].as_str()).unwrap_or_default().to_owned(),
+            details: e["error_data"]["details"].as_str().map(str::to_owned),
+            transient: e["is_transient"].as_bool().unwrap_or(false),
         }
     }
 

@@ -165,14 +165,8 @@ fn error_item(e: &Value) -> Value {
 
 /// The same, with the On-Premises code given (`None`: mapped from Cloud's).
 fn error_item_as(e: &Value, code: Option<ErrorCode>) -> Value {
-    let cloud = CloudError {
-        status: 200,
-        code: e["code"].as_i64().unwrap_or(0),
-        subcode: None,
-        message: e["message"].as_str().or(e["title"].as_str()).unwrap_or_default().to_owned(),
-        details: e["error_data"]["details"].as_str().map(str::to_owned),
-        transient: false,
-    };
+    // A webhook reports it: no HTTP status of its own.
+    let cloud = CloudError::from_object(200, e);
     let code = code.unwrap_or_else(|| callback_code(&cloud));
     json!({"code": code.code(), "title": code.title(), "details": cloud.on_prem_details()})
 }

@@ -39,6 +39,12 @@ fn pem_certs(pem: &str) -> Vec<CertificateDer<'static>> {
         .collect()
 }
 
+/// Whether a webhook URL is `http://`, which callbacks are sent to only with
+/// `--allow-http-webhooks`.
+pub fn is_plain_http(url: &str) -> bool {
+    url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+}
+
 /// A client for the current trust settings. Webhooks follow no redirect
 /// (only a 200 from the configured URL acknowledges); media links follow up
 /// to five, as CDNs use them.

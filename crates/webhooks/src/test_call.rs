@@ -52,7 +52,7 @@ impl Tester {
     pub async fn send(&self, body: String) -> Result<TestOutcome, NotSent> {
         let settings = Arc::clone(&self.settings.borrow());
         let url = settings.webhooks.url.as_deref().filter(|u| !u.is_empty()).ok_or(NotSent::NoUrl)?;
-        if url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://")) && !self.allow_http {
+        if crate::client::is_plain_http(url) && !self.allow_http {
             return Err(NotSent::PlainHttp);
         }
         let ca = self.webhook_ca.borrow().clone();

@@ -6,10 +6,10 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use wabiz_domain::callbacks::NewCallback;
-use wabiz_domain::messages::{Direction, RecipientType};
+use wabiz_domain::messages::Direction;
 use wabiz_domain::ports::{
     ChatSummary, DueMessage, MessageRecord, MessageStore, StatusRecord, StoreError, StoreResult, Transition,
-    UNREAD_CAP, prefix_end,
+    UNREAD_CAP, of_chat, prefix_end, search_results,
 };
 
 use super::batch::NewMessage;
@@ -120,16 +120,12 @@ impl<'a> ChatRows<'a> {
         let mut last: std::collections::BTreeMap<&'a str, (&'a MessageRecord, Option<&'a str>)> =
             std::collections::BTreeMap::new();
         for m in ms {
-            let name = if m.group.is_none() { m.sender_name.as_deref() } else { None };
-            let entry = last.entry(m.chat()).or_insert((m, name));
-            *entry = (m, name.or(entry.1));
+            let entry = last.entry(m.chat()).or_insert((m, m.chat_name()));
+            *entry = (m, m.chat_name().or(entry.1));
         }
         Self {
             ids: last.keys().copied().collect(),
-            kinds: last
-                .values()
-                .map(|(m, _)| if m.group.is_some() { RecipientType::Group } else { m.recipient_type }.as_str())
-                .collect(),
+            kinds: last.values().map(|(m, _)| m.chat_kind().as_str()).collect(),
             names: last.values().map(|(_, n)| *n).collect(),
             message_ids: last.values().map(|(m, _)| m.id.as_str()).collect(),
             ats: last.values().map(|(m, _)| m.created_at).collect(),
@@ -286,8 +282,7 @@ impl MessageStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c.query(CONVERSATION, &[&peer, &limit]).await.map_err(db_err)?;
         let oldest_first = rows.iter().rev().map(message_from_row).collect::<Result<Vec<_>, _>>()?;
-        // A customer's chat leaves out what they wrote in groups.
-        Ok(oldest_first.into_iter().filter(|m| m.chat() == peer).collect())
+        Ok(of_chat(oldest_first, peer))
     }
 
     async fn chats(&self, search: Option<&str>, limit: usize) -> StoreResult<Vec<ChatSummary>> {
@@ -317,15 +312,9 @@ impl MessageStore for PgStore {
             )
             .await
             .map_err(db_err)?;
-        let mut found: Vec<ChatSummary> = by_id.iter().map(chat_from_row).collect::<Result<_, _>>()?;
-        for row in &by_name {
-            let chat = chat_from_row(row)?;
-            if !found.iter().any(|f| f.id == chat.id) {
-                found.push(chat);
-            }
-        }
-        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        Ok(found)
+        let by_number = by_id.iter().map(chat_from_row).collect::<Result<_, _>>()?;
+        let by_name = by_name.iter().map(chat_from_row).collect::<Result<_, _>>()?;
+        Ok(search_results(by_number, by_name, usize::try_from(limit).unwrap_or(usize::MAX)))
     }
 
     async fn last_inbound_at(&self, peer: &str) -> StoreResult<Option<i64>> {

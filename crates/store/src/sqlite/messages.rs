@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use wabiz_domain::callbacks::{Conversation, NewCallback};
-use wabiz_domain::messages::{MessageStatus, RecipientType};
+use wabiz_domain::messages::MessageStatus;
 use wabiz_domain::ports::{
-    ChatSummary, DueMessage, MessageRecord, MessageStore, StatusRecord, StoreResult, Transition, UNREAD_CAP, prefix_end,
+    ChatSummary, DueMessage, MessageRecord, MessageStore, StatusRecord, StoreResult, Transition, UNREAD_CAP, of_chat,
+    prefix_end, search_results,
 };
 
 use super::SqliteStore;
@@ -47,7 +48,6 @@ fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) 
 /// schema 24). The writer applies messages in their order, so the last
 /// written is the last; its rowid orders the chats.
 fn touch_chat(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()> {
-    let kind = if m.group.is_some() { RecipientType::Group } else { m.recipient_type };
     c.prepare_cached(
         "INSERT INTO chats (id, recipient_type, name, last_message_id, last_at, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, chats.name),
@@ -55,8 +55,8 @@ fn touch_chat(c: &Connection, m: &MessageRecord) -> rusqlite::Result<()> {
     )?
     .execute(params![
         m.chat(),
-        kind.as_str(),
-        m.group.is_none().then_some(m.sender_name.as_deref()).flatten(),
+        m.chat_kind().as_str(),
+        m.chat_name(),
         m.id,
         m.created_at,
         c.last_insert_rowid()
@@ -187,9 +187,6 @@ const MESSAGE_COLUMNS: &str = "id, direction, recipient_type, peer, type, conten
 /// index's condition.
 const LAST_INBOUND: &str = "SELECT MAX(created_at) FROM messages WHERE peer = ?1 AND direction = 'inbound'";
 
-/// Marks an inbound message and the customer's earlier unread ones read.
-/// The literals let SQLite find them in the partial index of unread inbound
-/// messages (schema 18), so the cost follows the unread, not the chat.
 /// A chat's last `?2` messages, newest first: a customer's (the caller
 /// drops those they wrote in groups), or a group's (sent to it, and written
 /// in it).
@@ -204,12 +201,6 @@ const CONVERSATION: &str = "SELECT * FROM (
          SELECT id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, plan, chat, rowid AS o
          FROM messages WHERE chat = ?1 ORDER BY rowid DESC LIMIT ?2)
      ORDER BY o DESC LIMIT ?2";
-
-/// The messages of chat `id` among `messages`: a customer's chat leaves out
-/// what they wrote in groups.
-fn in_chat(messages: Vec<MessageRecord>, id: &str) -> Vec<MessageRecord> {
-    messages.into_iter().filter(|m| m.chat() == id).collect()
-}
 
 /// The chats with their last message and their unread count, which stops
 /// counting at `UNREAD_CAP` (through the partial indexes of unread messages).
@@ -237,6 +228,9 @@ fn chat_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChatSummary> {
     })
 }
 
+/// Marks an inbound message and the customer's earlier unread ones read.
+/// The literals let SQLite find them in the partial index of unread inbound
+/// messages (schema 18), so the cost follows the unread, not the chat.
 const MARK_READ: &str = "UPDATE messages SET status = 'read', updated_at = ?2
      WHERE direction = 'inbound' AND status = 'received'
        AND peer = (SELECT peer FROM messages WHERE id = ?1)
@@ -334,7 +328,7 @@ impl MessageStore for SqliteStore {
                 let rows = st.query_map(params![peer, limit], message_from_row)?;
                 let mut newest_first: Vec<MessageRecord> = rows.collect::<rusqlite::Result<_>>()?;
                 newest_first.reverse();
-                Ok(in_chat(newest_first, &peer))
+                Ok(of_chat(newest_first, &peer))
             })
             .await
     }
@@ -349,7 +343,7 @@ impl MessageStore for SqliteStore {
                     return st.query_map(params![limit], chat_from_row)?.collect();
                 };
                 let end = prefix_end(&prefix);
-                let mut found: Vec<ChatSummary> = c
+                let by_number: Vec<ChatSummary> = c
                     .prepare_cached(&format!("{CHAT_LIST} WHERE c.id >= ?1 AND c.id < ?2 ORDER BY c.id LIMIT ?3"))?
                     .query_map(params![prefix, end, limit], chat_from_row)?
                     .collect::<rusqlite::Result<_>>()?;
@@ -360,13 +354,7 @@ impl MessageStore for SqliteStore {
                     ))?
                     .query_map(params![prefix, end, limit], chat_from_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
-                for chat in by_name {
-                    if !found.iter().any(|f| f.id == chat.id) {
-                        found.push(chat);
-                    }
-                }
-                found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-                Ok(found)
+                Ok(search_results(by_number, by_name, usize::try_from(limit).unwrap_or(usize::MAX)))
             })
             .await
     }

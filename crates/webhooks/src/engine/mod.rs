@@ -337,8 +337,7 @@ impl Engine {
     ) {
         // Without a URL, pending callbacks are held until one is set.
         let Some(url) = settings.webhooks.url.as_deref().filter(|u| !u.is_empty()) else { return };
-        let plain_http = url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
-        if plain_http && !self.config.allow_http {
+        if crate::client::is_plain_http(url) && !self.config.allow_http {
             if !st.warned_http {
                 tracing::warn!("webhooks: the URL is http:// but --allow-http-webhooks is off; callbacks wait");
                 st.warned_http = true;
