@@ -61,13 +61,15 @@ fn console_cookie(req: &Request) -> Option<&str> {
 /// The one route a stream token opens.
 pub(crate) const EVENT_STREAM: &str = "/simulator/events";
 
+/// The `Authorization` header as (scheme, credential). The scheme word is
+/// compared case-sensitively; the credential is the text after the first space.
+pub(crate) fn authorization(headers: &HeaderMap) -> Option<(&str, &str)> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.split_once(' ')
+}
+
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, WaError> {
     let missing = || WaError::unauthenticated("Missing or invalid authentication credentials");
-    let value = headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
-    let value = value.to_str().map_err(|_| missing())?;
-    // The scheme word is compared case-sensitively; the credential is the text
-    // after the first space.
-    let (scheme, credential) = value.split_once(' ').ok_or_else(missing)?;
+    let (scheme, credential) = authorization(headers).ok_or_else(missing)?;
     match scheme {
         "Bearer" => state.users.authenticate_bearer(credential).await,
         "Apikey" => match &state.api_key {

@@ -217,8 +217,13 @@ pub fn callback(id: &str, wa_id: &str, timestamp: i64, req: &InboundRequest, obj
     if let Some(c) = &req.context {
         message["context"] = c.clone();
     }
-    let name = req.profile_name.clone().unwrap_or_else(|| crate::profile::profile_name(wa_id));
-    json!({ "contacts": [ { "profile": { "name": name }, "wa_id": wa_id } ], "messages": [ message ] })
+    json!({ "contacts": [ { "profile": { "name": shown_name(req, wa_id) } , "wa_id": wa_id } ], "messages": [ message ] })
+}
+
+/// The profile name the customer shows with this message: the one asked
+/// for, or their usual one.
+pub fn shown_name(req: &InboundRequest, wa_id: &str) -> String {
+    req.profile_name.clone().unwrap_or_else(|| crate::profile::profile_name(wa_id))
 }
 
 #[cfg(test)]

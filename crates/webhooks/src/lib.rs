@@ -16,4 +16,4 @@ pub mod trust;
 
 pub use engine::{Engine, EngineConfig, prepare_queue};
 pub use metrics::Metrics;
-pub use test_call::{NotSent, TestOutcome, Tester};
+pub use test_call::{TestOutcome, Tester};

@@ -33,38 +33,34 @@ pub struct TestOutcome {
     pub acknowledged: bool,
     /// The start of its answer's body (at most 2 KiB, as text).
     pub body: String,
-    /// Why no answer came (a refused connection, TLS, a timeout).
+    /// Why no answer came (a refused connection, TLS, a timeout), or why
+    /// nothing was sent (no URL; an `http://` one the server may not call).
     pub failure: Option<String>,
     pub took_ms: u64,
 }
 
-/// Why no test callback was sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotSent {
-    /// `webhooks.url` is not set.
-    NoUrl,
-    /// The URL is `http://` and `--allow-http-webhooks` is off (deliveries wait).
-    PlainHttp,
-}
-
 impl Tester {
-    /// POSTs `body` to the configured URL once.
-    pub async fn send(&self, body: String) -> Result<TestOutcome, NotSent> {
+    /// POSTs `body` to the configured URL once. Nothing sent is an outcome
+    /// too: the user sees why, as for a refused connection.
+    pub async fn send(&self, body: String) -> TestOutcome {
+        let started = Instant::now();
         let settings = Arc::clone(&self.settings.borrow());
-        let url = settings.webhooks.url.as_deref().filter(|u| !u.is_empty()).ok_or(NotSent::NoUrl)?;
+        let Some(url) = settings.webhooks.url.as_deref().filter(|u| !u.is_empty()) else {
+            return failed("not sent: no webhook URL is set (webhooks.url)".into(), started);
+        };
         if crate::client::is_plain_http(url) && !self.allow_http {
-            return Err(NotSent::PlainHttp);
+            let why = "not sent: the URL is http:// and the server runs without --allow-http-webhooks (callbacks wait)";
+            return failed(why.into(), started);
         }
         let ca = self.webhook_ca.borrow().clone();
-        let started = Instant::now();
         let client = match crate::client::build(ca.as_deref(), self.timeout, false) {
             Ok(c) => c,
-            Err(e) => return Ok(failed(format!("no HTTP client: {e}"), started)),
+            Err(e) => return failed(format!("no HTTP client: {e}"), started),
         };
         let sent = client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body).send().await;
         let mut response = match sent {
             Ok(r) => r,
-            Err(e) => return Ok(failed(classify(&e).to_string(), started)),
+            Err(e) => return failed(classify(&e).to_string(), started),
         };
         let status = response.status().as_u16();
         let mut bytes = Vec::new();
@@ -75,13 +71,13 @@ impl Tester {
             }
         }
         bytes.truncate(SHOWN_BYTES);
-        Ok(TestOutcome {
+        TestOutcome {
             status: Some(status),
             acknowledged: status == 200,
             body: String::from_utf8_lossy(&bytes).into_owned(),
             failure: None,
             took_ms: elapsed_ms(started),
-        })
+        }
     }
 }
 
@@ -97,4 +93,32 @@ fn failed(why: String, started: Instant) -> TestOutcome {
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tester(url: Option<&str>, allow_http: bool) -> Tester {
+        let mut settings = ApplicationSettings::default();
+        settings.webhooks.url = url.map(str::to_owned);
+        Tester {
+            settings: watch::channel(Arc::new(settings)).1,
+            webhook_ca: watch::channel(None).1,
+            allow_http,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// An `http://` URL kept from a run with `--allow-http-webhooks`: the
+    /// settings refuse to store one otherwise, so only a restart without the
+    /// flag gets here, and deliveries wait as the test says.
+    #[tokio::test]
+    async fn what_deliveries_would_not_do_is_not_done_and_said_so() {
+        let plain = tester(Some("http://127.0.0.1:9/hook"), false).send("{}".into()).await;
+        assert_eq!((plain.status, plain.acknowledged), (None, false));
+        assert!(plain.failure.as_deref().is_some_and(|f| f.contains("--allow-http-webhooks")), "{plain:?}");
+        let none = tester(None, true).send("{}".into()).await;
+        assert!(none.failure.as_deref().is_some_and(|f| f.contains("no webhook URL")), "{none:?}");
+    }
 }

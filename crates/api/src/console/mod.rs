@@ -75,7 +75,9 @@ fn session_json(me: &Principal, token: &str) -> Value {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").filter(|t| !t.is_empty())
+    crate::auth::authorization(headers)
+        .filter(|(scheme, token)| *scheme == "Bearer" && !token.is_empty())
+        .map(|(_, t)| t)
 }
 
 fn set_cookie(res: &mut Response, token: Option<&str>, state: &AppState) {

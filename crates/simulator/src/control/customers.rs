@@ -93,10 +93,10 @@ impl SimulatorControl {
                 "acknowledged": identity.acknowledged, "created_timestamp": identity.created_at, "hash": identity.hash,
             });
         }
-        let name = content["contacts"][0]["profile"]["name"].as_str().map(str::to_owned);
-        let mut record =
-            MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now).in_group(group_id);
-        record.sender_name = name;
+        let name = inbound::shown_name(&req, &wa_id);
+        let record = MessageRecord::inbound(id.clone(), wa_id, req.kind.clone(), content.to_string(), now)
+            .in_group(group_id)
+            .named(name);
         let callback = Outbox::inbound(&self.outbox.policy(), &content, self.clock.now_millis());
         self.store_customer_message(&record, callback).await?;
         Ok(id)
