@@ -9,10 +9,20 @@ let stream = null;
 
 // An inbound message is stored as its webhook body (`messages[0]` holds it);
 // an outbound one as the object of its type (`{"body": …}` for a text).
+
+/** An inbound message's `messages[0]` item; `null` for an outbound one. */
+const received = (m) => (m.direction === "inbound" ? ((m.content || {}).messages || [])[0] || {} : null);
+
+/** The object of the message's type (`{"body": …}`, `{"id", "caption"}`…). */
+function typeObject(m) {
+  const inbound = received(m);
+  return inbound ? inbound[m.type] || {} : m.content || {};
+}
+
 export function textOf(message) {
   const c = message.content || {};
-  const inbound = message.direction === "inbound" ? (c.messages || [])[0] || {} : null;
-  const inner = inbound ? inbound[message.type] || {} : c;
+  const inbound = received(message);
+  const inner = typeObject(message);
   if (typeof inner.body === "string") return inner.body;
   if (message.type === "interactive") {
     const reply = inner.button_reply || inner.list_reply;
@@ -95,8 +105,7 @@ function actionsFor(m) {
  * session cookie goes with it): a picture, a player, or a download link. A
  * link elsewhere is only named: the page loads nothing from other origins. */
 function previewOf(m) {
-  const c = m.content || {};
-  const inner = m.direction === "inbound" ? (((c.messages || [])[0] || {})[m.type] || {}) : c;
+  const inner = typeObject(m);
   if (!inner.id) return null;
   const src = `/v1/media/${encodeURIComponent(inner.id)}`;
   const label = inner.caption || inner.filename || `${m.type} ${inner.id}`;
@@ -206,7 +215,7 @@ async function loadChat() {
       who.textContent = profile ? `${profile} (${m.peer})` : m.peer;
       li.append(who);
     }
-    const quoted = m.direction === "inbound" ? (((m.content || {}).messages || [])[0] || {}).context : null;
+    const quoted = (received(m) || {}).context;
     if (quoted && quoted.id) {
       const q = document.createElement("span");
       q.className = "quote";
