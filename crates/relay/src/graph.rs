@@ -70,16 +70,22 @@ impl Graph {
         self.http.request(method, url).bearer_auth(self.config.access_token.expose()).timeout(self.config.timeout)
     }
 
-    /// Sends a request and reads a JSON answer; any status but 2xx is a
+    /// Sends a request and reads its answer's body; any status but 2xx is a
     /// Cloud error.
-    async fn json(&self, request: RequestBuilder) -> Result<Value, CloudError> {
+    async fn body(&self, request: RequestBuilder) -> Result<Vec<u8>, CloudError> {
         let response = request.send().await.map_err(unanswered)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(unanswered)?;
         if !(200..300).contains(&status) {
             return Err(CloudError::from_answer(status, &body));
         }
-        serde_json::from_slice(&body).map_err(|_| CloudError::from_answer(status, b"not JSON"))
+        Ok(body.to_vec())
+    }
+
+    /// The same, for a JSON answer.
+    async fn json(&self, request: RequestBuilder) -> Result<Value, CloudError> {
+        let body = self.body(request).await?;
+        serde_json::from_slice(&body).map_err(|_| malformed("an answer that is not JSON"))
     }
 
     /// `POST /{phone-number-id}/messages` with a message (see `outbound`).
@@ -129,13 +135,7 @@ impl Graph {
 
     /// The bytes behind a media URL (it takes the same token).
     pub async fn download(&self, media_url: &str) -> Result<Vec<u8>, CloudError> {
-        let response = self.request(Method::GET, media_url).send().await.map_err(unanswered)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(unanswered)?;
-        if !(200..300).contains(&status) {
-            return Err(CloudError::from_answer(status, &body));
-        }
-        Ok(body.to_vec())
+        self.body(self.request(Method::GET, media_url)).await
     }
 
     /// Deletes a media object.
