@@ -7,24 +7,31 @@ use std::process::Command;
 
 use crate::helpers::*;
 
+/// A browser check of `tests/console/`, run by `WABIZ_TEST_PYTHON` with
+/// `WABIZ_TEST_CHROMIUM`.
+fn browser_check(script: &str) -> Command {
+    let python = std::env::var("WABIZ_TEST_PYTHON").expect("WABIZ_TEST_PYTHON");
+    let chromium = std::env::var("WABIZ_TEST_CHROMIUM").expect("WABIZ_TEST_CHROMIUM");
+    let mut cmd = Command::new(python);
+    cmd.arg(format!("{}/tests/console/{script}", env!("CARGO_MANIFEST_DIR"))).env("WABIZ_CHROMIUM", chromium);
+    cmd
+}
+
 #[cfg_attr(
     not(all(wabiz_test_browser, wabiz_test_python)),
     ignore = "needs a browser: set WABIZ_TEST_CHROMIUM and WABIZ_TEST_PYTHON (with playwright)"
 )]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_works_in_a_real_browser() {
-    let python = std::env::var("WABIZ_TEST_PYTHON").expect("WABIZ_TEST_PYTHON");
-    let chromium = std::env::var("WABIZ_TEST_CHROMIUM").expect("WABIZ_TEST_CHROMIUM");
     let rx = crate::receiver::Receiver::start().await;
     rx.refuse_containing("Is the receiver down?");
     let spawn = Spawn::instant_receipts().arg("--simulator-open-window").arg("--allow-http-webhooks");
     let app = TestApp::spawn_with(spawn).await;
     app.admin_token().await; // the factory password replaced
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console/console_check.py");
     let shots = std::env::var("WABIZ_CONSOLE_SCREENSHOTS").ok();
     let (base, hook) = (app.base_url.clone(), rx.url());
-    let mut cmd = Command::new(python);
-    cmd.arg(script).arg(base).arg(ADMIN_PASSWORD).arg(hook).env("WABIZ_CHROMIUM", chromium);
+    let mut cmd = browser_check("console_check.py");
+    cmd.arg(base).arg(ADMIN_PASSWORD).arg(hook);
     if let Some(dir) = shots {
         cmd.arg(dir);
     }
@@ -66,14 +73,11 @@ async fn the_console_works_in_a_real_browser() {
 )]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_recovers_by_itself_after_a_restart() {
-    let python = std::env::var("WABIZ_TEST_PYTHON").expect("WABIZ_TEST_PYTHON");
-    let chromium = std::env::var("WABIZ_TEST_CHROMIUM").expect("WABIZ_TEST_CHROMIUM");
     let app = TestApp::spawn_with(Spawn::instant_receipts()).await;
     app.admin_token().await;
     let markers = tempfile::tempdir().expect("temp dir");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console/console_restart_check.py");
-    let mut cmd = Command::new(python);
-    cmd.arg(script).arg(&app.base_url).arg(ADMIN_PASSWORD).arg(markers.path()).env("WABIZ_CHROMIUM", chromium);
+    let mut cmd = browser_check("console_restart_check.py");
+    cmd.arg(&app.base_url).arg(ADMIN_PASSWORD).arg(markers.path());
     let browser = tokio::spawn(run_program(cmd, "console_restart_check.py"));
 
     let (stop, started) = (markers.path().join("stop"), markers.path().join("started"));
