@@ -119,6 +119,8 @@ pub struct AppServices {
     pub out_messages: Arc<wabiz_domain::messages::OutMessageCounters>,
     /// This node's part in a multiconnect deployment (`None`: single instance).
     pub cluster: Option<Arc<wabiz_cluster::Cluster>>,
+    /// With `--network cloud`: where Meta's webhooks go (`/relay/webhook`).
+    pub cloud_webhooks: Option<Arc<dyn wabiz_domain::relay::CloudWebhooks>>,
 }
 
 /// The installation facts `GET /v1/support` reports, fixed at start.

@@ -46,6 +46,11 @@ pub fn access_rule(method: &str, path: &str) -> (Access, &'static str) {
     if is("GET") && (path == "/openapi.json" || under(path, "/docs")) {
         return (Access::Public, "the API's description");
     }
+    // Meta calls the Cloud relay's webhook: the handshake checks the verify
+    // token and each POST its signature, in the handler.
+    if (is("GET") || is("POST")) && path == "/relay/webhook" {
+        return (Access::Public, "the Cloud relay's webhook (signed by Meta)");
+    }
     if is("POST") && path == "/v1/users/login" {
         return (Access::Basic, "login");
     }
@@ -97,6 +102,8 @@ mod tests {
         let cases = [
             ("GET", "/", Public),
             ("GET", "/pps/abc", Public),
+            ("GET", "/relay/webhook", Public),
+            ("POST", "/relay/webhook", Public),
             ("POST", "/v1/users/login", Basic),
             ("POST", "/v1/users/logout", Role(crate::users::Role::User)),
             ("POST", "/v1/users", Role(crate::users::Role::Admin)),

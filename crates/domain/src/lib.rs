@@ -28,6 +28,7 @@ pub mod network;
 pub mod phone;
 pub mod ports;
 pub mod ratelimit;
+pub mod relay;
 pub mod settings;
 pub mod traffic;
 pub mod users;

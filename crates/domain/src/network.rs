@@ -1,8 +1,9 @@
-//! The port to "WhatsApp's servers". The simulated network implements it today;
-//! a Cloud API relay may later.
+//! The port to "WhatsApp's servers". The simulated network implements it
+//! (`--network simulator`), and so does the Cloud API relay (`--network cloud`).
 
 use crate::error::WaError;
 use crate::ports::{MessageRecord, StoreError};
+use crate::relay::SendEnvelope;
 
 /// The link between the Coreapp and WhatsApp's servers, as `/v1/health` reports it
 /// (`health-stats.md` §2.1).
@@ -64,6 +65,12 @@ pub trait Network: Send + Sync + 'static {
         self.registered_number().and_then(|n| crate::phone::country_code_of(&n))
     }
 
+    /// Reads the registration again: another node of the deployment may have
+    /// registered (or restored) a number.
+    async fn reload_registration(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Takes over a registration already written to the store under
     /// [`ACCOUNT_NUMBER_META`] (a restored backup).
     fn adopt_registration(&self, number: &str);
@@ -90,8 +97,28 @@ pub trait Network: Send + Sync + 'static {
     /// so the work survives a restart) and any steps it takes at once (the
     /// simulator with zero delays stores the message already `read`, with
     /// the callback reporting its statuses). The network moves the message
-    /// on from there.
-    async fn accept_outbound(&self, message: MessageRecord) -> Result<(), StoreError>;
+    /// on from there. `envelope` holds what the request said beside the
+    /// type object (a network that forwards the request needs it).
+    async fn accept_outbound(&self, message: MessageRecord, envelope: SendEnvelope) -> Result<(), StoreError>;
+
+    /// Whether wabiz itself applies WhatsApp's rules to a send (the 24-hour
+    /// window, the template registry) and reports their failures. A network
+    /// that forwards sends to the real WhatsApp leaves that to it.
+    fn applies_whatsapp_rules(&self) -> bool {
+        true
+    }
+
+    /// Tells WhatsApp that the business read `message` (an inbound one),
+    /// before it is marked read here.
+    async fn mark_read(&self, _message: &MessageRecord) -> Result<(), WaError> {
+        Ok(())
+    }
+
+    /// Media this server does not hold itself but the network does (the
+    /// Cloud relay's inbound media): its MIME type and bytes, or `None`.
+    async fn remote_media(&self, _id: &str) -> Result<Option<(String, Vec<u8>)>, WaError> {
+        Ok(None)
+    }
 
     /// Whether a `wa_id` belongs to a WhatsApp user (legacy contact checks).
     fn is_whatsapp_user(&self, _wa_id: &str) -> bool {

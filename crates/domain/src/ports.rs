@@ -613,6 +613,7 @@ pub trait Store:
     + GroupStore
     + GcStore
     + TrafficStore
+    + crate::relay::RelayStore
     + Send
     + Sync
     + 'static

@@ -90,6 +90,11 @@ impl CloudError {
         d
     }
 
+    /// Whether the token or its permissions were refused.
+    pub fn is_auth(&self) -> bool {
+        AUTH.contains(&self.code)
+    }
+
     /// The error an On-Premises request answers with. The token's problems
     /// are the relay's, not the client's: they say so, without the token.
     pub fn to_wa_error(&self) -> WaError {

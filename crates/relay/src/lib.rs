@@ -2,20 +2,30 @@
 //! with the real work carried to Meta's Cloud API (Graph API) and Cloud's
 //! webhooks turned back into On-Premises callbacks.
 //!
-//! What is here so far are the relay's rules that need no network: the
-//! webhook signature (`signature`), what a Cloud error means for an
-//! On-Premises client (`errors`), what a Cloud webhook tells an On-Premises
-//! one (`inbound`), and how an On-Premises send becomes a Cloud one
-//! (`outbound`); the Graph API calls for one number (`graph`); and the
-//! relay's options, checked at start (`config`), whose secrets never print
-//! (`secret`). `cloud-mapping.md` (the spec) is their
-//! source; the version-dependent rules live in this crate and nowhere else.
-//! Nothing starts the relay yet: `--network` accepts `simulator` only.
+//! - The rules that need no network: the webhook signature (`signature`),
+//!   what a Cloud error means for an On-Premises client (`errors`), what a
+//!   Cloud webhook tells an On-Premises one (`inbound`), how an On-Premises
+//!   send becomes a Cloud one (`outbound`), and the relay's options checked
+//!   at start (`config`), whose secrets never print (`secret`).
+//! - The Graph API calls for one number (`graph`).
+//! - The relay at work: the server's `Network` (`network`), the sender that
+//!   hands queued sends to Cloud in order (`sender`), the webhook endpoint
+//!   (`webhook`) and the statuses it applies in order, once (`statuses`).
+//!
+//! `cloud-mapping.md` (the spec) is their source; the version-dependent
+//! rules live in this crate and nowhere else.
 
 pub mod config;
 pub mod errors;
 pub mod graph;
 pub mod inbound;
+pub mod network;
 pub mod outbound;
 pub mod secret;
+pub mod sender;
 pub mod signature;
+pub mod statuses;
+pub mod webhook;
+
+pub use config::{RelayConfig, RelayOptions};
+pub use network::RelayNetwork;

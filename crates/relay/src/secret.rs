@@ -16,6 +16,15 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `given` is the secret, in constant time (digests of both are
+    /// compared, so neither the length nor a common prefix shows).
+    pub fn matches(&self, given: &str) -> bool {
+        use sha2::Digest as _;
+        use subtle::ConstantTimeEq as _;
+        let (a, b) = (sha2::Sha256::digest(self.0.as_bytes()), sha2::Sha256::digest(given.as_bytes()));
+        a.as_slice().ct_eq(b.as_slice()).into()
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -39,5 +48,7 @@ mod tests {
         let s = Secret::new("EAAG-token-value");
         assert_eq!(format!("{s} {s:?} {:?}", Some(&s)), "*** Secret(***) Some(Secret(***))");
         assert_eq!(s.expose(), "EAAG-token-value");
+        assert!(s.matches("EAAG-token-value"));
+        assert!(!s.matches("EAAG-token-valuE") && !s.matches("") && !s.matches("EAAG-token-value "));
     }
 }

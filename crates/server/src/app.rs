@@ -28,10 +28,15 @@ use wabiz_domain::messages::registry::TemplateRegistry;
 use wabiz_domain::messages::validate::Rules;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
+use wabiz_domain::relay::CloudWebhooks;
 use wabiz_domain::settings::{SettingsConfig, SettingsService};
 use wabiz_domain::users::apikey::ApiKey;
 use wabiz_domain::users::password::PasswordHasher;
 use wabiz_domain::users::{UserService, UserServiceConfig};
+use wabiz_relay::RelayNetwork;
+use wabiz_relay::sender::{Sender, SenderMetrics};
+use wabiz_relay::statuses::StatusBook;
+use wabiz_relay::webhook::WebhookReceiver;
 use wabiz_simulator::control::ControlParts;
 use wabiz_simulator::links::LinkFetcher;
 use wabiz_simulator::receipts::Shards;
@@ -74,6 +79,84 @@ pub struct App {
     background: Vec<JoinHandle<()>>,
 }
 
+/// The longest a Graph API call may take (a media download included).
+const GRAPH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The network backend `--network` chose.
+enum Backend {
+    Simulator(Arc<SimulatedNetwork>),
+    Cloud(Arc<RelayNetwork>),
+}
+
+impl Backend {
+    fn network(&self) -> Arc<dyn Network> {
+        match self {
+            Backend::Simulator(n) => Arc::clone(n) as Arc<dyn Network>,
+            Backend::Cloud(n) => Arc::clone(n) as Arc<dyn Network>,
+        }
+    }
+
+    /// The chaos settings `/simulator/chaos` edits: the simulator's own; a
+    /// relay's are never read.
+    fn chaos(&self) -> Arc<wabiz_simulator::chaos::Chaos> {
+        match self {
+            Backend::Simulator(n) => n.chaos(),
+            Backend::Cloud(_) => Arc::new(wabiz_simulator::chaos::Chaos::default()),
+        }
+    }
+}
+
+/// The Cloud relay's workers: the sender, and what Meta's webhooks reach.
+struct RelayParts {
+    sender: Arc<Sender>,
+    webhooks: Arc<WebhookReceiver>,
+}
+
+impl RelayParts {
+    fn new(
+        relay: &Arc<RelayNetwork>,
+        store: &Arc<dyn Store>,
+        clock: &Arc<dyn Clock>,
+        media: &Arc<MediaService>,
+        outbox: &Outbox,
+        events: &Arc<EventBus>,
+        counters: &Arc<wabiz_domain::messages::OutMessageCounters>,
+    ) -> Self {
+        let statuses = Arc::new(StatusBook {
+            store: Arc::clone(store),
+            clock: Arc::clone(clock),
+            outbox: outbox.clone(),
+            events: Arc::clone(events),
+            counters: Arc::clone(counters),
+        });
+        let sender = Arc::new(Sender {
+            store: Arc::clone(store),
+            clock: Arc::clone(clock),
+            graph: relay.graph(),
+            media: Arc::clone(media),
+            outbox: outbox.clone(),
+            events: Arc::clone(events),
+            statuses: Arc::clone(&statuses),
+            wake: relay.wake_handle(),
+            link: relay.link(),
+            counters: Arc::clone(counters),
+            metrics: Arc::new(SenderMetrics::default()),
+        });
+        let config = relay.config();
+        let webhooks = Arc::new(WebhookReceiver {
+            app_secret: config.app_secret.clone(),
+            verify_token: config.verify_token.clone(),
+            phone_number_id: config.phone_number_id.clone(),
+            store: Arc::clone(store),
+            clock: Arc::clone(clock),
+            outbox: outbox.clone(),
+            events: Arc::clone(events),
+            statuses,
+        });
+        Self { sender, webhooks }
+    }
+}
+
 /// How long requests in flight may take to finish once a stop is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -94,11 +177,31 @@ impl App {
         tracing::info!(database = %config.database.describe(), "opening the store");
         let store = wabiz_store::open(&config.database).await.context("cannot open the database")?;
 
-        let network = Arc::new(
-            SimulatedNetwork::start(Arc::clone(&store), Arc::clone(&opts.clock), &config.simulator)
-                .await
-                .context("cannot start the simulated network")?,
-        );
+        let events = EventBus::new(Arc::clone(&opts.clock));
+        let backend = match &config.relay {
+            None => Backend::Simulator(Arc::new(
+                SimulatedNetwork::start(Arc::clone(&store), Arc::clone(&opts.clock), &config.simulator)
+                    .await
+                    .context("cannot start the simulated network")?,
+            )),
+            Some(relay) => {
+                let http = wabiz_webhooks::client::build(None, GRAPH_TIMEOUT, true)
+                    .map_err(|e| anyhow::anyhow!("cannot build the HTTP client for the Graph API: {e}"))?;
+                let graph = Arc::new(wabiz_relay::graph::Graph::new(http, relay.graph(GRAPH_TIMEOUT)));
+                Backend::Cloud(Arc::new(
+                    RelayNetwork::start(
+                        relay.clone(),
+                        graph,
+                        Arc::clone(&store),
+                        Arc::clone(&opts.clock),
+                        Arc::clone(&events),
+                    )
+                    .await
+                    .context("cannot start the Cloud relay")?,
+                ))
+            }
+        };
+        let network = backend.network();
         let users = Arc::new(
             UserService::start(
                 Arc::clone(&store),
@@ -112,7 +215,7 @@ impl App {
         let settings = Arc::new(
             SettingsService::start(
                 Arc::clone(&store),
-                Arc::clone(&network) as Arc<dyn Network>,
+                Arc::clone(&network),
                 Arc::clone(&opts.clock),
                 SettingsConfig {
                     allow_http_webhooks: config.allow_http_webhooks,
@@ -172,7 +275,6 @@ impl App {
         // Callbacks: producers store them with their cause; the engine delivers.
         let web = Arc::new(wabiz_api::WebMetrics::default());
         let outbox = Outbox::new(settings.subscribe());
-        let events = EventBus::new(Arc::clone(&opts.clock));
         let out_messages = Arc::new(wabiz_domain::messages::OutMessageCounters::default());
         let cluster = match config.cluster {
             None => None,
@@ -189,7 +291,7 @@ impl App {
         let contacts = Arc::new(
             ContactsService::new(
                 Arc::clone(&store),
-                Arc::clone(&network) as Arc<dyn Network>,
+                Arc::clone(&network),
                 Arc::clone(&settings),
                 Arc::clone(&opts.clock),
                 config.contacts_legacy,
@@ -207,7 +309,7 @@ impl App {
         );
         let groups = Arc::new(wabiz_domain::groups::GroupService::new(
             Arc::clone(&store),
-            Arc::clone(&network) as Arc<dyn Network>,
+            Arc::clone(&network),
             Arc::clone(&opts.clock),
             outbox.clone(),
         ));
@@ -220,17 +322,26 @@ impl App {
         ));
         // In a deployment, only the shards this node owns, fenced by the shard map.
         let shards = cluster.as_ref().map(|c| Shards { store: c.store(), scope: c.subscribe_scope() });
-        let receipts = network.receipt_worker(
-            outbox.clone(),
-            Some(Arc::new(links)),
-            Arc::clone(&out_messages),
-            shards,
-            Arc::clone(&events),
-        );
+        let receipts = match &backend {
+            Backend::Simulator(simulator) => Some(simulator.receipt_worker(
+                outbox.clone(),
+                Some(Arc::new(links)),
+                Arc::clone(&out_messages),
+                shards,
+                Arc::clone(&events),
+            )),
+            Backend::Cloud(_) => None,
+        };
+        let relay = match &backend {
+            Backend::Simulator(_) => None,
+            Backend::Cloud(relay) => {
+                Some(RelayParts::new(relay, &store, &opts.clock, &media, &outbox, &events, &out_messages))
+            }
+        };
         let templates = TemplateRegistry::new(Arc::clone(&store));
         let messages = MessageService::new(
             Arc::clone(&store),
-            Arc::clone(&network) as Arc<dyn Network>,
+            Arc::clone(&network),
             Arc::clone(&opts.clock),
             Rules { reactions: config.enable_reactions, groups: !config.disable_groups },
             config.open_window,
@@ -240,20 +351,20 @@ impl App {
         .with_groups(Arc::clone(&groups));
         let simulator = Arc::new(SimulatorControl::new(ControlParts {
             store: Arc::clone(&store),
-            network: Arc::clone(&network) as Arc<dyn Network>,
+            network: Arc::clone(&network),
             media: Arc::clone(&media),
             groups: Arc::clone(&groups),
             clock: Arc::clone(&opts.clock),
             outbox: outbox.clone(),
             templates: Arc::clone(&templates),
             events: Arc::clone(&events),
-            chaos: network.chaos(),
+            chaos: backend.chaos(),
         }));
         let simulator_control = Arc::clone(&simulator);
         let in_flight = Arc::new(InFlight::default());
         let state = AppState::new(AppServices {
             users: Arc::clone(&users),
-            network: Arc::clone(&network) as Arc<dyn Network>,
+            network: Arc::clone(&network),
             store: Arc::clone(&store),
             db_stats: DbStats::new(Arc::clone(&store)),
             meta: Arc::new(Meta::new(config.meta_version.clone())),
@@ -261,12 +372,8 @@ impl App {
             limits: Limits::default(),
             in_flight: Arc::clone(&in_flight),
             account: Arc::new(
-                AccountService::new(
-                    Arc::clone(&network) as Arc<dyn Network>,
-                    Arc::clone(&settings),
-                    Arc::clone(&store),
-                )
-                .with_events(Arc::clone(&events)),
+                AccountService::new(Arc::clone(&network), Arc::clone(&settings), Arc::clone(&store))
+                    .with_events(Arc::clone(&events)),
             ),
             media: Arc::clone(&media),
             messages: Arc::new(messages),
@@ -302,6 +409,7 @@ impl App {
             outbox: outbox.clone(),
             out_messages: Arc::clone(&out_messages),
             cluster: cluster.clone(),
+            cloud_webhooks: relay.as_ref().map(|r| Arc::clone(&r.webhooks) as Arc<dyn CloudWebhooks>),
         });
         let snapshot_state = state.clone();
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));
@@ -343,7 +451,6 @@ impl App {
                 .run(shutdown.clone()),
             ),
             tokio::spawn(tell_settings_changes(settings.subscribe(), Arc::clone(&events), shutdown.clone())),
-            tokio::spawn(receipts.run(shutdown.clone())),
             tokio::spawn(Arc::clone(&gc).run_automatic(
                 settings.subscribe(),
                 config.gc_interval,
@@ -370,6 +477,13 @@ impl App {
                 .run(shutdown.clone()),
             ),
         ];
+        if let Some(receipts) = receipts {
+            background.push(tokio::spawn(receipts.run(shutdown.clone())));
+        }
+        if let (Some(relay), Backend::Cloud(network)) = (&relay, &backend) {
+            background.push(tokio::spawn(Arc::clone(&relay.sender).run(shutdown.clone())));
+            background.push(tokio::spawn(Arc::clone(network).watch_link(shutdown.clone())));
+        }
         if let Some(cluster) = &cluster {
             let hooks =
                 cluster_hooks(Arc::clone(&settings), Arc::clone(&network), Arc::clone(&templates), snapshot_state);
@@ -385,7 +499,7 @@ impl App {
         }
 
         let scheme = if rustls.is_some() { "https" } else { "http" };
-        tracing::info!(%addr, %scheme, node = %node, network = "simulator", "wabiz is listening");
+        tracing::info!(%addr, %scheme, node = %node, network = network.name(), "wabiz is listening");
         Ok(App {
             addr,
             https: rustls.is_some(),
@@ -491,7 +605,7 @@ fn gc_gate(cluster: Option<&Arc<Cluster>>) -> Option<wabiz_domain::gc::DutyGate>
 /// configuration, and what it publishes about itself.
 fn cluster_hooks(
     settings: Arc<SettingsService>,
-    network: Arc<SimulatedNetwork>,
+    network: Arc<dyn Network>,
     templates: Arc<TemplateRegistry>,
     state: AppState,
 ) -> Hooks {
@@ -502,7 +616,7 @@ fn cluster_hooks(
             if let Err(e) = settings.reload().await {
                 tracing::warn!(error = %e, "cluster: could not reload the settings");
             }
-            if let Err(e) = network.reload().await {
+            if let Err(e) = network.reload_registration().await {
                 tracing::warn!(error = %e, "cluster: could not reload the registration");
             }
         })

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wabiz_cluster::DeploymentMode;
 use wabiz_domain::cluster::NodeRole;
+use wabiz_relay::secret::Secret;
+use wabiz_relay::{RelayConfig, RelayOptions};
 use wabiz_simulator::{Delays, SimulatorOptions};
 use wabiz_store::DatabaseConfig;
 
@@ -40,6 +42,9 @@ pub enum Command {
 pub enum NetworkKind {
     /// The built-in simulated WhatsApp network (offline, deterministic).
     Simulator,
+    /// The Cloud API relay: the same /v1 API, carried to Meta's Cloud API
+    /// (needs the --relay-* options).
+    Cloud,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,6 +204,72 @@ pub struct ServeArgs {
     /// `webapp` only serves the API. Fall-back: WA_MASTER_NODE=1 means master.
     #[arg(long, env = "WABIZ_ROLE", value_enum)]
     pub role: Option<RoleArg>,
+
+    /// Cloud relay: the phone number id Meta shows for the number.
+    #[arg(
+        long,
+        env = "WABIZ_RELAY_PHONE_NUMBER_ID",
+        value_name = "ID",
+        help_heading = "Cloud relay (--network cloud)"
+    )]
+    pub relay_phone_number_id: Option<String>,
+
+    /// Cloud relay: the WhatsApp Business Account id.
+    #[arg(long, env = "WABIZ_RELAY_WABA_ID", value_name = "ID", help_heading = "Cloud relay (--network cloud)")]
+    pub relay_waba_id: Option<String>,
+
+    /// Cloud relay: the system-user access token (sent to the Graph API only).
+    #[arg(
+        long,
+        env = "WABIZ_RELAY_ACCESS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true,
+        help_heading = "Cloud relay (--network cloud)"
+    )]
+    pub relay_access_token: Option<String>,
+
+    /// Cloud relay: the Meta app's secret, which signs Cloud's webhooks.
+    #[arg(
+        long,
+        env = "WABIZ_RELAY_APP_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true,
+        help_heading = "Cloud relay (--network cloud)"
+    )]
+    pub relay_app_secret: Option<String>,
+
+    /// Cloud relay: the verify token given to Meta with the webhook URL.
+    #[arg(
+        long,
+        env = "WABIZ_RELAY_VERIFY_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true,
+        help_heading = "Cloud relay (--network cloud)"
+    )]
+    pub relay_verify_token: Option<String>,
+
+    /// Cloud relay: the number's 6-digit two-step PIN (used to register it).
+    #[arg(
+        long,
+        env = "WABIZ_RELAY_PIN",
+        value_name = "PIN",
+        hide_env_values = true,
+        help_heading = "Cloud relay (--network cloud)"
+    )]
+    pub relay_pin: Option<String>,
+
+    /// Cloud relay: the Graph API version, pinned.
+    #[arg(
+        long,
+        env = "WABIZ_RELAY_GRAPH_VERSION",
+        value_name = "VERSION",
+        help_heading = "Cloud relay (--network cloud)"
+    )]
+    pub relay_graph_version: Option<String>,
+
+    /// Cloud relay: the Graph API's address (tests point it at a stand-in).
+    #[arg(long, env = "WABIZ_RELAY_GRAPH_URL", value_name = "URL", help_heading = "Cloud relay (--network cloud)")]
+    pub relay_graph_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -257,6 +328,8 @@ pub struct Config {
     pub contacts_legacy: bool,
     /// `Some(role)` for a node of a multiconnect deployment.
     pub cluster: Option<NodeRole>,
+    /// `Some` with `--network cloud`: the relay's checked options.
+    pub relay: Option<RelayConfig>,
 }
 
 impl ServeArgs {
@@ -310,8 +383,25 @@ impl ServeArgs {
             }
             None
         };
-        let NetworkKind::Simulator = self.network;
+        let relay = match self.network {
+            NetworkKind::Simulator => None,
+            NetworkKind::Cloud => Some(
+                RelayConfig::from_options(&RelayOptions {
+                    phone_number_id: self.relay_phone_number_id,
+                    waba_id: self.relay_waba_id,
+                    access_token: self.relay_access_token.map(Secret::new),
+                    app_secret: self.relay_app_secret.map(Secret::new),
+                    verify_token: self.relay_verify_token.map(Secret::new),
+                    pin: self.relay_pin.map(Secret::new),
+                    graph_version: self.relay_graph_version,
+                    graph_url: self.relay_graph_url,
+                })
+                .map_err(|e| e.to_string())?,
+            ),
+        };
+        let disable_groups = self.disable_groups || relay.is_some();
         Ok(Config {
+            relay,
             listen: self.listen,
             data_dir: self.data_dir,
             database,
@@ -333,7 +423,8 @@ impl ServeArgs {
             log_trace: self.log_trace,
             media_max_upload_bytes: self.media_max_upload_bytes,
             enable_reactions: self.enable_reactions,
-            disable_groups: self.disable_groups,
+            // Cloud's groups are another model (`cloud-mapping.md` §1): off in relay mode.
+            disable_groups,
             open_window: self.simulator_open_window,
             contacts_legacy: self.contacts_legacy_validation,
             cluster,
@@ -428,8 +519,38 @@ mod tests {
     }
 
     #[test]
+    fn the_cloud_relay_needs_its_options_and_names_the_missing_one() {
+        let e = parse(&["--network", "cloud"]).resolve(&|_| None).unwrap_err();
+        assert!(e.contains("--relay-") && e.contains("WABIZ_RELAY_"), "{e}");
+        let complete = [
+            "--network",
+            "cloud",
+            "--relay-phone-number-id",
+            "106540352242922",
+            "--relay-waba-id",
+            "102290129340398",
+            "--relay-access-token",
+            "EAAG-secret-token",
+            "--relay-app-secret",
+            "app-secret",
+            "--relay-verify-token",
+            "verify-me",
+            "--relay-pin",
+            "123456",
+        ];
+        let c = parse(&complete).resolve(&|_| None).unwrap();
+        let relay = c.relay.as_ref().expect("relay options");
+        assert_eq!((relay.phone_number_id.as_str(), relay.graph_version.as_str()), ("106540352242922", "v23.0"));
+        assert!(!format!("{c:?}").contains("EAAG-secret-token"), "no secret in the configuration's debug output");
+        let mut short_pin = complete.to_vec();
+        short_pin[13] = "12";
+        assert!(parse(&short_pin).resolve(&|_| None).unwrap_err().contains("--relay-pin"));
+        assert_eq!(parse(&[]).resolve(&|_| None).unwrap().relay, None);
+    }
+
+    #[test]
     fn bad_values_are_refused() {
-        assert!(Cli::try_parse_from(["wabiz", "serve", "--network", "cloud"]).is_err());
+        assert!(Cli::try_parse_from(["wabiz", "serve", "--network", "satellite"]).is_err());
         assert!(Cli::try_parse_from(["wabiz", "serve", "--listen", "nowhere"]).is_err());
         assert!(Cli::try_parse_from(["wabiz", "serve", "--tls-cert-file", "c.pem"]).is_err());
         assert!(parse(&["--database", "mysql://x"]).resolve(&|_| None).is_err());

@@ -16,6 +16,7 @@ use wabiz_domain::messages::OutMessageCounters;
 use wabiz_domain::network::{CodeRequest, GatewayStatus, Network, PendingRegistration};
 use wabiz_domain::phone::country_code_of;
 use wabiz_domain::ports::{MessageRecord, SettingWrite, Store, StoreError};
+use wabiz_domain::relay::SendEnvelope;
 
 /// The default business number: a fictional North American number
 /// (555-01xx numbers are reserved for fiction).
@@ -248,6 +249,10 @@ impl Network for SimulatedNetwork {
         }
     }
 
+    async fn reload_registration(&self) -> Result<(), StoreError> {
+        self.reload().await
+    }
+
     fn adopt_registration(&self, number: &str) {
         self.set_state(AccountState::registered(number.to_owned()));
         tracing::info!(number = %number, "simulated network: registration restored");
@@ -313,7 +318,7 @@ impl Network for SimulatedNetwork {
         self.opts.sunset
     }
 
-    async fn accept_outbound(&self, mut message: MessageRecord) -> Result<(), StoreError> {
+    async fn accept_outbound(&self, mut message: MessageRecord, _envelope: SendEnvelope) -> Result<(), StoreError> {
         message.plan = self.chaos.plan_next().map(Box::new);
         let sent_ms = message.plan.as_ref().and_then(|p| p.delays_ms).map_or(self.opts.delays.sent_ms, |d| d.sent);
         let delay = i64::try_from(sent_ms).unwrap_or(i64::MAX);

@@ -76,6 +76,7 @@ pub const SQLITE: &[Migration] = &[
     },
     Migration { version: 23, name: "traffic_runs", sql: include_str!("../migrations/sqlite/0023_traffic_runs.sql") },
     Migration { version: 24, name: "chats", sql: include_str!("../migrations/sqlite/0024_chats.sql") },
+    Migration { version: 25, name: "cloud_relay", sql: include_str!("../migrations/sqlite/0025_cloud_relay.sql") },
 ];
 
 /// The PostgreSQL schema, in order.
@@ -136,6 +137,7 @@ pub const POSTGRES: &[Migration] = &[
     },
     Migration { version: 23, name: "traffic_runs", sql: include_str!("../migrations/postgres/0023_traffic_runs.sql") },
     Migration { version: 24, name: "chats", sql: include_str!("../migrations/postgres/0024_chats.sql") },
+    Migration { version: 25, name: "cloud_relay", sql: include_str!("../migrations/postgres/0025_cloud_relay.sql") },
 ];
 
 /// Compares what the database says was applied with what this binary carries.

@@ -10,6 +10,7 @@ pub(crate) mod health;
 mod media;
 mod messages;
 mod public;
+pub(crate) mod relay;
 mod services;
 mod settings;
 mod simulator;

@@ -17,6 +17,7 @@ use crate::error::{ErrorCode, WaError};
 use crate::groups::GroupService;
 use crate::network::Network;
 use crate::ports::{MessageRecord, Store};
+use crate::relay::SendEnvelope;
 
 /// What a send answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +126,8 @@ impl MessageService {
         }
         self.check_media(&msg).await?;
         let (failure, category) = match &msg.template {
+            // The real WhatsApp behind the network decides (and reports) these.
+            _ if !self.network.applies_whatsapp_rules() => (None, PricingCategory::Service),
             Some(call) => self.template_check(call).await?,
             // The customer-service window is a one-to-one rule.
             None if msg.kind.is_free_form() && !to_group => {
@@ -159,7 +162,8 @@ impl MessageService {
             sender_name: None,
         };
         let id = record.id.clone();
-        self.network.accept_outbound(record).await?;
+        let envelope = SendEnvelope { preview_url: msg.preview_url, context: msg.context_message_id.clone() };
+        self.network.accept_outbound(record, envelope).await?;
         // Sending restarts the 30-day clock of the media it uses (media GC).
         let used: Vec<String> = msg
             .media
@@ -209,6 +213,7 @@ impl MessageService {
         if message.direction != Direction::Inbound {
             return Err(WaError::invalid("Only received messages can be marked as read"));
         }
+        self.network.mark_read(&message).await?;
         // Reading a message reads the earlier ones of the chat too; again is fine.
         self.store.mark_inbound_read(id, self.clock.now_unix()).await?;
         Ok(())

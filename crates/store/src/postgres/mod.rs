@@ -13,6 +13,7 @@ mod messages;
 mod meta;
 #[cfg(test)]
 mod plans;
+mod relay;
 mod settings;
 mod stats;
 mod templates;

@@ -17,7 +17,7 @@ use crate::columns;
 
 /// Inserts a message; `history` is its status history when it is stored
 /// with steps already taken (see `history_lines`).
-fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) -> rusqlite::Result<()> {
+pub(super) fn insert_message_row(c: &Connection, m: &MessageRecord, history: Option<&str>) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at, next_event_at, failure, category, conversation, expires_at, history, plan, chat)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -96,7 +96,7 @@ impl<'a> RunEnd<'a> {
 }
 
 /// Applies status steps (see `MessageStore::apply_transitions`).
-fn apply_runs(c: &Connection, transitions: &[Transition]) -> rusqlite::Result<()> {
+pub(super) fn apply_runs(c: &Connection, transitions: &[Transition]) -> rusqlite::Result<()> {
     let mut rest = transitions;
     while let Some(first) = rest.first() {
         let (run, tail) = rest.split_at(run_len(rest));

@@ -10,6 +10,7 @@ mod media;
 mod messages;
 mod meta;
 mod readers;
+mod relay;
 mod settings;
 mod stats;
 mod templates;

@@ -116,6 +116,11 @@ impl MessageType {
         }
     }
 
+    /// The type named `kind` (as `as_str` spells it).
+    pub fn parse(kind: &str) -> Option<MessageType> {
+        MessageType::ORDER.into_iter().find(|t| t.as_str() == kind)
+    }
+
     pub fn is_media(self) -> bool {
         matches!(
             self,

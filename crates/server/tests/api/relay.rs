@@ -1,0 +1,387 @@
+//! The Cloud relay (`--network cloud`) end to end: the real server pointed
+//! at a local Graph API stand-in (`graph_standin.rs`), a real webhook
+//! receiver for the On-Premises callbacks, and Meta's webhooks signed and
+//! posted to `/relay/webhook`. The behaviours of `cloud-mapping.md` §9, on
+//! SQLite and on PostgreSQL.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::graph_standin::{
+    Answer, BUSINESS_NUMBER, GraphStandIn, PIN, PNID, VERIFY_TOKEN, deliver, deliver_signed, webhook,
+};
+use crate::helpers::{Spawn, TestApp, assert_code, pg_schema};
+use crate::receiver::Receiver;
+
+const WAIT: Duration = Duration::from_secs(10);
+const CUSTOMER: &str = "16315551234";
+
+/// A relay on the stand-in, its callbacks going to a receiver.
+struct Relay {
+    graph: GraphStandIn,
+    rx: Receiver,
+    app: TestApp,
+    admin: String,
+}
+
+impl Relay {
+    async fn start() -> Relay {
+        Self::start_with(Spawn::default()).await
+    }
+
+    async fn start_with(spawn: Spawn) -> Relay {
+        let graph = GraphStandIn::start().await;
+        let rx = Receiver::start().await;
+        let spawn = graph.relay_args().iter().fold(spawn.arg("--allow-http-webhooks"), |s, a| s.arg(a));
+        let app = TestApp::spawn_with(spawn).await;
+        let admin = app.admin_token().await;
+        let (s, b) = app.patch(&admin, "/v1/settings/application", json!({"webhooks": {"url": rx.url()}})).await;
+        assert_eq!(s, 200, "{b}");
+        let relay = Relay { graph, rx, app, admin };
+        relay.wait_connected().await;
+        relay
+    }
+
+    /// The relay read the number from Cloud at start: it is connected.
+    async fn wait_connected(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let (_, b) = self.app.get(&self.admin, "/v1/health").await;
+            if b["health"]["gateway_status"] == "connected" {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the relay never connected: {b}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn send(&self, body: Value) -> String {
+        let (s, b) = self.app.post(&self.admin, "/v1/messages", body).await;
+        assert_eq!(s, 201, "{b}");
+        b["messages"][0]["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn webhook(&self, value: Value) {
+        let status = deliver(&self.app.client, &self.app.base_url, &webhook(value)).await;
+        assert_eq!(status, 200, "the relay took the webhook");
+    }
+
+    /// The wamid Cloud gave the `n`-th send (waiting for it).
+    async fn wamid_of_send(&self, n: usize) -> String {
+        let calls = self
+            .graph
+            .wait_for(WAIT, &format!("send number {}", n + 1), |_| {
+                self.graph.sends().get(n).is_some_and(|c| c.wamid.is_some())
+            })
+            .await;
+        drop(calls);
+        self.graph.sends()[n].wamid.clone().unwrap()
+    }
+
+    async fn message_status(&self, id: &str) -> String {
+        let (s, b) = self.app.get(&self.admin, &format!("/simulator/messages/{id}")).await;
+        assert_eq!(s, 200, "{b}");
+        b["message"]["status"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+fn status(wamid: &str, status: &str, at: u64) -> Value {
+    json!({"id": wamid, "status": status, "timestamp": at.to_string(), "recipient_id": CUSTOMER,
+           "pricing": {"pricing_model": "PMP", "category": "utility", "type": "regular"}})
+}
+
+/// §9.1 and §9.7, and statuses out of order and twice: a text with a
+/// top-level `preview_url` reaches Cloud as Meta describes it; the legacy
+/// client gets its own id, and each of sent, delivered, read once, in order.
+async fn a_send_and_its_webhooks_make_the_round_trip(spawn: Spawn) {
+    let r = Relay::start_with(spawn).await;
+    let id =
+        r.send(json!({"to": "+1 631-555-1234", "preview_url": true, "text": {"body": "see https://wabiz.dev"}})).await;
+    assert!(!id.starts_with("wamid."), "the 201 comes before Cloud sees the send: wabiz's own id ({id})");
+    let wamid = r.wamid_of_send(0).await;
+    let sent = &r.graph.sends()[0];
+    assert_eq!(
+        sent.body,
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER, "type": "text",
+               "text": {"body": "see https://wabiz.dev", "preview_url": true}})
+    );
+
+    // Cloud's webhooks: a reply, then the statuses out of order and one twice.
+    r.webhook(json!({
+        "contacts": [{"profile": {"name": "Kerry Fisher"}, "wa_id": CUSTOMER}],
+        "messages": [{"from": CUSTOMER, "id": "wamid.IN1", "timestamp": "1700000003", "type": "text", "text": {"body": "hi"}}],
+        "statuses": [status(&wamid, "read", 1_700_000_003), status(&wamid, "delivered", 1_700_000_002)],
+    }))
+    .await;
+    r.webhook(json!({"statuses": [status(&wamid, "delivered", 1_700_000_002), status(&wamid, "sent", 1_700_000_001)]}))
+        .await;
+    let pairs = r.rx.wait_for_statuses(3, WAIT).await;
+    let mine: Vec<&str> = pairs.iter().filter(|(i, _)| *i == id).map(|(_, s)| s.as_str()).collect();
+    assert_eq!(mine, ["sent", "delivered", "read"], "each status once, in order: {pairs:?}");
+    let read = r.rx.acked_statuses().into_iter().find(|s| s["status"] == "read").unwrap();
+    assert_eq!(read["recipient_id"], CUSTOMER);
+    assert_eq!(read["pricing"]["billable"], true, "legacy clients read `billable`: {read}");
+
+    let messages = r.rx.acked("messages");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0]["id"], "wamid.IN1");
+    assert_eq!(messages[0]["text"]["body"], "hi");
+    let hit = r.rx.hits().into_iter().find(|h| h.body.get("messages").is_some()).unwrap();
+    assert_eq!(hit.body["contacts"][0]["profile"]["name"], "Kerry Fisher");
+    for key in ["metadata", "messaging_product", "entry", "object"] {
+        assert!(hit.body.get(key).is_none(), "no Cloud envelope in an On-Premises callback: {}", hit.body);
+    }
+    // A delivery of the same webhook again changes nothing.
+    r.webhook(json!({
+        "contacts": [{"profile": {"name": "Kerry Fisher"}, "wa_id": CUSTOMER}],
+        "messages": [{"from": CUSTOMER, "id": "wamid.IN1", "timestamp": "1700000003", "type": "text", "text": {"body": "hi"}}],
+    }))
+    .await;
+    assert_eq!(r.message_status(&id).await, "read");
+
+    // §9.6: marking the reply read tells Cloud by its wamid.
+    let (s, b) = r.app.put(&r.admin, "/v1/messages/wamid.IN1", json!({"status": "read"})).await;
+    assert_eq!(s, 200, "{b}");
+    let read = r.graph.calls().into_iter().find(|c| c.body.get("status").is_some()).expect("a read receipt");
+    assert_eq!(read.body, json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN1"}));
+    assert_eq!(r.rx.acked("messages").len(), 1, "the repeated webhook made no second callback");
+    let bearer = format!("Bearer {}", crate::graph_standin::ACCESS_TOKEN);
+    assert!(
+        r.graph.calls().iter().all(|c| c.authorization.as_deref() == Some(bearer.as_str())),
+        "the token on every call"
+    );
+    crate::relay_contract::check_sends(&r.graph.sends());
+}
+
+#[tokio::test]
+async fn a_send_and_its_webhooks_make_the_round_trip_on_sqlite() {
+    a_send_and_its_webhooks_make_the_round_trip(Spawn::default()).await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs WABIZ_TEST_PG_URL at build time")]
+async fn a_send_and_its_webhooks_make_the_round_trip_on_postgres() {
+    let schema = pg_schema("relay_round_trip").await;
+    a_send_and_its_webhooks_make_the_round_trip(Spawn::default().arg("--database").arg(&schema.url)).await;
+    schema.drop_schema().await;
+}
+
+/// §9.8 and §9.9: a webhook without the right signature is refused and
+/// nothing of it is forwarded; the handshake echoes the challenge only for
+/// the verify token.
+#[tokio::test]
+async fn only_meta_can_call_the_webhook() {
+    let r = Relay::start().await;
+    let doc = webhook(json!({"contacts": [{"profile": {"name": "Mallory"}, "wa_id": CUSTOMER}],
+        "messages": [{"from": CUSTOMER, "id": "wamid.FORGED", "timestamp": "1700000000", "type": "text", "text": {"body": "pay me"}}]}));
+    let body = serde_json::to_vec(&doc).unwrap();
+    let forged = wabiz_relay::signature::sign(b"not-the-app-secret", &body);
+    let base = &r.app.base_url;
+    assert_eq!(deliver_signed(&r.app.client, base, body.clone(), Some(&forged)).await, 401);
+    assert_eq!(deliver_signed(&r.app.client, base, body.clone(), None).await, 401);
+    assert_eq!(deliver_signed(&r.app.client, base, body.clone(), Some("sha256=zz")).await, 401);
+    // A signature over other bytes: a body changed on the way.
+    let mut changed = body.clone();
+    changed.extend_from_slice(b" ");
+    let of_original = wabiz_relay::signature::sign(crate::graph_standin::APP_SECRET.as_bytes(), &body);
+    assert_eq!(deliver_signed(&r.app.client, base, changed, Some(&of_original)).await, 401);
+    let (s, _) = r.app.get(&r.admin, "/simulator/messages/wamid.FORGED").await;
+    assert_eq!(s, 404, "nothing of a refused webhook is stored");
+
+    let handshake = |token: &str| {
+        r.app
+            .client
+            .get(format!("{base}/relay/webhook?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444"))
+            .send()
+    };
+    let ok = handshake(VERIFY_TOKEN).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    assert_eq!(handshake("wrong-token").await.unwrap().status(), 403);
+
+    // The right signature is taken (no token needed: Meta has none).
+    assert_eq!(deliver(&r.app.client, base, &doc).await, 200);
+    r.rx.wait_for(WAIT, "the signed message", |hits| hits.iter().any(|h| h.body.to_string().contains("wamid.FORGED")))
+        .await;
+    assert!(r.rx.hits().len() == 1, "only the signed delivery was forwarded");
+}
+
+/// Without the relay, the webhook path does not exist.
+#[tokio::test]
+async fn the_simulator_has_no_relay_webhook() {
+    let app = TestApp::spawn().await;
+    let r = app.client.get(app.url("/relay/webhook?hub.mode=subscribe")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+/// §9.10 and per-customer order: Cloud's rate limit and server errors are
+/// retried with backoff, and a customer's later message waits for the
+/// earlier one; another customer's does not.
+#[tokio::test]
+async fn sends_are_retried_in_order_per_customer() {
+    let r = Relay::start().await;
+    r.graph.script([Answer::Error(429, 130_429), Answer::Error(503, 2)]);
+    let first = r.send(json!({"to": CUSTOMER, "text": {"body": "first"}})).await;
+    let second = r.send(json!({"to": CUSTOMER, "text": {"body": "second"}})).await;
+    r.graph
+        .wait_for(Duration::from_secs(20), "both texts taken", |_| {
+            r.graph.sends().iter().filter(|c| c.wamid.is_some()).count() == 2
+        })
+        .await;
+    let bodies: Vec<String> = r
+        .graph
+        .sends()
+        .iter()
+        .map(|c| format!("{}:{}", c.body["text"]["body"].as_str().unwrap(), c.wamid.is_some()))
+        .collect();
+    assert_eq!(
+        bodies,
+        ["first:false", "first:false", "first:true", "second:true"],
+        "the second waited for the first's retries"
+    );
+    assert_eq!(r.message_status(&first).await, "accepted", "taken by Cloud; its statuses come by webhook");
+    assert_eq!(r.message_status(&second).await, "accepted");
+    let (s, b) = r.app.get(&r.admin, "/wabiz/callbacks").await;
+    assert_eq!(s, 200, "{b}");
+}
+
+/// §9.11: Cloud refuses a template that does not exist: the message fails,
+/// reported by a `failed` status with the On-Premises code and Cloud's.
+#[tokio::test]
+async fn a_refused_send_fails_with_the_mapped_code() {
+    let r = Relay::start().await;
+    r.graph.script([Answer::Error(404, 132_001)]);
+    let id = r
+        .send(json!({"to": CUSTOMER, "type": "template", "template": {"namespace": "ns", "name": "missing",
+            "language": {"policy": "deterministic", "code": "en"}, "components": []}}))
+        .await;
+    r.rx.wait_for(WAIT, "the failed status", |hits| hits.iter().any(|h| h.body.to_string().contains("failed"))).await;
+    let failed = r.rx.acked_statuses().into_iter().find(|s| s["id"] == id.as_str()).unwrap();
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["errors"][0]["code"], 2001, "{failed}");
+    assert!(failed["errors"][0]["details"].as_str().unwrap().starts_with("cloud_code=132001"), "{failed}");
+    let sent = &r.graph.sends()[0].body;
+    assert_eq!(sent["template"], json!({"name": "missing", "language": {"code": "en"}, "components": []}), "§9.2");
+    assert_eq!(r.message_status(&id).await, "failed");
+}
+
+/// §9.4 and §9.5: an upload reaches Cloud as a multipart upload when it is
+/// first sent, by Cloud's id; a customer's media is fetched from Cloud on
+/// each download, through a fresh URL.
+#[tokio::test]
+async fn media_goes_both_ways_by_wabiz_ids() {
+    let r = Relay::start().await;
+    let jpeg = b"\xff\xd8\xff\xe0 not really a picture".to_vec();
+    let upload = r
+        .app
+        .request(Method::POST, "/v1/media")
+        .bearer_auth(&r.admin)
+        .header("content-type", "image/jpeg")
+        .body(jpeg.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), StatusCode::CREATED);
+    let media_id = upload.json::<Value>().await.unwrap()["media"][0]["id"].as_str().unwrap().to_owned();
+    r.send(json!({"to": CUSTOMER, "type": "image", "image": {"id": media_id, "caption": "look"}})).await;
+    r.wamid_of_send(0).await;
+    let calls = r.graph.calls();
+    let uploaded = calls.iter().find(|c| c.path == format!("/{PNID}/media")).expect("an upload");
+    assert_eq!(uploaded.body["type"], "image/jpeg");
+    assert_eq!(uploaded.body["messaging_product"], "whatsapp");
+    assert_eq!(uploaded.file.as_deref(), Some(jpeg.as_slice()));
+    let cloud_id = r.graph.sends()[0].body["image"]["id"].as_str().unwrap().to_owned();
+    assert!(cloud_id.bytes().all(|b| b.is_ascii_digit()), "Cloud's media id: {cloud_id}");
+    assert_eq!(r.graph.sends()[0].body["image"]["caption"], "look");
+    // A second send of the same media uploads nothing again.
+    r.send(json!({"to": CUSTOMER, "type": "image", "image": {"id": media_id}})).await;
+    r.wamid_of_send(1).await;
+    assert_eq!(r.graph.calls().iter().filter(|c| c.path == format!("/{PNID}/media")).count(), 1);
+
+    // A customer's picture.
+    r.graph.hold_media("1013859600285441", "image/png", b"customer's png");
+    r.webhook(json!({"contacts": [{"profile": {"name": "Kerry"}, "wa_id": CUSTOMER}],
+        "messages": [{"from": CUSTOMER, "id": "wamid.IMG", "timestamp": "1700000000", "type": "image",
+                      "image": {"id": "1013859600285441", "mime_type": "image/png", "sha256": "abc",
+                                "url": "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"}}]}))
+        .await;
+    r.rx.wait_for(WAIT, "the picture's callback", |hits| hits.iter().any(|h| h.body.get("messages").is_some())).await;
+    let image = &r.rx.acked("messages")[0]["image"];
+    let id = image["id"].as_str().unwrap().to_owned();
+    assert_ne!(id, "1013859600285441", "wabiz's own media id");
+    assert!(image.get("url").is_none(), "Cloud's URL needs the relay's token: {image}");
+    for _ in 0..2 {
+        let got = r.app.request(Method::GET, &format!("/v1/media/{id}")).bearer_auth(&r.admin).send().await.unwrap();
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.headers()["content-type"], "image/png");
+        assert_eq!(got.bytes().await.unwrap().as_ref(), b"customer's png");
+    }
+    crate::relay_contract::check_sends(&r.graph.sends());
+}
+
+/// §9.13: registration goes to Cloud: the code by SMS or voice, then the
+/// code and the configured PIN.
+#[tokio::test]
+async fn registration_requests_and_verifies_the_code_on_cloud() {
+    let r = Relay::start().await;
+    // The number Cloud shows is registered already.
+    let (s, b) = r
+        .app
+        .post(
+            &r.admin,
+            "/v1/account",
+            json!({"cc": "1", "phone_number": &BUSINESS_NUMBER[1..], "method": "sms", "cert": "Y2VydA=="}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = r
+        .app
+        .post(
+            &r.admin,
+            "/v1/account",
+            json!({"cc": "44", "phone_number": "7700900123", "method": "voice", "cert": "Y2VydA=="}),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    let (s, b) = r.app.post(&r.admin, "/v1/account/verify", json!({"code": "123456"})).await;
+    assert_eq!(s, 201, "{b}");
+    let calls: Vec<(String, Value)> = r.graph.calls().into_iter().map(|c| (c.path, c.body)).collect();
+    let find = |p: &str| calls.iter().find(|(path, _)| path == &format!("/{PNID}/{p}")).map(|(_, b)| b.clone());
+    assert_eq!(find("request_code"), Some(json!({"code_method": "VOICE", "language": "en_US"})));
+    assert_eq!(find("verify_code"), Some(json!({"code": "123456"})));
+    assert_eq!(find("register"), Some(json!({"messaging_product": "whatsapp", "pin": PIN})));
+    let (_, b) = r.app.get(&r.admin, "/v1/health").await;
+    assert_eq!(b["health"]["gateway_status"], "connected");
+}
+
+/// §9.12 and §9.14: contacts answer from the number alone; groups are off.
+#[tokio::test]
+async fn contacts_answer_locally_and_groups_are_off() {
+    let r = Relay::start().await;
+    let (s, b) =
+        r.app.post(&r.admin, "/v1/contacts", json!({"blocking": "wait", "contacts": ["+1 (631) 555-1234"]})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["contacts"][0], json!({"input": "+1 (631) 555-1234", "status": "valid", "wa_id": CUSTOMER}));
+    let (s, b) = r.app.post(&r.admin, "/v1/groups", json!({"subject": "team"})).await;
+    assert_code(s, &b, 404, 1006);
+    assert!(r.graph.calls().iter().all(|c| !c.path.contains("groups")), "no Cloud call for groups");
+}
+
+/// A status that overtakes the answer to its send (Cloud's webhook arrives
+/// before the relay recorded the wamid) is kept and applied once it is.
+#[tokio::test]
+async fn a_status_before_its_send_is_recorded_is_kept_until_it_is() {
+    let r = Relay::start().await;
+    r.graph.down(Answer::Error(503, 2));
+    let id = r.send(json!({"to": CUSTOMER, "text": {"body": "early"}})).await;
+    r.graph.wait_for(WAIT, "a first try", |_| !r.graph.sends().is_empty()).await;
+    let wamid = "wamid.EARLY";
+    r.webhook(json!({"statuses": [status(wamid, "delivered", 1_700_000_002)]})).await;
+    r.graph.script([Answer::Take(wamid.to_owned())]);
+    r.graph.up();
+    let pairs = r.rx.wait_for_statuses(2, Duration::from_secs(20)).await;
+    assert_eq!(pairs, [(id.clone(), "sent".to_owned()), (id, "delivered".to_owned())]);
+    assert_eq!(r.graph.sends().last().unwrap().wamid.as_deref(), Some(wamid));
+}

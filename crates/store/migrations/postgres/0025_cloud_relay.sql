@@ -1,0 +1,42 @@
+-- The Cloud relay (--network cloud): its queue of sends, the Cloud ids of
+-- what it sent and of media, and statuses that came before their send was
+-- recorded. Empty on a simulator-only installation.
+
+-- One row a send still to hand to Cloud, in acceptance order (`seq`). Only
+-- the oldest row of a customer (`peer`) is ever handed out: the index on
+-- (peer, seq) answers "is there an older one" with one seek. Nodes claim
+-- rows with FOR UPDATE SKIP LOCKED and a lease (`due_at` moves on).
+CREATE TABLE cloud_sends (
+    seq         BIGSERIAL PRIMARY KEY,
+    message_id  TEXT NOT NULL,
+    peer        TEXT NOT NULL,
+    preview_url BOOLEAN NOT NULL DEFAULT FALSE,
+    context     TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    due_at      BIGINT NOT NULL
+);
+CREATE INDEX cloud_sends_peer ON cloud_sends(peer, seq);
+CREATE INDEX cloud_sends_due ON cloud_sends(due_at);
+
+-- The Cloud message id (wamid) each sent message got, both ways.
+CREATE TABLE cloud_messages (
+    wamid      TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE
+);
+
+-- wabiz media ids and the Cloud media ids behind them.
+CREATE TABLE cloud_media (
+    id        TEXT PRIMARY KEY,
+    cloud_id  TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    at        BIGINT NOT NULL
+);
+
+-- Statuses of a wamid not recorded yet, kept until its send is.
+CREATE TABLE cloud_parked_statuses (
+    seq   BIGSERIAL PRIMARY KEY,
+    wamid TEXT NOT NULL,
+    item  TEXT NOT NULL,
+    at    BIGINT NOT NULL
+);
+CREATE INDEX cloud_parked_statuses_wamid ON cloud_parked_statuses(wamid, seq);

@@ -1,0 +1,42 @@
+-- The Cloud relay (--network cloud): its queue of sends, the Cloud ids of
+-- what it sent and of media, and statuses that came before their send was
+-- recorded. Empty on a simulator-only installation.
+
+-- One row a send still to hand to Cloud, in acceptance order (`seq`). Only
+-- the oldest row of a customer (`peer`) is ever handed out: the index on
+-- (peer, seq) answers "is there an older one" with one seek.
+CREATE TABLE cloud_sends (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id  TEXT NOT NULL,
+    peer        TEXT NOT NULL,
+    preview_url INTEGER NOT NULL DEFAULT 0,
+    context     TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    due_at      INTEGER NOT NULL
+);
+CREATE INDEX cloud_sends_peer ON cloud_sends(peer, seq);
+CREATE INDEX cloud_sends_due ON cloud_sends(due_at);
+
+-- The Cloud message id (wamid) each sent message got, both ways.
+CREATE TABLE cloud_messages (
+    wamid      TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX cloud_messages_message ON cloud_messages(message_id);
+
+-- wabiz media ids and the Cloud media ids behind them.
+CREATE TABLE cloud_media (
+    id        TEXT PRIMARY KEY,
+    cloud_id  TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    at        INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Statuses of a wamid not recorded yet, kept until its send is.
+CREATE TABLE cloud_parked_statuses (
+    seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+    wamid TEXT NOT NULL,
+    item  TEXT NOT NULL,
+    at    INTEGER NOT NULL
+);
+CREATE INDEX cloud_parked_statuses_wamid ON cloud_parked_statuses(wamid, seq);

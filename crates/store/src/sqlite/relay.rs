@@ -1,0 +1,223 @@
+//! The Cloud relay's queue and ids (`RelayStore`) on SQLite. One process
+//! owns the file, so a claim is a plain update on the one writer.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+use wabiz_domain::callbacks::NewCallback;
+use wabiz_domain::ports::{MessageRecord, StoreResult, Transition};
+use wabiz_domain::relay::{CloudMedia, CloudSend, RelayStore, SendEnvelope};
+
+use super::SqliteStore;
+use super::callbacks::insert_callback_row;
+use super::messages::{apply_runs, insert_message_row};
+
+/// The due heads of the customers' queues: due, and no older send of the
+/// same customer waits (one seek in `cloud_sends_peer` each).
+const CLAIMABLE: &str = "SELECT s.seq FROM cloud_sends s
+     WHERE s.due_at <= ?1
+       AND NOT EXISTS (SELECT 1 FROM cloud_sends o WHERE o.peer = s.peer AND o.seq < s.seq)
+     ORDER BY s.due_at, s.seq LIMIT ?2";
+
+fn send_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CloudSend> {
+    let attempts: i64 = r.get(6)?;
+    Ok(CloudSend {
+        seq: r.get(0)?,
+        message_id: r.get(1)?,
+        peer: r.get(2)?,
+        envelope: SendEnvelope { preview_url: r.get::<_, i64>(3)? != 0, context: r.get(4)? },
+        kind: r.get(5)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        content: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+#[async_trait]
+impl RelayStore for SqliteStore {
+    async fn queue_cloud_send(&self, message: &MessageRecord, envelope: &SendEnvelope, due_ms: i64) -> StoreResult<()> {
+        let (m, e) = (message.clone(), envelope.clone());
+        self.writer
+            .write(move |c| {
+                insert_message_row(c, &m, None)?;
+                c.prepare_cached(
+                    "INSERT INTO cloud_sends (message_id, peer, preview_url, context, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![m.id, m.peer, i64::from(e.preview_url), e.context, due_ms])
+                .map(|_| ())
+            })
+            .await
+    }
+
+    async fn claim_cloud_sends(&self, now_ms: i64, lease_until_ms: i64, limit: usize) -> StoreResult<Vec<CloudSend>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.writer
+            .write(move |c| {
+                let seqs: Vec<i64> =
+                    c.prepare_cached(CLAIMABLE)?.query_map(params![now_ms, limit], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                let mut claimed = Vec::with_capacity(seqs.len());
+                for seq in seqs {
+                    c.prepare_cached("UPDATE cloud_sends SET due_at = ?2, attempts = attempts + 1 WHERE seq = ?1")?
+                        .execute(params![seq, lease_until_ms])?;
+                    let send = c
+                        .prepare_cached(
+                            "SELECT s.seq, s.message_id, s.peer, s.preview_url, s.context, m.type, s.attempts - 1, m.content, m.created_at
+                             FROM cloud_sends s JOIN messages m ON m.id = s.message_id WHERE s.seq = ?1",
+                        )?
+                        .query_row([seq], send_from_row)
+                        .optional()?;
+                    match send {
+                        Some(send) => claimed.push(send),
+                        // Its message is gone (garbage collection): nothing to send.
+                        None => {
+                            c.prepare_cached("DELETE FROM cloud_sends WHERE seq = ?1")?.execute([seq])?;
+                        }
+                    }
+                }
+                Ok(claimed)
+            })
+            .await
+    }
+
+    async fn cloud_send_taken(&self, seq: i64, message_id: &str, wamid: &str) -> StoreResult<()> {
+        let (id, wamid) = (message_id.to_owned(), wamid.to_owned());
+        self.writer
+            .write(move |c| {
+                c.prepare_cached("DELETE FROM cloud_sends WHERE seq = ?1")?.execute([seq])?;
+                c.prepare_cached("INSERT OR REPLACE INTO cloud_messages (wamid, message_id) VALUES (?1, ?2)")?
+                    .execute(params![wamid, id])
+                    .map(|_| ())
+            })
+            .await
+    }
+
+    async fn cloud_send_later(&self, seq: i64, at_ms: i64) -> StoreResult<()> {
+        self.writer
+            .write(move |c| {
+                c.prepare_cached("UPDATE cloud_sends SET due_at = ?2 WHERE seq = ?1")?
+                    .execute(params![seq, at_ms])
+                    .map(|_| ())
+            })
+            .await
+    }
+
+    async fn cloud_send_refused(&self, seq: i64, failure: Transition) -> StoreResult<()> {
+        self.writer
+            .write(move |c| {
+                c.prepare_cached("DELETE FROM cloud_sends WHERE seq = ?1")?.execute([seq])?;
+                apply_runs(c, std::slice::from_ref(&failure))
+            })
+            .await
+    }
+
+    async fn next_cloud_send(&self) -> StoreResult<Option<i64>> {
+        self.readers.read(|c| c.query_row("SELECT MIN(due_at) FROM cloud_sends", [], |r| r.get(0))).await
+    }
+
+    async fn cloud_backlog(&self) -> StoreResult<(u64, Option<i64>)> {
+        self.readers
+            .read(|c| {
+                let n: i64 = c.query_row("SELECT COUNT(*) FROM cloud_sends", [], |r| r.get(0))?;
+                let oldest: Option<i64> = c.query_row(
+                    "SELECT m.created_at FROM cloud_sends s JOIN messages m ON m.id = s.message_id ORDER BY s.seq LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                ).optional()?;
+                Ok((u64::try_from(n).unwrap_or(0), oldest))
+            })
+            .await
+    }
+
+    async fn message_of_wamid(&self, wamid: &str) -> StoreResult<Option<String>> {
+        let wamid = wamid.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT message_id FROM cloud_messages WHERE wamid = ?1")?
+                    .query_row([wamid], |r| r.get(0))
+                    .optional()
+            })
+            .await
+    }
+
+    async fn wamid_of_message(&self, message_id: &str) -> StoreResult<Option<String>> {
+        let id = message_id.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT wamid FROM cloud_messages WHERE message_id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()
+            })
+            .await
+    }
+
+    async fn insert_message_once(&self, message: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<bool> {
+        let (m, callbacks) = (message.clone(), callbacks.to_vec());
+        self.writer
+            .write(move |c| {
+                let known = c
+                    .prepare_cached("SELECT 1 FROM messages WHERE id = ?1")?
+                    .query_row([&m.id], |_| Ok(()))
+                    .optional()?
+                    .is_some();
+                if known {
+                    return Ok(false);
+                }
+                insert_message_row(c, &m, None)?;
+                callbacks.iter().try_for_each(|cb| insert_callback_row(c, cb))?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn cloud_media(&self, id: &str) -> StoreResult<Option<CloudMedia>> {
+        let id = id.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT id, cloud_id, mime_type, at FROM cloud_media WHERE id = ?1")?
+                    .query_row([id], |r| {
+                        Ok(CloudMedia { id: r.get(0)?, cloud_id: r.get(1)?, mime_type: r.get(2)?, at: r.get(3)? })
+                    })
+                    .optional()
+            })
+            .await
+    }
+
+    async fn put_cloud_media(&self, media: &CloudMedia) -> StoreResult<()> {
+        let m = media.clone();
+        self.writer
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT OR REPLACE INTO cloud_media (id, cloud_id, mime_type, at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![m.id, m.cloud_id, m.mime_type, m.at])
+                .map(|_| ())
+            })
+            .await
+    }
+
+    async fn park_cloud_status(&self, wamid: &str, item: &str, at: i64) -> StoreResult<()> {
+        let (wamid, item) = (wamid.to_owned(), item.to_owned());
+        self.writer
+            .write(move |c| {
+                c.prepare_cached("INSERT INTO cloud_parked_statuses (wamid, item, at) VALUES (?1, ?2, ?3)")?
+                    .execute(params![wamid, item, at])
+                    .map(|_| ())
+            })
+            .await
+    }
+
+    async fn take_parked_statuses(&self, wamid: &str) -> StoreResult<Vec<String>> {
+        let wamid = wamid.to_owned();
+        self.writer
+            .write(move |c| {
+                let items: Vec<String> = c
+                    .prepare_cached("SELECT item FROM cloud_parked_statuses WHERE wamid = ?1 ORDER BY seq")?
+                    .query_map([&wamid], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                if !items.is_empty() {
+                    c.prepare_cached("DELETE FROM cloud_parked_statuses WHERE wamid = ?1")?.execute([&wamid])?;
+                }
+                Ok(items)
+            })
+            .await
+    }
+}
