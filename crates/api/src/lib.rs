@@ -44,10 +44,10 @@ pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// The router with every route, fallback and the authentication layer.
 pub fn router(state: AppState) -> Router {
-    let (routes, document) = routes::router(state.groups_enabled, state.reactions_enabled).finish();
+    let (routes, document) =
+        routes::router(state.groups_enabled, state.reactions_enabled, state.cloud_webhooks.is_some()).finish();
     let document = routes::ApiDocument(Arc::from(document.to_json().unwrap_or_default()));
     routes
-        .route("/relay/webhook", axum::routing::get(routes::relay::handshake).post(routes::relay::receive))
         // Runs only for matched routes, so unknown paths (404) and unrouted
         // methods (405) are answered before any credential is looked at.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::guard_route))

@@ -24,8 +24,9 @@ use crate::error::ApiError;
 use crate::openapi::ApiRouter;
 use wabiz_domain::WaError;
 
-/// Every route; the groups API only when `groups` (not `--disable-groups`).
-pub fn router(groups: bool, reactions: bool) -> ApiRouter {
+/// Every route; the groups API only when `groups` (not `--disable-groups`),
+/// the Cloud relay's webhook only when `relay` (`--network cloud`).
+pub fn router(groups: bool, reactions: bool, relay: bool) -> ApiRouter {
     let router = ApiRouter::new()
         .get("/", health::root, "Liveness: 200 without credentials")
         .described(crate::schemas::wabiz::root())
@@ -49,7 +50,8 @@ pub fn router(groups: bool, reactions: bool) -> ApiRouter {
         .merge(stats::routes())
         .merge(services::routes())
         .merge(docs::routes());
-    if groups { router.merge(groups::routes()) } else { router }
+    let router = if groups { router.merge(groups::routes()) } else { router };
+    if relay { router.merge(relay::routes()) } else { router }
 }
 
 /// Unknown path: 404/1006 `URL path not found`, whoever asks.

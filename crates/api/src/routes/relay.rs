@@ -1,7 +1,6 @@
 //! `GET|POST /relay/webhook`: where Meta calls the Cloud relay
-//! (`--network cloud`). Not part of the `/v1` API nor of its description:
-//! its contract is Meta's (the verification handshake, signed event POSTs).
-//! Without the relay the path does not exist (404).
+//! (`--network cloud`). Its contract is Meta's (the verification handshake,
+//! signed event POSTs); it is routed, and described, only in relay mode.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -15,7 +14,17 @@ use wabiz_domain::relay::WebhookRefusal;
 
 use crate::envelope::reply;
 use crate::error::ApiError;
+use crate::openapi::ApiRouter;
 use crate::state::AppState;
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .get("/relay/webhook", handshake, "Meta's verification handshake of the Cloud relay's webhook")
+        .answers_binary()
+        .described(crate::schemas::wabiz::relay_handshake())
+        .post("/relay/webhook", receive, "Meta's signed webhook events for the Cloud relay")
+        .described(crate::schemas::wabiz::relay_events())
+}
 
 /// The handshake's query (`hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`).
 #[derive(Debug, Deserialize)]

@@ -549,3 +549,30 @@ pub fn group_icon() -> Described {
         .at("id", "16315550100-1796551200")
         .at("file", "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7.jpg")
 }
+
+// ---- the Cloud relay's webhook (`--network cloud`) ----
+
+/// `GET /relay/webhook`: the challenge echoed as plain text (403 when the
+/// verify token does not match).
+pub fn relay_handshake() -> Described {
+    Described::with(200, Answer::Bytes("text/plain"))
+        .needs_query("hub.mode", json!({"type": "string", "enum": ["subscribe"]}), "Always `subscribe`")
+        .needs_query(
+            "hub.verify_token",
+            json!({"type": "string"}),
+            "The verify token given to Meta (`--relay-verify-token`)",
+        )
+        .needs_query("hub.challenge", json!({"type": "string"}), "What the answer must echo")
+}
+
+/// `POST /relay/webhook`: a Cloud webhook, signed in `X-Hub-Signature-256`
+/// (401 without a matching signature).
+pub fn relay_events() -> Described {
+    Described::meta_only(200).takes(
+        json!({"type": "object", "required": ["object", "entry"],
+               "properties": {"object": {"type": "string"}, "entry": {"type": "array", "items": {"type": "object"}}}}),
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages",
+               "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                         "statuses": [{"id": "wamid.HBgLMTYzMTU1NTEyMzQVAgARGBI", "status": "delivered", "timestamp": "1700000001", "recipient_id": "16315551234"}]}}]}]}),
+    )
+}

@@ -214,6 +214,28 @@ async fn the_simulator_has_no_relay_webhook() {
     let app = TestApp::spawn().await;
     let r = app.client.get(app.url("/relay/webhook?hub.mode=subscribe")).send().await.unwrap();
     assert_eq!(r.status(), 404);
+    let doc: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["paths"].get("/relay/webhook").is_none());
+}
+
+/// The relay's secrets reach the Graph API and nothing else a client sees.
+#[tokio::test]
+async fn secrets_never_show() {
+    use crate::graph_standin::{ACCESS_TOKEN, APP_SECRET};
+    let r = Relay::start().await;
+    let doc: Value = r.app.client.get(r.app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["paths"].get("/relay/webhook").is_some(), "the relay's webhook is described in relay mode");
+    let (_, support) = r.app.get(&r.admin, "/v1/support").await;
+    let (_, settings) = r.app.get(&r.admin, "/v1/settings/application").await;
+    r.graph.script([Answer::Error(401, 190)]);
+    r.send(json!({"to": CUSTOMER, "text": {"body": "x"}})).await;
+    r.rx.wait_for(WAIT, "the failed status", |hits| hits.iter().any(|h| h.body.to_string().contains("failed"))).await;
+    let failed = r.rx.acked_statuses();
+    let shown = format!("{doc} {support} {settings} {failed:?}");
+    for secret in [ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, PIN] {
+        assert!(!shown.contains(secret), "{secret} shown");
+    }
+    assert!(failed[0]["errors"][0]["details"].as_str().unwrap().contains("cloud_code=190"), "{failed:?}");
 }
 
 /// §9.10 and per-customer order: Cloud's rate limit and server errors are
