@@ -63,6 +63,10 @@ pub trait RelayStore: Send + Sync {
     /// queue; a claimed send is not due again before `lease_until_ms`.
     /// Oldest first.
     async fn claim_cloud_sends(&self, now_ms: i64, lease_until_ms: i64, limit: usize) -> StoreResult<Vec<CloudSend>>;
+    /// Hands back every claimed send, due at `now_ms`: on a single node at
+    /// start, when no sender can still be working on one (after `kill -9`,
+    /// its lease would otherwise hold it back). Returns how many.
+    async fn release_cloud_claims(&self, now_ms: i64) -> StoreResult<u64>;
     /// Cloud took the send as `wamid`: it leaves the queue and the `wamid`
     /// is remembered for the message, in one transaction.
     async fn cloud_send_taken(&self, seq: i64, message_id: &str, wamid: &str) -> StoreResult<()>;

@@ -35,11 +35,11 @@ use crate::network::Link;
 use crate::outbound::{CloudIds, cloud_request};
 use crate::statuses::StatusBook;
 
-/// Most sends claimed at once (one per customer).
-const BATCH: usize = 64;
-/// How long a claim holds: longer than a Graph call may take, so that a
-/// live node's send is never claimed twice.
-const LEASE: Duration = Duration::from_secs(120);
+/// Most sends in flight at once (at most one per customer).
+const IN_FLIGHT: usize = 64;
+/// How long a claim holds: longer than a Graph call may take (30 s), so
+/// that a live node's send is never claimed twice.
+const LEASE: Duration = Duration::from_secs(45);
 /// Longest sleep without looking (a bound on latency if a wake-up is missed,
 /// and how soon another node's sends are seen).
 const MAX_IDLE: Duration = Duration::from_secs(1);
@@ -76,6 +76,9 @@ pub struct Sender {
     pub link: Arc<Link>,
     pub counters: Arc<OutMessageCounters>,
     pub metrics: Arc<SenderMetrics>,
+    /// The only node on its database: claims left by an earlier run are
+    /// handed back at start.
+    pub alone: bool,
 }
 
 /// Cloud's ids for what a send names, looked up before it is translated.
@@ -126,37 +129,53 @@ fn ids_in(v: &Value, out: &mut Vec<String>) {
 impl Sender {
     /// Sends until shut down.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        if self.alone {
+            match self.store.release_cloud_claims(self.clock.now_millis()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sends = n, "relay: sends claimed before a stop are sent again"),
+                Err(e) => tracing::warn!(error = %e, "relay: could not hand back earlier claims"),
+            }
+        }
+        // Sends in flight. A slow one holds back its own customer only: the
+        // others' are claimed beside it, up to `IN_FLIGHT` at once.
+        let mut tasks = tokio::task::JoinSet::new();
         loop {
             if shutdown.is_cancelled() {
                 return;
             }
+            while tasks.try_join_next().is_some() {}
             let now = self.clock.now_millis();
-            let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
-            let claimed = match self.store.claim_cloud_sends(now, now.saturating_add(lease), BATCH).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "relay: could not read the queue of sends");
-                    Vec::new()
+            let room = IN_FLIGHT.saturating_sub(tasks.len());
+            let claimed = if room == 0 {
+                Vec::new()
+            } else {
+                let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+                match self.store.claim_cloud_sends(now, now.saturating_add(lease), room).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "relay: could not read the queue of sends");
+                        Vec::new()
+                    }
                 }
             };
-            if claimed.is_empty() {
-                let wait = match self.store.next_cloud_send().await {
-                    Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)).min(MAX_IDLE),
-                    _ => MAX_IDLE,
-                };
-                tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = self.wake.notified() => {}
-                    () = tokio::time::sleep(wait) => {}
+            if !claimed.is_empty() {
+                for send in claimed {
+                    let me = Arc::clone(&self);
+                    tasks.spawn(async move { me.deliver(send).await });
                 }
                 continue;
             }
-            let mut tasks = tokio::task::JoinSet::new();
-            for send in claimed {
-                let me = Arc::clone(&self);
-                tasks.spawn(async move { me.deliver(send).await });
+            let wait = match self.store.next_cloud_send().await {
+                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)).min(MAX_IDLE),
+                _ => MAX_IDLE,
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                // A send ended: its customer's next one may be due.
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             }
-            while tasks.join_next().await.is_some() {}
         }
     }
 

@@ -113,44 +113,33 @@ struct RelayParts {
 }
 
 impl RelayParts {
-    fn new(
-        relay: &Arc<RelayNetwork>,
-        store: &Arc<dyn Store>,
-        clock: &Arc<dyn Clock>,
-        media: &Arc<MediaService>,
-        outbox: &Outbox,
-        events: &Arc<EventBus>,
-        counters: &Arc<wabiz_domain::messages::OutMessageCounters>,
-    ) -> Self {
-        let statuses = Arc::new(StatusBook {
-            store: Arc::clone(store),
-            clock: Arc::clone(clock),
-            outbox: outbox.clone(),
-            events: Arc::clone(events),
-            counters: Arc::clone(counters),
-        });
+    /// The sender and the webhook receiver, sharing `statuses` (and its
+    /// store, clock, outbox, events and counters).
+    fn new(relay: &Arc<RelayNetwork>, alone: bool, media: &Arc<MediaService>, statuses: StatusBook) -> Self {
+        let statuses = Arc::new(statuses);
         let sender = Arc::new(Sender {
-            store: Arc::clone(store),
-            clock: Arc::clone(clock),
+            store: Arc::clone(&statuses.store),
+            clock: Arc::clone(&statuses.clock),
             graph: relay.graph(),
             media: Arc::clone(media),
-            outbox: outbox.clone(),
-            events: Arc::clone(events),
+            outbox: statuses.outbox.clone(),
+            events: Arc::clone(&statuses.events),
             statuses: Arc::clone(&statuses),
             wake: relay.wake_handle(),
             link: relay.link(),
-            counters: Arc::clone(counters),
+            counters: Arc::clone(&statuses.counters),
             metrics: Arc::new(SenderMetrics::default()),
+            alone,
         });
         let config = relay.config();
         let webhooks = Arc::new(WebhookReceiver {
             app_secret: config.app_secret.clone(),
             verify_token: config.verify_token.clone(),
             phone_number_id: config.phone_number_id.clone(),
-            store: Arc::clone(store),
-            clock: Arc::clone(clock),
-            outbox: outbox.clone(),
-            events: Arc::clone(events),
+            store: Arc::clone(&statuses.store),
+            clock: Arc::clone(&statuses.clock),
+            outbox: statuses.outbox.clone(),
+            events: Arc::clone(&statuses.events),
             statuses,
         });
         Self { sender, webhooks }
@@ -334,9 +323,18 @@ impl App {
         };
         let relay = match &backend {
             Backend::Simulator(_) => None,
-            Backend::Cloud(relay) => {
-                Some(RelayParts::new(relay, &store, &opts.clock, &media, &outbox, &events, &out_messages))
-            }
+            Backend::Cloud(relay) => Some(RelayParts::new(
+                relay,
+                cluster.is_none(),
+                &media,
+                StatusBook {
+                    store: Arc::clone(&store),
+                    clock: Arc::clone(&opts.clock),
+                    outbox: outbox.clone(),
+                    events: Arc::clone(&events),
+                    counters: Arc::clone(&out_messages),
+                },
+            )),
         };
         let templates = TemplateRegistry::new(Arc::clone(&store));
         let messages = MessageService::new(

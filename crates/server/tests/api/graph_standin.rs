@@ -51,6 +51,8 @@ pub enum Answer {
     Error(u16, i64),
     /// Taken, as this `wamid`.
     Take(String),
+    /// No answer for this long, then a 503 (a call the relay may be killed in).
+    Stall(Duration),
 }
 
 #[derive(Default)]
@@ -145,6 +147,10 @@ async fn graph(State(s): State<Arc<Shared>>, req: Request) -> Response {
             let scripted = s.sends.lock().unwrap().pop_front().or_else(|| s.down.lock().unwrap().clone());
             match scripted {
                 Some(Answer::Error(status, code)) => graph_error(status, code),
+                Some(Answer::Stall(long)) => {
+                    tokio::time::sleep(long).await;
+                    graph_error(503, 2)
+                }
                 chosen @ (None | Some(Answer::Take(_))) => {
                     let to = body["to"].as_str().unwrap_or_default();
                     let wamid = match chosen {

@@ -34,6 +34,7 @@ mod receiver;
 mod registration;
 mod relay;
 mod relay_contract;
+mod relay_crash;
 mod services;
 mod settings;
 mod sse;

@@ -13,6 +13,8 @@ CREATE TABLE cloud_sends (
     preview_url BOOLEAN NOT NULL DEFAULT FALSE,
     context     TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
+    -- Handed to a sender that has not reported back (its lease is due_at).
+    claimed     BOOLEAN NOT NULL DEFAULT FALSE,
     due_at      BIGINT NOT NULL
 );
 CREATE INDEX cloud_sends_peer ON cloud_sends(peer, seq);

@@ -12,6 +12,8 @@ CREATE TABLE cloud_sends (
     preview_url INTEGER NOT NULL DEFAULT 0,
     context     TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
+    -- Handed to a sender that has not reported back (its lease is due_at).
+    claimed     INTEGER NOT NULL DEFAULT 0,
     due_at      INTEGER NOT NULL
 );
 CREATE INDEX cloud_sends_peer ON cloud_sends(peer, seq);

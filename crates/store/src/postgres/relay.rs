@@ -20,7 +20,7 @@ const CLAIM: &str = "WITH heads AS (
            AND NOT EXISTS (SELECT 1 FROM cloud_sends o WHERE o.peer = s.peer AND o.seq < s.seq)
          ORDER BY s.due_at, s.seq LIMIT $3
          FOR UPDATE SKIP LOCKED)
-     UPDATE cloud_sends s SET due_at = $2, attempts = s.attempts + 1
+     UPDATE cloud_sends s SET due_at = $2, attempts = s.attempts + 1, claimed = TRUE
      FROM heads, messages m
      WHERE s.seq = heads.seq AND m.id = s.message_id
      RETURNING s.seq, s.message_id, s.peer, s.preview_url, s.context, m.type, s.attempts - 1, m.content, m.created_at";
@@ -64,6 +64,15 @@ impl RelayStore for PgStore {
         Ok(sends)
     }
 
+    async fn release_cloud_claims(&self, now_ms: i64) -> StoreResult<u64> {
+        let c = self.client().await?;
+        let n = c
+            .execute("UPDATE cloud_sends SET due_at = $1, claimed = FALSE WHERE claimed", &[&now_ms])
+            .await
+            .map_err(db_err)?;
+        Ok(n)
+    }
+
     async fn cloud_send_taken(&self, seq: i64, message_id: &str, wamid: &str) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
@@ -80,7 +89,9 @@ impl RelayStore for PgStore {
 
     async fn cloud_send_later(&self, seq: i64, at_ms: i64) -> StoreResult<()> {
         let c = self.client().await?;
-        c.execute("UPDATE cloud_sends SET due_at = $2 WHERE seq = $1", &[&seq, &at_ms]).await.map_err(db_err)?;
+        c.execute("UPDATE cloud_sends SET due_at = $2, claimed = FALSE WHERE seq = $1", &[&seq, &at_ms])
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 

@@ -56,7 +56,7 @@ impl RelayStore for SqliteStore {
                     c.prepare_cached(CLAIMABLE)?.query_map(params![now_ms, limit], |r| r.get(0))?.collect::<Result<_, _>>()?;
                 let mut claimed = Vec::with_capacity(seqs.len());
                 for seq in seqs {
-                    c.prepare_cached("UPDATE cloud_sends SET due_at = ?2, attempts = attempts + 1 WHERE seq = ?1")?
+                    c.prepare_cached("UPDATE cloud_sends SET due_at = ?2, attempts = attempts + 1, claimed = 1 WHERE seq = ?1")?
                         .execute(params![seq, lease_until_ms])?;
                     let send = c
                         .prepare_cached(
@@ -78,6 +78,17 @@ impl RelayStore for SqliteStore {
             .await
     }
 
+    async fn release_cloud_claims(&self, now_ms: i64) -> StoreResult<u64> {
+        self.writer
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("UPDATE cloud_sends SET due_at = ?1, claimed = 0 WHERE claimed = 1")?
+                    .execute([now_ms])?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            })
+            .await
+    }
+
     async fn cloud_send_taken(&self, seq: i64, message_id: &str, wamid: &str) -> StoreResult<()> {
         let (id, wamid) = (message_id.to_owned(), wamid.to_owned());
         self.writer
@@ -93,7 +104,7 @@ impl RelayStore for SqliteStore {
     async fn cloud_send_later(&self, seq: i64, at_ms: i64) -> StoreResult<()> {
         self.writer
             .write(move |c| {
-                c.prepare_cached("UPDATE cloud_sends SET due_at = ?2 WHERE seq = ?1")?
+                c.prepare_cached("UPDATE cloud_sends SET due_at = ?2, claimed = 0 WHERE seq = ?1")?
                     .execute(params![seq, at_ms])
                     .map(|_| ())
             })
