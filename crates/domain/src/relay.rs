@@ -4,8 +4,10 @@
 //! before the send they report was recorded.
 //!
 //! The queue is ordered per customer: only the oldest waiting send of a
-//! customer is ever handed out, so a send that Cloud asks to retry holds the
-//! customer's later ones back, across restarts too. Handing a send out is a
+//! customer is due and handed out (the next becomes due when it leaves), so
+//! a send that Cloud asks to retry holds the customer's later ones back,
+//! across restarts too, and reading the due sends costs the same whatever
+//! waits behind them. Handing a send out is a
 //! claim with a lease (its due time moves to the end of the lease): a node
 //! that dies mid-send leaves it to be claimed again once the lease ends.
 
@@ -76,7 +78,7 @@ pub trait RelayStore: Send + Sync {
     /// Cloud refused the send for good: it leaves the queue and the message
     /// fails (`failure`, with its callback), in one transaction.
     async fn cloud_send_refused(&self, seq: i64, failure: Transition) -> StoreResult<()>;
-    /// The earliest due time in the queue, if any (Unix milliseconds).
+    /// The earliest due time of a customer's head, if any (Unix milliseconds).
     async fn next_cloud_send(&self) -> StoreResult<Option<i64>>;
     /// How many sends wait, and the oldest one's acceptance (Unix seconds).
     async fn cloud_backlog(&self) -> StoreResult<(u64, Option<i64>)>;
@@ -90,6 +92,14 @@ pub trait RelayStore: Send + Sync {
     /// unless a message with its id is stored already (Cloud delivers a
     /// webhook again until it is acknowledged). `false` when it was.
     async fn insert_message_once(&self, message: &MessageRecord, callbacks: &[NewCallback]) -> StoreResult<bool>;
+
+    /// The wa_id given to a customer known by `user_id` only.
+    async fn wa_id_of_user(&self, user_id: &str) -> StoreResult<Option<String>>;
+    /// The `user_id` behind a wa_id the relay gave.
+    async fn user_of_wa_id(&self, wa_id: &str) -> StoreResult<Option<String>>;
+    /// Gives `user_id` the wa_id `wa_id`, unless either has one already;
+    /// `false` then.
+    async fn put_user_wa_id(&self, wa_id: &str, user_id: &str) -> StoreResult<bool>;
 
     async fn cloud_media(&self, id: &str) -> StoreResult<Option<CloudMedia>>;
     async fn put_cloud_media(&self, media: &CloudMedia) -> StoreResult<()>;

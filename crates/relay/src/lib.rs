@@ -10,7 +10,8 @@
 //! - The Graph API calls for one number (`graph`).
 //! - The relay at work: the server's `Network` (`network`), the sender that
 //!   hands queued sends to Cloud in order (`sender`), the webhook endpoint
-//!   (`webhook`) and the statuses it applies in order, once (`statuses`).
+//!   (`webhook`) and the statuses it applies in order, once (`statuses`);
+//!   customers Cloud names by user id only (`users`).
 //!
 //! `cloud-mapping.md` (the spec) is their source; the version-dependent
 //! rules live in this crate and nowhere else.
@@ -25,6 +26,7 @@ pub mod secret;
 pub mod sender;
 pub mod signature;
 pub mod statuses;
+pub mod users;
 pub mod webhook;
 
 pub use config::{RelayConfig, RelayOptions};

@@ -20,6 +20,7 @@ use wabiz_domain::relay::SendEnvelope;
 use crate::config::RelayConfig;
 use crate::errors::CloudError;
 use crate::graph::{CodeMethod, Graph};
+use crate::users::is_relay_wa_id;
 
 /// How often the link is checked when nothing else tells (a Graph call that
 /// reads the phone number).
@@ -252,6 +253,14 @@ impl Network for RelayNetwork {
         });
         self.wake.notify_one();
         Ok(())
+    }
+
+    fn wa_id_for_input(&self, input: &str) -> Option<String> {
+        let digits: String = input.chars().filter(|c| !matches!(c, '+' | ' ' | '-')).collect();
+        if is_relay_wa_id(&digits) {
+            return Some(digits);
+        }
+        wabiz_domain::phone::normalize(input, self.registered_country_code()).map(|n| self.wa_id_of(&n))
     }
 
     fn applies_whatsapp_rules(&self) -> bool {

@@ -34,6 +34,7 @@ use crate::graph::Graph;
 use crate::network::Link;
 use crate::outbound::{CloudIds, cloud_request};
 use crate::statuses::StatusBook;
+use crate::users::is_relay_wa_id;
 
 /// Most sends in flight at once (at most one per customer).
 const IN_FLIGHT: usize = 64;
@@ -165,8 +166,10 @@ impl Sender {
                 }
                 continue;
             }
+            // Until the next head is due; a head due already but not handed
+            // out is another node's or in flight here: no reason to spin.
             let wait = match self.store.next_cloud_send().await {
-                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)).min(MAX_IDLE),
+                Ok(Some(at)) if at > now => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)).min(MAX_IDLE),
                 _ => MAX_IDLE,
             };
             tokio::select! {
@@ -223,7 +226,20 @@ impl Sender {
             media: Vec::new(),
             template: None,
         };
-        let body = cloud_request(&message, &send.peer, &ids).map_err(|e| Outcome::Refused(failure_of(&e)))?;
+        let mut body = cloud_request(&message, &send.peer, &ids).map_err(|e| Outcome::Refused(failure_of(&e)))?;
+        if is_relay_wa_id(&send.peer) {
+            // A customer known by user id only: Cloud takes it instead of a number.
+            let Some(user) = self.store.user_of_wa_id(&send.peer).await? else {
+                return Err(Outcome::Refused(Failure::new(
+                    wabiz_domain::ErrorCode::UserNotValid,
+                    format!("{} is not a customer the Cloud API named", send.peer),
+                )));
+            };
+            if let Some(o) = body.as_object_mut() {
+                o.remove("to");
+                o.insert("recipient".into(), Value::String(user));
+            }
+        }
         let answer = self.graph.send(&body).await;
         self.link.observe(&answer);
         match answer {

@@ -23,6 +23,7 @@ use crate::inbound::{CloudEvent, events};
 use crate::secret::Secret;
 use crate::signature;
 use crate::statuses::StatusBook;
+use crate::users::Users;
 
 /// The media types a customer's message may carry.
 const MEDIA_KINDS: [&str; 5] = ["image", "video", "audio", "document", "sticker"];
@@ -36,6 +37,7 @@ pub struct WebhookReceiver {
     pub outbox: Outbox,
     pub events: Arc<EventBus>,
     pub statuses: Arc<StatusBook>,
+    pub users: Users,
 }
 
 /// The wabiz id of a Cloud media id: the same for every delivery of the
@@ -142,7 +144,8 @@ impl CloudWebhooks for WebhookReceiver {
     async fn receive(&self, header: Option<&str>, body: &[u8]) -> Result<(), WebhookRefusal> {
         signature::verify(self.app_secret.expose().as_bytes(), body, header)
             .map_err(|e| WebhookRefusal::Signature(e.to_string()))?;
-        let doc: Value = serde_json::from_slice(body).map_err(|_| WebhookRefusal::Malformed)?;
+        let mut doc: Value = serde_json::from_slice(body).map_err(|_| WebhookRefusal::Malformed)?;
+        self.users.fill(&mut doc).await?;
         let (events, skipped) = events(&doc, &self.phone_number_id);
         for s in skipped {
             tracing::debug!(what = %s.what, why = s.why, "relay: part of a webhook has no On-Premises callback");

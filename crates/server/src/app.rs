@@ -36,6 +36,7 @@ use wabiz_domain::users::{UserService, UserServiceConfig};
 use wabiz_relay::RelayNetwork;
 use wabiz_relay::sender::{Sender, SenderMetrics};
 use wabiz_relay::statuses::StatusBook;
+use wabiz_relay::users::Users;
 use wabiz_relay::webhook::WebhookReceiver;
 use wabiz_simulator::control::ControlParts;
 use wabiz_simulator::links::LinkFetcher;
@@ -140,6 +141,7 @@ impl RelayParts {
             clock: Arc::clone(&statuses.clock),
             outbox: statuses.outbox.clone(),
             events: Arc::clone(&statuses.events),
+            users: Users { store: Arc::clone(&statuses.store) },
             statuses,
         });
         Self { sender, webhooks }

@@ -126,6 +126,8 @@ conformance!(
     contact_cache,
     traffic_runs_are_leased_and_counted,
     chats_list_the_latest_with_unread_counts,
+    cloud_sends_go_one_per_customer_in_order,
+    cloud_ids_and_parked_statuses,
 );
 
 fn user(name: &str) -> UserRecord {
@@ -1366,5 +1368,144 @@ async fn chats_list_the_latest_with_unread_counts(db: &TestDb) {
     let busy = s.chats(Some("1999"), 10).await.unwrap();
     assert_eq!(busy[0].unread, wabiz_domain::ports::UNREAD_CAP);
     assert_eq!(busy[0].last.as_ref().unwrap().id, format!("m{}", wabiz_domain::ports::UNREAD_CAP + 4));
+    s.close().await;
+}
+
+/// An accepted outbound message to `peer`, for the relay's queue.
+fn relayed(id: &str, peer: &str) -> MessageRecord {
+    MessageRecord {
+        id: id.into(),
+        direction: Direction::Outbound,
+        recipient_type: RecipientType::Individual,
+        peer: peer.into(),
+        kind: "text".into(),
+        content: format!(r#"{{"body":"{id}"}}"#),
+        status: Accepted,
+        created_at: 1_700_000_000,
+        updated_at: 1_700_000_000,
+        next_event_at: None,
+        failure: None,
+        category: Some(PricingCategory::Service),
+        conversation: None,
+        expires_at: None,
+        plan: None,
+        group: None,
+        sender_name: None,
+    }
+}
+
+/// The relay's queue (`RelayStore`): only the oldest waiting send of each
+/// customer is handed out; a claim holds it for its lease; a send to try
+/// later keeps its customer's later ones back; refused and taken sends
+/// leave the queue; claims are handed back at a single node's start.
+async fn cloud_sends_go_one_per_customer_in_order(db: &TestDb) {
+    use wabiz_domain::relay::SendEnvelope;
+    let s = db.open().await;
+    let now = 1_700_000_000_000;
+    let plain = SendEnvelope::default();
+    let quoting = SendEnvelope { preview_url: true, context: Some("wamid.Q".into()) };
+    s.queue_cloud_send(&relayed("a1", "111"), &quoting, now).await.unwrap();
+    s.queue_cloud_send(&relayed("a2", "111"), &plain, now).await.unwrap();
+    s.queue_cloud_send(&relayed("b1", "222"), &plain, now).await.unwrap();
+    s.queue_cloud_send(&relayed("c1", "333"), &plain, now + 5_000).await.unwrap();
+    assert_eq!(s.get_message("a1").await.unwrap().map(|m| m.status), Some(Accepted), "stored with its send");
+    assert_eq!(s.cloud_backlog().await.unwrap(), (4, Some(1_700_000_000)));
+
+    let lease = now + 45_000;
+    let claimed = s.claim_cloud_sends(now, lease, 10).await.unwrap();
+    let ids: Vec<&str> = claimed.iter().map(|c| c.message_id.as_str()).collect();
+    assert_eq!(ids, ["a1", "b1"], "the heads of the due customers' queues");
+    assert_eq!(claimed[0].envelope, quoting);
+    assert_eq!((claimed[0].kind.as_str(), claimed[0].content.as_str()), ("text", r#"{"body":"a1"}"#));
+    assert_eq!(claimed[0].attempts, 0);
+    assert!(s.claim_cloud_sends(now, lease, 10).await.unwrap().is_empty(), "claimed ones are not handed out again");
+    assert_eq!(s.next_cloud_send().await.unwrap(), Some(now + 5_000), "a2 waits behind a1: not due");
+
+    // a1 must wait: a2 stays behind it, even once due.
+    s.cloud_send_later(claimed[0].seq, now + 2_000).await.unwrap();
+    s.cloud_send_taken(claimed[1].seq, "b1", "wamid.B1").await.unwrap();
+    assert!(s.claim_cloud_sends(now + 1_000, lease, 10).await.unwrap().is_empty());
+    let again = s.claim_cloud_sends(now + 2_000, lease, 10).await.unwrap();
+    assert_eq!(again.iter().map(|c| c.message_id.as_str()).collect::<Vec<_>>(), ["a1"]);
+    assert_eq!(again[0].attempts, 1, "the earlier try is counted");
+
+    // A node that stopped mid-send: its claims come back at start.
+    assert_eq!(s.release_cloud_claims(now + 3_000).await.unwrap(), 1);
+    let after = s.claim_cloud_sends(now + 3_000, lease, 10).await.unwrap();
+    assert_eq!(after.iter().map(|c| c.message_id.as_str()).collect::<Vec<_>>(), ["a1"]);
+
+    // Refused for good: a1 fails with its callback and a2 comes up.
+    let refused = Transition {
+        id: "a1".into(),
+        from_status: Accepted,
+        status: Failed,
+        at: 1_700_000_003,
+        errors: Some(Failure(vec![ErrorItem::bare(ErrorCode::TemplateMissing)])),
+        next_event_at: None,
+        reply: None,
+        conversation: None,
+        callbacks: vec![NewCallback {
+            kind: CallbackKind::Status,
+            peer: "111".into(),
+            subject: Some("a1".into()),
+            item: r#"{"id":"a1","status":"failed"}"#.into(),
+            contact: None,
+            created_at: now,
+        }],
+    };
+    s.cloud_send_refused(after[0].seq, refused).await.unwrap();
+    assert_eq!(s.get_message("a1").await.unwrap().map(|m| m.status), Some(Failed));
+    assert_eq!(s.callback_backlog().await.unwrap().0, 1, "the failure's callback is stored with it");
+    let next = s.claim_cloud_sends(now + 5_000, lease, 10).await.unwrap();
+    assert_eq!(next.iter().map(|c| c.message_id.as_str()).collect::<Vec<_>>(), ["a2", "c1"]);
+    for c in &next {
+        s.cloud_send_taken(c.seq, &c.message_id, &format!("wamid.{}", c.message_id)).await.unwrap();
+    }
+    assert_eq!(s.cloud_backlog().await.unwrap(), (0, None));
+    assert_eq!(s.next_cloud_send().await.unwrap(), None);
+    s.close().await;
+}
+
+/// The relay's ids: a `wamid` both ways, Cloud media ids, inbound messages
+/// stored once, and statuses kept until their `wamid` is known.
+async fn cloud_ids_and_parked_statuses(db: &TestDb) {
+    use wabiz_domain::relay::CloudMedia;
+    let s = db.open().await;
+    s.queue_cloud_send(&relayed("m1", "111"), &Default::default(), 0).await.unwrap();
+    let claimed = s.claim_cloud_sends(0, 1, 1).await.unwrap();
+    s.cloud_send_taken(claimed[0].seq, "m1", "wamid.M1").await.unwrap();
+    assert_eq!(s.message_of_wamid("wamid.M1").await.unwrap().as_deref(), Some("m1"));
+    assert_eq!(s.wamid_of_message("m1").await.unwrap().as_deref(), Some("wamid.M1"));
+    assert_eq!(s.message_of_wamid("wamid.X").await.unwrap(), None);
+
+    let media =
+        CloudMedia { id: "u-1".into(), cloud_id: "1013859600285441".into(), mime_type: "image/png".into(), at: 5 };
+    s.put_cloud_media(&media).await.unwrap();
+    s.put_cloud_media(&media).await.unwrap();
+    assert_eq!(s.cloud_media("u-1").await.unwrap(), Some(media));
+    assert_eq!(s.cloud_media("u-2").await.unwrap(), None);
+
+    let inbound = MessageRecord::inbound("wamid.IN".into(), "111".into(), "text".into(), "{}".into(), 7);
+    let cb = NewCallback {
+        kind: CallbackKind::Message,
+        peer: "111".into(),
+        subject: Some("wamid.IN".into()),
+        item: "{}".into(),
+        contact: None,
+        created_at: 7_000,
+    };
+    assert!(s.insert_message_once(&inbound, std::slice::from_ref(&cb)).await.unwrap());
+    assert!(!s.insert_message_once(&inbound, std::slice::from_ref(&cb)).await.unwrap(), "a repeated webhook");
+    assert_eq!(s.callback_backlog().await.unwrap().0, 1, "one callback");
+
+    s.park_cloud_status("wamid.LATE", r#"{"status":"delivered"}"#, 1).await.unwrap();
+    s.park_cloud_status("wamid.LATE", r#"{"status":"read"}"#, 2).await.unwrap();
+    s.park_cloud_status("wamid.OTHER", r#"{"status":"sent"}"#, 3).await.unwrap();
+    assert_eq!(
+        s.take_parked_statuses("wamid.LATE").await.unwrap(),
+        [r#"{"status":"delivered"}"#, r#"{"status":"read"}"#]
+    );
+    assert!(s.take_parked_statuses("wamid.LATE").await.unwrap().is_empty(), "taken once");
+    assert_eq!(s.take_parked_statuses("wamid.OTHER").await.unwrap().len(), 1);
     s.close().await;
 }

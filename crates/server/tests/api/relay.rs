@@ -407,3 +407,42 @@ async fn a_status_before_its_send_is_recorded_is_kept_until_it_is() {
     assert_eq!(pairs, [(id.clone(), "sent".to_owned()), (id, "delivered".to_owned())]);
     assert_eq!(r.graph.sends().last().unwrap().wamid.as_deref(), Some(wamid));
 }
+
+/// A customer Cloud names by business-scoped user id only (a username, no
+/// number) gets a number-shaped wa_id of the relay's own, the same each
+/// time; the legacy client replies to it, and Cloud gets the user id.
+#[tokio::test]
+async fn a_customer_known_by_user_id_only_gets_a_stable_wa_id() {
+    let r = Relay::start().await;
+    let user = "BR.1502576394655843";
+    let inbound = |id: &str| {
+        json!({"contacts": [{"profile": {"name": "Ana", "username": "ana.s"}, "user_id": user}],
+               "messages": [{"from_user_id": user, "id": id, "timestamp": "1700000000", "type": "text", "text": {"body": "oi"}}]})
+    };
+    r.webhook(inbound("wamid.U1")).await;
+    r.webhook(inbound("wamid.U2")).await;
+    r.rx.wait_for(WAIT, "two messages", |_| r.rx.acked("messages").len() == 2).await;
+    let messages = r.rx.acked("messages");
+    let wa_id = messages[0]["from"].as_str().unwrap().to_owned();
+    assert!(wa_id.len() == 15 && wa_id.starts_with("999") && wa_id.bytes().all(|b| b.is_ascii_digit()), "{wa_id}");
+    assert_eq!(messages[1]["from"], wa_id.as_str(), "the same customer, the same wa_id");
+    let hit = r.rx.hits().into_iter().find(|h| h.body.get("messages").is_some()).unwrap();
+    assert_eq!(hit.body["contacts"][0]["wa_id"], wa_id.as_str());
+
+    let id = r.send(json!({"to": wa_id, "text": {"body": "olá"}})).await;
+    let wamid = r.wamid_of_send(0).await;
+    let sent = &r.graph.sends()[0].body;
+    assert_eq!(sent["recipient"], user, "{sent}");
+    assert!(sent.get("to").is_none(), "{sent}");
+    r.webhook(json!({"statuses": [{"id": wamid, "status": "delivered", "timestamp": "1700000002", "recipient_user_id": user}]}))
+        .await;
+    let pairs = r.rx.wait_for_statuses(2, WAIT).await;
+    assert_eq!(pairs, [(id.clone(), "sent".to_owned()), (id, "delivered".to_owned())]);
+    assert!(r.rx.acked_statuses().iter().all(|s| s["recipient_id"] == wa_id.as_str()));
+
+    // A relay-shaped wa_id no customer has cannot be reached.
+    let stranger = r.send(json!({"to": "999000000000001", "text": {"body": "?"}})).await;
+    r.rx.wait_for(WAIT, "the stranger's failure", |h| h.iter().any(|h| h.body.to_string().contains(&stranger))).await;
+    let failed = r.rx.acked_statuses().into_iter().find(|s| s["id"] == stranger.as_str()).unwrap();
+    assert_eq!((failed["status"].as_str(), failed["errors"][0]["code"].as_u64()), (Some("failed"), Some(1013)));
+}

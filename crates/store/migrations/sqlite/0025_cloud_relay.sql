@@ -3,8 +3,10 @@
 -- recorded. Empty on a simulator-only installation.
 
 -- One row a send still to hand to Cloud, in acceptance order (`seq`). Only
--- the oldest row of a customer (`peer`) is ever handed out: the index on
--- (peer, seq) answers "is there an older one" with one seek.
+-- the oldest row of a customer (`peer`) is ever handed out, and only it is
+-- due: the claim reads the due heads, whatever waits behind them. The index
+-- on (peer, seq) finds a customer's next one, and checks a head has no
+-- older row, with one seek.
 CREATE TABLE cloud_sends (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id  TEXT NOT NULL,
@@ -14,10 +16,12 @@ CREATE TABLE cloud_sends (
     attempts    INTEGER NOT NULL DEFAULT 0,
     -- Handed to a sender that has not reported back (its lease is due_at).
     claimed     INTEGER NOT NULL DEFAULT 0,
-    due_at      INTEGER NOT NULL
+    -- When the send is due; only the head of a customer's queue has one
+    -- (the rest wait behind it, NULL, and the next is made due when it leaves).
+    due_at      INTEGER
 );
 CREATE INDEX cloud_sends_peer ON cloud_sends(peer, seq);
-CREATE INDEX cloud_sends_due ON cloud_sends(due_at);
+CREATE INDEX cloud_sends_due ON cloud_sends(due_at) WHERE due_at IS NOT NULL;
 
 -- The Cloud message id (wamid) each sent message got, both ways.
 CREATE TABLE cloud_messages (
@@ -42,3 +46,11 @@ CREATE TABLE cloud_parked_statuses (
     at    INTEGER NOT NULL
 );
 CREATE INDEX cloud_parked_statuses_wamid ON cloud_parked_statuses(wamid, seq);
+
+-- Customers Cloud names by their business-scoped user id only (no phone
+-- number): the number-shaped wa_id wabiz gives them, for On-Premises
+-- clients, which key everything on wa_id.
+CREATE TABLE cloud_users (
+    wa_id   TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL UNIQUE
+) WITHOUT ROWID;

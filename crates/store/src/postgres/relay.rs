@@ -12,11 +12,12 @@ use super::callbacks::insert_callback_rows;
 use super::messages::{apply_transitions_in_tx, insert_message_rows};
 use super::{PgStore, db_err};
 
-/// Claims the due heads of the customers' queues: due, and no older send of
-/// the same customer waits (one seek in `cloud_sends_peer` each).
+/// Claims the due heads of the customers' queues. Only heads have a due
+/// time; the check for an older send of the same customer (one seek in
+/// `cloud_sends_peer`) keeps the order should two ever have one.
 const CLAIM: &str = "WITH heads AS (
          SELECT s.seq FROM cloud_sends s
-         WHERE s.due_at <= $1
+         WHERE s.due_at IS NOT NULL AND s.due_at <= $1
            AND NOT EXISTS (SELECT 1 FROM cloud_sends o WHERE o.peer = s.peer AND o.seq < s.seq)
          ORDER BY s.due_at, s.seq LIMIT $3
          FOR UPDATE SKIP LOCKED)
@@ -25,14 +26,44 @@ const CLAIM: &str = "WITH heads AS (
      WHERE s.seq = heads.seq AND m.id = s.message_id
      RETURNING s.seq, s.message_id, s.peer, s.preview_url, s.context, m.type, s.attempts - 1, m.content, m.created_at";
 
+/// Serialises the queue changes of one customer: a send queued while its
+/// customer's head leaves must either see the head (and wait behind it) or
+/// be made due by its leaving, never neither.
+async fn lock_customer(tx: &deadpool_postgres::Transaction<'_>, peer: &str) -> StoreResult<()> {
+    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 25))", &[&peer]).await.map_err(db_err)?;
+    Ok(())
+}
+
+/// Takes a send out of the queue and makes its customer's next one due.
+async fn leave_queue(tx: &deadpool_postgres::Transaction<'_>, seq: i64) -> StoreResult<()> {
+    let Some(row) =
+        tx.query_opt("DELETE FROM cloud_sends WHERE seq = $1 RETURNING peer", &[&seq]).await.map_err(db_err)?
+    else {
+        return Ok(());
+    };
+    let peer: String = row.get(0);
+    lock_customer(tx, &peer).await?;
+    tx.execute(
+        "UPDATE cloud_sends SET due_at = 0
+         WHERE seq = (SELECT MIN(seq) FROM cloud_sends WHERE peer = $1) AND due_at IS NULL",
+        &[&peer],
+    )
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl RelayStore for PgStore {
     async fn queue_cloud_send(&self, message: &MessageRecord, envelope: &SendEnvelope, due_ms: i64) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
+        lock_customer(&tx, &message.peer).await?;
         insert_message_rows(&tx, [message]).await?;
+        // Due at once if it heads its customer's queue; else it waits.
         tx.execute(
-            "INSERT INTO cloud_sends (message_id, peer, preview_url, context, due_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO cloud_sends (message_id, peer, preview_url, context, due_at)
+             VALUES ($1, $2, $3, $4, CASE WHEN EXISTS (SELECT 1 FROM cloud_sends WHERE peer = $2) THEN NULL ELSE $5::BIGINT END)",
             &[&message.id, &message.peer, &envelope.preview_url, &envelope.context, &due_ms],
         )
         .await
@@ -76,7 +107,7 @@ impl RelayStore for PgStore {
     async fn cloud_send_taken(&self, seq: i64, message_id: &str, wamid: &str) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
-        tx.execute("DELETE FROM cloud_sends WHERE seq = $1", &[&seq]).await.map_err(db_err)?;
+        leave_queue(&tx, seq).await?;
         tx.execute(
             "INSERT INTO cloud_messages (wamid, message_id) VALUES ($1, $2)
              ON CONFLICT (wamid) DO UPDATE SET message_id = EXCLUDED.message_id",
@@ -98,7 +129,7 @@ impl RelayStore for PgStore {
     async fn cloud_send_refused(&self, seq: i64, failure: Transition) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db_err)?;
-        tx.execute("DELETE FROM cloud_sends WHERE seq = $1", &[&seq]).await.map_err(db_err)?;
+        leave_queue(&tx, seq).await?;
         apply_transitions_in_tx(&tx, &[&failure]).await?;
         tx.commit().await.map_err(db_err)
     }
@@ -153,6 +184,30 @@ impl RelayStore for PgStore {
         insert_callback_rows(&tx, callbacks).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
+    }
+
+    async fn wa_id_of_user(&self, user_id: &str) -> StoreResult<Option<String>> {
+        let c = self.client().await?;
+        let row = c.query_opt("SELECT wa_id FROM cloud_users WHERE user_id = $1", &[&user_id]).await.map_err(db_err)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn user_of_wa_id(&self, wa_id: &str) -> StoreResult<Option<String>> {
+        let c = self.client().await?;
+        let row = c.query_opt("SELECT user_id FROM cloud_users WHERE wa_id = $1", &[&wa_id]).await.map_err(db_err)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn put_user_wa_id(&self, wa_id: &str, user_id: &str) -> StoreResult<bool> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "INSERT INTO cloud_users (wa_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&wa_id, &user_id],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(n == 1)
     }
 
     async fn cloud_media(&self, id: &str) -> StoreResult<Option<CloudMedia>> {

@@ -11,12 +11,29 @@ use super::SqliteStore;
 use super::callbacks::insert_callback_row;
 use super::messages::{apply_runs, insert_message_row};
 
-/// The due heads of the customers' queues: due, and no older send of the
-/// same customer waits (one seek in `cloud_sends_peer` each).
+/// The due heads of the customers' queues. Only heads have a due time; the
+/// check for an older send of the same customer (one seek in
+/// `cloud_sends_peer`) keeps the order should two ever have one.
 const CLAIMABLE: &str = "SELECT s.seq FROM cloud_sends s
-     WHERE s.due_at <= ?1
+     WHERE s.due_at IS NOT NULL AND s.due_at <= ?1
        AND NOT EXISTS (SELECT 1 FROM cloud_sends o WHERE o.peer = s.peer AND o.seq < s.seq)
      ORDER BY s.due_at, s.seq LIMIT ?2";
+
+/// Takes a send out of the queue and makes its customer's next one due.
+fn leave_queue(c: &rusqlite::Connection, seq: i64) -> rusqlite::Result<()> {
+    let peer: Option<String> = c
+        .prepare_cached("DELETE FROM cloud_sends WHERE seq = ?1 RETURNING peer")?
+        .query_row([seq], |r| r.get(0))
+        .optional()?;
+    if let Some(peer) = peer {
+        c.prepare_cached(
+            "UPDATE cloud_sends SET due_at = 0
+             WHERE seq = (SELECT MIN(seq) FROM cloud_sends WHERE peer = ?1) AND due_at IS NULL",
+        )?
+        .execute([peer])?;
+    }
+    Ok(())
+}
 
 fn send_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CloudSend> {
     let attempts: i64 = r.get(6)?;
@@ -39,8 +56,10 @@ impl RelayStore for SqliteStore {
         self.writer
             .write(move |c| {
                 insert_message_row(c, &m, None)?;
+                // Due at once if it heads its customer's queue; else it waits.
                 c.prepare_cached(
-                    "INSERT INTO cloud_sends (message_id, peer, preview_url, context, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO cloud_sends (message_id, peer, preview_url, context, due_at)
+                     VALUES (?1, ?2, ?3, ?4, CASE WHEN EXISTS (SELECT 1 FROM cloud_sends WHERE peer = ?2) THEN NULL ELSE ?5 END)",
                 )?
                 .execute(params![m.id, m.peer, i64::from(e.preview_url), e.context, due_ms])
                 .map(|_| ())
@@ -68,9 +87,7 @@ impl RelayStore for SqliteStore {
                     match send {
                         Some(send) => claimed.push(send),
                         // Its message is gone (garbage collection): nothing to send.
-                        None => {
-                            c.prepare_cached("DELETE FROM cloud_sends WHERE seq = ?1")?.execute([seq])?;
-                        }
+                        None => leave_queue(c, seq)?,
                     }
                 }
                 Ok(claimed)
@@ -93,7 +110,7 @@ impl RelayStore for SqliteStore {
         let (id, wamid) = (message_id.to_owned(), wamid.to_owned());
         self.writer
             .write(move |c| {
-                c.prepare_cached("DELETE FROM cloud_sends WHERE seq = ?1")?.execute([seq])?;
+                leave_queue(c, seq)?;
                 c.prepare_cached("INSERT OR REPLACE INTO cloud_messages (wamid, message_id) VALUES (?1, ?2)")?
                     .execute(params![wamid, id])
                     .map(|_| ())
@@ -114,7 +131,7 @@ impl RelayStore for SqliteStore {
     async fn cloud_send_refused(&self, seq: i64, failure: Transition) -> StoreResult<()> {
         self.writer
             .write(move |c| {
-                c.prepare_cached("DELETE FROM cloud_sends WHERE seq = ?1")?.execute([seq])?;
+                leave_queue(c, seq)?;
                 apply_runs(c, std::slice::from_ref(&failure))
             })
             .await
@@ -175,6 +192,40 @@ impl RelayStore for SqliteStore {
                 insert_message_row(c, &m, None)?;
                 callbacks.iter().try_for_each(|cb| insert_callback_row(c, cb))?;
                 Ok(true)
+            })
+            .await
+    }
+
+    async fn wa_id_of_user(&self, user_id: &str) -> StoreResult<Option<String>> {
+        let user_id = user_id.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT wa_id FROM cloud_users WHERE user_id = ?1")?
+                    .query_row([user_id], |r| r.get(0))
+                    .optional()
+            })
+            .await
+    }
+
+    async fn user_of_wa_id(&self, wa_id: &str) -> StoreResult<Option<String>> {
+        let wa_id = wa_id.to_owned();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached("SELECT user_id FROM cloud_users WHERE wa_id = ?1")?
+                    .query_row([wa_id], |r| r.get(0))
+                    .optional()
+            })
+            .await
+    }
+
+    async fn put_user_wa_id(&self, wa_id: &str, user_id: &str) -> StoreResult<bool> {
+        let (wa_id, user_id) = (wa_id.to_owned(), user_id.to_owned());
+        self.writer
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("INSERT OR IGNORE INTO cloud_users (wa_id, user_id) VALUES (?1, ?2)")?
+                    .execute(params![wa_id, user_id])?;
+                Ok(n == 1)
             })
             .await
     }
