@@ -121,6 +121,8 @@ pub struct AppServices {
     pub cluster: Option<Arc<wabiz_cluster::Cluster>>,
     /// With `--network cloud`: where Meta's webhooks go (`/relay/webhook`).
     pub cloud_webhooks: Option<Arc<dyn wabiz_domain::relay::CloudWebhooks>>,
+    /// With `--network cloud`: what the relay counts.
+    pub relay_counters: Option<Arc<wabiz_domain::relay::RelayCounters>>,
 }
 
 /// The installation facts `GET /v1/support` reports, fixed at start.

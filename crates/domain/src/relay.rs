@@ -11,6 +11,8 @@
 //! claim with a lease (its due time moves to the end of the lease): a node
 //! that dies mid-send leaves it to be claimed again once the lease ends.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use async_trait::async_trait;
 
 use crate::callbacks::NewCallback;
@@ -135,4 +137,45 @@ pub trait CloudWebhooks: Send + Sync {
     /// reports (messages, statuses, errors, with their callbacks). `Ok` means
     /// it is on disk and may be acknowledged.
     async fn receive(&self, signature: Option<&str>, body: &[u8]) -> Result<(), WebhookRefusal>;
+}
+
+/// What the relay counts (`/v1/stats/app`, `/metrics`): its requests to the
+/// Cloud API by outcome, uploads, and the webhook events it took or refused.
+#[derive(Debug, Default)]
+pub struct RelayCounters {
+    /// Sends Cloud took.
+    pub taken: AtomicU64,
+    /// Sends to try again (a rate limit, Cloud's 5xx, no answer).
+    pub retried: AtomicU64,
+    /// Sends Cloud refused for good.
+    pub refused: AtomicU64,
+    pub uploads: AtomicU64,
+    /// Webhook POSTs stored.
+    pub webhooks_stored: AtomicU64,
+    /// Webhook POSTs refused for their signature.
+    pub webhooks_unsigned: AtomicU64,
+    /// Webhook POSTs that were not JSON.
+    pub webhooks_malformed: AtomicU64,
+}
+
+impl RelayCounters {
+    pub fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests by `result` label.
+    pub fn requests(&self) -> [(&'static str, u64); 3] {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        [("refused", get(&self.refused)), ("retried", get(&self.retried)), ("taken", get(&self.taken))]
+    }
+
+    /// Webhook POSTs by `result` label.
+    pub fn webhooks(&self) -> [(&'static str, u64); 3] {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        [
+            ("bad_signature", get(&self.webhooks_unsigned)),
+            ("malformed", get(&self.webhooks_malformed)),
+            ("stored", get(&self.webhooks_stored)),
+        ]
+    }
 }

@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -27,7 +26,7 @@ use wabiz_domain::messages::lifecycle::{Failure, MessageStatus};
 use wabiz_domain::messages::validate::{MessageType, OutboundMessage};
 use wabiz_domain::messages::{OutMessageCounters, RecipientType};
 use wabiz_domain::ports::{Store, StoreError, Transition};
-use wabiz_domain::relay::{CloudMedia, CloudSend};
+use wabiz_domain::relay::{CloudMedia, CloudSend, RelayCounters};
 
 use crate::errors::{CloudError, Disposition};
 use crate::graph::Graph;
@@ -50,15 +49,6 @@ const MAX_RETRY_MS: i64 = 60_000;
 /// Cloud keeps uploaded media 30 days; one is uploaded again after 29.
 const MEDIA_KEPT_SECS: i64 = 29 * 24 * 3600;
 
-/// What the sender counts (`/metrics`, `/v1/stats`).
-#[derive(Debug, Default)]
-pub struct SenderMetrics {
-    pub sent: AtomicU64,
-    pub retried: AtomicU64,
-    pub refused: AtomicU64,
-    pub uploads: AtomicU64,
-}
-
 /// The wait before try number `attempts + 1`.
 fn backoff_ms(attempts: u32) -> i64 {
     let doubled = FIRST_RETRY_MS.saturating_mul(1_i64 << attempts.min(16));
@@ -76,7 +66,7 @@ pub struct Sender {
     pub wake: Arc<Notify>,
     pub link: Arc<Link>,
     pub counters: Arc<OutMessageCounters>,
-    pub metrics: Arc<SenderMetrics>,
+    pub metrics: Arc<RelayCounters>,
     /// The only node on its database: claims left by an earlier run are
     /// handed back at start.
     pub alone: bool,
@@ -190,12 +180,12 @@ impl Sender {
         };
         let recorded = match outcome {
             Outcome::Later => {
-                self.metrics.retried.fetch_add(1, Ordering::Relaxed);
+                RelayCounters::add(&self.metrics.retried);
                 let at = self.clock.now_millis().saturating_add(backoff_ms(send.attempts));
                 self.store.cloud_send_later(send.seq, at).await
             }
             Outcome::Refused(failure) => {
-                self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+                RelayCounters::add(&self.metrics.refused);
                 self.refuse(&send, failure).await
             }
         };
@@ -245,7 +235,7 @@ impl Sender {
         match answer {
             Ok(accepted) => {
                 self.store.cloud_send_taken(send.seq, &send.message_id, &accepted.wamid).await?;
-                self.metrics.sent.fetch_add(1, Ordering::Relaxed);
+                RelayCounters::add(&self.metrics.taken);
                 if let Err(e) = self.statuses.release(&accepted.wamid).await {
                     tracing::warn!(error = %e, "relay: statuses that came early could not be applied");
                 }
@@ -313,7 +303,7 @@ impl Sender {
                 });
             }
         };
-        self.metrics.uploads.fetch_add(1, Ordering::Relaxed);
+        RelayCounters::add(&self.metrics.uploads);
         let media = CloudMedia { id: id.to_owned(), cloud_id: cloud_id.clone(), mime_type: record.mime_type, at: now };
         self.store.put_cloud_media(&media).await?;
         Ok(Some(cloud_id))

@@ -17,7 +17,7 @@ use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::events::{Event, EventBus};
 use wabiz_domain::ports::{MessageRecord, Store, StoreError};
-use wabiz_domain::relay::{CloudMedia, CloudWebhooks, WebhookRefusal};
+use wabiz_domain::relay::{CloudMedia, CloudWebhooks, RelayCounters, WebhookRefusal};
 
 use crate::inbound::{CloudEvent, events};
 use crate::secret::Secret;
@@ -38,6 +38,7 @@ pub struct WebhookReceiver {
     pub events: Arc<EventBus>,
     pub statuses: Arc<StatusBook>,
     pub users: Users,
+    pub counters: Arc<RelayCounters>,
 }
 
 /// The wabiz id of a Cloud media id: the same for every delivery of the
@@ -142,9 +143,14 @@ impl CloudWebhooks for WebhookReceiver {
     }
 
     async fn receive(&self, header: Option<&str>, body: &[u8]) -> Result<(), WebhookRefusal> {
-        signature::verify(self.app_secret.expose().as_bytes(), body, header)
-            .map_err(|e| WebhookRefusal::Signature(e.to_string()))?;
-        let mut doc: Value = serde_json::from_slice(body).map_err(|_| WebhookRefusal::Malformed)?;
+        if let Err(e) = signature::verify(self.app_secret.expose().as_bytes(), body, header) {
+            RelayCounters::add(&self.counters.webhooks_unsigned);
+            return Err(WebhookRefusal::Signature(e.to_string()));
+        }
+        let Ok(mut doc) = serde_json::from_slice::<Value>(body) else {
+            RelayCounters::add(&self.counters.webhooks_malformed);
+            return Err(WebhookRefusal::Malformed);
+        };
         self.users.fill(&mut doc).await?;
         let (events, skipped) = events(&doc, &self.phone_number_id);
         for s in skipped {
@@ -154,6 +160,7 @@ impl CloudWebhooks for WebhookReceiver {
             self.take(event).await?;
         }
         self.outbox.stored();
+        RelayCounters::add(&self.counters.webhooks_stored);
         Ok(())
     }
 }

@@ -28,13 +28,13 @@ use wabiz_domain::messages::registry::TemplateRegistry;
 use wabiz_domain::messages::validate::Rules;
 use wabiz_domain::network::Network;
 use wabiz_domain::ports::Store;
-use wabiz_domain::relay::CloudWebhooks;
+use wabiz_domain::relay::{CloudWebhooks, RelayCounters};
 use wabiz_domain::settings::{SettingsConfig, SettingsService};
 use wabiz_domain::users::apikey::ApiKey;
 use wabiz_domain::users::password::PasswordHasher;
 use wabiz_domain::users::{UserService, UserServiceConfig};
 use wabiz_relay::RelayNetwork;
-use wabiz_relay::sender::{Sender, SenderMetrics};
+use wabiz_relay::sender::Sender;
 use wabiz_relay::statuses::StatusBook;
 use wabiz_relay::users::Users;
 use wabiz_relay::webhook::WebhookReceiver;
@@ -111,6 +111,7 @@ impl Backend {
 struct RelayParts {
     sender: Arc<Sender>,
     webhooks: Arc<WebhookReceiver>,
+    counters: Arc<RelayCounters>,
 }
 
 impl RelayParts {
@@ -118,6 +119,7 @@ impl RelayParts {
     /// store, clock, outbox, events and counters).
     fn new(relay: &Arc<RelayNetwork>, alone: bool, media: &Arc<MediaService>, statuses: StatusBook) -> Self {
         let statuses = Arc::new(statuses);
+        let counters = Arc::new(RelayCounters::default());
         let sender = Arc::new(Sender {
             store: Arc::clone(&statuses.store),
             clock: Arc::clone(&statuses.clock),
@@ -129,7 +131,7 @@ impl RelayParts {
             wake: relay.wake_handle(),
             link: relay.link(),
             counters: Arc::clone(&statuses.counters),
-            metrics: Arc::new(SenderMetrics::default()),
+            metrics: Arc::clone(&counters),
             alone,
         });
         let config = relay.config();
@@ -143,8 +145,9 @@ impl RelayParts {
             events: Arc::clone(&statuses.events),
             users: Users { store: Arc::clone(&statuses.store) },
             statuses,
+            counters: Arc::clone(&counters),
         });
-        Self { sender, webhooks }
+        Self { sender, webhooks, counters }
     }
 }
 
@@ -410,6 +413,7 @@ impl App {
             out_messages: Arc::clone(&out_messages),
             cluster: cluster.clone(),
             cloud_webhooks: relay.as_ref().map(|r| Arc::clone(&r.webhooks) as Arc<dyn CloudWebhooks>),
+            relay_counters: relay.as_ref().map(|r| Arc::clone(&r.counters)),
         });
         let snapshot_state = state.clone();
         let service = wabiz_api::service(state).map_request(|req: Request<Incoming>| req.map(Body::new));

@@ -25,6 +25,7 @@ use crate::extract::FormatQuery;
 use crate::metrics::{Histogram, Kind, Metric, Sample, to_json, to_json_by_node, to_prometheus, to_prometheus_by_node};
 use crate::snapshot::{STATS_APP, STATS_APP_INTERNAL, published};
 use crate::state::AppState;
+use wabiz_domain::relay::RelayCounters;
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
@@ -267,7 +268,45 @@ pub async fn app_metrics(state: &AppState) -> Result<Vec<Metric>, WaError> {
             vec![Sample::new(&[], m.failed_callbacks.load(Ordering::Relaxed) as f64)],
         ),
     ];
+    let mut metrics = metrics;
+    if let Some(relay) = &state.relay_counters {
+        metrics.extend(relay_metrics(state, relay).await?);
+    }
     Ok(metrics)
+}
+
+/// The Cloud relay's figures (`--network cloud`).
+async fn relay_metrics(state: &AppState, relay: &RelayCounters) -> Result<Vec<Metric>, WaError> {
+    let by_result = |figures: [(&'static str, u64); 3]| -> Vec<Sample> {
+        figures.iter().map(|(result, n)| Sample::new(&[("result", result)], *n as f64)).collect()
+    };
+    let queued = state.store.cloud_backlog().await?.0;
+    Ok(vec![
+        Metric::new(
+            "relay_requests",
+            Kind::Counter,
+            "Sends the relay made to the Cloud API, by outcome: taken, retried (a rate limit, a server error, no answer) or refused",
+            by_result(relay.requests()),
+        ),
+        Metric::new(
+            "relay_media_uploads",
+            Kind::Counter,
+            "Media the relay uploaded to the Cloud API",
+            vec![Sample::new(&[], relay.uploads.load(Ordering::Relaxed) as f64)],
+        ),
+        Metric::new(
+            "relay_queue_size",
+            Kind::Gauge,
+            "Sends waiting for the Cloud API",
+            vec![Sample::new(&[], queued as f64)],
+        ),
+        Metric::new(
+            "relay_webhook_events",
+            Kind::Counter,
+            "Webhook POSTs from Meta: stored, or refused for a bad signature or a body that is not JSON",
+            by_result(relay.webhooks()),
+        ),
+    ])
 }
 
 /// `/v1/stats/app/internal`: the engine's working state.

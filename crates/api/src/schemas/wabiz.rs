@@ -54,6 +54,14 @@ const APP: &[Spec] = &[
     spec("out_message_sent", "counter", &[]),
 ];
 
+/// `/v1/stats/app` in relay mode (`--network cloud`) only.
+const APP_RELAY: &[Spec] = &[
+    spec("relay_media_uploads", "counter", &[]),
+    spec("relay_queue_size", "gauge", &[]),
+    spec("relay_requests", "counter", &["result"]),
+    spec("relay_webhook_events", "counter", &["result"]),
+];
+
 /// `/v1/stats/app/internal`.
 const APP_INTERNAL: &[Spec] = &[
     spec("callback_requests_in_flight", "gauge", &[]),
@@ -109,7 +117,12 @@ fn metric(s: &Spec) -> Value {
 /// The metrics object of one node: exactly these metrics (`required`), or
 /// any of them (what another node of a deployment published).
 fn metrics(specs: &[Spec], required: bool) -> Value {
-    let properties: Map<String, Value> = specs.iter().map(|s| (s.name.to_owned(), metric(s))).collect();
+    metrics_and(specs, &[], required)
+}
+
+/// The same, where `optional` metrics may be there too.
+fn metrics_and(specs: &[Spec], optional: &[Spec], required: bool) -> Value {
+    let properties: Map<String, Value> = specs.iter().chain(optional).map(|s| (s.name.to_owned(), metric(s))).collect();
     let mut schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
     if required {
         schema["required"] = json!(specs.iter().map(|s| s.name).collect::<Vec<_>>());
@@ -120,9 +133,14 @@ fn metrics(specs: &[Spec], required: bool) -> Value {
 /// A node's figures, or in a multiconnect deployment every node's, keyed by
 /// node id (a node that does not answer is left out).
 fn metrics_or_by_node(specs: &[Spec], by_node: &'static str) -> Value {
+    metrics_or_by_node_and(specs, &[], by_node)
+}
+
+/// The same, where `optional` metrics may be there too.
+fn metrics_or_by_node_and(specs: &[Spec], optional: &[Spec], by_node: &'static str) -> Value {
     json!({"oneOf": [
-        metrics(specs, true),
-        {"type": "object", "description": by_node, "additionalProperties": metrics(specs, false)},
+        metrics_and(specs, optional, true),
+        {"type": "object", "description": by_node, "additionalProperties": metrics_and(specs, optional, false)},
     ]})
 }
 
@@ -215,7 +233,7 @@ pub fn app_stats() -> Described {
     });
     with_format(Described::answers(
         200,
-        envelope(&[("stats", object(json!({"app": metrics_or_by_node(APP, APP_BY_NODE)})))]),
+        envelope(&[("stats", object(json!({"app": metrics_or_by_node_and(APP, APP_RELAY, APP_BY_NODE)})))]),
         json!({"stats": {"app": example}, "meta": meta_example()}),
     ))
 }

@@ -206,6 +206,21 @@ async fn only_meta_can_call_the_webhook() {
     r.rx.wait_for(WAIT, "the signed message", |hits| hits.iter().any(|h| h.body.to_string().contains("wamid.FORGED")))
         .await;
     assert!(r.rx.hits().len() == 1, "only the signed delivery was forwarded");
+
+    // Counted in /v1/stats/app, by outcome.
+    let (s, b) = r.app.get(&r.admin, "/v1/stats/app").await;
+    assert_eq!(s, 200, "{b}");
+    let events: Vec<(String, f64)> = b["stats"]["app"]["relay_webhook_events"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["labels"]["result"].as_str().unwrap().to_owned(), d["value"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        events,
+        [("bad_signature".to_owned(), 4.0), ("malformed".to_owned(), 0.0), ("stored".to_owned(), 1.0)],
+        "{b}"
+    );
 }
 
 /// Without the relay, the webhook path does not exist.
@@ -236,6 +251,25 @@ async fn secrets_never_show() {
         assert!(!shown.contains(secret), "{secret} shown");
     }
     assert!(failed[0]["errors"][0]["details"].as_str().unwrap().contains("cloud_code=190"), "{failed:?}");
+    // The token was refused: the link is down until a call succeeds again.
+    let (_, health) = r.app.get(&r.admin, "/v1/health").await;
+    assert_eq!(health["health"]["gateway_status"], "disconnected", "{health}");
+    r.send(json!({"to": CUSTOMER, "text": {"body": "y"}})).await;
+    r.wamid_of_send(1).await;
+    r.wait_connected().await;
+    let text = r
+        .app
+        .request(Method::GET, "/v1/stats/app?format=prometheus")
+        .bearer_auth(&r.admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in ["relay_requests{result=\"refused\"} 1", "relay_requests{result=\"taken\"} 1", "relay_queue_size 0"] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
 }
 
 /// §9.10 and per-customer order: Cloud's rate limit and server errors are
