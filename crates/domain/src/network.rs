@@ -98,8 +98,9 @@ pub trait Network: Send + Sync + 'static {
     /// simulator with zero delays stores the message already `read`, with
     /// the callback reporting its statuses). The network moves the message
     /// on from there. `envelope` holds what the request said beside the
-    /// type object (a network that forwards the request needs it).
-    async fn accept_outbound(&self, message: MessageRecord, envelope: SendEnvelope) -> Result<(), StoreError>;
+    /// type object (a network that forwards the request needs it). A network
+    /// that cannot take more answers 1016 (its queue is full).
+    async fn accept_outbound(&self, message: MessageRecord, envelope: SendEnvelope) -> Result<(), WaError>;
 
     /// Whether wabiz itself applies WhatsApp's rules to a send (the 24-hour
     /// window, the template registry) and reports their failures. A network

@@ -18,6 +18,7 @@ pub struct RelayOptions {
     pub pin: Option<Secret>,
     pub graph_version: Option<String>,
     pub graph_url: Option<String>,
+    pub queue_limit: Option<u64>,
 }
 
 /// The relay's configuration, every value checked.
@@ -39,11 +40,14 @@ pub struct RelayConfig {
     pub graph_version: String,
     /// Where the Graph API is.
     pub graph_url: String,
+    /// Most sends waiting for Cloud before a send answers 1016.
+    pub queue_limit: u64,
 }
 
 /// The Graph API version the relay was written and tested against.
 pub const DEFAULT_GRAPH_VERSION: &str = "v23.0";
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
+pub const DEFAULT_QUEUE_LIMIT: u64 = 100_000;
 
 /// A relay option that stops the server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,6 +115,13 @@ impl RelayConfig {
             pin,
             graph_version,
             graph_url: graph_url.trim_end_matches('/').to_owned(),
+            queue_limit: match o.queue_limit {
+                Some(0) => {
+                    return Err(problem("relay-queue-limit", "WABIZ_RELAY_QUEUE_LIMIT", "must be at least 1"));
+                }
+                Some(n) => n,
+                None => DEFAULT_QUEUE_LIMIT,
+            },
         })
     }
 
@@ -140,6 +151,7 @@ mod tests {
             pin: Some(Secret::new("123456")),
             graph_version: None,
             graph_url: None,
+            queue_limit: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! and queued for the sender (`sender.rs`), registration and mark-read go to
 //! the Graph API, and the link's state comes from the last Graph answers.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -78,6 +78,8 @@ pub struct RelayNetwork {
     /// The number a code was requested for.
     pending: Mutex<Option<String>>,
     link: Arc<Link>,
+    /// About how many sends wait (the sender reads it from the store).
+    queued: Arc<AtomicU64>,
     /// Wakes the sender when a send is queued.
     wake: Arc<Notify>,
     events: Arc<EventBus>,
@@ -101,6 +103,7 @@ impl RelayNetwork {
             number: RwLock::new(number),
             pending: Mutex::new(None),
             link: Arc::new(Link::default()),
+            queued: Arc::new(AtomicU64::new(0)),
             wake: Arc::new(Notify::new()),
             events,
         })
@@ -116,6 +119,11 @@ impl RelayNetwork {
 
     pub fn link(&self) -> Arc<Link> {
         Arc::clone(&self.link)
+    }
+
+    /// The figure of waiting sends the sender keeps current.
+    pub fn queued(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.queued)
     }
 
     /// What the sender waits on.
@@ -242,8 +250,17 @@ impl Network for RelayNetwork {
         None
     }
 
-    async fn accept_outbound(&self, message: MessageRecord, envelope: SendEnvelope) -> Result<(), StoreError> {
+    async fn accept_outbound(&self, message: MessageRecord, envelope: SendEnvelope) -> Result<(), WaError> {
+        // Bounded, so that legacy load shedding still works (§6): the
+        // sender keeps the figure current, each send adds to it.
+        if self.queued.load(Ordering::Relaxed) >= self.config.queue_limit {
+            return Err(WaError::new(
+                wabiz_domain::ErrorCode::SystemOverloaded,
+                "The queue of sends to the Cloud API is full; try again later",
+            ));
+        }
         self.store.queue_cloud_send(&message, &envelope, self.clock.now_millis()).await?;
+        self.queued.fetch_add(1, Ordering::Relaxed);
         self.events.publish_with(|| {
             vec![Event::MessageAccepted {
                 id: message.id.clone(),

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -70,6 +71,8 @@ pub struct Sender {
     /// The only node on its database: claims left by an earlier run are
     /// handed back at start.
     pub alone: bool,
+    /// How many sends wait, kept current for the queue's limit.
+    pub queued: Arc<AtomicU64>,
 }
 
 /// Cloud's ids for what a send names, looked up before it is translated.
@@ -156,6 +159,10 @@ impl Sender {
                 }
                 continue;
             }
+            match self.store.cloud_backlog().await {
+                Ok((n, _)) => self.queued.store(n, Ordering::Relaxed),
+                Err(e) => tracing::warn!(error = %e, "relay: could not count the queue of sends"),
+            }
             // Until the next head is due; a head due already but not handed
             // out is another node's or in flight here: no reason to spin.
             let wait = match self.store.next_cloud_send().await {
@@ -175,7 +182,10 @@ impl Sender {
     /// One try of one send, and its outcome recorded.
     async fn deliver(&self, send: CloudSend) {
         let outcome = match self.try_send(&send).await {
-            Ok(()) => return,
+            Ok(()) => {
+                self.left_queue();
+                return;
+            }
             Err(outcome) => outcome,
         };
         let recorded = match outcome {
@@ -186,13 +196,23 @@ impl Sender {
             }
             Outcome::Refused(failure) => {
                 RelayCounters::add(&self.metrics.refused);
-                self.refuse(&send, failure).await
+                let refused = self.refuse(&send, failure).await;
+                if refused.is_ok() {
+                    self.left_queue();
+                }
+                refused
             }
         };
         if let Err(e) = recorded {
             // The lease runs out and the send is claimed again.
             tracing::warn!(error = %e, message = %send.message_id, "relay: could not record a send's outcome");
         }
+    }
+
+    /// One send fewer waits (the figure is read again from the store when
+    /// the sender is idle).
+    fn left_queue(&self) {
+        let _ = self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
     }
 
     async fn try_send(&self, send: &CloudSend) -> Result<(), Outcome> {

@@ -270,6 +270,11 @@ pub struct ServeArgs {
     /// Cloud relay: the Graph API's address (tests point it at a stand-in).
     #[arg(long, env = "WABIZ_RELAY_GRAPH_URL", value_name = "URL", help_heading = "Cloud relay (--network cloud)")]
     pub relay_graph_url: Option<String>,
+
+    /// Cloud relay: most sends waiting for the Cloud API; beyond it a send
+    /// answers 503/1016 (System overloaded).
+    #[arg(long, env = "WABIZ_RELAY_QUEUE_LIMIT", value_name = "N", help_heading = "Cloud relay (--network cloud)")]
+    pub relay_queue_limit: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -395,6 +400,7 @@ impl ServeArgs {
                     pin: self.relay_pin.map(Secret::new),
                     graph_version: self.relay_graph_version,
                     graph_url: self.relay_graph_url,
+                    queue_limit: self.relay_queue_limit,
                 })
                 .map_err(|e| e.to_string())?,
             ),

@@ -318,7 +318,7 @@ impl Network for SimulatedNetwork {
         self.opts.sunset
     }
 
-    async fn accept_outbound(&self, mut message: MessageRecord, _envelope: SendEnvelope) -> Result<(), StoreError> {
+    async fn accept_outbound(&self, mut message: MessageRecord, _envelope: SendEnvelope) -> Result<(), WaError> {
         message.plan = self.chaos.plan_next().map(Box::new);
         let sent_ms = message.plan.as_ref().and_then(|p| p.delays_ms).map_or(self.opts.delays.sent_ms, |d| d.sent);
         let delay = i64::try_from(sent_ms).unwrap_or(i64::MAX);

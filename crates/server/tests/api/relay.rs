@@ -422,6 +422,19 @@ async fn contacts_answer_locally_and_groups_are_off() {
     assert_eq!(b["contacts"][0], json!({"input": "+1 (631) 555-1234", "status": "valid", "wa_id": CUSTOMER}));
     let (s, b) = r.app.post(&r.admin, "/v1/groups", json!({"subject": "team"})).await;
     assert_code(s, &b, 404, 1006);
+    // The simulator's controls that play WhatsApp's part have nothing to act on.
+    let inbound = json!({"from": CUSTOMER, "type": "text", "text": {"body": "fake"}});
+    for (method, path, body) in [
+        (Method::POST, "/simulator/inbound", inbound),
+        (Method::PUT, "/simulator/chaos", json!({})),
+        (Method::GET, "/simulator/registration", Value::Null),
+    ] {
+        let body = (!body.is_null()).then_some(body);
+        let (s, b) = r.app.call(&r.admin, method, path, body).await;
+        assert_code(s, &b, 501, 1000);
+    }
+    let (s, b) = r.app.get(&r.admin, "/simulator/chats").await;
+    assert_eq!(s, 200, "the views of what is stored still work: {b}");
     assert!(r.graph.calls().iter().all(|c| !c.path.contains("groups")), "no Cloud call for groups");
 }
 
@@ -479,4 +492,35 @@ async fn a_customer_known_by_user_id_only_gets_a_stable_wa_id() {
     r.rx.wait_for(WAIT, "the stranger's failure", |h| h.iter().any(|h| h.body.to_string().contains(&stranger))).await;
     let failed = r.rx.acked_statuses().into_iter().find(|s| s["id"] == stranger.as_str()).unwrap();
     assert_eq!((failed["status"].as_str(), failed["errors"][0]["code"].as_u64()), (Some("failed"), Some(1013)));
+}
+
+/// §9.10, the other half: when the queue for Cloud is full, a send answers
+/// 503/1016 (System overloaded), as legacy load shedding expects; once Cloud
+/// takes the queue, sends are accepted again.
+#[tokio::test]
+async fn a_full_queue_answers_system_overloaded() {
+    let r = Relay::start_with(Spawn::default().arg("--relay-queue-limit").arg("3")).await;
+    r.graph.down(Answer::Error(503, 2));
+    for i in 0..3 {
+        r.send(json!({"to": format!("1631555020{i}"), "text": {"body": "queued"}})).await;
+    }
+    let (s, b) = r.app.post(&r.admin, "/v1/messages", json!({"to": CUSTOMER, "text": {"body": "one too many"}})).await;
+    assert_code(s, &b, 503, 1016);
+    r.graph.up();
+    r.graph
+        .wait_for(Duration::from_secs(20), "the queue taken", |_| {
+            r.graph.sends().iter().filter(|c| c.wamid.is_some()).count() == 3
+        })
+        .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (s, b) =
+            r.app.post(&r.admin, "/v1/messages", json!({"to": CUSTOMER, "text": {"body": "room again"}})).await;
+        if s == 201 {
+            break;
+        }
+        assert_code(s, &b, 503, 1016);
+        assert!(tokio::time::Instant::now() < deadline, "the queue never had room again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
