@@ -104,3 +104,56 @@ async fn a_client_generated_from_the_document_works() {
         assert!(stdout.contains(line), "no `{line}`:\n{stdout}");
     }
 }
+
+/// The same `wabclient` flow against wabiz in relay mode (`--network cloud`,
+/// on the Graph API stand-in): its text, image and `hsm` reach Cloud in
+/// Cloud's shapes (checked against Meta's description), and the statuses
+/// Cloud then reports by webhook reach the integration as it expects them.
+#[cfg_attr(not(wabiz_test_python), ignore = "needs the real clients: set WABIZ_TEST_PYTHON")]
+#[tokio::test]
+async fn wabclient_works_unchanged_in_relay_mode() {
+    use crate::graph_standin::{GraphStandIn, deliver, webhook};
+    let python = python("wabclient_works_unchanged_in_relay_mode");
+    let graph = GraphStandIn::start().await;
+    let rx = Receiver::start().await;
+    let spawn = graph.relay_args().iter().fold(Spawn::https().arg("--allow-http-webhooks"), |s, a| s.arg(a));
+    let app = TestApp::spawn_with(spawn).await;
+    let ca = app.data_dir.path().join("tls/ca.pem");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/wabclient_check.py");
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(app.base_url.clone()).arg(rx.url()).env("REQUESTS_CA_BUNDLE", ca);
+    let stdout = run_program(cmd, "wabclient").await;
+    assert!(stdout.contains("checks passed"), "{stdout}");
+    let ids: Vec<String> = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("MESSAGE_IDS "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_else(|| panic!("no message ids printed: {stdout}"));
+    let sends = graph
+        .wait_for(Duration::from_secs(20), "the three sends taken", |_| {
+            graph.sends().iter().filter(|c| c.wamid.is_some()).count() == 3
+        })
+        .await;
+    drop(sends);
+    let sends = graph.sends();
+    let kinds: Vec<&str> = sends.iter().map(|c| c.body["type"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds, ["text", "image", "template"], "the hsm goes as a template (§9.3)");
+    assert_eq!(sends[2].body["template"]["name"], "greeting");
+    assert_eq!(sends[2].body["template"]["components"][0]["parameters"][0], json!({"type": "text", "text": "Kerry"}));
+    crate::relay_contract::check_sends(&sends);
+    for (i, send) in sends.iter().enumerate() {
+        let wamid = send.wamid.clone().unwrap();
+        let statuses: Vec<serde_json::Value> = ["sent", "delivered", "read"]
+            .iter()
+            .enumerate()
+            .map(|(n, s)| json!({"id": wamid, "status": s, "timestamp": (1_700_000_000 + 10 * i + n).to_string(), "recipient_id": "16315551234"}))
+            .collect();
+        let status = deliver(&app.client, &app.base_url, &webhook(json!({"statuses": statuses}))).await;
+        assert_eq!(status, 200);
+    }
+    let pairs = rx.wait_for_statuses(9, Duration::from_secs(20)).await;
+    for id in &ids {
+        let of: Vec<&str> = pairs.iter().filter(|(i, _)| i == id).map(|(_, s)| s.as_str()).collect();
+        assert_eq!(of, ["sent", "delivered", "read"], "statuses of {id}: {pairs:?}");
+    }
+}
