@@ -524,3 +524,45 @@ async fn a_full_queue_answers_system_overloaded() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Meta's 16 webhook examples (Graph v23.0's description), each signed and
+/// posted to a running relay: every inbound message reaches the legacy app
+/// as an On-Premises `messages` callback (a number change too, with
+/// `notify_user_change_number`), the image under a wabiz media id; the group
+/// events, which On-Premises lacks, are taken (200) and forward nothing.
+/// The examples share ids; each is made unique, or the relay would rightly
+/// take the repeats for Cloud's redeliveries.
+#[cfg_attr(not(wabiz_test_python), ignore = "needs WABIZ_TEST_PYTHON (pyyaml, jsonschema: the pip line of the README)")]
+#[tokio::test]
+async fn every_meta_webhook_example_reaches_the_legacy_app() {
+    let r = Relay::start().await;
+    let (s, b) = r.app.patch(&r.admin, "/v1/settings/application", json!({"notify_user_change_number": true})).await;
+    assert_eq!(s, 200, "{b}");
+    let examples = crate::relay_contract::webhook_examples();
+    assert_eq!(examples.len(), 16);
+    let mut expected = Vec::new();
+    for (i, (name, mut example)) in examples.into_iter().enumerate() {
+        for m in example["entry"][0]["changes"][0]["value"]["messages"].as_array_mut().into_iter().flatten() {
+            let id = format!("{}.{i}", m["id"].as_str().unwrap());
+            m["id"] = json!(id);
+            expected.push((name.clone(), id, m["type"].as_str().unwrap().to_owned()));
+        }
+        assert_eq!(deliver(&r.app.client, &r.app.base_url, &example).await, 200, "{name}");
+    }
+    assert_eq!(expected.len(), 13);
+    r.rx.wait_for(WAIT, "13 messages callbacks", |_| r.rx.acked("messages").len() >= 13).await;
+    let got = r.rx.acked("messages");
+    assert_eq!(got.len(), 13, "{got:#?}");
+    for (name, id, kind) in &expected {
+        let m = got.iter().find(|m| m["id"] == id.as_str()).unwrap_or_else(|| panic!("{name}: no callback"));
+        let shown = if kind == "unsupported" { "unknown" } else { kind.as_str() };
+        assert_eq!(m["type"], shown, "{name}: {m}");
+        assert!(m.get("metadata").is_none() && m.get("messaging_product").is_none(), "{name}: {m}");
+        if kind == "image" {
+            assert!(m["image"]["id"].as_str().is_some_and(|id| id.len() == 36), "{name}: a wabiz media id: {m}");
+        }
+        if kind == "system" {
+            assert_eq!(m["system"]["type"], "user_changed_number", "{name}: {m}");
+        }
+    }
+}

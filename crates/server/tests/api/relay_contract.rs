@@ -31,3 +31,12 @@ pub fn check_sends(sends: &[GraphCall]) {
     let refused: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(refused, json!({}), "Meta's schema refused sends: {refused:#}\nsends: {sends:#?}");
 }
+
+/// Meta's webhook examples, by name.
+pub fn webhook_examples() -> Vec<(String, Value)> {
+    let python = std::env::var("WABIZ_TEST_PYTHON").expect("WABIZ_TEST_PYTHON (a Python with jsonschema and pyyaml)");
+    let out = Command::new(python).arg(SCRIPT).arg("webhooks").stderr(Stdio::inherit()).output().expect("python runs");
+    assert!(out.status.success(), "meta_contract.py webhooks failed");
+    let examples: serde_json::Map<String, Value> = serde_json::from_slice(&out.stdout).unwrap();
+    examples.into_iter().collect()
+}
