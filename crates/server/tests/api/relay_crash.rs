@@ -1,4 +1,5 @@
-//! The Cloud relay under `kill -9`, on the real binary and both engines:
+//! The Cloud relay as processes: two multiconnect nodes on one PostgreSQL
+//! database, and `kill -9` on the real binary and both engines:
 //! sends accepted (201) while Cloud was failing, and Cloud webhooks
 //! acknowledged while the legacy app was away, all arrive after a restart;
 //! each customer's sends in the order they were accepted, the one the kill
@@ -17,6 +18,10 @@ use crate::lifecycle::{Server, spawn_logged};
 use crate::receiver::{Receiver, Reply};
 
 fn start(data_dir: &std::path::Path, graph: &GraphStandIn, database: Option<&str>) -> Server {
+    start_with(data_dir, graph, database, &[])
+}
+
+fn start_with(data_dir: &std::path::Path, graph: &GraphStandIn, database: Option<&str>, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--allow-http-webhooks", "--log-format", "json"])
         .arg("--data-dir")
@@ -25,6 +30,7 @@ fn start(data_dir: &std::path::Path, graph: &GraphStandIn, database: Option<&str
     if let Some(url) = database {
         cmd.args(["--database", url]);
     }
+    cmd.args(extra);
     spawn_logged(cmd)
 }
 
@@ -144,5 +150,82 @@ async fn a_kill_9_loses_no_send_and_no_webhook_on_sqlite() {
 async fn a_kill_9_loses_no_send_and_no_webhook_on_postgres() {
     let schema = pg_schema("relay_kill").await;
     a_kill_9_loses_no_send_and_no_webhook(Some(&schema.url)).await;
+    schema.drop_schema().await;
+}
+
+/// Two multiconnect nodes relay on one PostgreSQL database: sends accepted
+/// by either go to Cloud once each, each customer's in order, and Meta's
+/// webhooks taken by either node reach the legacy app once.
+#[tokio::test]
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs WABIZ_TEST_PG_URL at build time")]
+async fn two_nodes_relay_on_one_database() {
+    let schema = pg_schema("relay_nodes").await;
+    let graph = GraphStandIn::start().await;
+    let rx = Receiver::start().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let multi = ["--multiconnect", "--role", "all"];
+    let a = start_with(dir_a.path(), &graph, Some(&schema.url), &multi);
+    let b = start_with(dir_b.path(), &graph, Some(&schema.url), &multi);
+    let bases = [format!("http://{}", a.addr), format!("http://{}", b.addr)];
+    let token = first_admin_login(&plain_client(), &bases[0]).await;
+    let (s, body) = call(
+        &bases[1],
+        &token,
+        reqwest::Method::PATCH,
+        "/v1/settings/application",
+        Some(json!({"webhooks": {"url": rx.url()}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+
+    let customers = ["16315550301", "16315550302", "16315550303"];
+    let mut accepted: HashMap<String, Vec<String>> = HashMap::new();
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let (to, base) = (customers[i % 3], &bases[i % 2]);
+        let text = format!("{to} #{i}");
+        // A node answers 1011 until it has read the number from Cloud.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let id = loop {
+            let body = json!({"to": to, "text": {"body": text}});
+            let (s, b) = call(base, &token, reqwest::Method::POST, "/v1/messages", Some(body)).await;
+            if s == 201 {
+                break b["messages"][0]["id"].as_str().unwrap().to_owned();
+            }
+            assert!(Instant::now() < deadline, "{s} {b}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        ids.push(id);
+        accepted.entry(to.to_owned()).or_default().push(text);
+    }
+    graph
+        .wait_for(Duration::from_secs(20), "12 sends taken", |_| {
+            graph.sends().iter().filter(|c| c.wamid.is_some()).count() >= 12
+        })
+        .await;
+    let sends = graph.sends();
+    assert_eq!(sends.len(), 12, "each send went to Cloud once: {sends:#?}");
+    for (customer, texts) in &accepted {
+        let order: Vec<&str> = sends
+            .iter()
+            .filter(|c| c.body["to"] == customer.as_str())
+            .map(|c| c.body["text"]["body"].as_str().unwrap())
+            .collect();
+        assert_eq!(order, texts.iter().map(String::as_str).collect::<Vec<_>>(), "{customer}'s order");
+    }
+    for (i, send) in sends.iter().enumerate() {
+        let wamid = send.wamid.clone().unwrap();
+        let to = send.body["to"].as_str().unwrap();
+        let doc = webhook(
+            json!({"statuses": [{"id": wamid, "status": "delivered", "timestamp": "1700000001", "recipient_id": to}]}),
+        );
+        assert_eq!(deliver(&plain_client(), &bases[i % 2], &doc).await, 200);
+    }
+    let pairs = rx.wait_for_statuses(24, Duration::from_secs(20)).await;
+    for id in &ids {
+        let of: Vec<&str> = pairs.iter().filter(|(i, _)| i == id).map(|(_, s)| s.as_str()).collect();
+        assert_eq!(of, ["sent", "delivered"], "{id}: {pairs:?}");
+    }
+    drop((a, b));
     schema.drop_schema().await;
 }
