@@ -141,6 +141,16 @@ async fn a_send_and_its_webhooks_make_the_round_trip(spawn: Spawn) {
     .await;
     assert_eq!(r.message_status(&id).await, "read");
 
+    // The console's chats show relay traffic as they show simulated traffic.
+    let (s, chats) = r.app.get(&r.admin, "/simulator/chats").await;
+    assert_eq!(s, 200, "{chats}");
+    let chat = &chats["chats"][0];
+    assert_eq!(
+        (chat["id"].as_str(), chat["name"].as_str(), chat["unread"].as_u64()),
+        (Some(CUSTOMER), Some("Kerry Fisher"), Some(1)),
+        "{chats}"
+    );
+
     // §9.6: marking the reply read tells Cloud by its wamid.
     let (s, b) = r.app.put(&r.admin, "/v1/messages/wamid.IN1", json!({"status": "read"})).await;
     assert_eq!(s, 200, "{b}");
