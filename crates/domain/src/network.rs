@@ -47,6 +47,21 @@ pub struct PendingRegistration {
     pub expires_at: i64,
 }
 
+/// A change of the business's profile the settings accepted, for a network
+/// that keeps its own copy (the Cloud relay writes it through to Cloud).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileChange {
+    About(String),
+    /// The whole business profile after the change (`BusinessProfile::to_json`).
+    Business(serde_json::Value),
+    /// Two-step verification turned on with this PIN.
+    TwoStepPin(String),
+    TwoStepOff,
+    /// The new photo, as stored (JPEG).
+    Photo(Vec<u8>),
+    PhotoRemoved,
+}
+
 /// What the rest of the server needs to know about the network backend.
 #[async_trait::async_trait]
 pub trait Network: Send + Sync + 'static {
@@ -112,6 +127,12 @@ pub trait Network: Send + Sync + 'static {
     /// Tells WhatsApp that the business read `message` (an inbound one),
     /// before it is marked read here.
     async fn mark_read(&self, _message: &MessageRecord) -> Result<(), WaError> {
+        Ok(())
+    }
+
+    /// Tells WhatsApp a profile change before it is stored here; an error
+    /// leaves the stored settings as they were.
+    async fn publish_profile(&self, _change: &ProfileChange) -> Result<(), WaError> {
         Ok(())
     }
 

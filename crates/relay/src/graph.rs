@@ -172,6 +172,40 @@ impl Graph {
     }
 
     /// The phone number as Cloud shows it (health: reachable, token valid).
+    /// Changes the business profile (`about`, `address`, `vertical`, …).
+    pub async fn set_business_profile(&self, body: &Value) -> Result<(), CloudError> {
+        let url = self.url(&format!("{}/whatsapp_business_profile", self.config.phone_number_id));
+        self.json(self.request(Method::POST, &url).json(body)).await.map(|_| ())
+    }
+
+    /// Sets the profile photo: Cloud's resumable upload (an upload session
+    /// of the token's app, then the bytes), whose handle becomes the
+    /// profile's picture.
+    pub async fn set_profile_photo(&self, jpeg: Vec<u8>) -> Result<(), CloudError> {
+        let app = self.json(self.request(Method::GET, &self.url("app"))).await?;
+        let app_id = app["id"].as_str().ok_or_else(|| malformed("the token's app without an id"))?;
+        let url = format!("{}?file_length={}&file_type=image/jpeg", self.url(&format!("{app_id}/uploads")), jpeg.len());
+        let session = self.json(self.request(Method::POST, &url)).await?;
+        let session = session["id"].as_str().ok_or_else(|| malformed("an upload session without an id"))?;
+        // The upload itself takes the token as `OAuth`, not `Bearer`.
+        let upload = self
+            .http
+            .post(self.url(session))
+            .header(reqwest::header::AUTHORIZATION, format!("OAuth {}", self.config.access_token.expose()))
+            .header("file_offset", "0")
+            .timeout(self.config.timeout)
+            .body(jpeg);
+        let handle = self.json(upload).await?;
+        let handle = handle["h"].as_str().ok_or_else(|| malformed("an upload without a handle"))?;
+        self.set_business_profile(&json!({"messaging_product": "whatsapp", "profile_picture_handle": handle})).await
+    }
+
+    /// Sets the two-step verification PIN.
+    pub async fn set_pin(&self, pin: &str) -> Result<(), CloudError> {
+        let url = self.url(&self.config.phone_number_id);
+        self.json(self.request(Method::POST, &url).json(&json!({"pin": pin}))).await.map(|_| ())
+    }
+
     pub async fn phone_number(&self) -> Result<Value, CloudError> {
         let url = format!(
             "{}?fields=display_phone_number,verified_name,quality_rating",

@@ -11,7 +11,8 @@
 //! - The relay at work: the server's `Network` (`network`), the sender that
 //!   hands queued sends to Cloud in order (`sender`), the webhook endpoint
 //!   (`webhook`) and the statuses it applies in order, once (`statuses`);
-//!   customers Cloud names by user id only (`users`).
+//!   customers Cloud names by user id only (`users`); the business's
+//!   profile written through to Cloud (`profile`).
 //!
 //! `cloud-mapping.md` (the spec) is their source; the version-dependent
 //! rules live in this crate and nowhere else.
@@ -22,6 +23,7 @@ pub mod graph;
 pub mod inbound;
 pub mod network;
 pub mod outbound;
+pub mod profile;
 pub mod secret;
 pub mod sender;
 pub mod signature;

@@ -12,7 +12,7 @@ use wabiz_domain::WaError;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::events::{Event, EventBus};
 use wabiz_domain::network::{
-    ACCOUNT_NUMBER_META, ACCOUNT_SOURCE_META, CodeRequest, GatewayStatus, Network, PendingRegistration,
+    ACCOUNT_NUMBER_META, ACCOUNT_SOURCE_META, CodeRequest, GatewayStatus, Network, PendingRegistration, ProfileChange,
 };
 use wabiz_domain::ports::{MessageRecord, SettingWrite, Store, StoreError};
 use wabiz_domain::relay::SendEnvelope;
@@ -20,6 +20,7 @@ use wabiz_domain::relay::SendEnvelope;
 use crate::config::RelayConfig;
 use crate::errors::CloudError;
 use crate::graph::{CodeMethod, Graph};
+use crate::profile::{ProfileCall, call_for};
 use crate::users::is_relay_wa_id;
 
 /// How often the link is checked when nothing else tells (a Graph call that
@@ -286,6 +287,16 @@ impl Network for RelayNetwork {
 
     async fn mark_read(&self, message: &MessageRecord) -> Result<(), WaError> {
         let answer = self.graph.mark_read(&message.id).await;
+        self.link.observe(&answer);
+        answer.map_err(|e| e.to_wa_error())
+    }
+
+    async fn publish_profile(&self, change: &ProfileChange) -> Result<(), WaError> {
+        let answer = match call_for(change)? {
+            ProfileCall::BusinessProfile(body) => self.graph.set_business_profile(&body).await,
+            ProfileCall::Pin(pin) => self.graph.set_pin(&pin).await,
+            ProfileCall::Photo(jpeg) => self.graph.set_profile_photo(jpeg).await,
+        };
         self.link.observe(&answer);
         answer.map_err(|e| e.to_wa_error())
     }

@@ -26,7 +26,7 @@ use super::providers::{self, MediaProvider};
 use crate::certificates;
 use crate::clock::Clock;
 use crate::error::{ErrorCode, WaError};
-use crate::network::{ACCOUNT_NUMBER_META, ACCOUNT_SOURCE_META, Network};
+use crate::network::{ACCOUNT_NUMBER_META, ACCOUNT_SOURCE_META, Network, ProfileChange};
 use crate::ports::{SettingWrite, Store, StoreError};
 use crate::users::password::PasswordHasher;
 
@@ -318,6 +318,7 @@ impl SettingsService {
         if self.network.registered_number().is_none() {
             return Err(not_ready());
         }
+        self.network.publish_profile(&ProfileChange::About(text.clone())).await?;
         self.write(vec![Self::put(doc::ABOUT, text)?]).await
     }
 
@@ -334,11 +335,13 @@ impl SettingsService {
         if self.network.registered_number().is_none() {
             return Err(not_ready());
         }
+        self.network.publish_profile(&ProfileChange::Photo(processed.jpeg.clone())).await?;
         self.write(vec![SettingWrite::PutBlob { name: doc::PHOTO_BLOB.into(), data: processed.jpeg }]).await
     }
 
     /// `DELETE /v1/settings/profile/photo` (no photo is not an error).
     pub async fn delete_photo(&self) -> Result<(), WaError> {
+        self.network.publish_profile(&ProfileChange::PhotoRemoved).await?;
         self.write(vec![SettingWrite::DeleteBlob { name: doc::PHOTO_BLOB.into() }]).await
     }
 
@@ -353,6 +356,7 @@ impl SettingsService {
         if self.network.registered_number().is_none() {
             return Err(not_ready());
         }
+        self.network.publish_profile(&ProfileChange::Business(next.to_json())).await?;
         self.write(vec![Self::put(doc::BUSINESS, &next)?]).await
     }
 
@@ -387,6 +391,7 @@ impl SettingsService {
         if self.network.registered_number().is_none() {
             return Err(not_ready());
         }
+        self.network.publish_profile(&ProfileChange::TwoStepPin(pin.clone())).await?;
         let hasher = self.cfg.hasher.clone();
         let pin_hash = tokio::task::spawn_blocking(move || hasher.hash(&pin))
             .await
@@ -400,6 +405,7 @@ impl SettingsService {
         if self.network.registered_number().is_none() {
             return Err(not_ready());
         }
+        self.network.publish_profile(&ProfileChange::TwoStepOff).await?;
         self.write(vec![SettingWrite::Delete { name: doc::TWO_STEP.into() }]).await
     }
 

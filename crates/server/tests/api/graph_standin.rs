@@ -28,6 +28,8 @@ pub const PIN: &str = "314159";
 /// The number Cloud shows for `PNID`.
 pub const DISPLAY_NUMBER: &str = "+1 555-078-3881";
 pub const BUSINESS_NUMBER: &str = "15550783881";
+/// The Meta app the access token belongs to.
+pub const APP_ID: &str = "1234567890123456";
 
 /// One request as the stand-in received it.
 #[derive(Debug, Clone)]
@@ -121,7 +123,11 @@ async fn graph(State(s): State<Arc<Shared>>, req: Request) -> Response {
         (Value::Object(fields), file)
     } else {
         let bytes = axum::body::to_bytes(req.into_body(), 64 << 20).await.unwrap_or_default();
-        (serde_json::from_slice(&bytes).unwrap_or(Value::Null), None)
+        match serde_json::from_slice(&bytes) {
+            Ok(json) => (json, None),
+            // A raw upload.
+            Err(_) => (Value::Null, Some(bytes.to_vec())),
+        }
     };
     let index = {
         let mut calls = s.calls.lock().unwrap();
@@ -135,7 +141,9 @@ async fn graph(State(s): State<Arc<Shared>>, req: Request) -> Response {
         });
         calls.len() - 1
     };
-    if authorization.as_deref() != Some(&format!("Bearer {ACCESS_TOKEN}")) {
+    // Resumable uploads take the token as `OAuth`, every other call as `Bearer`.
+    let scheme = if rest.starts_with("/upload:") { "OAuth" } else { "Bearer" };
+    if authorization.as_deref() != Some(&format!("{scheme} {ACCESS_TOKEN}")) {
         return graph_error(401, 190);
     }
     let n = s.next.fetch_add(1, Ordering::SeqCst);
@@ -169,7 +177,12 @@ async fn graph(State(s): State<Arc<Shared>>, req: Request) -> Response {
             s.media.lock().unwrap().insert(id.clone(), (mime, file.unwrap_or_default()));
             ok(json!({"id": id}))
         }
-        (Method::POST, p) if p.starts_with(&format!("/{PNID}/")) => ok(json!({"success": true})),
+        (Method::POST, p) if p.starts_with(&format!("/{PNID}/")) || p == format!("/{PNID}") => {
+            ok(json!({"success": true}))
+        }
+        (Method::GET, "/app") => ok(json!({"id": APP_ID, "name": "wabiz test app"})),
+        (Method::POST, p) if p == format!("/{APP_ID}/uploads") => ok(json!({"id": "upload:MTphdHRhY2htZW50"})),
+        (Method::POST, "/upload:MTphdHRhY2htZW50") => ok(json!({"h": "2:c2FtcGxlLmpwZw=="})),
         (Method::GET, p) if p == format!("/{PNID}") => ok(
             json!({"display_phone_number": DISPLAY_NUMBER, "verified_name": "wabiz test", "quality_rating": "GREEN", "id": PNID}),
         ),

@@ -576,3 +576,68 @@ async fn every_meta_webhook_example_reaches_the_legacy_app() {
         }
     }
 }
+
+/// The business's profile is written through to Cloud (`cloud-mapping.md`
+/// §1, §5): about and business profile as Cloud's business profile (the
+/// vertical by Cloud's name), the photo by resumable upload, the two-step
+/// PIN; what Cloud has no call for answers 501, and a change Cloud refuses
+/// is not kept.
+#[tokio::test]
+async fn the_profile_is_written_through_to_cloud() {
+    use crate::graph_standin::APP_ID;
+    let r = Relay::start().await;
+    let (s, b) = r.app.patch(&r.admin, "/v1/settings/profile/about", json!({"text": "Open 9 to 5"})).await;
+    assert_eq!(s, 200, "{b}");
+    let business =
+        json!({"address": "1 Main St", "vertical": "Public Service", "websites": ["https://shop.example.com"]});
+    let (s, b) = r.app.post(&r.admin, "/v1/settings/business/profile", business).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = r.app.post(&r.admin, "/v1/settings/account/two-step", json!({"pin": "246810"})).await;
+    assert_eq!(s, 200, "{b}");
+    let png = {
+        let mut img = Vec::new();
+        let pixels = image::RgbImage::from_pixel(200, 200, image::Rgb([200, 30, 30]));
+        image::DynamicImage::ImageRgb8(pixels)
+            .write_to(&mut std::io::Cursor::new(&mut img), image::ImageFormat::Png)
+            .unwrap();
+        img
+    };
+    let photo = r
+        .app
+        .request(Method::POST, "/v1/settings/profile/photo")
+        .bearer_auth(&r.admin)
+        .header("content-type", "image/png")
+        .body(png)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(photo.status(), 201);
+
+    let calls = r.graph.calls();
+    let profile: Vec<&Value> =
+        calls.iter().filter(|c| c.path == format!("/{PNID}/whatsapp_business_profile")).map(|c| &c.body).collect();
+    assert_eq!(
+        profile,
+        [
+            &json!({"messaging_product": "whatsapp", "about": "Open 9 to 5"}),
+            &json!({"messaging_product": "whatsapp", "address": "1 Main St", "description": "", "email": "",
+                    "vertical": "GOVT", "websites": ["https://shop.example.com"]}),
+            &json!({"messaging_product": "whatsapp", "profile_picture_handle": "2:c2FtcGxlLmpwZw=="}),
+        ]
+    );
+    let pin = calls.iter().find(|c| c.path == format!("/{PNID}") && c.method == Method::POST).expect("the PIN");
+    assert_eq!(pin.body, json!({"pin": "246810"}));
+    let session = calls.iter().find(|c| c.path == format!("/{APP_ID}/uploads")).expect("an upload session");
+    drop(session);
+    let uploaded = calls.iter().find(|c| c.path.starts_with("/upload:")).expect("the bytes");
+    assert_eq!(uploaded.file.as_deref().map(|f| &f[..2]), Some(&[0xff, 0xd8][..]), "the stored JPEG");
+
+    let (s, b) = r.app.delete(&r.admin, "/v1/settings/account/two-step").await;
+    assert_code(s, &b, 501, 1000);
+    let (s, b) = r.app.delete(&r.admin, "/v1/settings/profile/photo").await;
+    assert_code(s, &b, 501, 1000);
+    let (s, b) = r.app.patch(&r.admin, "/v1/settings/profile/about", json!({"text": ""})).await;
+    assert_code(s, &b, 400, 1009);
+    let (_, about) = r.app.get(&r.admin, "/v1/settings/profile/about").await;
+    assert_eq!(about["settings"]["profile"]["about"]["text"], "Open 9 to 5", "a refused change is not kept");
+}
