@@ -129,12 +129,11 @@ async fn wabclient_works_unchanged_in_relay_mode() {
         .find_map(|l| l.strip_prefix("MESSAGE_IDS "))
         .and_then(|j| serde_json::from_str(j).ok())
         .unwrap_or_else(|| panic!("no message ids printed: {stdout}"));
-    let sends = graph
+    graph
         .wait_for(Duration::from_secs(20), "the three sends taken", |_| {
             graph.sends().iter().filter(|c| c.wamid.is_some()).count() == 3
         })
         .await;
-    drop(sends);
     let sends = graph.sends();
     let kinds: Vec<&str> = sends.iter().map(|c| c.body["type"].as_str().unwrap_or_default()).collect();
     assert_eq!(kinds, ["text", "image", "template"], "the hsm goes as a template (§9.3)");

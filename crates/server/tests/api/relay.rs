@@ -70,13 +70,11 @@ impl Relay {
 
     /// The wamid Cloud gave the `n`-th send (waiting for it).
     async fn wamid_of_send(&self, n: usize) -> String {
-        let calls = self
-            .graph
+        self.graph
             .wait_for(WAIT, &format!("send number {}", n + 1), |_| {
                 self.graph.sends().get(n).is_some_and(|c| c.wamid.is_some())
             })
             .await;
-        drop(calls);
         self.graph.sends()[n].wamid.clone().unwrap()
     }
 
@@ -628,7 +626,7 @@ async fn the_profile_is_written_through_to_cloud() {
     let pin = calls.iter().find(|c| c.path == format!("/{PNID}") && c.method == Method::POST).expect("the PIN");
     assert_eq!(pin.body, json!({"pin": "246810"}));
     let session = calls.iter().find(|c| c.path == format!("/{APP_ID}/uploads")).expect("an upload session");
-    drop(session);
+    assert_eq!(session.method, Method::POST);
     let uploaded = calls.iter().find(|c| c.path.starts_with("/upload:")).expect("the bytes");
     assert_eq!(uploaded.file.as_deref().map(|f| &f[..2]), Some(&[0xff, 0xd8][..]), "the stored JPEG");
 
