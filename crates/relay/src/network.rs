@@ -27,6 +27,10 @@ use crate::users::is_relay_wa_id;
 /// reads the phone number).
 const PROBE_EVERY: Duration = Duration::from_secs(30);
 
+/// How a number the relay may keep from an earlier run was registered:
+/// read from Cloud, or through `/v1/account/verify`.
+const RELAY_SOURCES: [&str; 2] = ["cloud", "verify"];
+
 /// What the last Graph answer said about the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -95,7 +99,14 @@ impl RelayNetwork {
         clock: Arc<dyn Clock>,
         events: Arc<EventBus>,
     ) -> Result<Self, StoreError> {
-        let number = store.get_meta(ACCOUNT_NUMBER_META).await?.filter(|n| !n.is_empty());
+        // Only a number the relay registered or read from Cloud: one the
+        // simulator was started with (the same data dir, before going live)
+        // is not the Cloud number's.
+        let source = store.get_meta(ACCOUNT_SOURCE_META).await?.unwrap_or_default();
+        let number = store
+            .get_meta(ACCOUNT_NUMBER_META)
+            .await?
+            .filter(|n| !n.is_empty() && RELAY_SOURCES.contains(&source.as_str()));
         Ok(Self {
             config,
             graph,
@@ -208,8 +219,11 @@ impl Network for RelayNetwork {
     }
 
     async fn reload_registration(&self) -> Result<(), StoreError> {
-        let stored = self.store.get_meta(ACCOUNT_NUMBER_META).await?.filter(|n| !n.is_empty());
-        self.set_number(stored);
+        let source = self.store.get_meta(ACCOUNT_SOURCE_META).await?.unwrap_or_default();
+        let stored = self.store.get_meta(ACCOUNT_NUMBER_META).await?;
+        if let Some(number) = stored.filter(|n| !n.is_empty() && RELAY_SOURCES.contains(&source.as_str())) {
+            self.set_number(Some(number));
+        }
         Ok(())
     }
 

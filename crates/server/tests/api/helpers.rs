@@ -139,12 +139,23 @@ impl TestApp {
         self.restart_on(&addr).await
     }
 
-    async fn restart_on(mut self, listen: &str) -> TestApp {
+    async fn restart_on(self, listen: &str) -> TestApp {
+        let spawn = self.spawn.clone();
+        self.restart_as(spawn, listen).await
+    }
+
+    /// Restarts it on the same data dir with other options (a new port), as
+    /// an operator changing the configuration would.
+    pub async fn restart_with(self, spawn: Spawn) -> TestApp {
+        self.restart_as(spawn, "127.0.0.1:0").await
+    }
+
+    async fn restart_as(mut self, spawn: Spawn, listen: &str) -> TestApp {
         if let Some(app) = self.app.take() {
             app.shutdown().await;
         }
-        let (spawn, dir, clock, changed) =
-            (self.spawn.clone(), Arc::clone(&self.data_dir), Arc::clone(&self.clock), Arc::clone(&self.admin_changed));
+        let (dir, clock, changed) =
+            (Arc::clone(&self.data_dir), Arc::clone(&self.clock), Arc::clone(&self.admin_changed));
         Self::start(spawn, dir, clock, changed, listen).await
     }
 

@@ -639,3 +639,39 @@ async fn the_profile_is_written_through_to_cloud() {
     let (_, about) = r.app.get(&r.admin, "/v1/settings/profile/about").await;
     assert_eq!(about["settings"]["profile"]["about"]["text"], "Open 9 to 5", "a refused change is not kept");
 }
+
+/// Going live: a data dir the simulator used starts in relay mode with its
+/// users, settings and history; the number is the one Cloud shows, not the
+/// simulator's.
+#[tokio::test]
+async fn a_simulator_data_dir_goes_live_on_the_relay() {
+    let app = TestApp::spawn_with(Spawn::default().arg("--simulator-open-window")).await;
+    let admin = app.admin_token().await;
+    let old = app.send_text(&admin, CUSTOMER, "sent on the simulator").await;
+    let graph = GraphStandIn::start().await;
+    let spawn = graph.relay_args().iter().fold(Spawn::default(), |s, a| s.arg(a));
+    let app = app.restart_with(spawn).await;
+    let (s, b) = app.get(&admin, &format!("/simulator/messages/{old}")).await;
+    assert_eq!(s, 200, "the token and the history carried over: {b}");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (_, b) = app.get(&admin, "/v1/health").await;
+        if b["health"]["gateway_status"] == "connected" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{b}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (s, b) = app
+        .post(
+            &admin,
+            "/v1/account",
+            json!({"cc": "1", "phone_number": &BUSINESS_NUMBER[1..], "method": "sms", "cert": "Y2VydA=="}),
+        )
+        .await;
+    assert_eq!(s, 201, "the Cloud number is the registered one: {b}");
+    let (s, b) = app
+        .post(&admin, "/v1/messages", json!({"to": "16315550100", "text": {"body": "to the simulator's number"}}))
+        .await;
+    assert_eq!(s, 201, "the simulator's number is no longer the business's own: {b}");
+}
