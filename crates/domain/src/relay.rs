@@ -44,6 +44,8 @@ pub struct CloudSend {
     pub attempts: u32,
     /// When it was accepted (Unix seconds).
     pub created_at: i64,
+    /// When it expires if Cloud has not taken it (its `ttl`; Unix milliseconds).
+    pub expires_at: Option<i64>,
 }
 
 /// A wabiz media id and the Cloud media id it stands for.

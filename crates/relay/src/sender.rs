@@ -216,6 +216,13 @@ impl Sender {
     }
 
     async fn try_send(&self, send: &CloudSend) -> Result<(), Outcome> {
+        // Its `ttl` ran out while Cloud would not take it (an outage).
+        if send.expires_at.is_some_and(|at| self.clock.now_millis() >= at) {
+            return Err(Outcome::Refused(Failure::new(
+                wabiz_domain::ErrorCode::MessageExpired,
+                "The Cloud API did not take the message within its ttl",
+            )));
+        }
         let content: Value = serde_json::from_str(&send.content).unwrap_or(Value::Null);
         let Some(kind) = MessageType::parse(&send.kind) else {
             return Err(Outcome::Refused(Failure::new(

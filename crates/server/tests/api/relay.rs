@@ -675,3 +675,24 @@ async fn a_simulator_data_dir_goes_live_on_the_relay() {
         .await;
     assert_eq!(s, 201, "the simulator's number is no longer the business's own: {b}");
 }
+
+/// A send Cloud would not take before its `ttl` ran out fails with `410
+/// Message expired`, and leaves the queue: the customer's next one goes.
+#[tokio::test]
+async fn a_send_past_its_ttl_fails_as_expired() {
+    let r = Relay::start().await;
+    r.graph.down(Answer::Error(503, 2));
+    let old = r.send(json!({"to": CUSTOMER, "ttl": 3600, "text": {"body": "stale"}})).await;
+    r.graph.wait_for(WAIT, "a first try", |_| !r.graph.sends().is_empty()).await;
+    r.app.clock.advance(2 * 3600);
+    r.graph.up();
+    let next = r.send(json!({"to": CUSTOMER, "text": {"body": "fresh"}})).await;
+    r.rx.wait_for(Duration::from_secs(20), "the expiry", |h| h.iter().any(|h| h.body.to_string().contains("410")))
+        .await;
+    let failed = r.rx.acked_statuses().into_iter().find(|s| s["id"] == old.as_str()).unwrap();
+    assert_eq!((failed["status"].as_str(), failed["errors"][0]["code"].as_u64()), (Some("failed"), Some(410)));
+    r.graph.wait_for(WAIT, "the next send taken", |_| r.graph.sends().iter().any(|c| c.wamid.is_some())).await;
+    assert_eq!(r.graph.sends().iter().filter(|c| c.wamid.is_some()).count(), 1, "only the fresh one");
+    assert_eq!(r.message_status(&next).await, "accepted");
+    assert_eq!(r.graph.sends().last().unwrap().body["text"]["body"], "fresh");
+}

@@ -24,7 +24,7 @@ const CLAIM: &str = "WITH heads AS (
      UPDATE cloud_sends s SET due_at = $2, attempts = s.attempts + 1, claimed = TRUE
      FROM heads, messages m
      WHERE s.seq = heads.seq AND m.id = s.message_id
-     RETURNING s.seq, s.message_id, s.peer, s.preview_url, s.context, m.type, s.attempts - 1, m.content, m.created_at";
+     RETURNING s.seq, s.message_id, s.peer, s.preview_url, s.context, m.type, s.attempts - 1, m.content, m.created_at, m.expires_at";
 
 /// Serialises the queue changes of one customer: a send queued while its
 /// customer's head leaves must either see the head (and wait behind it) or
@@ -88,6 +88,7 @@ impl RelayStore for PgStore {
                     attempts: u32::try_from(attempts).unwrap_or(0),
                     content: r.get(7),
                     created_at: r.get(8),
+                    expires_at: r.get(9),
                 }
             })
             .collect();

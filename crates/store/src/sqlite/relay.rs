@@ -46,6 +46,7 @@ fn send_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CloudSend> {
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
         content: r.get(7)?,
         created_at: r.get(8)?,
+        expires_at: r.get(9)?,
     })
 }
 
@@ -79,7 +80,7 @@ impl RelayStore for SqliteStore {
                         .execute(params![seq, lease_until_ms])?;
                     let send = c
                         .prepare_cached(
-                            "SELECT s.seq, s.message_id, s.peer, s.preview_url, s.context, m.type, s.attempts - 1, m.content, m.created_at
+                            "SELECT s.seq, s.message_id, s.peer, s.preview_url, s.context, m.type, s.attempts - 1, m.content, m.created_at, m.expires_at
                              FROM cloud_sends s JOIN messages m ON m.id = s.message_id WHERE s.seq = ?1",
                         )?
                         .query_row([seq], send_from_row)
