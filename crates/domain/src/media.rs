@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::error::{ErrorCode, WaError};
+use crate::network::Network;
 use crate::ports::{MediaRecord, Store};
 
 /// The Webapp's upload limit (100 MB).
@@ -42,6 +43,8 @@ pub struct MediaService {
     files: Arc<dyn MediaFiles>,
     clock: Arc<dyn Clock>,
     max_upload: u64,
+    /// The network that may hold media too (the Cloud relay).
+    network: Option<Arc<dyn Network>>,
 }
 
 fn too_large(limit: u64) -> WaError {
@@ -98,7 +101,13 @@ impl Upload {
 
 impl MediaService {
     pub fn new(store: Arc<dyn Store>, files: Arc<dyn MediaFiles>, clock: Arc<dyn Clock>, max_upload: u64) -> Self {
-        Self { store, files, clock, max_upload }
+        Self { store, files, clock, max_upload, network: None }
+    }
+
+    /// Deletes go to `network` too (the Cloud relay deletes its copy).
+    pub fn with_network(mut self, network: Arc<dyn Network>) -> Self {
+        self.network = Some(network);
+        self
     }
 
     /// The Webapp's checks before any byte is read: a `Content-Type`, and a
@@ -201,9 +210,14 @@ impl MediaService {
         Ok(self.store.get_media(id).await?)
     }
 
-    /// Deletes the record, then the file.
+    /// Deletes the record, then the file, and the network's copy if it has
+    /// one (media the relay uploaded, or a customer's held by Cloud).
     pub async fn delete(&self, id: &str) -> Result<(), WaError> {
-        if !self.store.delete_media(id).await? {
+        let remote = match &self.network {
+            Some(network) => network.delete_media(id).await?,
+            None => false,
+        };
+        if !self.store.delete_media(id).await? && !remote {
             return Err(not_found(id));
         }
         if let Err(e) = self.files.remove(id).await {

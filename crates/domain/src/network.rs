@@ -136,6 +136,11 @@ pub trait Network: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Deletes the network's copy of media `id`, if it has one (`true`).
+    async fn delete_media(&self, _id: &str) -> Result<bool, WaError> {
+        Ok(false)
+    }
+
     /// Media this server does not hold itself but the network does (the
     /// Cloud relay's inbound media): its MIME type and bytes, or `None`.
     async fn remote_media(&self, _id: &str) -> Result<Option<(String, Vec<u8>)>, WaError> {

@@ -107,12 +107,16 @@ pub trait RelayStore: Send + Sync {
 
     async fn cloud_media(&self, id: &str) -> StoreResult<Option<CloudMedia>>;
     async fn put_cloud_media(&self, media: &CloudMedia) -> StoreResult<()>;
+    async fn forget_cloud_media(&self, id: &str) -> StoreResult<()>;
 
     /// Keeps a Cloud status (its webhook item, JSON text) whose `wamid` is
     /// not known yet: the send that made it is still being recorded.
     async fn park_cloud_status(&self, wamid: &str, item: &str, at: i64) -> StoreResult<()>;
     /// Takes the statuses kept for `wamid` (each is taken once), oldest first.
     async fn take_parked_statuses(&self, wamid: &str) -> StoreResult<Vec<String>>;
+    /// Forgets statuses kept since before `at` (Unix seconds): their `wamid`
+    /// was never the relay's. Returns how many.
+    async fn forget_parked_statuses(&self, before: i64) -> StoreResult<u64>;
 }
 
 /// Why a Cloud webhook POST was not taken.

@@ -315,6 +315,20 @@ impl Network for RelayNetwork {
         answer.map_err(|e| e.to_wa_error())
     }
 
+    async fn delete_media(&self, id: &str) -> Result<bool, WaError> {
+        let Some(media) = self.store.cloud_media(id).await? else { return Ok(false) };
+        let deleted = self.graph.delete_media(&media.cloud_id).await;
+        self.link.observe(&deleted);
+        match deleted {
+            Ok(()) => {}
+            // Gone there already (expired): nothing left to delete.
+            Err(e) if e.status == 404 => {}
+            Err(e) => return Err(e.to_wa_error()),
+        }
+        self.store.forget_cloud_media(id).await?;
+        Ok(true)
+    }
+
     async fn remote_media(&self, id: &str) -> Result<Option<(String, Vec<u8>)>, WaError> {
         let Some(media) = self.store.cloud_media(id).await? else { return Ok(None) };
         // Cloud's download URLs last minutes: a fresh one each time.

@@ -47,6 +47,10 @@ const MAX_IDLE: Duration = Duration::from_secs(1);
 /// Backoff: a second after the first failed try, doubling, at most a minute.
 const FIRST_RETRY_MS: i64 = 1_000;
 const MAX_RETRY_MS: i64 = 60_000;
+/// A status kept for a `wamid` the relay never recorded is forgotten after
+/// Cloud's week of webhook retries; the sweep runs hourly.
+const PARKED_KEPT_SECS: i64 = 7 * 24 * 3600;
+const SWEEP_EVERY_MS: i64 = 3_600_000;
 /// Cloud keeps uploaded media 30 days; one is uploaded again after 29.
 const MEDIA_KEPT_SECS: i64 = 29 * 24 * 3600;
 
@@ -133,6 +137,7 @@ impl Sender {
         // Sends in flight. A slow one holds back its own customer only: the
         // others' are claimed beside it, up to `IN_FLIGHT` at once.
         let mut tasks = tokio::task::JoinSet::new();
+        let mut next_sweep = 0_i64;
         loop {
             if shutdown.is_cancelled() {
                 return;
@@ -158,6 +163,15 @@ impl Sender {
                     tasks.spawn(async move { me.deliver(send).await });
                 }
                 continue;
+            }
+            if now >= next_sweep {
+                next_sweep = now.saturating_add(SWEEP_EVERY_MS);
+                let before = self.clock.now_unix().saturating_sub(PARKED_KEPT_SECS);
+                match self.store.forget_parked_statuses(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(statuses = n, "relay: statuses of messages it never sent were forgotten"),
+                    Err(e) => tracing::warn!(error = %e, "relay: could not forget old kept statuses"),
+                }
             }
             match self.store.cloud_backlog().await {
                 Ok((n, _)) => self.queued.store(n, Ordering::Relaxed),

@@ -259,14 +259,18 @@ impl App {
             Arc::new(TlsManager::new(rustls.clone(), listener_ca, Arc::clone(&store), Arc::clone(&opts.clock)));
 
         let media_dir = config.data_dir.join("media");
-        let media = Arc::new(MediaService::new(
-            Arc::clone(&store),
-            Arc::new(
-                DiskMediaFiles::new(&media_dir).with_context(|| format!("cannot create {}", media_dir.display()))?,
-            ),
-            Arc::clone(&opts.clock),
-            config.media_max_upload_bytes,
-        ));
+        let media = Arc::new(
+            MediaService::new(
+                Arc::clone(&store),
+                Arc::new(
+                    DiskMediaFiles::new(&media_dir)
+                        .with_context(|| format!("cannot create {}", media_dir.display()))?,
+                ),
+                Arc::clone(&opts.clock),
+                config.media_max_upload_bytes,
+            )
+            .with_network(Arc::clone(&network)),
+        );
         // Callbacks: producers store them with their cause; the engine delivers.
         let web = Arc::new(wabiz_api::WebMetrics::default());
         let outbox = Outbox::new(settings.subscribe());

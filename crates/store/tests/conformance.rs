@@ -1507,5 +1507,28 @@ async fn cloud_ids_and_parked_statuses(db: &TestDb) {
     );
     assert!(s.take_parked_statuses("wamid.LATE").await.unwrap().is_empty(), "taken once");
     assert_eq!(s.take_parked_statuses("wamid.OTHER").await.unwrap().len(), 1);
+    s.park_cloud_status("wamid.NEVER", r#"{"status":"sent"}"#, 10).await.unwrap();
+    s.park_cloud_status("wamid.RECENT", r#"{"status":"sent"}"#, 20).await.unwrap();
+    assert_eq!(s.forget_parked_statuses(15).await.unwrap(), 1, "kept too long");
+    assert!(s.take_parked_statuses("wamid.NEVER").await.unwrap().is_empty());
+    assert_eq!(s.take_parked_statuses("wamid.RECENT").await.unwrap().len(), 1);
+
+    // The wamid goes with its message when garbage collection takes it.
+    let read = Transition {
+        id: "m1".into(),
+        from_status: Accepted,
+        status: Read,
+        at: 8,
+        errors: None,
+        next_event_at: None,
+        reply: None,
+        conversation: None,
+        callbacks: vec![],
+    };
+    s.apply_transitions(vec![read]).await.unwrap();
+    assert!(s.collect_messages(i64::MAX, true, 100).await.unwrap() >= 1);
+    assert_eq!(s.get_message("m1").await.unwrap(), None);
+    assert_eq!(s.message_of_wamid("wamid.M1").await.unwrap(), None);
+    assert_eq!(s.wamid_of_message("m1").await.unwrap(), None);
     s.close().await;
 }

@@ -382,6 +382,16 @@ async fn media_goes_both_ways_by_wabiz_ids() {
         assert_eq!(got.headers()["content-type"], "image/png");
         assert_eq!(got.bytes().await.unwrap().as_ref(), b"customer's png");
     }
+    // Deleting deletes Cloud's copy too: an upload, and a customer's picture.
+    for deleted in [&media_id, &id] {
+        let (s, b) = r.app.delete(&r.admin, &format!("/v1/media/{deleted}")).await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let deletes: Vec<String> =
+        r.graph.calls().into_iter().filter(|c| c.method == Method::DELETE).map(|c| c.path).collect();
+    assert_eq!(deletes, [format!("/{cloud_id}"), "/1013859600285441".to_owned()]);
+    let (s, _) = r.app.get(&r.admin, &format!("/v1/media/{id}")).await;
+    assert_eq!(s, 404, "gone");
     crate::relay_contract::check_sends(&r.graph.sends());
 }
 

@@ -25,9 +25,10 @@ CREATE INDEX cloud_sends_peer ON cloud_sends(peer, seq);
 CREATE INDEX cloud_sends_due ON cloud_sends(due_at) WHERE due_at IS NOT NULL;
 
 -- The Cloud message id (wamid) each sent message got, both ways.
+-- It goes with its message (garbage collection).
 CREATE TABLE cloud_messages (
     wamid      TEXT PRIMARY KEY,
-    message_id TEXT NOT NULL UNIQUE
+    message_id TEXT NOT NULL UNIQUE REFERENCES messages(id) ON DELETE CASCADE
 );
 
 -- wabiz media ids and the Cloud media ids behind them.
@@ -46,6 +47,9 @@ CREATE TABLE cloud_parked_statuses (
     at    BIGINT NOT NULL
 );
 CREATE INDEX cloud_parked_statuses_wamid ON cloud_parked_statuses(wamid, seq);
+-- Statuses of messages the relay never sent (the WhatsApp Business app on
+-- the same number) are forgotten after Cloud's week of retries.
+CREATE INDEX cloud_parked_statuses_at ON cloud_parked_statuses(at);
 
 -- Customers Cloud names by their business-scoped user id only (no phone
 -- number): the number-shaped wa_id wabiz gives them, for On-Premises

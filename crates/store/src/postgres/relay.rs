@@ -232,6 +232,12 @@ impl RelayStore for PgStore {
         Ok(())
     }
 
+    async fn forget_cloud_media(&self, id: &str) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM cloud_media WHERE id = $1", &[&id]).await.map_err(db_err)?;
+        Ok(())
+    }
+
     async fn park_cloud_status(&self, wamid: &str, item: &str, at: i64) -> StoreResult<()> {
         let c = self.client().await?;
         c.execute("INSERT INTO cloud_parked_statuses (wamid, item, at) VALUES ($1, $2, $3)", &[&wamid, &item, &at])
@@ -249,5 +255,10 @@ impl RelayStore for PgStore {
         let mut items: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         items.sort_by_key(|(seq, _)| *seq);
         Ok(items.into_iter().map(|(_, item)| item).collect())
+    }
+
+    async fn forget_parked_statuses(&self, before: i64) -> StoreResult<u64> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM cloud_parked_statuses WHERE at < $1", &[&before]).await.map_err(db_err)
     }
 }

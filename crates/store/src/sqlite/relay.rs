@@ -257,6 +257,13 @@ impl RelayStore for SqliteStore {
             .await
     }
 
+    async fn forget_cloud_media(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.writer
+            .write(move |c| c.prepare_cached("DELETE FROM cloud_media WHERE id = ?1")?.execute([&id]).map(|_| ()))
+            .await
+    }
+
     async fn park_cloud_status(&self, wamid: &str, item: &str, at: i64) -> StoreResult<()> {
         let (wamid, item) = (wamid.to_owned(), item.to_owned());
         self.writer
@@ -280,6 +287,15 @@ impl RelayStore for SqliteStore {
                     c.prepare_cached("DELETE FROM cloud_parked_statuses WHERE wamid = ?1")?.execute([&wamid])?;
                 }
                 Ok(items)
+            })
+            .await
+    }
+
+    async fn forget_parked_statuses(&self, before: i64) -> StoreResult<u64> {
+        self.writer
+            .write(move |c| {
+                let n = c.prepare_cached("DELETE FROM cloud_parked_statuses WHERE at < ?1")?.execute([before])?;
+                Ok(u64::try_from(n).unwrap_or(0))
             })
             .await
     }
