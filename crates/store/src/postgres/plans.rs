@@ -8,6 +8,7 @@ use super::PgStore;
 use super::claim::{CLAIM_PLANNER, HEAD_PAGE, take_statement};
 use super::gc::COLLECT_MESSAGES;
 use super::messages::{CHAT_LIST, CONVERSATION, DUE_MESSAGES, LAST_INBOUND, MARK_READ, NEXT_EVENT};
+use super::relay::CLAIM;
 
 /// A store in a schema of its own, dropped by `drop`.
 struct Scratch {
@@ -179,6 +180,34 @@ async fn chats_and_conversations_read_along_their_indexes() {
             .await;
         assert!(plan.contains("chats_pkey") && !plan.contains("Seq Scan"), "{stage}: by number:\n{plan}");
         db.run("ANALYZE").await;
+    }
+    db.drop().await;
+}
+
+/// The relay's queue during a long outage: 100,000 sends over 20,000
+/// customers, only each customer's oldest one due. Claiming reads the due
+/// heads from their index and checks each for an older send with one seek,
+/// whatever waits behind them, analyzed or not.
+#[tokio::test]
+#[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
+async fn the_relay_claims_due_heads_along_their_index() {
+    let db = Scratch::new("relay_claim").await;
+    db.run(
+        "INSERT INTO messages (id, direction, recipient_type, peer, type, content, status, created_at, updated_at)
+         SELECT 'gB' || g, 'outbound', 'individual', (16315550000 + g % 20000)::text, 'text', '{}', 'accepted', g, g
+         FROM generate_series(1, 100000) AS g;
+         INSERT INTO cloud_sends (message_id, peer, due_at)
+         SELECT 'gB' || g, (16315550000 + g % 20000)::text, CASE WHEN g <= 20000 THEN 1800000000000 + g END
+         FROM generate_series(1, 100000) AS g;",
+    )
+    .await;
+    let (until, limit) = (NOW + 45_000, 64_i64);
+    for stage in ["never analyzed", "analyzed"] {
+        let plan = db.plan(CLAIM, &[&NOW, &until, &limit]).await;
+        assert!(plan.contains("cloud_sends_due"), "{stage}: the due heads by their index:\n{plan}");
+        assert!(plan.contains("cloud_sends_peer"), "{stage}: one seek for an older send:\n{plan}");
+        assert!(!plan.contains("Seq Scan on cloud_sends"), "{stage}:\n{plan}");
+        db.run("ANALYZE cloud_sends; ANALYZE messages").await;
     }
     db.drop().await;
 }

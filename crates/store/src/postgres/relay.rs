@@ -15,7 +15,7 @@ use super::{PgStore, db_err};
 /// Claims the due heads of the customers' queues. Only heads have a due
 /// time; the check for an older send of the same customer (one seek in
 /// `cloud_sends_peer`) keeps the order should two ever have one.
-const CLAIM: &str = "WITH heads AS (
+pub(super) const CLAIM: &str = "WITH heads AS (
          SELECT s.seq FROM cloud_sends s
          WHERE s.due_at IS NOT NULL AND s.due_at <= $1
            AND NOT EXISTS (SELECT 1 FROM cloud_sends o WHERE o.peer = s.peer AND o.seq < s.seq)

@@ -300,3 +300,32 @@ impl RelayStore for SqliteStore {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+    use wabiz_domain::ports::Store as _;
+
+    use super::*;
+
+    /// Claiming reads the due heads from their index and checks each for an
+    /// older send with one seek: no scan of what waits behind them.
+    #[tokio::test]
+    async fn the_claim_reads_due_heads_along_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.close().await;
+        let c = Connection::open(&path).unwrap();
+        let plan: Vec<String> = c
+            .prepare(&format!("EXPLAIN QUERY PLAN {CLAIMABLE}"))
+            .unwrap()
+            .query_map(params![1_i64, 64_i64], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|d| d.contains("cloud_sends_due")), "{plan:?}");
+        assert!(plan.iter().any(|d| d.contains("cloud_sends_peer")), "{plan:?}");
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
+    }
+}
