@@ -451,14 +451,6 @@ impl App {
         let shutdown = CancellationToken::new();
         let mut background = vec![
             tokio::spawn(purge_tokens(Arc::clone(&users), shutdown.clone())),
-            tokio::spawn(
-                TrafficRunner {
-                    control: Arc::clone(&simulator_control),
-                    // A single node takes its previous run's leases back at once.
-                    node: if cluster.is_some() { node.to_string() } else { "single-node".to_owned() },
-                }
-                .run(shutdown.clone()),
-            ),
             tokio::spawn(tell_settings_changes(settings.subscribe(), Arc::clone(&events), shutdown.clone())),
             tokio::spawn(Arc::clone(&gc).run_automatic(
                 settings.subscribe(),
@@ -488,6 +480,16 @@ impl App {
         ];
         if let Some(receipts) = receipts {
             background.push(tokio::spawn(receipts.run(shutdown.clone())));
+            // Generated traffic is simulated customers: never on the real network,
+            // even a run left over from the simulator on the same data.
+            background.push(tokio::spawn(
+                TrafficRunner {
+                    control: Arc::clone(&simulator_control),
+                    // A single node takes its previous run's leases back at once.
+                    node: if cluster.is_some() { node.to_string() } else { "single-node".to_owned() },
+                }
+                .run(shutdown.clone()),
+            ));
         }
         if let (Some(relay), Backend::Cloud(network)) = (&relay, &backend) {
             background.push(tokio::spawn(Arc::clone(&relay.sender).run(shutdown.clone())));

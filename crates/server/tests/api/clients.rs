@@ -55,13 +55,24 @@ async fn wabclient_works_unchanged() {
     cmd.arg(script).arg(base).arg(hook).env("REQUESTS_CA_BUNDLE", ca);
     let stdout = run_program(cmd, "wabclient").await;
     assert!(stdout.contains("checks passed"), "{stdout}");
-    let ids: Vec<String> = stdout
+    let ids = printed_message_ids(&stdout);
+    each_sent_delivered_read(&rx, &ids).await;
+}
+
+/// The ids `wabclient_check.py` prints of the messages it sent.
+fn printed_message_ids(stdout: &str) -> Vec<String> {
+    stdout
         .lines()
         .find_map(|l| l.strip_prefix("MESSAGE_IDS "))
         .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_else(|| panic!("no message ids printed: {stdout}"));
-    let pairs = rx.wait_for_statuses(9, Duration::from_secs(20)).await;
-    for id in &ids {
+        .unwrap_or_else(|| panic!("no message ids printed: {stdout}"))
+}
+
+/// Waits until the webhook got `sent`, `delivered`, `read` of each of `ids`,
+/// in that order.
+async fn each_sent_delivered_read(rx: &Receiver, ids: &[String]) {
+    let pairs = rx.wait_for_statuses(3 * ids.len(), Duration::from_secs(20)).await;
+    for id in ids {
         let of: Vec<&str> = pairs.iter().filter(|(i, _)| i == id).map(|(_, s)| s.as_str()).collect();
         assert_eq!(of, ["sent", "delivered", "read"], "statuses of {id}: {pairs:?}");
     }
@@ -124,11 +135,7 @@ async fn wabclient_works_unchanged_in_relay_mode() {
     cmd.arg(script).arg(app.base_url.clone()).arg(rx.url()).env("REQUESTS_CA_BUNDLE", ca);
     let stdout = run_program(cmd, "wabclient").await;
     assert!(stdout.contains("checks passed"), "{stdout}");
-    let ids: Vec<String> = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("MESSAGE_IDS "))
-        .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_else(|| panic!("no message ids printed: {stdout}"));
+    let ids = printed_message_ids(&stdout);
     graph
         .wait_for(Duration::from_secs(20), "the three sends taken", |_| {
             graph.sends().iter().filter(|c| c.wamid.is_some()).count() == 3
@@ -150,9 +157,5 @@ async fn wabclient_works_unchanged_in_relay_mode() {
         let status = deliver(&app.client, &app.base_url, &webhook(json!({"statuses": statuses}))).await;
         assert_eq!(status, 200);
     }
-    let pairs = rx.wait_for_statuses(9, Duration::from_secs(20)).await;
-    for id in &ids {
-        let of: Vec<&str> = pairs.iter().filter(|(i, _)| i == id).map(|(_, s)| s.as_str()).collect();
-        assert_eq!(of, ["sent", "delivered", "read"], "statuses of {id}: {pairs:?}");
-    }
+    each_sent_delivered_read(&rx, &ids).await;
 }

@@ -658,6 +658,9 @@ async fn a_simulator_data_dir_goes_live_on_the_relay() {
     let app = TestApp::spawn_with(Spawn::default().arg("--simulator-open-window")).await;
     let admin = app.admin_token().await;
     let old = app.send_text(&admin, CUSTOMER, "sent on the simulator").await;
+    // A run of generated traffic still going when the simulator stops.
+    let (s, b) = app.post(&admin, "/simulator/traffic", json!({"rate": 0.5, "duration_s": 3600})).await;
+    assert_eq!(s, 201, "{b}");
     let graph = GraphStandIn::start().await;
     let spawn = graph.relay_args().iter().fold(Spawn::default(), |s, a| s.arg(a));
     let app = app.restart_with(spawn).await;
@@ -684,6 +687,11 @@ async fn a_simulator_data_dir_goes_live_on_the_relay() {
         .post(&admin, "/v1/messages", json!({"to": "16315550100", "text": {"body": "to the simulator's number"}}))
         .await;
     assert_eq!(s, 201, "the simulator's number is no longer the business's own: {b}");
+    // No simulated customer writes in on the real network, even one whose run
+    // the simulator left going (its traffic would have sent one by now).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, chats) = app.get(&admin, "/simulator/chats").await;
+    assert!(!chats.to_string().contains("1631556"), "{chats}");
 }
 
 /// A send Cloud would not take before its `ttl` ran out fails with `410
