@@ -153,6 +153,10 @@ async fn web(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Res
         Metric::new("api_requests_duration_ms_sum", Kind::Counter, "Total number of durations of API requests", sum),
         Metric::new("api_requests_duration_ms_count", Kind::Counter, "Total number of API requests", count),
     ];
+    let mut metrics = metrics;
+    if let Some(relay) = &state.relay_counters {
+        metrics.extend(relay_metrics(&state, relay, Some(node)).await?);
+    }
     answer(&state, &f, &["metrics"], Figures::Single(metrics))
 }
 
@@ -270,16 +274,21 @@ pub async fn app_metrics(state: &AppState) -> Result<Vec<Metric>, WaError> {
     ];
     let mut metrics = metrics;
     if let Some(relay) = &state.relay_counters {
-        metrics.extend(relay_metrics(state, relay).await?);
+        metrics.extend(relay_metrics(state, relay, None).await?);
     }
     Ok(metrics)
 }
 
-/// The Cloud relay's figures (`--network cloud`).
-async fn relay_metrics(state: &AppState, relay: &RelayCounters) -> Result<Vec<Metric>, WaError> {
-    let by_result = |figures: [(&'static str, u64); 3]| -> Vec<Sample> {
-        figures.iter().map(|(result, n)| Sample::new(&[("result", result)], *n as f64)).collect()
+/// The Cloud relay's figures (`--network cloud`), every sample labelled
+/// with `node` when given (`/metrics`).
+async fn relay_metrics(state: &AppState, relay: &RelayCounters, node: Option<&str>) -> Result<Vec<Metric>, WaError> {
+    let labels = |more: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+        node.map(|n| ("node", n)).into_iter().chain(more.iter().copied()).collect()
     };
+    let by_result = |figures: [(&'static str, u64); 3]| -> Vec<Sample> {
+        figures.iter().map(|(result, n)| Sample::new(&labels(&[("result", result)]), *n as f64)).collect()
+    };
+    let single = |value: f64| vec![Sample::new(&labels(&[]), value)];
     let queued = state.store.cloud_backlog().await?.0;
     Ok(vec![
         Metric::new(
@@ -292,14 +301,9 @@ async fn relay_metrics(state: &AppState, relay: &RelayCounters) -> Result<Vec<Me
             "relay_media_uploads",
             Kind::Counter,
             "Media the relay uploaded to the Cloud API",
-            vec![Sample::new(&[], relay.uploads.load(Ordering::Relaxed) as f64)],
+            single(relay.uploads.load(Ordering::Relaxed) as f64),
         ),
-        Metric::new(
-            "relay_queue_size",
-            Kind::Gauge,
-            "Sends waiting for the Cloud API",
-            vec![Sample::new(&[], queued as f64)],
-        ),
+        Metric::new("relay_queue_size", Kind::Gauge, "Sends waiting for the Cloud API", single(queued as f64)),
         Metric::new(
             "relay_webhook_events",
             Kind::Counter,

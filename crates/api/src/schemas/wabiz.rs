@@ -54,6 +54,14 @@ const APP: &[Spec] = &[
     spec("out_message_sent", "counter", &[]),
 ];
 
+/// `/metrics` in relay mode (`--network cloud`) only.
+const WEB_RELAY: &[Spec] = &[
+    spec("relay_media_uploads", "counter", &["node"]),
+    spec("relay_queue_size", "gauge", &["node"]),
+    spec("relay_requests", "counter", &["node", "result"]),
+    spec("relay_webhook_events", "counter", &["node", "result"]),
+];
+
 /// `/v1/stats/app` in relay mode (`--network cloud`) only.
 const APP_RELAY: &[Spec] = &[
     spec("relay_media_uploads", "counter", &[]),
@@ -190,7 +198,7 @@ pub fn web_metrics() -> Described {
     });
     with_format(Described::answers(
         200,
-        envelope(&[("metrics", metrics(WEB, true))]),
+        envelope(&[("metrics", metrics_and(WEB, WEB_RELAY, true))]),
         json!({"metrics": example, "meta": meta_example()}),
     ))
 }

@@ -278,6 +278,18 @@ async fn secrets_never_show() {
     for line in ["relay_requests{result=\"refused\"} 1", "relay_requests{result=\"taken\"} 1", "relay_queue_size 0"] {
         assert!(text.contains(line), "{line} in {text}");
     }
+    // And in /metrics, with the node.
+    let (s, metrics) = r.app.get(&r.admin, "/metrics").await;
+    assert_eq!(s, 200, "{metrics}");
+    let taken = metrics["metrics"]["relay_requests"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["labels"]["result"] == "taken")
+        .cloned()
+        .unwrap();
+    assert_eq!(taken["value"], 1.0, "{taken}");
+    assert!(taken["labels"]["node"].is_string(), "{taken}");
 }
 
 /// §9.10 and per-customer order: Cloud's rate limit and server errors are
