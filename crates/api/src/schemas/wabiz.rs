@@ -123,12 +123,8 @@ fn metric(s: &Spec) -> Value {
 }
 
 /// The metrics object of one node: exactly these metrics (`required`), or
-/// any of them (what another node of a deployment published).
-fn metrics(specs: &[Spec], required: bool) -> Value {
-    metrics_and(specs, &[], required)
-}
-
-/// The same, where `optional` metrics may be there too.
+/// any of them (what another node of a deployment published); `optional`
+/// ones may be there too (the relay's).
 fn metrics_and(specs: &[Spec], optional: &[Spec], required: bool) -> Value {
     let properties: Map<String, Value> = specs.iter().chain(optional).map(|s| (s.name.to_owned(), metric(s))).collect();
     let mut schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
