@@ -23,6 +23,7 @@
 //! With `--against B`, two runs go at once, one per binary, and each
 //! figure's ratio is printed (`compare.rs`).
 
+mod cloud;
 mod compare;
 mod database;
 mod fixture;

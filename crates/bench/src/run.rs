@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::cloud::CloudStandIn;
 use crate::database::{self, FreshDatabase};
 use crate::fixture::{self, Loaded};
 use crate::machine::{self, MachineCpu};
@@ -208,6 +209,7 @@ pub async fn run(case: Case, settings: &Settings) -> Result<Outcome> {
 async fn measure(case: Case, settings: &Settings, fresh: Option<&FreshDatabase>) -> Result<Outcome> {
     let w = case.workload;
     let database = fresh.map(|d| d.url.as_str());
+    let cloud = if w.relay() { Some(CloudStandIn::start(setup::client()?).await?) } else { None };
     let spec = Spec {
         bin: &settings.bin,
         scheme: w.scheme(),
@@ -215,6 +217,7 @@ async fn measure(case: Case, settings: &Settings, fresh: Option<&FreshDatabase>)
         open_window: w.open_window(),
         database,
         multiconnect: case.nodes > 1,
+        relay: cloud.as_ref().map(CloudStandIn::relay_args).unwrap_or_default(),
     };
     let dirs: Vec<tempfile::TempDir> = (0..case.nodes).map(|_| tempfile::tempdir()).collect::<Result<_, _>>()?;
     let history = match w.history() {
@@ -229,8 +232,14 @@ async fn measure(case: Case, settings: &Settings, fresh: Option<&FreshDatabase>)
     let deployment = Deployment { nodes, _dirs: dirs };
     let bases: Vec<String> = deployment.nodes.iter().map(Server::base).collect();
 
+    if let Some(cloud) = &cloud {
+        cloud.report_to(&bases[0]);
+    }
     let client = setup::client()?;
     let api = Api::first_login(&client, &bases[0]).await?;
+    if cloud.is_some() {
+        api.wait_connected(Duration::from_secs(30)).await?;
+    }
     api.set_webhook(&receiver.url(), settings.webhook_concurrency).await?;
     api.register_template().await?;
     if case.nodes > 1 {

@@ -22,6 +22,8 @@ pub struct Spec<'a> {
     pub database: Option<&'a str>,
     /// A node of a multiconnect deployment (`--multiconnect --role all`).
     pub multiconnect: bool,
+    /// The Cloud relay's options (`--network cloud …`), if it relays.
+    pub relay: Vec<String>,
 }
 
 /// A running node; killed when dropped.
@@ -61,6 +63,7 @@ impl Server {
         if spec.multiconnect {
             cmd.args(["--multiconnect", "--role", "all"]);
         }
+        cmd.args(&spec.relay);
         let mut child = cmd
             .arg("--data-dir")
             .arg(data)

@@ -82,6 +82,29 @@ impl Api {
 
     /// Splits a multiconnect deployment into `shards` message shards (the
     /// simulator's registered number, re-stated as the API asks).
+    /// Waits until the node says `connected` (a relay, once it has read its
+    /// number from Cloud).
+    pub async fn wait_connected(&self, within: Duration) -> Result<()> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let health: serde_json::Value = self
+                .client
+                .get(format!("{}/v1/health", self.base))
+                .bearer_auth(&self.token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            if health["health"]["gateway_status"] == "connected" {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("the node never connected: {health}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn set_shards(&self, shards: u32) -> Result<()> {
         let body =
             json!({"cc": "1", "phone_number": "6315550100", "shards": shards, "cert": certificate("Wabiz Bench")});

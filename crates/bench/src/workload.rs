@@ -32,6 +32,10 @@ pub enum Workload {
     /// turn) as fast as the server takes them, each message delivered to
     /// the webhook; default settings, HTTPS.
     Inbound,
+    /// The campaign through the Cloud relay (`--network cloud`): each send
+    /// queued and handed to a Graph API stand-in in the bench (`cloud.rs`),
+    /// whose signed webhook reports it sent, delivered and read; HTTPS.
+    RelayCampaign,
 }
 
 /// The store the server runs on.
@@ -116,8 +120,14 @@ pub fn template_body(to: &str) -> String {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] =
-        [Workload::Best, Workload::Campaign, Workload::Chat, Workload::OneCustomer, Workload::Inbound];
+    pub const ALL: [Workload; 6] = [
+        Workload::Best,
+        Workload::Campaign,
+        Workload::Chat,
+        Workload::OneCustomer,
+        Workload::Inbound,
+        Workload::RelayCampaign,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -126,6 +136,7 @@ impl Workload {
             Workload::Chat => "chat",
             Workload::OneCustomer => "one-customer",
             Workload::Inbound => "inbound",
+            Workload::RelayCampaign => "relay-campaign",
         }
     }
 
@@ -146,6 +157,11 @@ impl Workload {
     /// `--simulator-open-window`: every customer counts as inside the window.
     pub fn open_window(self) -> bool {
         self == Workload::Best
+    }
+
+    /// Through the Cloud relay, on the bench's Graph API stand-in.
+    pub fn relay(self) -> bool {
+        self == Workload::RelayCampaign
     }
 
     /// The earlier messages loaded into the database before the run.
@@ -185,7 +201,7 @@ impl Workload {
     pub fn load(self, base: &str, token: &str, slot_base: u64, slots: u64) -> Load {
         match self {
             Workload::Best => Load::rotating_texts(base, token, BEST_RECIPIENTS, 10_000),
-            Workload::Campaign => Load::campaign(base, token, slot_base, slots),
+            Workload::Campaign | Workload::RelayCampaign => Load::campaign(base, token, slot_base, slots),
             Workload::Chat => Load::rotating_texts(base, token, CHAT_CUSTOMERS, CHAT_CUSTOMER_COUNT),
             Workload::OneCustomer => Load::rotating_texts(base, token, ONE_CUSTOMER, 1),
             Workload::Inbound => Load::inbound(base, token, INBOUND_SENDERS, 10_000),
@@ -233,7 +249,7 @@ mod tests {
     #[test]
     fn the_matrix_has_every_workload_on_both_engines_and_the_campaign_on_three_nodes() {
         let m = Case::matrix();
-        assert_eq!(m.len(), 11);
+        assert_eq!(m.len(), 13);
         for w in Workload::ALL {
             for e in [Engine::Sqlite, Engine::Postgres] {
                 assert!(m.contains(&Case { workload: w, engine: e, nodes: 1 }), "{w:?} {e:?}");

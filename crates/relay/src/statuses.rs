@@ -77,18 +77,32 @@ impl StatusBook {
         Ok(())
     }
 
+    /// Applies `item` to message `id`. Another task may move the message
+    /// between the read and the write (the sender applying kept statuses
+    /// while a webhook brings the next one): the store then skips these
+    /// steps, and they are worked out again from where the message is.
     async fn apply_to(&self, id: &str, item: &Value) -> Result<(), StoreError> {
+        for _ in 0..ATTEMPTS {
+            if self.apply_once(id, item).await? == Applied::Settled {
+                return Ok(());
+            }
+        }
+        tracing::warn!(message = %id, "relay: a status kept losing the race to other steps of its message");
+        Ok(())
+    }
+
+    async fn apply_once(&self, id: &str, item: &Value) -> Result<Applied, StoreError> {
         let Some(message) = self.store.get_message(id).await? else {
             // Garbage collection took it: nobody to tell.
-            return Ok(());
+            return Ok(Applied::Settled);
         };
-        let Some(to) = item["status"].as_str().and_then(MessageStatus::parse) else { return Ok(()) };
+        let Some(to) = item["status"].as_str().and_then(MessageStatus::parse) else { return Ok(Applied::Settled) };
         if message.direction != Direction::Outbound {
-            return Ok(());
+            return Ok(Applied::Settled);
         }
         let chain = steps(message.status, to);
         if chain.is_empty() {
-            return Ok(());
+            return Ok(Applied::Settled);
         }
         let at =
             item["timestamp"].as_str().and_then(|t| t.parse::<i64>().ok()).unwrap_or_else(|| self.clock.now_unix());
@@ -140,6 +154,10 @@ impl StatusBook {
         }
         let reached: Vec<MessageStatus> = transitions.iter().map(|t| t.status).collect();
         self.store.apply_transitions(transitions).await?;
+        let now = self.store.get_message(id).await?.map(|m| m.status);
+        if now != reached.last().copied() {
+            return Ok(Applied::Raced);
+        }
         self.outbox.stored();
         for status in &reached {
             self.counters.add(*status, 1);
@@ -155,8 +173,20 @@ impl StatusBook {
                 })
                 .collect()
         });
-        Ok(())
+        Ok(Applied::Settled)
     }
+}
+
+/// How often a status is worked out again after losing a race.
+const ATTEMPTS: usize = 5;
+
+/// What one try of a status came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    /// Applied, or nothing to apply.
+    Settled,
+    /// The message moved meanwhile; nothing was applied.
+    Raced,
 }
 
 /// The errors of a `failed` item, as stored with the message.
