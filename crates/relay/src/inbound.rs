@@ -7,9 +7,9 @@
 //! envelope (`messaging_product`, `metadata`) is not part of any of them.
 //!
 //! A message type On-Premises lacks (`unsupported`) arrives as its
-//! `unknown`, with its code 501. Still to come with the relay's wiring:
-//! media ids (Cloud's become wabiz's), and customers Cloud names by
-//! `user_id` only.
+//! `unknown`, with its code 501. Media ids and customers Cloud names by
+//! `user_id` only are the webhook endpoint's to map (`webhook.rs`,
+//! `users.rs`): they need the store.
 
 use serde_json::{Map, Value, json};
 use wabiz_domain::error::ErrorCode;
