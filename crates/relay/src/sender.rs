@@ -75,7 +75,10 @@ pub struct Sender {
     /// The only node on its database: claims left by an earlier run are
     /// handed back at start.
     pub alone: bool,
-    /// How many sends wait, kept current for the queue's limit.
+    /// How many sends wait, kept current for the queue's limit: counted
+    /// at start, then followed (with other nodes, counted again when idle;
+    /// a recount may miss an acceptance made meanwhile, so the limit is
+    /// approximate there).
     pub queued: Arc<AtomicU64>,
 }
 
@@ -127,6 +130,9 @@ fn ids_in(v: &Value, out: &mut Vec<String>) {
 impl Sender {
     /// Sends until shut down.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        // A single node keeps the figure of waiting sends itself from here
+        // (each acceptance adds one, each send out of the queue takes one).
+        self.count_queue().await;
         if self.alone {
             match self.store.release_cloud_claims(self.clock.now_millis()).await {
                 Ok(0) => {}
@@ -173,9 +179,9 @@ impl Sender {
                     Err(e) => tracing::warn!(error = %e, "relay: could not forget old kept statuses"),
                 }
             }
-            match self.store.cloud_backlog().await {
-                Ok((n, _)) => self.queued.store(n, Ordering::Relaxed),
-                Err(e) => tracing::warn!(error = %e, "relay: could not count the queue of sends"),
+            // Other nodes queue and send too: their figure comes from the store.
+            if !self.alone {
+                self.count_queue().await;
             }
             // Until the next head is due; a head due already but not handed
             // out is another node's or in flight here: no reason to spin.
@@ -223,8 +229,15 @@ impl Sender {
         }
     }
 
-    /// One send fewer waits (the figure is read again from the store when
-    /// the sender is idle).
+    /// Reads how many sends wait from the store.
+    async fn count_queue(&self) {
+        match self.store.cloud_backlog().await {
+            Ok((n, _)) => self.queued.store(n, Ordering::Relaxed),
+            Err(e) => tracing::warn!(error = %e, "relay: could not count the queue of sends"),
+        }
+    }
+
+    /// One send fewer waits.
     fn left_queue(&self) {
         let _ = self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
     }
