@@ -160,7 +160,7 @@ async fn a_send_and_its_webhooks_make_the_round_trip(spawn: Spawn) {
         r.graph.calls().iter().all(|c| c.authorization.as_deref() == Some(bearer.as_str())),
         "the token on every call"
     );
-    crate::relay_contract::check_sends(&r.graph.sends());
+    crate::relay_contract::check_calls(&r.graph.calls());
 }
 
 /// §9.8 and §9.9: a webhook without the right signature is refused and
@@ -394,7 +394,7 @@ async fn media_goes_both_ways_by_wabiz_ids(spawn: Spawn) {
     assert_eq!(deletes, [format!("/{cloud_id}"), "/1013859600285441".to_owned()]);
     let (s, _) = r.app.get(&r.admin, &format!("/v1/media/{id}")).await;
     assert_eq!(s, 404, "gone");
-    crate::relay_contract::check_sends(&r.graph.sends());
+    crate::relay_contract::check_calls(&r.graph.calls());
 }
 
 /// §9.13: registration goes to Cloud: the code by SMS or voice, then the
@@ -427,6 +427,7 @@ async fn registration_requests_and_verifies_the_code_on_cloud(spawn: Spawn) {
     assert_eq!(find("request_code"), Some(json!({"code_method": "VOICE", "language": "en_US"})));
     assert_eq!(find("verify_code"), Some(json!({"code": "123456"})));
     assert_eq!(find("register"), Some(json!({"messaging_product": "whatsapp", "pin": PIN})));
+    assert_eq!(crate::relay_contract::check_calls(&r.graph.calls()), 3, "the three calls, by Meta's description");
     let (_, b) = r.app.get(&r.admin, "/v1/health").await;
     assert_eq!(b["health"]["gateway_status"], "connected");
 }
@@ -642,6 +643,7 @@ async fn the_profile_is_written_through_to_cloud(spawn: Spawn) {
     assert_code(s, &b, 501, 1000);
     let (s, b) = r.app.patch(&r.admin, "/v1/settings/profile/about", json!({"text": ""})).await;
     assert_code(s, &b, 400, 1009);
+    assert_eq!(crate::relay_contract::check_calls(&calls), 3, "the profile's calls, by Meta's description");
     let (_, about) = r.app.get(&r.admin, "/v1/settings/profile/about").await;
     assert_eq!(about["settings"]["profile"]["about"]["text"], "Open 9 to 5", "a refused change is not kept");
 }
