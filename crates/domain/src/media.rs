@@ -165,7 +165,19 @@ impl MediaService {
         origin: &str,
         filename: Option<String>,
     ) -> Result<MediaRecord, WaError> {
-        let id = crate::ids::media();
+        self.store_bytes_as(crate::ids::media(), bytes, mime_type, origin, filename).await
+    }
+
+    /// The same, under an id the caller chose (a network's media, whose id
+    /// is already known).
+    pub async fn store_bytes_as(
+        &self,
+        id: String,
+        bytes: &[u8],
+        mime_type: &str,
+        origin: &str,
+        filename: Option<String>,
+    ) -> Result<MediaRecord, WaError> {
         let mut writer = self.files.create(&id).await.map_err(|e| not_writable(&e))?;
         if let Err(e) = writer.write(bytes).await {
             writer.abort().await;

@@ -16,9 +16,11 @@ use sha2::{Digest, Sha256};
 use wabiz_domain::callbacks::Outbox;
 use wabiz_domain::clock::Clock;
 use wabiz_domain::events::{Event, EventBus};
+use wabiz_domain::media::MediaService;
 use wabiz_domain::ports::{MessageRecord, Store, StoreError};
 use wabiz_domain::relay::{CloudMedia, CloudWebhooks, RelayCounters, WebhookRefusal};
 
+use crate::graph::Graph;
 use crate::inbound::{CloudEvent, events};
 use crate::secret::Secret;
 use crate::signature;
@@ -39,6 +41,9 @@ pub struct WebhookReceiver {
     pub statuses: Arc<StatusBook>,
     pub users: Users,
     pub counters: Arc<RelayCounters>,
+    /// Downloads a customer's media when `media.auto_download` names its type.
+    pub graph: Arc<Graph>,
+    pub media: Arc<MediaService>,
 }
 
 /// The wabiz id of a Cloud media id: the same for every delivery of the
@@ -124,14 +129,53 @@ impl WebhookReceiver {
         let id = media_id_of(&cloud_id);
         let mime_type = object["mime_type"].as_str().unwrap_or("application/octet-stream").to_owned();
         self.store
-            .put_cloud_media(&CloudMedia { id: id.clone(), cloud_id, mime_type, at: self.clock.now_unix() })
+            .put_cloud_media(&CloudMedia {
+                id: id.clone(),
+                cloud_id: cloud_id.clone(),
+                mime_type: mime_type.clone(),
+                at: self.clock.now_unix(),
+            })
             .await?;
         object["id"] = json!(id);
         // Cloud's URL needs the relay's token and expires: not for clients.
         if let Some(o) = object.as_object_mut() {
             o.remove("url");
         }
+        if self.outbox.auto_downloads(&kind)
+            && let Some(file) = self.download(&id, &cloud_id, &mime_type).await
+        {
+            object["file"] = json!(file);
+        }
         Ok(())
+    }
+
+    /// Downloads media `id` (Cloud's `cloud_id`) into the media folder, as
+    /// `media.auto_download` asks, before its callback goes out; its path,
+    /// or `None` when it cannot be fetched now (the callback then goes
+    /// without it, and `GET /v1/media/{id}` fetches it from Cloud).
+    async fn download(&self, id: &str, cloud_id: &str, mime_type: &str) -> Option<String> {
+        // Kept from an earlier delivery of the same webhook.
+        if let Ok(Some(_)) = self.media.record(id).await {
+            return self.media.location(id);
+        }
+        let fetched = match self.graph.media(cloud_id).await {
+            Ok(info) => self.graph.download(&info.url).await,
+            Err(e) => Err(e),
+        };
+        let bytes = match fetched {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::warn!(error = %e.on_prem_details(), "relay: a customer's media could not be downloaded");
+                return None;
+            }
+        };
+        match self.media.store_bytes_as(id.to_owned(), &bytes, mime_type, "inbound", None).await {
+            Ok(_) => self.media.location(id),
+            Err(e) => {
+                tracing::warn!(error = ?e, "relay: a customer's media could not be stored");
+                None
+            }
+        }
     }
 }
 

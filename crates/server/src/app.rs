@@ -147,6 +147,8 @@ impl RelayParts {
             users: Users { store: Arc::clone(&statuses.store) },
             statuses,
             counters: Arc::clone(&counters),
+            graph: relay.graph(),
+            media: Arc::clone(media),
         });
         Self { sender, webhooks, counters }
     }

@@ -366,15 +366,31 @@ async fn media_goes_both_ways_by_wabiz_ids(spawn: Spawn) {
     r.wamid_of_send(1).await;
     assert_eq!(r.graph.calls().iter().filter(|c| c.path == format!("/{PNID}/media")).count(), 1);
 
-    // A customer's picture.
+    // A customer's picture, and a document downloaded at once (`media.auto_download`).
+    let (s, b) =
+        r.app.patch(&r.admin, "/v1/settings/application", json!({"media": {"auto_download": ["document"]}})).await;
+    assert_eq!(s, 200, "{b}");
+    r.graph.hold_media("2013859600285441", "application/pdf", b"%PDF-1.4 a customer's file");
+    r.webhook(json!({"contacts": [{"profile": {"name": "Kerry"}, "wa_id": CUSTOMER}],
+        "messages": [{"from": CUSTOMER, "id": "wamid.DOC", "timestamp": "1700000000", "type": "document",
+                      "document": {"id": "2013859600285441", "mime_type": "application/pdf", "sha256": "abc", "filename": "a.pdf"}}]}))
+        .await;
+    r.rx.wait_for(WAIT, "the document's callback", |hits| {
+        hits.iter().any(|h| h.body.to_string().contains("wamid.DOC"))
+    })
+    .await;
+    let document = r.rx.acked("messages").into_iter().find(|m| m["id"] == "wamid.DOC").unwrap()["document"].clone();
+    let file = document["file"].as_str().unwrap_or_else(|| panic!("a file path: {document}"));
+    assert_eq!(std::fs::read(file).unwrap(), b"%PDF-1.4 a customer's file");
     r.graph.hold_media("1013859600285441", "image/png", b"customer's png");
     r.webhook(json!({"contacts": [{"profile": {"name": "Kerry"}, "wa_id": CUSTOMER}],
         "messages": [{"from": CUSTOMER, "id": "wamid.IMG", "timestamp": "1700000000", "type": "image",
                       "image": {"id": "1013859600285441", "mime_type": "image/png", "sha256": "abc",
                                 "url": "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"}}]}))
         .await;
-    r.rx.wait_for(WAIT, "the picture's callback", |hits| hits.iter().any(|h| h.body.get("messages").is_some())).await;
-    let image = &r.rx.acked("messages")[0]["image"];
+    r.rx.wait_for(WAIT, "the picture's callback", |hits| hits.iter().any(|h| h.body.to_string().contains("wamid.IMG")))
+        .await;
+    let image = &r.rx.acked("messages").into_iter().find(|m| m["id"] == "wamid.IMG").unwrap()["image"].clone();
     let id = image["id"].as_str().unwrap().to_owned();
     assert_ne!(id, "1013859600285441", "wabiz's own media id");
     assert!(image.get("url").is_none(), "Cloud's URL needs the relay's token: {image}");
