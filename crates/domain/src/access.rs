@@ -39,6 +39,9 @@ pub fn access_rule(method: &str, path: &str) -> (Access, &'static str) {
     if is("GET") && path == "/" {
         return (Access::Public, "liveness");
     }
+    if is("GET") && path == "/ready" {
+        return (Access::Public, "readiness");
+    }
     if is("GET") && under(path, "/pps") {
         return (Access::Public, "public profile photos");
     }
@@ -103,6 +106,7 @@ mod tests {
             ("GET", "/", Public),
             ("GET", "/pps/abc", Public),
             ("GET", "/relay/webhook", Public),
+            ("GET", "/ready", Public),
             ("POST", "/relay/webhook", Public),
             ("POST", "/v1/users/login", Basic),
             ("POST", "/v1/users/logout", Role(crate::users::Role::User)),

@@ -16,10 +16,19 @@ use wabiz_store::DatabaseConfig;
 /// The `meta.version` reported when `WA_VERSION` is not set.
 pub const DEFAULT_META_VERSION: &str = "v2.53.1";
 
+/// What `wabiz --version` says: the version, the commit it was built from,
+/// and what the build carries.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("WABIZ_GIT_REVISION"),
+    "; stores: sqlite, postgres; networks: simulator, cloud)"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "wabiz",
-    version,
+    version = LONG_VERSION,
     about = "A self-hosted server for the WhatsApp Business On-Premises API (/v1)",
     long_about = "wabiz serves the WhatsApp Business On-Premises API (/v1) from one binary, \
                   with an embedded database and a simulated WhatsApp network, so that \
@@ -552,6 +561,17 @@ mod tests {
         short_pin[13] = "12";
         assert!(parse(&short_pin).resolve(&|_| None).unwrap_err().contains("--relay-pin"));
         assert_eq!(parse(&[]).resolve(&|_| None).unwrap().relay, None);
+    }
+
+    #[test]
+    fn the_version_names_the_commit_and_what_the_build_carries() {
+        let e = Cli::try_parse_from(["wabiz", "--version"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayVersion);
+        let shown = e.to_string();
+        assert!(shown.starts_with(&format!("wabiz {} (git ", env!("CARGO_PKG_VERSION"))), "{shown}");
+        let rev = env!("WABIZ_GIT_REVISION");
+        assert!(rev == "unknown" || rev.trim_end_matches("-dirty").len() == 12, "{rev}");
+        assert!(shown.contains("stores: sqlite, postgres; networks: simulator, cloud"), "{shown}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `GET /` (unauthenticated liveness) and `GET /v1/health` (`health-stats.md` §2).
+//! `GET /` (unauthenticated liveness), `GET /ready` (unauthenticated
+//! readiness) and `GET /v1/health` (`health-stats.md` §2).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,6 +16,27 @@ use crate::state::AppState;
 /// Liveness for load balancers and orchestrators: 200, no token needed.
 pub async fn root(State(state): State<AppState>) -> Response {
     reply(StatusCode::OK, &state.meta, json!({}))
+}
+
+/// `GET /ready`: readiness for a load balancer or an orchestrator, without
+/// credentials. 200 when the node can take traffic: the store answers (its
+/// migrations ran before the listener opened) and the network is connected
+/// (a number registered, the link up); 503 with `ready: false` and the
+/// reasons otherwise. Liveness is `GET /`: a node that is alive but not
+/// ready must not be restarted for it.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let mut reasons = Vec::new();
+    if let Err(e) = state.store.ping().await {
+        tracing::warn!(error = %e, "readiness: the database does not answer");
+        reasons.push("the database does not answer".to_owned());
+    }
+    let gateway = state.network.gateway_status();
+    if gateway != GatewayStatus::Connected {
+        reasons.push(format!("the network is {}", gateway.as_str()));
+    }
+    let status = if reasons.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({"ready": reasons.is_empty(), "gateway_status": gateway.as_str(), "reasons": reasons});
+    reply(status, &state.meta, body)
 }
 
 /// The single-instance health document. The gateway status comes from the

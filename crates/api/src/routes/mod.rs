@@ -30,6 +30,12 @@ pub fn router(groups: bool, reactions: bool, relay: bool) -> ApiRouter {
     let router = ApiRouter::new()
         .get("/", health::root, "Liveness: 200 without credentials")
         .described(crate::schemas::wabiz::root())
+        .get(
+            "/ready",
+            health::ready,
+            "Readiness: 200 when the node can take traffic, 503 with the reasons, without credentials",
+        )
+        .described(crate::schemas::wabiz::ready())
         .get("/v1/health", health::health, "The node's health and gateway status")
         .described(crate::schemas::v1::health())
         .get("/v1/support", support::support, "Diagnostic facts about this installation")

@@ -11,6 +11,28 @@ pub fn root() -> Described {
     Described::meta_only(200)
 }
 
+/// `GET /ready`: ready (200) or not (503), with the reasons.
+pub fn ready() -> Described {
+    let schema = envelope(&[
+        ("ready", json!({"type": "boolean"})),
+        (
+            "gateway_status",
+            json!({"type": "string", "enum": ["connected", "connecting", "disconnected", "uninitialized", "unregistered"]}),
+        ),
+        ("reasons", json!({"type": "array", "items": {"type": "string"}})),
+    ]);
+    Described::answers(
+        200,
+        schema.clone(),
+        json!({"ready": true, "gateway_status": "connected", "reasons": [], "meta": meta_example()}),
+    )
+    .or(
+        503,
+        schema,
+        json!({"ready": false, "gateway_status": "unregistered", "reasons": ["the network is unregistered"], "meta": meta_example()}),
+    )
+}
+
 // ---- metrics and stats (`health-stats.md` §3–§5) ----
 
 /// One metric: its name, type and the labels each of its samples carries

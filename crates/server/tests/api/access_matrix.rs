@@ -20,8 +20,9 @@ const PASSWORD: &str = "Us3r-Passw0rd!";
 /// The access table as `users-auth.md` §2 states it (plus wabiz's own
 /// areas), by rule: the server's table must say the same, so a rule whose
 /// role changes in the code fails here.
-const SPEC: [(&str, Access); 15] = [
+const SPEC: [(&str, Access); 16] = [
     ("liveness", Access::Public),
+    ("readiness", Access::Public),
     ("the console's pages", Access::Public),
     ("the console's session", Access::Role(Role::User)),
     ("public profile photos", Access::Public),

@@ -1,4 +1,4 @@
-//! `GET /` and `GET /v1/health` (`health-stats.md` §2).
+//! `GET /`, `GET /ready` and `GET /v1/health` (`health-stats.md` §2).
 
 use reqwest::Method;
 use serde_json::json;
@@ -49,4 +49,26 @@ async fn root_is_a_public_liveness_page() {
     let (s, b) = send(app.request(Method::GET, "/")).await;
     assert_eq!(s, 200);
     assert!(b["meta"].is_object());
+}
+
+/// Readiness (`GET /ready`, no credentials): 200 while the node can take
+/// traffic; 503 with the reasons when the number is not registered or the
+/// database is gone, while liveness (`GET /`) still answers.
+#[tokio::test]
+async fn readiness_says_whether_the_node_can_take_traffic_and_why_not() {
+    let app = TestApp::spawn().await;
+    let (s, b) = send(app.request(Method::GET, "/ready")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!((b["ready"].as_bool(), b["reasons"].as_array().map(Vec::len)), (Some(true), Some(0)), "{b}");
+
+    let unregistered = TestApp::spawn_with(Spawn::default().arg("--unregistered")).await;
+    let (s, b) = send(unregistered.request(Method::GET, "/ready")).await;
+    assert_eq!(s, 503, "{b}");
+    assert_eq!(b["reasons"], json!(["the network is unregistered"]), "{b}");
+
+    app.app().store().close().await;
+    let (s, b) = send(app.request(Method::GET, "/ready")).await;
+    assert_eq!(s, 503, "{b}");
+    assert_eq!(b["reasons"][0], "the database does not answer", "{b}");
+    assert_eq!(send(app.request(Method::GET, "/")).await.0, 200, "alive, not ready");
 }
