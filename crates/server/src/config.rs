@@ -2,6 +2,7 @@
 //! `WABIZ_<NAME>`; the original containers' `WA_*` variables are read only as
 //! fall-backs (`logging-ops.md` §5), and a wabiz option always wins.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -62,6 +63,14 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines.
     Text,
+}
+
+impl LogFormat {
+    /// Without `--log-format`: lines for a person reading a terminal, JSON
+    /// for a machine collecting the output (a pipe, a file, a service manager).
+    pub fn for_output(is_terminal: bool) -> LogFormat {
+        if is_terminal { LogFormat::Text } else { LogFormat::Json }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -163,9 +172,9 @@ pub struct ServeArgs {
     #[arg(long, env = "WABIZ_API_KEY", value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
-    /// Log line format.
-    #[arg(long, env = "WABIZ_LOG_FORMAT", value_enum, default_value = "json")]
-    pub log_format: LogFormat,
+    /// Log line format (default: text on a terminal, JSON otherwise).
+    #[arg(long, env = "WABIZ_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
 
     /// Log at TRACE instead of DEBUG while the `verbose_logging` setting is on.
     #[arg(long, env = "WABIZ_LOG_TRACE")]
@@ -434,7 +443,7 @@ impl ServeArgs {
             token_key: env("WA_WEB_JWT_CRYPTO_KEY").filter(|k| !k.is_empty()).map(String::into_bytes),
             server_names: env("WA_WEB_SERVERNAME").into_iter().filter(|n| !n.trim().is_empty()).collect(),
             node_hostname: env("WEBAPP_HOSTNAME"),
-            log_format: self.log_format,
+            log_format: self.log_format.unwrap_or_else(|| LogFormat::for_output(std::io::stdout().is_terminal())),
             log_trace: self.log_trace,
             media_max_upload_bytes: self.media_max_upload_bytes,
             enable_reactions: self.enable_reactions,
@@ -572,6 +581,16 @@ mod tests {
         let rev = env!("WABIZ_GIT_REVISION");
         assert!(rev == "unknown" || rev.trim_end_matches("-dirty").len() == 12, "{rev}");
         assert!(shown.contains("stores: sqlite, postgres; networks: simulator, cloud"), "{shown}");
+    }
+
+    #[test]
+    fn logs_are_lines_on_a_terminal_and_json_elsewhere_unless_asked() {
+        assert_eq!(LogFormat::for_output(true), LogFormat::Text);
+        assert_eq!(LogFormat::for_output(false), LogFormat::Json);
+        let c = parse(&["--log-format", "json"]).resolve(&|_| None).unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        let c = parse(&["--log-format", "text"]).resolve(&|_| None).unwrap();
+        assert_eq!(c.log_format, LogFormat::Text);
     }
 
     #[test]

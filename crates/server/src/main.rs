@@ -17,7 +17,6 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            let log_format = args.log_format;
             let config = match args.resolve(&process_env) {
                 Ok(c) => c,
                 Err(e) => {
@@ -25,7 +24,7 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let log_filter = telemetry::init(log_format);
+            let log_filter = telemetry::init(config.log_format);
             let app = match App::build(config, BuildOptions { log_filter, ..BuildOptions::default() }).await {
                 Ok(app) => app,
                 Err(e) => {
