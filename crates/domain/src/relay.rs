@@ -162,6 +162,10 @@ pub struct RelayCounters {
     pub webhooks_unsigned: AtomicU64,
     /// Webhook POSTs that were not JSON.
     pub webhooks_malformed: AtomicU64,
+    /// About how many sends wait for Cloud: the figure the queue's limit is
+    /// checked against (the relay and its sender keep it), so that reading
+    /// it costs nothing however long the queue is.
+    pub queued: std::sync::Arc<AtomicU64>,
 }
 
 impl RelayCounters {

@@ -119,7 +119,7 @@ impl RelayParts {
     /// store, clock, outbox, events and counters).
     fn new(relay: &Arc<RelayNetwork>, alone: bool, media: &Arc<MediaService>, statuses: StatusBook) -> Self {
         let statuses = Arc::new(statuses);
-        let counters = Arc::new(RelayCounters::default());
+        let counters = Arc::new(RelayCounters { queued: relay.queued(), ..RelayCounters::default() });
         let sender = Arc::new(Sender {
             store: Arc::clone(&statuses.store),
             clock: Arc::clone(&statuses.clock),

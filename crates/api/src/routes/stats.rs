@@ -155,7 +155,7 @@ async fn web(State(state): State<AppState>, Query(f): Query<FormatQuery>) -> Res
     ];
     let mut metrics = metrics;
     if let Some(relay) = &state.relay_counters {
-        metrics.extend(relay_metrics(&state, relay, Some(node)).await?);
+        metrics.extend(relay_metrics(relay, Some(node)));
     }
     answer(&state, &f, &["metrics"], Figures::Single(metrics))
 }
@@ -274,14 +274,14 @@ pub async fn app_metrics(state: &AppState) -> Result<Vec<Metric>, WaError> {
     ];
     let mut metrics = metrics;
     if let Some(relay) = &state.relay_counters {
-        metrics.extend(relay_metrics(state, relay, None).await?);
+        metrics.extend(relay_metrics(relay, None));
     }
     Ok(metrics)
 }
 
 /// The Cloud relay's figures (`--network cloud`), every sample labelled
 /// with `node` when given (`/metrics`).
-async fn relay_metrics(state: &AppState, relay: &RelayCounters, node: Option<&str>) -> Result<Vec<Metric>, WaError> {
+fn relay_metrics(relay: &RelayCounters, node: Option<&str>) -> Vec<Metric> {
     let labels = |more: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
         node.map(|n| ("node", n)).into_iter().chain(more.iter().copied()).collect()
     };
@@ -289,8 +289,8 @@ async fn relay_metrics(state: &AppState, relay: &RelayCounters, node: Option<&st
         figures.iter().map(|(result, n)| Sample::new(&labels(&[("result", result)]), *n as f64)).collect()
     };
     let single = |value: f64| vec![Sample::new(&labels(&[]), value)];
-    let queued = state.store.cloud_backlog().await?.0;
-    Ok(vec![
+    let queued = relay.queued.load(Ordering::Relaxed);
+    vec![
         Metric::new(
             "relay_requests",
             Kind::Counter,
@@ -310,7 +310,7 @@ async fn relay_metrics(state: &AppState, relay: &RelayCounters, node: Option<&st
             "Webhook POSTs from Meta: stored, or refused for a bad signature or a body that is not JSON",
             by_result(relay.webhooks()),
         ),
-    ])
+    ]
 }
 
 /// `/v1/stats/app/internal`: the engine's working state.
