@@ -397,12 +397,13 @@ mod tests {
             let n: Vec<u64> = draws.iter().filter(|(s, _)| *s == slot).map(|(_, n)| *n).collect();
             assert!(!n.is_empty(), "slot {slot} drew no number");
             assert!(n[0] <= 1, "slot {slot} started at its draw {}", n[0]);
-            // A draw can miss only at the very end: a connection had drawn its
-            // next number when the run stopped it, while another (up to 4 in
-            // all) still finished a later one.
+            // A draw is missing only when its request was still in flight as
+            // the run stopped (or not yet handled when `seen` was read): at
+            // most one per connection, and a slot has at most 4 connections.
+            // Where in the sequence it falls depends on the machine's load.
             let last = n[n.len() - 1];
             let missing: Vec<u64> = (n[0]..=last).filter(|k| n.binary_search(k).is_err()).collect();
-            assert!(missing.iter().all(|k| last - k < 4), "slot {slot} skipped draws {missing:?} of {n:?}");
+            assert!(missing.len() <= 4, "slot {slot} skipped draws {missing:?} of {} drawn", n.len());
         }
     }
 

@@ -72,6 +72,8 @@ pub trait UserStore: Send + Sync {
     /// Inserts a user; `Ok(false)` if the name is taken.
     async fn insert_user(&self, user: &UserRecord) -> StoreResult<bool>;
     async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    /// Every user, by name (`wabiz users list`; an installation has a handful).
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
     /// Replaces the password hash; `Ok(false)` if there is no such user.
     async fn set_password(&self, username: &str, password_hash: &str, is_default: bool) -> StoreResult<bool>;
     /// Deletes the user and, in the same transaction, all of its tokens;

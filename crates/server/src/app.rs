@@ -32,7 +32,7 @@ use wabiz_domain::relay::{CloudWebhooks, RelayCounters};
 use wabiz_domain::settings::{SettingsConfig, SettingsService};
 use wabiz_domain::users::apikey::ApiKey;
 use wabiz_domain::users::password::PasswordHasher;
-use wabiz_domain::users::{UserService, UserServiceConfig};
+use wabiz_domain::users::{ADMIN_USERNAME, UserService, UserServiceConfig};
 use wabiz_relay::RelayNetwork;
 use wabiz_relay::sender::Sender;
 use wabiz_relay::statuses::StatusBook;
@@ -43,10 +43,12 @@ use wabiz_simulator::links::LinkFetcher;
 use wabiz_simulator::receipts::Shards;
 use wabiz_simulator::traffic::TrafficRunner;
 use wabiz_simulator::{SimulatedNetwork, SimulatorControl};
+use wabiz_store::DatabaseConfig;
 use wabiz_store::files::DiskMediaFiles;
 use wabiz_webhooks::{Engine, EngineConfig};
 
 use crate::config::{Config, TlsMode};
+use crate::data_lock::DataDirLock;
 use crate::telemetry::{self, FilterHandle};
 use crate::tls::{self, TlsManager};
 
@@ -67,6 +69,8 @@ impl Default for BuildOptions {
 
 /// A running node.
 pub struct App {
+    /// Released when the node is dropped, after the store is closed.
+    _data_lock: Option<DataDirLock>,
     addr: SocketAddr,
     https: bool,
     ca_pem: Option<String>,
@@ -154,6 +158,19 @@ impl RelayParts {
     }
 }
 
+/// The address a person on this machine opens: a wildcard listener is
+/// reached through the loopback address.
+fn browsable_url(scheme: &str, addr: SocketAddr) -> String {
+    let shown = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        _ => addr,
+    };
+    format!("{scheme}://{shown}")
+}
+
 /// How long requests in flight may take to finish once a stop is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -169,6 +186,11 @@ impl App {
 
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create the data dir {}", config.data_dir.display()))?;
+        // Nodes on PostgreSQL may share a media folder; a SQLite file is one node's.
+        let data_lock = match &config.database {
+            DatabaseConfig::Sqlite { .. } => Some(DataDirLock::acquire(&config.data_dir).map_err(anyhow::Error::msg)?),
+            DatabaseConfig::Postgres { .. } => None,
+        };
         let node = NodeIdentity::new(config.node_hostname.clone());
 
         tracing::info!(database = %config.database.describe(), "opening the store");
@@ -512,8 +534,29 @@ impl App {
         }
 
         let scheme = if rustls.is_some() { "https" } else { "http" };
-        tracing::info!(%addr, %scheme, node = %node, network = network.name(), "wabiz is listening");
+        let url = config.public_base_url.clone().unwrap_or_else(|| browsable_url(scheme, addr));
+        let admin = match store.get_user(ADMIN_USERNAME).await {
+            Ok(Some(u)) if u.password_is_default => {
+                "the factory password: sign in at the console, or POST /v1/users/login, and change it"
+            }
+            Ok(Some(_)) => "a password of its own",
+            Ok(None) => "deleted",
+            Err(_) => "unknown (the store did not answer)",
+        };
+        // The one line a newcomer needs: where the node is and what to open.
+        tracing::info!(
+            %addr,
+            %scheme,
+            node = %node,
+            network = network.name(),
+            url = %url,
+            docs = %format!("{url}/docs"),
+            console = %format!("{url}/console"),
+            admin,
+            "wabiz is listening"
+        );
         Ok(App {
+            _data_lock: data_lock,
             addr,
             https: rustls.is_some(),
             ca_pem: material.and_then(|m| m.ca_pem),

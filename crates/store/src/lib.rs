@@ -14,6 +14,7 @@ pub mod files;
 pub mod migrate;
 mod open_conversations;
 pub mod postgres;
+pub mod schema;
 pub mod sqlite;
 
 use std::path::PathBuf;

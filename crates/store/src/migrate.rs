@@ -143,11 +143,16 @@ pub const POSTGRES: &[Migration] = &[
 /// Compares what the database says was applied with what this binary carries.
 /// Returns the migrations still to apply, or an error if history diverged.
 pub fn pending<'a>(all: &'a [Migration], applied: &[(i64, String)]) -> Result<Vec<&'a Migration>, String> {
+    let latest = all.last().map_or(0, |m| m.version);
+    let newest_applied = applied.iter().map(|(v, _)| *v).max().unwrap_or(0);
     for (version, checksum) in applied {
         match all.iter().find(|m| m.version == *version) {
             None => {
                 return Err(format!(
-                    "the database has migration {version}, which this wabiz does not know: it was written by a newer version"
+                    "the database's schema is version {newest_applied}, newer than this wabiz ({}) knows: \
+                     it knows schema versions up to {latest}. A newer wabiz has upgraded this database; \
+                     run that version (or newer), or restore a backup taken before the upgrade",
+                    env!("CARGO_PKG_VERSION")
                 ));
             }
             Some(m) if m.checksum() != *checksum => {
@@ -181,6 +186,7 @@ mod tests {
         let everything: Vec<(i64, String)> = all.iter().map(|m| (m.version, m.checksum())).collect();
         assert!(pending(all, &everything).unwrap().is_empty());
         assert!(pending(all, &[(1, "x".into())]).unwrap_err().contains("changed"));
-        assert!(pending(all, &[(999, "x".into())]).unwrap_err().contains("newer"));
+        let newer = pending(all, &[(999, "x".into())]).unwrap_err();
+        assert!(newer.contains("version 999") && newer.contains(&format!("up to {}", all.len())), "{newer}");
     }
 }

@@ -183,6 +183,8 @@ async fn users_round_trip(db: &TestDb) {
     let a = s.get_user("admin").await.unwrap().unwrap();
     assert_eq!((a.password_hash.as_str(), a.password_is_default), ("$new", false));
     assert!(!s.set_password("ghost", "$x", false).await.unwrap());
+    let names: Vec<String> = s.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names, ["admin", "jdoe"], "every user, by name");
 
     assert!(s.delete_user("jdoe").await.unwrap());
     assert!(!s.delete_user("jdoe").await.unwrap());

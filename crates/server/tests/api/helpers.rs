@@ -102,7 +102,9 @@ impl TestApp {
             argv.push("--insecure-http".into());
         }
         argv.extend(spawn.args.iter().cloned());
-        let Command::Serve(args) = Cli::try_parse_from(&argv).expect("valid test arguments").command;
+        let Command::Serve(args) = Cli::try_parse_from(&argv).expect("valid test arguments").command else {
+            panic!("not serve's arguments")
+        };
         let env = spawn.env.clone();
         let config = args.resolve(&move |k| env.get(k).cloned()).expect("valid test configuration");
         let hasher =

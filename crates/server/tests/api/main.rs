@@ -29,6 +29,7 @@ mod lifecycle;
 mod media;
 mod messages;
 mod openapi;
+mod operating;
 mod receipts;
 mod receiver;
 mod registration;

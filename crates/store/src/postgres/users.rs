@@ -43,6 +43,18 @@ impl UserStore for PgStore {
         Ok(c.query_opt(&st, &[&username]).await.map_err(db_err)?.as_ref().map(user_from_row))
     }
 
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT username, password_hash, role, password_is_default, created_at FROM users ORDER BY username",
+                &[],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows.iter().map(user_from_row).collect())
+    }
+
     async fn set_password(&self, username: &str, hash: &str, is_default: bool) -> StoreResult<bool> {
         let c = self.client().await?;
         let n = c

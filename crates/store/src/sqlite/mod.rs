@@ -1,5 +1,6 @@
 //! The SQLite engine (embedded default).
 
+pub mod backup;
 mod callbacks;
 mod contacts;
 mod conversations;

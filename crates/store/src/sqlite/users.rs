@@ -55,6 +55,18 @@ impl UserStore for SqliteStore {
             .await
     }
 
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        self.readers
+            .read(|c| {
+                c.prepare_cached(
+                    "SELECT username, password_hash, role, password_is_default, created_at FROM users ORDER BY username",
+                )?
+                .query_map([], user_from_row)?
+                .collect()
+            })
+            .await
+    }
+
     async fn set_password(&self, username: &str, hash: &str, is_default: bool) -> StoreResult<bool> {
         let (username, hash) = (username.to_owned(), hash.to_owned());
         self.writer

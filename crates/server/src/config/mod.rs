@@ -6,6 +6,9 @@ use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub mod effective;
+pub mod file;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wabiz_cluster::DeploymentMode;
 use wabiz_domain::cluster::NodeRole;
@@ -46,6 +49,24 @@ pub enum Command {
     /// self-signed certificate (generated on first start, kept in the data dir), the
     /// simulated network, listening on 127.0.0.1:9090.
     Serve(ServeArgs),
+    /// Show the configuration `wabiz serve` would run with (it takes the same
+    /// options): each value and where it came from, secrets masked. Exits 2
+    /// when that configuration would not start.
+    Config(ServeArgs),
+    /// Copy a node's SQLite store (online, while it serves), media and TLS
+    /// files into a new folder, with a manifest of checksums. For PostgreSQL
+    /// it explains what to do instead.
+    Backup(crate::admin::backup::BackupArgs),
+    /// Put a backup back into a data folder that no node is using.
+    Restore(crate::admin::backup::RestoreArgs),
+    /// List users, or reset a password, through the database.
+    #[command(subcommand)]
+    Users(crate::admin::users::UsersCommand),
+    /// The database schema: its version and pending migrations, or apply them.
+    #[command(subcommand)]
+    Db(crate::admin::db::DbCommand),
+    /// Exit 0 when a node answers 200 (`GET /` by default): for container health checks.
+    Healthcheck(crate::admin::healthcheck::HealthcheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,6 +96,12 @@ impl LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    /// A TOML file of these options, named as the flags without the `--`
+    /// (`data-dir = "/var/lib/wabiz"`). A flag or an environment variable
+    /// overrides the file; an unknown key or a bad value stops the start.
+    #[arg(long, env = "WABIZ_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Address and port to listen on (port 0 picks a free port).
     #[arg(long, env = "WABIZ_LISTEN", value_name = "ADDR:PORT", default_value = "127.0.0.1:9090")]
     pub listen: SocketAddr,
@@ -359,10 +386,7 @@ impl ServeArgs {
     /// Resolves the options. `env` looks up the original containers' variables
     /// (tests pass a closure over a fixed map instead of the process environment).
     pub fn resolve(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
-        let database = match &self.database {
-            Some(url) => DatabaseConfig::parse(url)?,
-            None => DatabaseConfig::Sqlite { path: self.data_dir.join("wabiz.db") },
-        };
+        let database = database_config(self.database.as_deref(), &self.data_dir)?;
         let tls = match (self.insecure_http, self.tls_cert_file, self.tls_key_file) {
             (true, _, _) => TlsMode::Off,
             (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
@@ -464,6 +488,14 @@ impl ServeArgs {
     }
 }
 
+/// The store of `--database`, else SQLite in the data folder.
+pub fn database_config(database: Option<&str>, data_dir: &std::path::Path) -> Result<DatabaseConfig, String> {
+    match database {
+        Some(url) => DatabaseConfig::parse(url),
+        None => Ok(DatabaseConfig::Sqlite { path: data_dir.join("wabiz.db") }),
+    }
+}
+
 /// Looks a variable up in the process environment.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
@@ -478,6 +510,7 @@ mod tests {
         full.extend_from_slice(args);
         match Cli::try_parse_from(full).unwrap().command {
             Command::Serve(a) => a,
+            other => panic!("{other:?}"),
         }
     }
 

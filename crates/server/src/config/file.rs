@@ -1,0 +1,154 @@
+//! `--config FILE`: `serve`'s options from a TOML file.
+//!
+//! The file's keys are the flags' names without `--` (`data-dir`, or
+//! `data_dir`). Precedence is flag > environment > file > default: clap
+//! parses the command line and the environment first, then each file value
+//! whose option came from neither is handed to clap as if it were a flag and
+//! parsed again, so a file value is checked by the same parser as the flag.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, CommandFactory as _, FromArgMatches as _};
+
+use super::Cli;
+
+/// Where an option's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    /// The environment variable's name.
+    Environment(String),
+    File(PathBuf),
+    Default,
+    /// No value: the option is off or left to the server's own choice.
+    Unset,
+}
+
+/// The command line with the file applied, and what that took.
+pub struct Parsed {
+    pub cli: Cli,
+    /// The subcommand's matches after the file was applied.
+    pub matches: ArgMatches,
+    /// The file that was read, and the option ids it supplied.
+    pub file: Option<(PathBuf, Vec<String>)>,
+}
+
+/// Why the command line or the file was refused.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// clap's own error (it also covers `--help` and `--version`).
+    Cli(clap::Error),
+    /// A bad file: the message names the file and the key.
+    File(String),
+}
+
+impl Parsed {
+    /// Where the value of option `id` (clap's id: `data_dir`), one of the
+    /// subcommand's options, came from.
+    pub fn source_of(&self, id: &str) -> Source {
+        match self.matches.value_source(id) {
+            Some(ValueSource::CommandLine) => match &self.file {
+                Some((path, ids)) if ids.iter().any(|i| i == id) => Source::File(path.clone()),
+                _ => Source::Flag,
+            },
+            Some(ValueSource::EnvVariable) => Source::Environment(env_name(id).unwrap_or_default()),
+            Some(ValueSource::DefaultValue) => Source::Default,
+            _ => Source::Unset,
+        }
+    }
+}
+
+fn env_name(id: &str) -> Option<String> {
+    let serve = serve_command();
+    let arg = serve.get_arguments().find(|a| a.get_id() == id)?;
+    arg.get_env().map(|e| e.to_string_lossy().into_owned())
+}
+
+/// `serve`'s options: the set of keys a file may hold.
+pub fn serve_command() -> clap::Command {
+    let cli = Cli::command();
+    cli.find_subcommand("serve").cloned().unwrap_or_else(|| clap::Command::new("serve"))
+}
+
+/// Parses `argv` (program name first) and applies the `--config` file, if
+/// the subcommand takes one and it is given.
+pub fn parse(argv: Vec<OsString>) -> Result<Parsed, ConfigError> {
+    let matches = Cli::command().try_get_matches_from(&argv).map_err(ConfigError::Cli)?;
+    let (subcommand, sub) = innermost(Cli::command(), &matches);
+    let Some(path) = sub.try_get_one::<PathBuf>("config").ok().flatten().cloned() else {
+        let cli = Cli::from_arg_matches(&matches).map_err(ConfigError::Cli)?;
+        return Ok(Parsed { cli, matches: sub, file: None });
+    };
+    let (extra, ids) = file_arguments(&path, &subcommand, &sub)?;
+    let mut full = argv;
+    full.extend(extra.into_iter().map(OsString::from));
+    let matches = Cli::command().try_get_matches_from(&full).map_err(|e| {
+        let first = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
+        ConfigError::File(format!("{}: {first}", path.display()))
+    })?;
+    let cli = Cli::from_arg_matches(&matches).map_err(ConfigError::Cli)?;
+    let (_, sub) = innermost(Cli::command(), &matches);
+    Ok(Parsed { cli, matches: sub, file: Some((path, ids)) })
+}
+
+/// The subcommand that was run (`wabiz db status` → `status`) and its matches.
+fn innermost(mut command: clap::Command, matches: &ArgMatches) -> (clap::Command, ArgMatches) {
+    let mut current = matches.clone();
+    while let Some((name, sub)) = current.subcommand() {
+        let (name, sub) = (name.to_owned(), sub.clone());
+        command = command.find_subcommand(&name).cloned().unwrap_or_else(|| clap::Command::new("none"));
+        current = sub;
+    }
+    (command, current)
+}
+
+/// The file's values as flags (`--data-dir=…`) for the options that neither
+/// the command line nor the environment set, and their ids.
+fn file_arguments(
+    path: &Path,
+    subcommand: &clap::Command,
+    given: &ArgMatches,
+) -> Result<(Vec<String>, Vec<String>), ConfigError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File(format!("cannot read {shown}: {e}")))?;
+    let table: toml::Table =
+        text.parse().map_err(|e: toml::de::Error| ConfigError::File(format!("{shown}: {}", e.message())))?;
+    let serve = serve_command();
+    let (mut flags, mut ids) = (Vec::new(), Vec::new());
+    for (key, value) in &table {
+        let name = key.replace('_', "-");
+        let Some(arg) = serve.get_arguments().find(|a| a.get_long() == Some(name.as_str()) && name != "config") else {
+            return Err(ConfigError::File(format!(
+                "{shown}: unknown key '{key}' (the keys are `wabiz serve`'s options without the --, \
+                 as `wabiz serve --help` lists them)"
+            )));
+        };
+        let id = arg.get_id().as_str();
+        // A key for another command (`wabiz backup` reads only where the data is).
+        if !subcommand.get_arguments().any(|a| a.get_id() == id) {
+            continue;
+        }
+        if matches!(given.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable)) {
+            continue;
+        }
+        let is_switch = matches!(arg.get_action(), ArgAction::SetTrue);
+        match (value, is_switch) {
+            (toml::Value::Boolean(true), true) => flags.push(format!("--{name}")),
+            (toml::Value::Boolean(false), true) => continue,
+            (_, true) => {
+                return Err(ConfigError::File(format!("{shown}: key '{key}' takes true or false")));
+            }
+            (toml::Value::String(s), false) => flags.push(format!("--{name}={s}")),
+            (toml::Value::Integer(n), false) => flags.push(format!("--{name}={n}")),
+            (toml::Value::Float(n), false) => flags.push(format!("--{name}={n}")),
+            (toml::Value::Boolean(b), false) => flags.push(format!("--{name}={b}")),
+            (_, false) => {
+                return Err(ConfigError::File(format!("{shown}: key '{key}' takes a string or a number")));
+            }
+        }
+        ids.push(id.to_owned());
+    }
+    Ok((flags, ids))
+}
