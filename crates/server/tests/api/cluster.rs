@@ -7,13 +7,12 @@
 //! by node.
 
 use std::collections::{HashMap, HashSet};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_PASSWORD, first_admin_login, json, pg_schema, plain_client, send};
-use crate::lifecycle::{Server, spawn_logged};
+use crate::lifecycle::{Server, instant_binary, spawn_logged};
 use crate::receiver::{Receiver, Reply};
 
 const HEARTBEAT_S: u64 = 1;
@@ -32,20 +31,8 @@ fn start_node(db: &str) -> Node {
 
 fn start_node_with(db: &str, extra: &[&str]) -> Node {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--allow-http-webhooks"])
-        .args(["--simulator-open-window", "--multiconnect", "--role", "all", "--database", db])
-        .args([
-            "--simulator-sent-delay-ms",
-            "0",
-            "--simulator-delivered-delay-ms",
-            "0",
-            "--simulator-read-delay-ms",
-            "0",
-        ])
-        .args(extra)
-        .arg("--data-dir")
-        .arg(dir.path());
+    let mut cmd = instant_binary();
+    cmd.args(["--multiconnect", "--role", "all", "--database", db]).args(extra).arg("--data-dir").arg(dir.path());
     let server = spawn_logged(cmd);
     // The line is kept just after the address is reported.
     let deadline = Instant::now() + Duration::from_secs(5);

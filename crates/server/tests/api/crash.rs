@@ -5,29 +5,17 @@
 //! callbacks wait on disk, at most `--webhook-window` in memory).
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::helpers::send;
-use crate::lifecycle::{Server, spawn_logged};
+use crate::lifecycle::{Server, instant_binary, spawn_logged};
 use crate::receiver::{Receiver, Reply};
 
 fn start(data_dir: &std::path::Path, extra: &[&str]) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
-    cmd.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--insecure-http",
-        "--allow-http-webhooks",
-        "--simulator-open-window",
-    ])
-    .args(["--simulator-sent-delay-ms", "0", "--simulator-delivered-delay-ms", "0", "--simulator-read-delay-ms", "0"])
-    .arg("--data-dir")
-    .arg(data_dir)
-    .args(extra);
+    let mut cmd = instant_binary();
+    cmd.arg("--data-dir").arg(data_dir).args(extra);
     spawn_logged(cmd)
 }
 

@@ -105,6 +105,17 @@ fn start_binary(data_dir: &std::path::Path) -> Server {
     spawn_logged(cmd)
 }
 
+/// `wabiz serve` as the binary tests run it: a random port, plain HTTP,
+/// `http://` webhooks, every customer in the window and instant receipts.
+/// The caller adds the data dir and its own options.
+pub(crate) fn instant_binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--allow-http-webhooks"])
+        .args(["--simulator-open-window", "--simulator-sent-delay-ms", "0"])
+        .args(["--simulator-delivered-delay-ms", "0", "--simulator-read-delay-ms", "0"]);
+    cmd
+}
+
 /// Runs `cmd` with its stdout captured and waits for the "listening" line.
 pub(crate) fn spawn_logged(mut cmd: Command) -> Server {
     let mut child =

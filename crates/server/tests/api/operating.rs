@@ -12,11 +12,14 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_PASSWORD, first_admin_login, pg_schema, plain_client, send};
-use crate::lifecycle::{Server, spawn_logged};
+use crate::lifecycle::{Server, instant_binary, spawn_logged};
 
 fn wabiz() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wabiz"));
-    // Nothing of the machine's own configuration leaks into a test.
+    without_settings_of_the_machine(Command::new(env!("CARGO_BIN_EXE_wabiz")))
+}
+
+/// Nothing of the machine's own configuration leaks into a test.
+fn without_settings_of_the_machine(mut cmd: Command) -> Command {
     for (k, _) in std::env::vars() {
         if k.starts_with("WABIZ_") || k.starts_with("WA_") {
             cmd.env_remove(k);
@@ -36,19 +39,8 @@ fn text(out: &Output) -> String {
 
 /// `wabiz serve` on plain HTTP with instant receipts, on `data_dir`.
 fn serve(data_dir: &Path, extra: &[&str]) -> Server {
-    let mut cmd = wabiz();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--simulator-open-window"])
-        .args([
-            "--simulator-sent-delay-ms",
-            "0",
-            "--simulator-delivered-delay-ms",
-            "0",
-            "--simulator-read-delay-ms",
-            "0",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(extra);
+    let mut cmd = without_settings_of_the_machine(instant_binary());
+    cmd.arg("--data-dir").arg(data_dir).args(extra);
     spawn_logged(cmd)
 }
 
