@@ -536,10 +536,16 @@ def serve_options(help_text: str) -> dict[str, bool]:
     return out
 
 
+def list_options(help_text: str) -> set[str]:
+    """The options whose value is a LIST: a config file may give an array of strings."""
+    return set(re.findall(r"^\s+(?:-\w, )?--([a-z0-9-]+) <LIST>", help_text, re.MULTILINE))
+
+
 def check_config(root: Path, help_file: Path) -> None:
     path = root / "packaging" / "wabiz.toml.example"
     text = path.read_text()
     options = serve_options(help_file.read_text())
+    lists = list_options(help_file.read_text())
     expect(
         len(options) > 10, f"`wabiz serve --help` lists {len(options)} options", "cannot read the options from --help"
     )
@@ -565,8 +571,11 @@ def check_config(root: Path, help_file: Path) -> None:
         ):
             continue
         switch = options[name]
+        is_list = isinstance(value, list) and name in lists and all(isinstance(v, str) for v in value)
         right_type = (
-            isinstance(value, bool) if switch else isinstance(value, (str, int, float)) and not isinstance(value, bool)
+            isinstance(value, bool)
+            if switch
+            else is_list or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
         )
         expect(
             right_type, f"{key} has a {'boolean' if switch else 'value'}", f"{key}: wrong type {type(value).__name__}"

@@ -14,17 +14,18 @@ use wabiz_domain::users::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The client's IP address (the TCP peer; proxies' headers are not trusted).
+/// The client's IP address: the TCP peer, or, for a request from one of the
+/// `--trusted-proxies`, the client that proxy names (`client_ip.rs`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip =
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer =
             parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(ClientIp(ip))
+        Ok(ClientIp(state.trusted_proxies.client(peer, &parts.headers)))
     }
 }
 

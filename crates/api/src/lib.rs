@@ -10,6 +10,7 @@
 //! handler.
 
 mod auth;
+pub mod client_ip;
 mod console;
 mod envelope;
 mod error;

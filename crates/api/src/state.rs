@@ -77,6 +77,8 @@ impl std::ops::Deref for AppState {
 
 pub struct AppServices {
     pub users: Arc<UserService>,
+    /// Whose `X-Forwarded-For` names the client (`--trusted-proxies`).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub network: Arc<dyn Network>,
     pub store: Arc<dyn Store>,
     pub meta: Arc<Meta>,

@@ -395,6 +395,7 @@ impl App {
         let simulator_control = Arc::clone(&simulator);
         let in_flight = Arc::new(InFlight::default());
         let state = AppState::new(AppServices {
+            trusted_proxies: config.trusted_proxies.clone(),
             users: Arc::clone(&users),
             network: Arc::clone(&network),
             store: Arc::clone(&store),

@@ -144,11 +144,25 @@ fn file_arguments(
             (toml::Value::Integer(n), false) => flags.push(format!("--{name}={n}")),
             (toml::Value::Float(n), false) => flags.push(format!("--{name}={n}")),
             (toml::Value::Boolean(b), false) => flags.push(format!("--{name}={b}")),
+            (toml::Value::Array(items), false) if takes_a_list(arg) => {
+                let items: Option<Vec<&str>> = items.iter().map(toml::Value::as_str).collect();
+                let Some(items) = items else {
+                    return Err(ConfigError::File(format!("{shown}: key '{key}' takes a list of strings")));
+                };
+                flags.push(format!("--{name}={}", items.join(",")));
+            }
             (_, false) => {
-                return Err(ConfigError::File(format!("{shown}: key '{key}' takes a string or a number")));
+                let what = if takes_a_list(arg) { "a list of strings or a string" } else { "a string or a number" };
+                return Err(ConfigError::File(format!("{shown}: key '{key}' takes {what}")));
             }
         }
         ids.push(id.to_owned());
     }
     Ok((flags, ids))
+}
+
+/// An option whose value is a comma-separated list (`value_name = "LIST"`),
+/// which a file may also give as a TOML array.
+fn takes_a_list(arg: &clap::Arg) -> bool {
+    arg.get_value_names().is_some_and(|names| names.iter().any(|n| n.as_str() == "LIST"))
 }

@@ -119,6 +119,14 @@ pub struct ServeArgs {
     #[arg(long, env = "WABIZ_INSECURE_HTTP")]
     pub insecure_http: bool,
 
+    /// Reverse proxies in front of this node (addresses or networks, comma
+    /// separated: 10.0.0.0/8,192.0.2.7). For requests from them, the client
+    /// is read from X-Forwarded-For, so per-address limits (failed logins,
+    /// user writes) count each client, not the proxy. Default: none; the
+    /// TCP peer is the client and the header is ignored.
+    #[arg(long, env = "WABIZ_TRUSTED_PROXIES", value_name = "LIST")]
+    pub trusted_proxies: Option<String>,
+
     /// Accept http:// webhook URLs (the original API refuses them).
     #[arg(long, env = "WABIZ_ALLOW_HTTP_WEBHOOKS")]
     pub allow_http_webhooks: bool,
@@ -371,6 +379,7 @@ pub struct Config {
     pub log_trace: bool,
     pub strict_restart: bool,
     pub public_base_url: Option<String>,
+    pub trusted_proxies: wabiz_api::client_ip::TrustedProxies,
     pub media_max_upload_bytes: u64,
     pub enable_reactions: bool,
     pub disable_groups: bool,
@@ -448,8 +457,12 @@ impl ServeArgs {
             ),
         };
         let disable_groups = self.disable_groups || relay.is_some();
+        let trusted_proxies =
+            wabiz_api::client_ip::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
+                .map_err(|e| format!("--trusted-proxies: {e}"))?;
         Ok(Config {
             relay,
+            trusted_proxies,
             listen: self.listen,
             data_dir: self.data_dir,
             database,

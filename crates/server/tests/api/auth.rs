@@ -188,3 +188,38 @@ async fn head_follows_the_rule_of_get() {
     let r = app.request(Method::HEAD, "/v1/health").send().await.unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// 30 failed logins from one client, all through the same proxy: with the
+/// proxy trusted, only that client is held back; without, the header is
+/// the client's word and is ignored, so everyone behind the proxy is.
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client_whose_failed_logins_are_counted() {
+    async fn fail_30_times_from(app: &TestApp, client: &str) {
+        for i in 0..30 {
+            let r = app
+                .request(Method::POST, "/v1/users/login")
+                .header("X-Forwarded-For", format!("198.51.100.1, {client}"))
+                .basic_auth("admin", Some(format!("wrong-{i}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401);
+        }
+    }
+    let login_from = |app: &TestApp, client: &str| {
+        app.request(Method::POST, "/v1/users/login")
+            .header("X-Forwarded-For", client.to_owned())
+            .basic_auth("admin", Some("secret"))
+            .json(&json!({"new_password": "Adm1n-Passw0rd!"}))
+            .send()
+    };
+
+    let behind = TestApp::spawn_with(Spawn::default().arg("--trusted-proxies").arg("10.0.0.0/8,127.0.0.1")).await;
+    fail_30_times_from(&behind, "203.0.113.9").await;
+    assert_eq!(login_from(&behind, "203.0.113.9").await.unwrap().status(), 429);
+    assert_eq!(login_from(&behind, "203.0.113.10").await.unwrap().status(), 200, "another client is not held back");
+
+    let direct = TestApp::spawn().await;
+    fail_30_times_from(&direct, "203.0.113.9").await;
+    assert_eq!(login_from(&direct, "203.0.113.10").await.unwrap().status(), 429, "an untrusted header changes nothing");
+}

@@ -64,7 +64,8 @@ async fn a_config_file_sits_under_the_environment_and_the_flags_and_secrets_stay
              message-retention-days = 9\n\
              api-key = \"file-api-key-0123456789\"\n\
              database = \"postgres://wabiz:db-password-42@db.internal:5432/wabiz\"\n\
-             relay-access-token = \"EAAG-file-token\"\n",
+             relay-access-token = \"EAAG-file-token\"\n\
+             trusted-proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\n",
             dir.path().join("from-file").display()
         ),
     )
@@ -89,6 +90,7 @@ async fn a_config_file_sits_under_the_environment_and_the_flags_and_secrets_stay
     assert!(line("data-dir").contains("from-file") && line("data-dir").ends_with(&file_source), "{shown}");
     assert!(line("insecure-http").contains("true") && line("insecure-http").ends_with(&file_source));
     assert!(line("webhook-timeout-ms").ends_with("# default"));
+    assert!(line("trusted-proxies").contains("\"10.0.0.0/8,192.0.2.7\""), "a list from a TOML array: {shown}");
     assert!(shown.contains("# public-base-url ="), "an unset option is shown commented out: {shown}");
     for secret in ["file-api-key-0123456789", "db-password-42", "EAAG-file-token"] {
         assert!(!shown.contains(secret), "{secret} is shown: {shown}");
@@ -116,6 +118,8 @@ async fn a_config_file_sits_under_the_environment_and_the_flags_and_secrets_stay
         ("insecure-http = \"yes\"\n", "insecure-http"),
         ("listen = [1, 2]\n", "listen"),
         ("listen = \n", "wabiz.toml"),
+        ("trusted-proxies = [\"10.0.0.0/8\", \"proxy.local\"]\n", "--trusted-proxies: 'proxy.local'"),
+        ("trusted-proxies = [1, 2]\n", "trusted-proxies"),
     ] {
         std::fs::write(&file, content).unwrap();
         let mut cmd = wabiz();
