@@ -48,7 +48,7 @@ use wabiz_store::files::DiskMediaFiles;
 use wabiz_webhooks::{Engine, EngineConfig};
 
 use crate::config::{Config, TlsMode};
-use crate::data_lock::DataDirLock;
+use crate::data_lock::DataLock;
 use crate::telemetry::{self, FilterHandle};
 use crate::tls::{self, TlsManager};
 
@@ -69,8 +69,6 @@ impl Default for BuildOptions {
 
 /// A running node.
 pub struct App {
-    /// Released when the node is dropped, after the store is closed.
-    _data_lock: Option<DataDirLock>,
     addr: SocketAddr,
     https: bool,
     ca_pem: Option<String>,
@@ -82,6 +80,8 @@ pub struct App {
     server: JoinHandle<std::io::Result<()>>,
     shutdown: CancellationToken,
     background: Vec<JoinHandle<()>>,
+    /// The last field, so the last dropped: after the store.
+    _data_lock: Option<DataLock>,
 }
 
 /// The longest a Graph API call may take (a media download included).
@@ -186,9 +186,9 @@ impl App {
 
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create the data dir {}", config.data_dir.display()))?;
-        // Nodes on PostgreSQL may share a media folder; a SQLite file is one node's.
+        // A SQLite file is one node's; nodes on PostgreSQL share their database.
         let data_lock = match &config.database {
-            DatabaseConfig::Sqlite { .. } => Some(DataDirLock::acquire(&config.data_dir).map_err(anyhow::Error::msg)?),
+            DatabaseConfig::Sqlite { path } => Some(DataLock::for_database(path).map_err(anyhow::Error::msg)?),
             DatabaseConfig::Postgres { .. } => None,
         };
         let node = NodeIdentity::new(config.node_hostname.clone());
@@ -557,7 +557,6 @@ impl App {
             "wabiz is listening"
         );
         Ok(App {
-            _data_lock: data_lock,
             addr,
             https: rustls.is_some(),
             ca_pem: material.and_then(|m| m.ca_pem),
@@ -569,6 +568,7 @@ impl App {
             server,
             shutdown,
             background,
+            _data_lock: data_lock,
         })
     }
 

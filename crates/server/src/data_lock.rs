@@ -1,36 +1,45 @@
-//! One process at a time on a data folder. A node on SQLite holds an
-//! exclusive lock on DATA_DIR/wabiz.lock while it runs; `wabiz restore`
-//! takes the same lock, so it cannot replace the files under a running node,
-//! and a second node started on the same folder stops at once instead of
-//! sharing a SQLite file it does not expect to share. The operating system
-//! drops the lock when the process ends, even by `kill -9`.
+//! One process at a time on a SQLite database. A node holds an exclusive
+//! lock on the lock file beside its database (`DATA_DIR/wabiz.lock` by
+//! default) while it runs; `wabiz restore` and `wabiz db migrate` take the
+//! same lock, so they cannot change the files under a running node, and a
+//! second node started on the same database stops at once instead of
+//! sharing a file it does not expect to share. The operating system drops
+//! the lock when the process ends, even by `kill -9`.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 
-pub const LOCK_FILE: &str = "wabiz.lock";
-
 /// Held while it lives.
 #[derive(Debug)]
-pub struct DataDirLock {
+pub struct DataLock {
     _file: File,
     pub path: PathBuf,
 }
 
-impl DataDirLock {
-    /// Takes the lock, creating the folder if needed; says who holds it
-    /// when another process does.
-    pub fn acquire(dir: &Path) -> Result<DataDirLock, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let path = dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+impl DataLock {
+    /// The lock of the SQLite database at `db_path`.
+    pub fn for_database(db_path: &Path) -> Result<DataLock, String> {
+        Self::acquire(&db_path.with_extension("lock"))
+    }
+
+    /// Takes the lock on `path`, creating it (and its folder) if needed;
+    /// says who holds it when another process does.
+    pub fn acquire(path: &Path) -> Result<DataLock, String> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let opened = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path);
+        // A lock file another user made (a restore run as root) can still be
+        // locked through a read-only handle.
+        let (mut file, writable) = match opened {
+            Ok(f) => (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                (File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?, false)
+            }
+            Err(e) => return Err(format!("cannot open {}: {e}", path.display())),
+        };
+        let shown = path.parent().unwrap_or(path).display();
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -38,13 +47,15 @@ impl DataDirLock {
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
                 let who = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
-                return Err(format!("the data folder {} is in use by a running wabiz{who}", dir.display()));
+                return Err(format!("the data in {shown} is in use by a running wabiz{who}"));
             }
             Err(TryLockError::Error(e)) => return Err(format!("cannot lock {}: {e}", path.display())),
         }
-        // Who holds it, for the message above; the lock itself is what counts.
-        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
-        Ok(DataDirLock { _file: file, path })
+        if writable {
+            // Who holds it, for the message above; the lock itself is what counts.
+            let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
+        }
+        Ok(DataLock { _file: file, path: path.to_owned() })
     }
 }
 
@@ -55,10 +66,12 @@ mod tests {
     #[test]
     fn a_second_holder_is_refused_until_the_first_lets_go() {
         let dir = tempfile::tempdir().unwrap();
-        let first = DataDirLock::acquire(dir.path()).unwrap();
-        let e = DataDirLock::acquire(dir.path()).unwrap_err();
+        let db = dir.path().join("wabiz.db");
+        let first = DataLock::for_database(&db).unwrap();
+        assert_eq!(first.path, dir.path().join("wabiz.lock"));
+        let e = DataLock::for_database(&db).unwrap_err();
         assert!(e.contains("in use") && e.contains(&std::process::id().to_string()), "{e}");
         drop(first);
-        assert!(DataDirLock::acquire(dir.path()).is_ok());
+        assert!(DataLock::for_database(&db).is_ok());
     }
 }

@@ -91,6 +91,15 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The URL with its password left out entirely, for a command line that
+/// gets the password elsewhere (`PGPASSWORD`, `~/.pgpass`).
+pub fn url_without_password(url: &str) -> String {
+    let redacted = redact_url(url).replacen(":***@", "@", 1);
+    let Some((base, query)) = redacted.split_once('?') else { return redacted };
+    let kept: Vec<&str> = query.split('&').filter(|kv| !kv.to_ascii_lowercase().starts_with("password=")).collect();
+    if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) }
+}
+
 /// Opens (and migrates) the configured store.
 pub async fn open(cfg: &DatabaseConfig) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match cfg {
@@ -128,5 +137,11 @@ mod tests {
             "postgres://h/db?user=u&password=***&sslmode=disable"
         );
         assert_eq!(redact_url("postgres://u:pa/ss@h/db"), "postgres://u:***@h/db");
+        assert_eq!(url_without_password("postgres://u:secret@h:5432/db"), "postgres://u@h:5432/db");
+        assert_eq!(
+            url_without_password("postgres://h/db?password=x&sslmode=disable"),
+            "postgres://h/db?sslmode=disable"
+        );
+        assert_eq!(url_without_password("postgres://h/db?password=x"), "postgres://h/db");
     }
 }

@@ -47,6 +47,15 @@ async fn status(args: &StoreArgs) -> Result<(), Failure> {
 
 async fn migrate(args: &StoreArgs) -> Result<(), Failure> {
     let cfg = args.database_config().map_err(Failure::refused)?;
+    // Not under a running node: it would go on with a schema it does not
+    // know. (PostgreSQL nodes migrate under an advisory lock themselves.)
+    let _lock = match &cfg {
+        wabiz_store::DatabaseConfig::Sqlite { path } => Some(
+            crate::data_lock::DataLock::for_database(path)
+                .map_err(|e| Failure::refused(format!("{e}; stop it first (a node migrates at start by itself)")))?,
+        ),
+        wabiz_store::DatabaseConfig::Postgres { .. } => None,
+    };
     let before = wabiz_store::schema::status(&cfg).await.map_err(Failure::failed)?;
     let pending = before.pending().map_err(Failure::refused)?;
     let store = wabiz_store::open(&cfg).await.map_err(|e| Failure::failed(format!("{}: {e}", cfg.describe())))?;

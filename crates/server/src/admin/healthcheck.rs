@@ -1,7 +1,9 @@
-//! `wabiz healthcheck`: asks a node for `GET /` (liveness) or `GET /ready`
-//! and exits 0 on a 200. Container images run it as their health check, so
-//! they need no curl; over HTTPS it trusts the node's generated certificate
-//! authority from the data folder, as well as the system's roots.
+//! `wabiz healthcheck`: asks a node for `GET /` (liveness), or another URL
+//! such as `/ready`, and exits 0 on a 200. Container images run it as their
+//! health check, so they need no curl. It finds the node from the same
+//! options, variables and config file as `serve`, and over HTTPS it trusts
+//! the node's generated certificate authority from the data folder, as well
+//! as the system's roots.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,11 +14,23 @@ use super::Failure;
 
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
-    /// The URL to ask. Default: `GET /` of the node this environment
-    /// describes (`WABIZ_LISTEN`, on loopback when it is a wildcard; http
-    /// when `WABIZ_INSECURE_HTTP` is set), else https://127.0.0.1:9090/.
+    /// The URL to ask. Default: `GET /` of the node the options below
+    /// describe (a wildcard address is asked on loopback).
     #[arg(long, env = "WABIZ_HEALTHCHECK_URL")]
     pub url: Option<String>,
+
+    /// `wabiz serve`'s config file: its `listen`, `insecure-http` and
+    /// `data-dir` say where the node is.
+    #[arg(long, env = "WABIZ_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The node's address, as given to `serve`.
+    #[arg(long, env = "WABIZ_LISTEN", value_name = "ADDR:PORT", default_value = "127.0.0.1:9090")]
+    pub listen: std::net::SocketAddr,
+
+    /// The node serves plain HTTP.
+    #[arg(long, env = "WABIZ_INSECURE_HTTP")]
+    pub insecure_http: bool,
 
     /// The node's data folder, whose tls/ca.pem is trusted for the request.
     #[arg(long, env = "WABIZ_DATA_DIR", value_name = "DIR", default_value = "./wabiz-data")]
@@ -27,24 +41,18 @@ pub struct HealthcheckArgs {
     pub timeout_secs: u64,
 }
 
-/// The liveness URL of the node that `listen` and `insecure_http` (its
-/// environment's values) describe.
-pub fn default_url(listen: Option<&str>, insecure_http: Option<&str>) -> String {
-    let addr: std::net::SocketAddr =
-        listen.and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| ([127, 0, 0, 1], 9090).into());
-    let addr = match addr.ip() {
-        std::net::IpAddr::V4(ip) if ip.is_unspecified() => ([127, 0, 0, 1], addr.port()).into(),
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => (std::net::Ipv6Addr::LOCALHOST, addr.port()).into(),
-        _ => addr,
+/// The liveness URL of the node listening on `listen`.
+pub fn default_url(listen: std::net::SocketAddr, insecure_http: bool) -> String {
+    let addr = match listen.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => ([127, 0, 0, 1], listen.port()).into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => (std::net::Ipv6Addr::LOCALHOST, listen.port()).into(),
+        _ => listen,
     };
-    let plain = insecure_http.is_some_and(|v| !matches!(v.trim(), "" | "0" | "false" | "no" | "off"));
-    format!("{}://{addr}/", if plain { "http" } else { "https" })
+    format!("{}://{addr}/", if insecure_http { "http" } else { "https" })
 }
 
 pub async fn run(args: &HealthcheckArgs) -> Result<(), Failure> {
-    let url = args.url.clone().unwrap_or_else(|| {
-        default_url(std::env::var("WABIZ_LISTEN").ok().as_deref(), std::env::var("WABIZ_INSECURE_HTTP").ok().as_deref())
-    });
+    let url = args.url.clone().unwrap_or_else(|| default_url(args.listen, args.insecure_http));
     let ca = std::fs::read_to_string(args.data_dir.join("tls").join("ca.pem")).ok();
     let client = wabiz_webhooks::client::build(ca.as_deref(), Duration::from_secs(args.timeout_secs.max(1)), false)
         .map_err(Failure::failed)?;
@@ -64,10 +72,11 @@ mod tests {
     use super::default_url;
 
     #[test]
-    fn the_default_url_follows_the_nodes_environment() {
-        assert_eq!(default_url(None, None), "https://127.0.0.1:9090/");
-        assert_eq!(default_url(Some("0.0.0.0:8443"), None), "https://127.0.0.1:8443/");
-        assert_eq!(default_url(Some("[::]:9000"), Some("true")), "http://[::1]:9000/");
-        assert_eq!(default_url(Some("10.0.0.5:9090"), Some("false")), "https://10.0.0.5:9090/");
+    fn the_default_url_is_the_nodes_own_address_on_loopback() {
+        let at = |s: &str| s.parse().unwrap();
+        assert_eq!(default_url(at("127.0.0.1:9090"), false), "https://127.0.0.1:9090/");
+        assert_eq!(default_url(at("0.0.0.0:8443"), false), "https://127.0.0.1:8443/");
+        assert_eq!(default_url(at("[::]:9000"), true), "http://[::1]:9000/");
+        assert_eq!(default_url(at("10.0.0.5:9090"), false), "https://10.0.0.5:9090/");
     }
 }

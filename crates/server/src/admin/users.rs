@@ -3,7 +3,7 @@
 //! on a stopped node and on a running one alike (a running node reads the
 //! password at each login).
 
-use std::io::BufRead as _;
+use std::io::{BufRead as _, IsTerminal as _};
 
 use clap::{Args, Subcommand};
 use wabiz_domain::users::password::PasswordHasher;
@@ -61,6 +61,12 @@ async fn list(args: &StoreArgs) -> Result<(), Failure> {
 
 async fn reset_password(args: &ResetArgs) -> Result<(), Failure> {
     let (password, generated) = if args.password_stdin {
+        if std::io::stdin().is_terminal() {
+            return Err(Failure::refused(
+                "--password-stdin reads a pipe, not a terminal (it would show the password): \
+                 `printf '%s\\n' \"$NEW_PASSWORD\" | wabiz users reset-password …`, or leave it out for a generated one",
+            ));
+        }
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::failed(format!("standard input: {e}")))?;
         let line = line.trim_end_matches(['\r', '\n']).to_owned();

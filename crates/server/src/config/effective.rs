@@ -1,5 +1,6 @@
 //! `wabiz config`: the configuration `wabiz serve` would run with, each value
-//! followed by where it came from. The output is itself a valid config file.
+//! followed by where it came from. The output is itself a valid config file;
+//! secrets are masked and their lines commented out.
 
 use clap::ArgAction;
 
@@ -39,13 +40,15 @@ pub fn render(parsed: &Parsed, env: &dyn Fn(&str) -> Option<String>) -> String {
             (true, _) => format!("{long} = {}", parsed.matches.get_flag(id)),
             (false, Some(value)) => {
                 let shown = if !arg.is_hide_env_values_set() {
-                    value
+                    value.clone()
                 } else if id == "database" {
                     wabiz_store::redact_url(&value)
                 } else {
                     MASK.to_owned()
                 };
-                format!("{long} = {}", toml::Value::String(shown))
+                // A masked value is commented out: read back, it would be wrong.
+                let comment = if shown == value { "" } else { "# " };
+                format!("{comment}{long} = {}", toml::Value::String(shown))
             }
             (false, None) => format!("# {long} ="),
         };

@@ -75,22 +75,62 @@ pub fn serve_command() -> clap::Command {
 /// Parses `argv` (program name first) and applies the `--config` file, if
 /// the subcommand takes one and it is given.
 pub fn parse(argv: Vec<OsString>) -> Result<Parsed, ConfigError> {
-    let matches = Cli::command().try_get_matches_from(&argv).map_err(ConfigError::Cli)?;
-    let (subcommand, sub) = innermost(Cli::command(), &matches);
-    let Some(path) = sub.try_get_one::<PathBuf>("config").ok().flatten().cloned() else {
-        let cli = Cli::from_arg_matches(&matches).map_err(ConfigError::Cli)?;
-        return Ok(Parsed { cli, matches: sub, file: None });
+    // A first, lenient pass finds the subcommand, the file and what the
+    // command line and environment set: a rule that the file completes
+    // (`--tls-cert-file` here, `tls-key-file` there) must not fail it.
+    let first = Cli::command().ignore_errors(true).try_get_matches_from(&argv).ok();
+    let found = first.as_ref().map(|m| {
+        let (subcommand, sub) = innermost(Cli::command(), m);
+        let path = sub.try_get_one::<PathBuf>("config").ok().flatten().cloned();
+        (subcommand, sub, path, subcommand_chain(m))
+    });
+    let (full, file) = match found {
+        Some((subcommand, sub, Some(path), chain)) => {
+            let FileArguments { flags, ids, secrets } = file_arguments(&path, &subcommand, &sub)?;
+            (with_file_flags(argv, &chain, flags), Some((path, ids, secrets)))
+        }
+        _ => (argv, None),
     };
-    let (extra, ids) = file_arguments(&path, &subcommand, &sub)?;
-    let mut full = argv;
-    full.extend(extra.into_iter().map(OsString::from));
-    let matches = Cli::command().try_get_matches_from(&full).map_err(|e| {
-        let first = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
-        ConfigError::File(format!("{}: {first}", path.display()))
+    let matches = Cli::command().try_get_matches_from(&full).map_err(|e| match &file {
+        None => ConfigError::Cli(e),
+        Some((path, _, secrets)) => {
+            let mut first = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
+            for secret in secrets {
+                first = first.replace(secret.as_str(), "***");
+            }
+            ConfigError::File(format!("{}: {first}", path.display()))
+        }
     })?;
     let cli = Cli::from_arg_matches(&matches).map_err(ConfigError::Cli)?;
     let (_, sub) = innermost(Cli::command(), &matches);
-    Ok(Parsed { cli, matches: sub, file: Some((path, ids)) })
+    Ok(Parsed { cli, matches: sub, file: file.map(|(path, ids, _)| (path, ids)) })
+}
+
+/// The names of the subcommands run, outermost first (`["db", "status"]`).
+fn subcommand_chain(matches: &ArgMatches) -> Vec<String> {
+    let mut chain = Vec::new();
+    let mut current = matches;
+    while let Some((name, sub)) = current.subcommand() {
+        chain.push(name.to_owned());
+        current = sub;
+    }
+    chain
+}
+
+/// `argv` with the file's flags right after the innermost subcommand's
+/// name, where they are options whatever follows (a `--`, a positional).
+fn with_file_flags(argv: Vec<OsString>, chain: &[String], extra: Vec<String>) -> Vec<OsString> {
+    let mut at = 1;
+    for name in chain {
+        if let Some(i) = argv.iter().skip(at).position(|a| a.to_str() == Some(name.as_str())) {
+            at += i + 1;
+        }
+    }
+    let mut full = argv;
+    let tail = full.split_off(at.min(full.len()));
+    full.extend(extra.into_iter().map(OsString::from));
+    full.extend(tail);
+    full
 }
 
 /// The subcommand that was run (`wabiz db status` → `status`) and its matches.
@@ -106,17 +146,13 @@ fn innermost(mut command: clap::Command, matches: &ArgMatches) -> (clap::Command
 
 /// The file's values as flags (`--data-dir=…`) for the options that neither
 /// the command line nor the environment set, and their ids.
-fn file_arguments(
-    path: &Path,
-    subcommand: &clap::Command,
-    given: &ArgMatches,
-) -> Result<(Vec<String>, Vec<String>), ConfigError> {
+fn file_arguments(path: &Path, subcommand: &clap::Command, given: &ArgMatches) -> Result<FileArguments, ConfigError> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File(format!("cannot read {shown}: {e}")))?;
     let table: toml::Table =
         text.parse().map_err(|e: toml::de::Error| ConfigError::File(format!("{shown}: {}", e.message())))?;
     let serve = serve_command();
-    let (mut flags, mut ids) = (Vec::new(), Vec::new());
+    let (mut flags, mut ids, mut secrets) = (Vec::new(), Vec::new(), Vec::new());
     for (key, value) in &table {
         let name = key.replace('_', "-");
         let Some(arg) = serve.get_arguments().find(|a| a.get_long() == Some(name.as_str()) && name != "config") else {
@@ -126,6 +162,9 @@ fn file_arguments(
             )));
         };
         let id = arg.get_id().as_str();
+        if let Some(secret) = value.as_str().filter(|v| arg.is_hide_env_values_set() && !v.is_empty()) {
+            secrets.push(secret.to_owned());
+        }
         // A key for another command (`wabiz backup` reads only where the data is).
         if !subcommand.get_arguments().any(|a| a.get_id() == id) {
             continue;
@@ -158,7 +197,17 @@ fn file_arguments(
         }
         ids.push(id.to_owned());
     }
-    Ok((flags, ids))
+    Ok(FileArguments { flags, ids, secrets })
+}
+
+/// What a config file adds to the command line.
+struct FileArguments {
+    /// `--key=value`, for the options nothing else set.
+    flags: Vec<String>,
+    /// Their ids, to report the file as their source.
+    ids: Vec<String>,
+    /// The secrets the file holds, kept out of error messages.
+    secrets: Vec<String>,
 }
 
 /// An option whose value is a comma-separated list (`value_name = "LIST"`),

@@ -34,23 +34,16 @@ fn start_node_with(db: &str, extra: &[&str]) -> Node {
     let mut cmd = instant_binary();
     cmd.args(["--multiconnect", "--role", "all", "--database", db]).args(extra).arg("--data-dir").arg(dir.path());
     let server = spawn_logged(cmd);
-    // The line is kept just after the address is reported.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let id = loop {
-        let found = server
-            .log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|v| v["message"] == "wabiz is listening")
-            .and_then(|v| v["node"].as_str().map(str::to_owned));
-        match found {
-            Some(id) => break id,
-            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            None => panic!("no node id in the 'listening' line"),
-        }
-    };
+    // `spawn_logged` keeps the line before it reports the address.
+    let id = server
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["message"] == "wabiz is listening")
+        .and_then(|v| v["node"].as_str().map(str::to_owned))
+        .expect("a node id in the 'listening' line");
     let base = format!("http://{}", server.addr);
     Node { server, id, base, _dir: dir }
 }

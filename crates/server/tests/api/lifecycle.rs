@@ -128,10 +128,12 @@ pub(crate) fn spawn_logged(mut cmd: Command) -> Server {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+            // Kept before the address is reported, so a test that has the
+            // address finds the line in the log.
+            sink.lock().unwrap().push(line);
             if v["message"] == "wabiz is listening" {
                 let _ = tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
             }
-            sink.lock().unwrap().push(line);
         }
     });
     let addr = rx.recv_timeout(Duration::from_secs(60)).expect("a 'wabiz is listening' log line");

@@ -29,8 +29,21 @@ fn without_settings_of_the_machine(mut cmd: Command) -> Command {
 }
 
 /// Runs a command of the binary off the runtime and returns its output.
+/// A command expected to end by itself: one that does not within a minute
+/// (a `serve` that should have refused to start) is killed, and the test
+/// fails instead of hanging.
 async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("wabiz runs")).await.unwrap()
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().expect("wabiz runs");
+    let pid = child.id();
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output().expect("wabiz's output"));
+    match tokio::time::timeout(Duration::from_secs(60), waiting).await {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("the command did not end within a minute (killed)");
+        }
+    }
 }
 
 fn text(out: &Output) -> String {
@@ -80,7 +93,7 @@ async fn a_config_file_sits_under_the_environment_and_the_flags_and_secrets_stay
     let line = |key: &str| -> String {
         shown
             .lines()
-            .find(|l| l.starts_with(&format!("{key} =")))
+            .find(|l| l.trim_start_matches("# ").starts_with(&format!("{key} =")))
             .unwrap_or_else(|| panic!("{key}: {shown}"))
             .to_owned()
     };
@@ -97,6 +110,9 @@ async fn a_config_file_sits_under_the_environment_and_the_flags_and_secrets_stay
     }
     assert!(line("database").contains("postgres://wabiz:***@db.internal:5432/wabiz"), "{shown}");
     assert!(line("api-key").contains("********") && line("relay-access-token").contains("********"));
+    for masked in ["api-key", "relay-access-token", "database"] {
+        assert!(line(masked).starts_with("# "), "a masked value is commented out: {}", line(masked));
+    }
 
     // The file is a real `serve` configuration: it alone makes a plain-HTTP node.
     std::fs::write(
@@ -110,6 +126,25 @@ async fn a_config_file_sits_under_the_environment_and_the_flags_and_secrets_stay
     let r = plain_client().get(format!("http://{}/", server.addr)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     drop(server);
+
+    // A flag and the file may complete each other's pairs.
+    std::fs::write(&file, "tls-key-file = \"/etc/wabiz/key.pem\"\n").unwrap();
+    let mut cmd = wabiz();
+    cmd.arg("config").arg("--config").arg(&file).args(["--tls-cert-file", "/etc/wabiz/cert.pem"]);
+    let out = run(cmd).await;
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.lines().any(|l| l.starts_with("tls-cert-file = \"/etc/wabiz/cert.pem\"") && l.ends_with("# flag")));
+    assert!(shown.lines().any(|l| l.starts_with("tls-key-file = ") && l.ends_with(&file_source)), "{shown}");
+
+    // The file's values go before a `--`: a secret never becomes a stray
+    // argument that an error message would print.
+    std::fs::write(&file, "database = \"postgres://wabiz:hunter2@127.0.0.1:1/wabiz\"\n").unwrap();
+    let mut cmd = wabiz();
+    cmd.args(["users", "reset-password", "--config"]).arg(&file).args(["--", "admin"]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "the database is unreachable: {}", text(&out));
+    assert!(text(&out).contains("cannot connect") && !text(&out).contains("hunter2"), "{}", text(&out));
 
     // An unknown key and a bad value stop the start, naming the key.
     for (content, names) in [
@@ -379,7 +414,7 @@ async fn users_are_listed_and_a_password_reset_works_on_a_running_node() {
 
 /// `db status` and `db migrate`, then the refusal of a schema newer than
 /// the binary, on one engine.
-async fn schema_commands(store_args: &[String]) {
+async fn schema_commands(store_args: &[String], latest: i64) {
     let cmd = |verb: &str| {
         let mut cmd = wabiz();
         cmd.args(["db", verb]).args(store_args);
@@ -390,7 +425,6 @@ async fn schema_commands(store_args: &[String]) {
     assert!(text(&out).contains("cloud_relay"), "{}", text(&out));
     let out = run(cmd("migrate")).await;
     assert!(out.status.success(), "{}", text(&out));
-    let latest = wabiz_store::migrate::SQLITE.last().unwrap().version;
     assert!(text(&out).contains(&format!("now at version {latest}")), "{}", text(&out));
     let out = run(cmd("status")).await;
     assert!(out.status.success(), "{}", text(&out));
@@ -399,8 +433,7 @@ async fn schema_commands(store_args: &[String]) {
     assert!(out.status.success() && text(&out).contains("nothing to do"), "{}", text(&out));
 }
 
-fn newer_schema_refusal(out: &Output) {
-    let latest = wabiz_store::migrate::SQLITE.last().unwrap().version;
+fn newer_schema_refusal(out: &Output, latest: i64) {
     let said = text(out);
     assert!(!out.status.success(), "{said}");
     assert!(said.contains(&format!("version {}", latest + 1)) && said.contains(&format!("up to {latest}")), "{said}");
@@ -410,22 +443,22 @@ fn newer_schema_refusal(out: &Output) {
 async fn a_binary_older_than_the_sqlite_schema_refuses_to_start_naming_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     let args = vec!["--data-dir".to_owned(), dir.path().display().to_string()];
-    schema_commands(&args).await;
     let latest = wabiz_store::migrate::SQLITE.last().unwrap().version;
+    schema_commands(&args, latest).await;
     let db = rusqlite::Connection::open(dir.path().join("wabiz.db")).unwrap();
     db.execute("INSERT INTO wabiz_migrations VALUES (?1, 'from_a_newer_wabiz', 'x', 0)", [latest + 1]).unwrap();
     drop(db);
     let mut cmd = wabiz();
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--data-dir"]).arg(dir.path());
-    newer_schema_refusal(&run(cmd).await);
+    newer_schema_refusal(&run(cmd).await, latest);
     let mut cmd = wabiz();
     cmd.args(["db", "status"]).args(&args);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(2));
-    newer_schema_refusal(&out);
+    newer_schema_refusal(&out, latest);
     let mut cmd = wabiz();
     cmd.args(["users", "list"]).args(&args);
-    newer_schema_refusal(&run(cmd).await);
+    newer_schema_refusal(&run(cmd).await, latest);
 }
 
 #[cfg_attr(not(wabiz_test_pg), ignore = "needs PostgreSQL: set WABIZ_TEST_PG_URL")]
@@ -433,8 +466,8 @@ async fn a_binary_older_than_the_sqlite_schema_refuses_to_start_naming_both_vers
 async fn a_binary_older_than_the_postgres_schema_refuses_to_start_naming_both_versions() {
     let schema = pg_schema("older_binary").await;
     let args = vec!["--database".to_owned(), schema.url.clone()];
-    schema_commands(&args).await;
     let latest = wabiz_store::migrate::POSTGRES.last().unwrap().version;
+    schema_commands(&args, latest).await;
     let (client, conn) = tokio_postgres::connect(&schema.url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     client
@@ -448,7 +481,7 @@ async fn a_binary_older_than_the_postgres_schema_refuses_to_start_naming_both_ve
     let mut cmd = wabiz();
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--database", &schema.url, "--data-dir"])
         .arg(dir.path());
-    newer_schema_refusal(&run(cmd).await);
+    newer_schema_refusal(&run(cmd).await, latest);
     drop(client);
     schema.drop_schema().await;
 }
@@ -466,6 +499,14 @@ async fn the_health_probe_trusts_the_nodes_own_certificate_and_fails_when_the_no
     };
     let out = run(probe(format!("https://{}/", server.addr))).await;
     assert!(out.status.success(), "{}", text(&out));
+    // Without a URL: the node that `serve`'s own config file describes.
+    let file = dir.path().join("wabiz.toml");
+    std::fs::write(&file, format!("listen = \"{}\"\ndata-dir = \"{}\"\n", server.addr, dir.path().display())).unwrap();
+    let mut cmd = wabiz();
+    cmd.args(["healthcheck", "--config"]).arg(&file);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(&format!("https://{}/: 200", server.addr)), "{}", text(&out));
     let out = run(probe(format!("https://{}/v1/health", server.addr))).await;
     assert_eq!(out.status.code(), Some(1), "a 401 is not healthy: {}", text(&out));
     let addr = server.addr.clone();
@@ -474,11 +515,23 @@ async fn the_health_probe_trusts_the_nodes_own_certificate_and_fails_when_the_no
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
 
-/// The data folder's lock goes with the process, even on `kill -9`.
+/// One node per SQLite database, even in two data folders; the lock goes
+/// with the process, even on `kill -9`.
 #[tokio::test]
 async fn the_data_folders_lock_is_released_when_the_node_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let first = serve(dir.path(), &[]);
+    let database = format!("sqlite://{}", dir.path().join("wabiz.db").display());
+    let other_folder = tempfile::tempdir().unwrap();
+    let mut cmd = wabiz();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--database", &database, "--data-dir"])
+        .arg(other_folder.path());
+    let out = run(cmd).await;
+    assert!(!out.status.success() && text(&out).contains("in use by a running wabiz"), "{}", text(&out));
+    let mut cmd = wabiz();
+    cmd.args(["db", "migrate", "--data-dir"]).arg(dir.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "no migration under a running node: {}", text(&out));
     drop(first); // SIGKILL, then wait
     let second = serve(dir.path(), &[]);
     let r = plain_client().get(format!("http://{}/", second.addr)).send().await.unwrap();
