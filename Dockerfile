@@ -56,11 +56,13 @@ ENV WABIZ_DATA_DIR=/data \
     WABIZ_LISTEN=0.0.0.0:9090
 VOLUME /data
 EXPOSE 9090
-# GET https://127.0.0.1:9090/ (liveness), trusting the CA the node generated
-# in $WABIZ_DATA_DIR/tls. A node on another port or scheme (--insecure-http)
-# needs the URL: `-e WABIZ_HEALTHCHECK_URL=http://127.0.0.1:PORT/`, or
-# `--url` as compose.yaml does. With your own certificate (--tls-cert-file)
-# the URL must name a host that certificate covers.
+# GET / (liveness) of the node that WABIZ_LISTEN, WABIZ_INSECURE_HTTP,
+# WABIZ_DATA_DIR and WABIZ_CONFIG describe, as the node itself reads them,
+# trusting the CA the node generated in $WABIZ_DATA_DIR/tls. Options given
+# as flags after the image name are not seen by the check: give them as
+# variables, or the URL (`-e WABIZ_HEALTHCHECK_URL=http://127.0.0.1:PORT/`,
+# or `--url` as compose.yaml does). With your own certificate
+# (--tls-cert-file) the URL must name a host that certificate covers.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["wabiz", "healthcheck"]
 # SIGTERM (docker stop) makes the node finish its requests and, in a
