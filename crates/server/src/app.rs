@@ -158,19 +158,6 @@ impl RelayParts {
     }
 }
 
-/// The address a person on this machine opens: a wildcard listener is
-/// reached through the loopback address.
-fn browsable_url(scheme: &str, addr: SocketAddr) -> String {
-    let shown = match addr.ip() {
-        std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
-        }
-        _ => addr,
-    };
-    format!("{scheme}://{shown}")
-}
-
 /// How long requests in flight may take to finish once a stop is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -535,7 +522,10 @@ impl App {
         }
 
         let scheme = if rustls.is_some() { "https" } else { "http" };
-        let url = config.public_base_url.clone().unwrap_or_else(|| browsable_url(scheme, addr));
+        let url = config
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{}", crate::config::reachable_locally(addr)));
         let admin = match store.get_user(ADMIN_USERNAME).await {
             Ok(Some(u)) if u.password_is_default => {
                 "the factory password: sign in at the console, or POST /v1/users/login, and change it"

@@ -63,6 +63,17 @@ impl DatabaseConfig {
 /// part (`user:pass@`, the password may itself hold `/` or `@`) or in a
 /// `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
+    rewrite_password(url, Some("***"))
+}
+
+/// The URL with its password left out entirely, for a command line that
+/// gets the password elsewhere (`PGPASSWORD`, `~/.pgpass`).
+pub fn url_without_password(url: &str) -> String {
+    rewrite_password(url, None)
+}
+
+/// The URL with its password replaced by `mask`, or removed with `None`.
+fn rewrite_password(url: &str, mask: Option<&str>) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     let (before_query, query) = match rest.split_once('?') {
         Some((b, q)) => (b, Some(q)),
@@ -70,34 +81,27 @@ pub fn redact_url(url: &str) -> String {
     };
     // The user-info ends at the last '@' before the query.
     let authority_and_path = match before_query.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => before_query.to_owned(),
+        Some((userinfo, host)) => match (userinfo.split_once(':'), mask) {
+            (Some((user, _)), Some(mask)) => format!("{user}:{mask}@{host}"),
+            (Some((user, _)), None) => format!("{user}@{host}"),
+            (None, _) => before_query.to_owned(),
         },
         None => before_query.to_owned(),
     };
-    let query = query.map(|q| {
-        q.split('&')
-            .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => kv.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    });
-    match query {
-        Some(q) => format!("{scheme}://{authority_and_path}?{q}"),
-        None => format!("{scheme}://{authority_and_path}"),
+    let query: Vec<String> = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|kv| match (kv.split_once('='), mask) {
+            (Some((k, _)), Some(mask)) if k.eq_ignore_ascii_case("password") => Some(format!("{k}={mask}")),
+            (Some((k, _)), None) if k.eq_ignore_ascii_case("password") => None,
+            _ => Some(kv.to_owned()),
+        })
+        .collect();
+    if query.is_empty() {
+        format!("{scheme}://{authority_and_path}")
+    } else {
+        format!("{scheme}://{authority_and_path}?{}", query.join("&"))
     }
-}
-
-/// The URL with its password left out entirely, for a command line that
-/// gets the password elsewhere (`PGPASSWORD`, `~/.pgpass`).
-pub fn url_without_password(url: &str) -> String {
-    let redacted = redact_url(url).replacen(":***@", "@", 1);
-    let Some((base, query)) = redacted.split_once('?') else { return redacted };
-    let kept: Vec<&str> = query.split('&').filter(|kv| !kv.to_ascii_lowercase().starts_with("password=")).collect();
-    if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) }
 }
 
 /// Opens (and migrates) the configured store.

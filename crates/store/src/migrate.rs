@@ -140,10 +140,15 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 25, name: "cloud_relay", sql: include_str!("../migrations/postgres/0025_cloud_relay.sql") },
 ];
 
+/// The newest schema version of a list of migrations.
+pub fn latest(all: &[Migration]) -> i64 {
+    all.last().map_or(0, |m| m.version)
+}
+
 /// Compares what the database says was applied with what this binary carries.
 /// Returns the migrations still to apply, or an error if history diverged.
 pub fn pending<'a>(all: &'a [Migration], applied: &[(i64, String)]) -> Result<Vec<&'a Migration>, String> {
-    let latest = all.last().map_or(0, |m| m.version);
+    let latest = latest(all);
     let newest_applied = applied.iter().map(|(v, _)| *v).max().unwrap_or(0);
     for (version, checksum) in applied {
         match all.iter().find(|m| m.version == *version) {

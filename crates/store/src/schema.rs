@@ -36,7 +36,7 @@ impl SchemaStatus {
 
     /// The newest schema this binary knows.
     pub fn latest_known(&self) -> i64 {
-        self.known.last().map_or(0, |m| m.version)
+        migrate::latest(self.known)
     }
 
     /// The migrations still to apply, or why this binary must not touch the

@@ -43,12 +43,8 @@ pub struct HealthcheckArgs {
 
 /// The liveness URL of the node listening on `listen`.
 pub fn default_url(listen: std::net::SocketAddr, insecure_http: bool) -> String {
-    let addr = match listen.ip() {
-        std::net::IpAddr::V4(ip) if ip.is_unspecified() => ([127, 0, 0, 1], listen.port()).into(),
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => (std::net::Ipv6Addr::LOCALHOST, listen.port()).into(),
-        _ => listen,
-    };
-    format!("{}://{addr}/", if insecure_http { "http" } else { "https" })
+    let scheme = if insecure_http { "http" } else { "https" };
+    format!("{scheme}://{}/", crate::config::reachable_locally(listen))
 }
 
 pub async fn run(args: &HealthcheckArgs) -> Result<(), Failure> {

@@ -80,14 +80,14 @@ pub fn parse(argv: Vec<OsString>) -> Result<Parsed, ConfigError> {
     // (`--tls-cert-file` here, `tls-key-file` there) must not fail it.
     let first = Cli::command().ignore_errors(true).try_get_matches_from(&argv).ok();
     let found = first.as_ref().map(|m| {
-        let (subcommand, sub) = innermost(Cli::command(), m);
-        let path = sub.try_get_one::<PathBuf>("config").ok().flatten().cloned();
-        (subcommand, sub, path, subcommand_chain(m))
+        let run = innermost(m);
+        let path = run.matches.try_get_one::<PathBuf>("config").ok().flatten().cloned();
+        (run, path)
     });
     let (full, file) = match found {
-        Some((subcommand, sub, Some(path), chain)) => {
-            let FileArguments { flags, ids, secrets } = file_arguments(&path, &subcommand, &sub)?;
-            (with_file_flags(argv, &chain, flags), Some((path, ids, secrets)))
+        Some((run, Some(path))) => {
+            let FileArguments { flags, ids, secrets } = file_arguments(&path, &run.command, &run.matches)?;
+            (with_file_flags(argv, &run.chain, flags), Some((path, ids, secrets)))
         }
         _ => (argv, None),
     };
@@ -102,19 +102,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Parsed, ConfigError> {
         }
     })?;
     let cli = Cli::from_arg_matches(&matches).map_err(ConfigError::Cli)?;
-    let (_, sub) = innermost(Cli::command(), &matches);
-    Ok(Parsed { cli, matches: sub, file: file.map(|(path, ids, _)| (path, ids)) })
-}
-
-/// The names of the subcommands run, outermost first (`["db", "status"]`).
-fn subcommand_chain(matches: &ArgMatches) -> Vec<String> {
-    let mut chain = Vec::new();
-    let mut current = matches;
-    while let Some((name, sub)) = current.subcommand() {
-        chain.push(name.to_owned());
-        current = sub;
-    }
-    chain
+    Ok(Parsed { cli, matches: innermost(&matches).matches, file: file.map(|(path, ids, _)| (path, ids)) })
 }
 
 /// `argv` with the file's flags right after the innermost subcommand's
@@ -133,15 +121,23 @@ fn with_file_flags(argv: Vec<OsString>, chain: &[String], extra: Vec<String>) ->
     full
 }
 
-/// The subcommand that was run (`wabiz db status` → `status`) and its matches.
-fn innermost(mut command: clap::Command, matches: &ArgMatches) -> (clap::Command, ArgMatches) {
-    let mut current = matches.clone();
+/// The subcommand that was run (`wabiz db status` → `status`).
+struct Run {
+    command: clap::Command,
+    matches: ArgMatches,
+    /// The names of the subcommands, outermost first (`["db", "status"]`).
+    chain: Vec<String>,
+}
+
+fn innermost(matches: &ArgMatches) -> Run {
+    let (mut command, mut current, mut chain) = (Cli::command(), matches.clone(), Vec::new());
     while let Some((name, sub)) = current.subcommand() {
         let (name, sub) = (name.to_owned(), sub.clone());
         command = command.find_subcommand(&name).cloned().unwrap_or_else(|| clap::Command::new("none"));
+        chain.push(name);
         current = sub;
     }
-    (command, current)
+    Run { command, matches: current, chain }
 }
 
 /// The file's values as flags (`--data-dir=…`) for the options that neither

@@ -501,6 +501,18 @@ impl ServeArgs {
     }
 }
 
+/// Where a person or a probe on this machine reaches a listener: a wildcard
+/// address (`0.0.0.0`, `::`) through the loopback address.
+pub fn reachable_locally(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        _ => addr,
+    }
+}
+
 /// The store of `--database`, else SQLite in the data folder.
 pub fn database_config(database: Option<&str>, data_dir: &std::path::Path) -> Result<DatabaseConfig, String> {
     match database {

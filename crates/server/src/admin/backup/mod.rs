@@ -166,7 +166,7 @@ impl Piece {
 pub fn restore(args: &RestoreArgs) -> Result<(), Failure> {
     let db_path = sqlite_path(&args.store)?;
     let manifest = Manifest::read(&args.from)?;
-    let latest = wabiz_store::migrate::SQLITE.last().map_or(0, |m| m.version);
+    let latest = wabiz_store::migrate::latest(wabiz_store::migrate::SQLITE);
     if manifest.schema_version > latest {
         return Err(Failure::refused(format!(
             "the backup's schema is version {}, newer than this wabiz ({}) knows (up to {latest}): \
