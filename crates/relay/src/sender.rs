@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -71,15 +71,14 @@ pub struct Sender {
     pub wake: Arc<Notify>,
     pub link: Arc<Link>,
     pub counters: Arc<OutMessageCounters>,
+    /// Its `queued` is the relay's own figure of the sends waiting, kept
+    /// current for the queue's limit: counted at start, then followed (with
+    /// other nodes, counted again when idle; a recount may miss an
+    /// acceptance made meanwhile, so the limit is approximate there).
     pub metrics: Arc<RelayCounters>,
     /// The only node on its database: claims left by an earlier run are
     /// handed back at start.
     pub alone: bool,
-    /// How many sends wait, kept current for the queue's limit: counted
-    /// at start, then followed (with other nodes, counted again when idle;
-    /// a recount may miss an acceptance made meanwhile, so the limit is
-    /// approximate there).
-    pub queued: Arc<AtomicU64>,
 }
 
 /// Cloud's ids for what a send names, looked up before it is translated.
@@ -232,14 +231,14 @@ impl Sender {
     /// Reads how many sends wait from the store.
     async fn count_queue(&self) {
         match self.store.cloud_backlog().await {
-            Ok((n, _)) => self.queued.store(n, Ordering::Relaxed),
+            Ok((n, _)) => self.metrics.queued.store(n, Ordering::Relaxed),
             Err(e) => tracing::warn!(error = %e, "relay: could not count the queue of sends"),
         }
     }
 
     /// One send fewer waits.
     fn left_queue(&self) {
-        let _ = self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
+        let _ = self.metrics.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
     }
 
     async fn try_send(&self, send: &CloudSend) -> Result<(), Outcome> {

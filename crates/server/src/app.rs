@@ -137,7 +137,6 @@ impl RelayParts {
             counters: Arc::clone(&statuses.counters),
             metrics: Arc::clone(&counters),
             alone,
-            queued: relay.queued(),
         });
         let config = relay.config();
         let webhooks = Arc::new(WebhookReceiver {
