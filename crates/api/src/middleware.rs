@@ -5,13 +5,12 @@ use std::time::Instant;
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
-use axum::response::{IntoResponse as _, Response};
+use axum::response::Response;
 use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Instrument;
-use wabiz_domain::{ErrorCode, WaError};
 
 use crate::auth::authorize;
-use crate::error::{ApiError, render_pending_error};
+use crate::error::render_pending_error;
 use crate::metrics::Timer;
 use crate::state::AppState;
 
@@ -63,28 +62,8 @@ pub async fn around_request(State(state): State<AppState>, req: Request, next: N
 pub async fn guard_route(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let timer = Timer::start(&req);
     let res = match authorize(&state, &mut req).await {
-        Ok(()) if state.cloud_webhooks.is_some() && acts_as_whatsapp(req.method(), req.uri().path()) => {
-            ApiError::from(WaError::new(ErrorCode::GenericError, "Not supported in relay mode").with_status(501))
-                .into_response()
-        }
         Ok(()) => next.run(req).await,
         Err(refusal) => refusal,
     };
     timer.finish(&state.web, res)
-}
-
-/// The simulator's controls that play WhatsApp's part: customers writing,
-/// chaos, generated traffic, the registration code. In relay mode the real
-/// WhatsApp plays it, so they answer 501 (`cloud-mapping.md` §1's answer
-/// for what relay mode lacks); the views of what is stored (messages,
-/// chats, the event stream) and the template registry still work.
-fn acts_as_whatsapp(method: &axum::http::Method, path: &str) -> bool {
-    let Some(rest) = path.strip_prefix("/simulator/") else { return false };
-    let first = rest.split('/').next().unwrap_or_default();
-    match first {
-        "chats" | "conversations" | "events" | "templates" => false,
-        // Reading a message is a view; deleting one is a customer's act.
-        "messages" => method != axum::http::Method::GET,
-        _ => true,
-    }
 }

@@ -241,6 +241,13 @@ impl ApiRouter {
         self
     }
 
+    /// Wraps every route of this router, each method of each path, in what
+    /// `wrap` makes of it (a layer for a group of routes).
+    pub fn map_routes(mut self, wrap: impl Fn(MethodRouter<AppState>) -> MethodRouter<AppState>) -> Self {
+        self.methods = std::mem::take(&mut self.methods).into_iter().map(|(path, r)| (path, wrap(r))).collect();
+        self
+    }
+
     /// Raises the body size limit of every method of `path` (uploads).
     pub fn body_limit(mut self, path: &'static str, bytes: usize) -> Self {
         self.body_limits.insert(path, bytes);

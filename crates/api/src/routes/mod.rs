@@ -51,7 +51,12 @@ pub fn router(groups: bool, reactions: bool, relay: bool) -> ApiRouter {
         .merge(contacts::routes())
         .merge(media::routes())
         .merge(messages::routes(reactions))
-        .merge(simulator::routes())
+        .merge(simulator::views())
+        .merge(if relay {
+            simulator::controls().map_routes(|r| r.layer(axum::middleware::from_fn(simulator::not_on_the_relay)))
+        } else {
+            simulator::controls()
+        })
         .merge(callbacks::routes())
         .merge(stats::routes())
         .merge(services::routes())

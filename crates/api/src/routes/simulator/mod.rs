@@ -11,7 +11,7 @@ use crate::openapi::ApiRouter;
 use crate::schemas::simulator as schemas;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
 
 use wabiz_domain::WaError;
@@ -24,10 +24,10 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
-pub fn routes() -> ApiRouter {
+/// What the simulator shows of what is stored: messages, chats, the event
+/// stream, and the template registry. They work on either network.
+pub fn views() -> ApiRouter {
     ApiRouter::new()
-        .get("/simulator/registration", registration, "The last registration code the network sent")
-        .described(schemas::registration())
         .get("/simulator/messages/{id}", message, "A message as the network sees it, with its status history")
         .described(schemas::message())
         .get("/simulator/templates", list_templates, "The template registry")
@@ -38,14 +38,6 @@ pub fn routes() -> ApiRouter {
         .described(schemas::change_template_status())
         .delete("/simulator/templates", delete_templates, "Delete a template (one language, or all of them)")
         .described(schemas::delete_templates())
-        .post("/simulator/inbound", inbound, "A simulated customer sends the business a message")
-        .described(schemas::inbound())
-        .get(
-            "/simulator/customers",
-            magic_customers,
-            "The magic numbers: customers who behave otherwise than ordinary ones",
-        )
-        .described(schemas::magic_customers())
         .get(
             "/simulator/chats",
             chats,
@@ -58,6 +50,32 @@ pub fn routes() -> ApiRouter {
             "The last 100 messages of a chat (a customer, or a group)",
         )
         .described(schemas::conversation())
+        .get(
+            "/simulator/events",
+            events::stream,
+            "The server's events as Server-Sent Events (`?types=`, `?wa_id=`, `Last-Event-ID`)",
+        )
+        .answers_event_stream()
+        .described(schemas::events())
+        .post("/simulator/events/token", events::token, "A short-lived token that opens the event stream (`?token=`)")
+        .described(schemas::stream_token())
+}
+
+/// The controls that play WhatsApp's part: customers writing, chaos,
+/// generated traffic, the registration code. On the Cloud relay the real
+/// WhatsApp plays it, and `routes::router` has them answer 501.
+pub fn controls() -> ApiRouter {
+    ApiRouter::new()
+        .get("/simulator/registration", registration, "The last registration code the network sent")
+        .described(schemas::registration())
+        .post("/simulator/inbound", inbound, "A simulated customer sends the business a message")
+        .described(schemas::inbound())
+        .get(
+            "/simulator/customers",
+            magic_customers,
+            "The magic numbers: customers who behave otherwise than ordinary ones",
+        )
+        .described(schemas::magic_customers())
         .post("/simulator/customers/{wa_id}/change-number", change_number, "A customer moves to a new number")
         .described(schemas::change_number())
         .post("/simulator/customers/{wa_id}/change-identity", change_identity, "A customer's security code changes")
@@ -66,13 +84,6 @@ pub fn routes() -> ApiRouter {
         .described(schemas::delete_message())
         .post("/simulator/errors", inject_error, "Inject an `errors` callback")
         .described(schemas::inject_error())
-        .get(
-            "/simulator/events",
-            events::stream,
-            "The server's events as Server-Sent Events (`?types=`, `?wa_id=`, `Last-Event-ID`)",
-        )
-        .answers_event_stream()
-        .described(schemas::events())
         .get("/simulator/chaos", chaos::show, "The chaos settings and the forced outcomes waiting")
         .described(schemas::show_chaos())
         .put("/simulator/chaos", chaos::replace, "Replace the chaos settings (`{}` turns chaos off)")
@@ -87,8 +98,13 @@ pub fn routes() -> ApiRouter {
         .described(schemas::show_traffic())
         .delete("/simulator/traffic/{id}", traffic::stop, "Stop a traffic run")
         .described(schemas::stop_traffic())
-        .post("/simulator/events/token", events::token, "A short-lived token that opens the event stream (`?token=`)")
-        .described(schemas::stream_token())
+}
+
+/// A control's layer on the Cloud relay: after the caller's credentials
+/// were checked, the answer for what relay mode lacks (`cloud-mapping.md` §1).
+pub async fn not_on_the_relay(_: axum::extract::Request, _: axum::middleware::Next) -> Response {
+    ApiError::from(WaError::new(ErrorCode::GenericError, "Not supported in relay mode").with_status(501))
+        .into_response()
 }
 
 /// Fault injection: an `errors` callback.
